@@ -1,0 +1,64 @@
+/**
+ * The DynamoDB client, built once per cold start by the entry point and injected, plus the one
+ * place SDK failures become crossfade errors.
+ */
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { ConfigError, DependencyUnavailableError, InternalError } from '../../domain/errors.js';
+
+export interface DynamoDbSettings {
+  region: string;
+  /** Only for DynamoDB Local / the embedded store; undefined: the real regional endpoint. */
+  endpoint?: string;
+  /** Only for local endpoints, which accept any credentials. */
+  credentials?: { accessKeyId: string; secretAccessKey: string };
+  /** Per-attempt socket timeout. Lambda's HTTP functions have 10 s; three attempts must fit. */
+  requestTimeoutMs?: number;
+}
+
+export interface TableHandle {
+  documents: DynamoDBDocumentClient;
+  tableName: string;
+}
+
+export function createTableHandle(settings: DynamoDbSettings, tableName: string): TableHandle {
+  const client = new DynamoDBClient({
+    region: settings.region,
+    endpoint: settings.endpoint,
+    credentials: settings.credentials,
+    maxAttempts: 3,
+    requestHandler: { requestTimeout: settings.requestTimeoutMs ?? 2_500, connectionTimeout: 1_000 },
+  });
+  const documents = DynamoDBDocumentClient.from(client, {
+    marshallOptions: { removeUndefinedValues: true, convertClassInstanceToMap: false },
+  });
+  return { documents, tableName };
+}
+
+const THROTTLES = new Set(['ProvisionedThroughputExceededException', 'ThrottlingException', 'RequestLimitExceeded', 'LimitExceededException']);
+const TRANSIENT = new Set(['InternalServerError', 'ServiceUnavailable', 'TimeoutError', 'RequestTimeout', 'TransactionConflictException']);
+const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN']);
+
+export function isConditionFailure(error: unknown): boolean {
+  return error instanceof Error && error.name === 'ConditionalCheckFailedException';
+}
+
+/** Turns an SDK failure into the project's error, naming the table and the verb. */
+export function storeFailure(error: unknown, table: string, verb: string): Error {
+  const name = error instanceof Error ? error.name : '';
+  const code = (error as { code?: string } | null)?.code ?? '';
+  const resource = `DynamoDB table ${table}`;
+  if (THROTTLES.has(name)) return new DependencyUnavailableError(resource, verb, { cause: error, throttled: true, retryAfterSeconds: 1 });
+  if (TRANSIENT.has(name) || NETWORK_CODES.has(code) || isNetworkFailure(error)) {
+    return new DependencyUnavailableError(resource, verb, { cause: error, retryAfterSeconds: 2 });
+  }
+  if (name === 'ResourceNotFoundException') {
+    return new ConfigError(`${resource} does not exist (${verb}); create it or set CROSSFADE_TABLE`, 'CROSSFADE_TABLE');
+  }
+  return new InternalError(`${resource}: ${verb} failed: ${name || 'Error'}: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+}
+
+function isNetworkFailure(error: unknown): boolean {
+  const cause = (error as { cause?: { code?: string } } | null)?.cause;
+  return typeof cause?.code === 'string' && NETWORK_CODES.has(cause.code);
+}

@@ -1,0 +1,41 @@
+/** IdempotencyStore on the one table: `IDEM#<key>`, expired by DynamoDB TTL. */
+import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { InternalError } from '../../domain/errors.js';
+import type { ClaimOutcome, IdempotencyRecord, IdempotencyStore } from '../../ports/idempotency-store.js';
+import { isConditionFailure, storeFailure, type TableHandle } from './client.js';
+import { keys, TTL_ATTRIBUTE } from './table.js';
+
+export class DynamoDbIdempotencyStore implements IdempotencyStore {
+  constructor(private readonly table: TableHandle) {}
+
+  async claim(record: IdempotencyRecord): Promise<ClaimOutcome> {
+    try {
+      await this.table.documents.send(
+        new PutCommand({
+          TableName: this.table.tableName,
+          Item: { ...keys.idempotency(record.key), entity: 'idempotency', [TTL_ATTRIBUTE]: record.expiresAtEpochSeconds, record },
+          ConditionExpression: 'attribute_not_exists(pk)',
+        }),
+      );
+      return { claimed: true, record };
+    } catch (error) {
+      if (!isConditionFailure(error)) throw storeFailure(error, this.table.tableName, `claim idempotency key ${record.key}`);
+    }
+    // Lost the race (or a replay): the winner's record is there, read it strongly consistently.
+    // (ReturnValuesOnConditionCheckFailure would save this read, but the embedded store ignores it.)
+    const winner = await this.get(record.key);
+    if (!winner) throw new InternalError(`idempotency key ${record.key} was taken but its record cannot be read`);
+    return { claimed: false, record: winner };
+  }
+
+  async get(key: string): Promise<IdempotencyRecord | undefined> {
+    try {
+      const { Item } = await this.table.documents.send(
+        new GetCommand({ TableName: this.table.tableName, Key: keys.idempotency(key), ConsistentRead: true }),
+      );
+      return Item ? (Item['record'] as IdempotencyRecord) : undefined;
+    } catch (error) {
+      throw storeFailure(error, this.table.tableName, `read idempotency key ${key}`);
+    }
+  }
+}

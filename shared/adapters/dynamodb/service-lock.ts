@@ -1,0 +1,90 @@
+/**
+ * ServiceLockStore on the one table: `LOCK#<service>`. One conditional UpdateItem takes, renews or
+ * takes over the lock, and bumps the fencing token in the same write.
+ */
+import { DeleteCommand, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { ConflictError } from '../../domain/errors.js';
+import type { LockGrant, LockRequest, ServiceLockStore } from '../../ports/service-lock.js';
+import { isConditionFailure, storeFailure, type TableHandle } from './client.js';
+import { keys } from './table.js';
+
+interface LockItem {
+  service: string;
+  owner: string;
+  leaseExpiresAtMs: number;
+  fencingToken: number;
+}
+
+export class DynamoDbServiceLockStore implements ServiceLockStore {
+  constructor(private readonly table: TableHandle) {}
+
+  async acquire(request: LockRequest): Promise<LockGrant> {
+    const nowMs = request.now.getTime();
+    try {
+      const { Attributes } = await this.table.documents.send(
+        new UpdateCommand({
+          TableName: this.table.tableName,
+          Key: keys.lock(request.service),
+          UpdateExpression: 'SET #service = :service, #owner = :owner, #lease = :lease, #entity = :entity ADD #fencing :one',
+          ConditionExpression: 'attribute_not_exists(pk) OR #owner = :owner OR #lease <= :now',
+          ExpressionAttributeNames: { '#service': 'service', '#owner': 'owner', '#lease': 'leaseExpiresAtMs', '#fencing': 'fencingToken', '#entity': 'entity' },
+          ExpressionAttributeValues: {
+            ':service': request.service,
+            ':owner': request.owner,
+            ':lease': nowMs + request.leaseMs,
+            ':now': nowMs,
+            ':one': 1,
+            ':entity': 'lock',
+          },
+          ReturnValues: 'ALL_NEW',
+        }),
+      );
+      return toGrant(Attributes as LockItem);
+    } catch (error) {
+      if (!isConditionFailure(error)) throw storeFailure(error, this.table.tableName, `lock service ${request.service}`);
+    }
+    const holder = await this.get(request.service);
+    throw new ConflictError(
+      `service ${request.service} is locked by ${holder?.owner ?? 'another holder'} until ${holder?.leaseExpiresAt ?? 'its lease ends'}`,
+      holder?.owner,
+    );
+  }
+
+  async release(service: string, owner: string): Promise<'released' | 'not-held'> {
+    try {
+      await this.table.documents.send(
+        new DeleteCommand({
+          TableName: this.table.tableName,
+          Key: keys.lock(service),
+          ConditionExpression: '#owner = :owner',
+          ExpressionAttributeNames: { '#owner': 'owner' },
+          ExpressionAttributeValues: { ':owner': owner },
+        }),
+      );
+      return 'released';
+    } catch (error) {
+      if (isConditionFailure(error)) return 'not-held';
+      throw storeFailure(error, this.table.tableName, `unlock service ${service}`);
+    }
+  }
+
+  async get(service: string): Promise<LockGrant | undefined> {
+    try {
+      const { Item } = await this.table.documents.send(
+        new GetCommand({ TableName: this.table.tableName, Key: keys.lock(service), ConsistentRead: true }),
+      );
+      return Item ? toGrant(Item as LockItem) : undefined;
+    } catch (error) {
+      throw storeFailure(error, this.table.tableName, `read lock of service ${service}`);
+    }
+  }
+}
+
+function toGrant(item: LockItem): LockGrant {
+  return {
+    service: item.service,
+    owner: item.owner,
+    leaseExpiresAt: new Date(item.leaseExpiresAtMs).toISOString(),
+    fencingToken: item.fencingToken,
+  };
+}

@@ -1,0 +1,75 @@
+/**
+ * crossfade's one DynamoDB table: its key design, written down once.
+ *
+ *   item                   pk                      sk                          indexes
+ *   deployment             DEP#<id>                META                        gsi1: SVC#<service> / <createdAt>#<id>
+ *                                                                              gsi2: DEPLOYMENTS / <createdAt>#<id>
+ *   audit event            EVT#<subject>           <eventId>
+ *   service lock           LOCK#<service>          LOCK
+ *   idempotency record     IDEM#<key>              IDEM                        TTL on expiresAt
+ *
+ * - Every item is found by its full key with a strongly consistent GetItem; only listings query.
+ * - gsi1 lists one service's deployments newest first; gsi2 lists all of them (low volume: a few
+ *   deployments a minute at most, far below one partition's 1,000 writes/s).
+ * - No transactions (the embedded store has none; they cost double): each write is one
+ *   conditional single-item write, and multi-item operations are ordered so a crash between two
+ *   writes is finished by the retry (see usecases/create-deployment.ts).
+ * - Items stay small (a deployment is a few KB; request bodies are capped at 256 KB).
+ */
+import type { CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
+
+export const TABLE_ENV = 'CROSSFADE_TABLE';
+export const DEFAULT_TABLE_NAME = 'crossfade';
+
+export const keys = {
+  deployment: (id: string) => ({ pk: `DEP#${id}`, sk: 'META' }),
+  deploymentsOfService: (service: string) => `SVC#${service}`,
+  allDeployments: 'DEPLOYMENTS',
+  deploymentSort: (createdAt: string, id: string) => `${createdAt}#${id}`,
+  auditEvents: (subject: string) => `EVT#${subject}`,
+  lock: (service: string) => ({ pk: `LOCK#${service}`, sk: 'LOCK' }),
+  idempotency: (key: string) => ({ pk: `IDEM#${key}`, sk: 'IDEM' }),
+} as const;
+
+export const indexes = { byService: 'gsi1', all: 'gsi2' } as const;
+
+/** The table as CreateTable takes it; serverless.yml declares the same (a test compares them). */
+export function tableDefinition(tableName: string): CreateTableCommandInput {
+  return {
+    TableName: tableName,
+    BillingMode: 'PAY_PER_REQUEST',
+    AttributeDefinitions: [
+      { AttributeName: 'pk', AttributeType: 'S' },
+      { AttributeName: 'sk', AttributeType: 'S' },
+      { AttributeName: 'gsi1pk', AttributeType: 'S' },
+      { AttributeName: 'gsi1sk', AttributeType: 'S' },
+      { AttributeName: 'gsi2pk', AttributeType: 'S' },
+      { AttributeName: 'gsi2sk', AttributeType: 'S' },
+    ],
+    KeySchema: [
+      { AttributeName: 'pk', KeyType: 'HASH' },
+      { AttributeName: 'sk', KeyType: 'RANGE' },
+    ],
+    GlobalSecondaryIndexes: [
+      {
+        IndexName: indexes.byService,
+        KeySchema: [
+          { AttributeName: 'gsi1pk', KeyType: 'HASH' },
+          { AttributeName: 'gsi1sk', KeyType: 'RANGE' },
+        ],
+        Projection: { ProjectionType: 'ALL' },
+      },
+      {
+        IndexName: indexes.all,
+        KeySchema: [
+          { AttributeName: 'gsi2pk', KeyType: 'HASH' },
+          { AttributeName: 'gsi2sk', KeyType: 'RANGE' },
+        ],
+        Projection: { ProjectionType: 'ALL' },
+      },
+    ],
+  };
+}
+
+/** The TTL attribute (epoch seconds) on idempotency records. */
+export const TTL_ATTRIBUTE = 'expiresAt';

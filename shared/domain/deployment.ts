@@ -1,0 +1,157 @@
+/**
+ * The deployment: one canary of one service, from accepted to promoted or rolled back.
+ * Pure data and pure functions only (see ARCHITECTURE.md): time and ids arrive as arguments.
+ */
+import type { CloudName } from './cloud.js';
+
+/** The finer state. Status (what Spinnaker matches on) is derived from it, never stored apart. */
+export const Phase = {
+  Pending: 'PENDING',
+  Preparing: 'PREPARING',
+  Shifting: 'SHIFTING',
+  Converging: 'CONVERGING',
+  Paused: 'PAUSED',
+  Analyzing: 'ANALYZING',
+  Promoting: 'PROMOTING',
+  RollingBack: 'ROLLING_BACK',
+  Succeeded: 'SUCCEEDED',
+  RolledBack: 'ROLLED_BACK',
+  Canceled: 'CANCELED',
+  Failed: 'FAILED',
+} as const;
+export type Phase = (typeof Phase)[keyof typeof Phase];
+
+/** Exactly the vocabulary Spinnaker's webhook stage is configured with (API.md). */
+export const DeploymentStatus = {
+  NotStarted: 'NOT_STARTED',
+  Running: 'RUNNING',
+  Succeeded: 'SUCCEEDED',
+  Terminal: 'TERMINAL',
+  Canceled: 'CANCELED',
+} as const;
+export type DeploymentStatus = (typeof DeploymentStatus)[keyof typeof DeploymentStatus];
+
+const statusOfPhase: Record<Phase, DeploymentStatus> = {
+  PENDING: 'NOT_STARTED',
+  PREPARING: 'RUNNING',
+  SHIFTING: 'RUNNING',
+  CONVERGING: 'RUNNING',
+  PAUSED: 'RUNNING',
+  ANALYZING: 'RUNNING',
+  PROMOTING: 'RUNNING',
+  ROLLING_BACK: 'RUNNING',
+  SUCCEEDED: 'SUCCEEDED',
+  ROLLED_BACK: 'TERMINAL',
+  FAILED: 'TERMINAL',
+  CANCELED: 'CANCELED',
+};
+
+export function statusOf(phase: Phase): DeploymentStatus {
+  return statusOfPhase[phase];
+}
+
+export function isFinished(phase: Phase): boolean {
+  const status = statusOf(phase);
+  return status !== 'NOT_STARTED' && status !== 'RUNNING';
+}
+
+export interface VersionRef {
+  version: string;
+}
+
+export interface Target {
+  cloud: CloudName;
+  cluster: string;
+}
+
+/** A step of the plan, Argo Rollouts-style, in its compiled (validated, unit-explicit) form. */
+export type Step =
+  | { kind: 'setWeight'; canaryPercent: number; wave: string[] | null }
+  | { kind: 'pause'; durationSeconds: number | null }
+  | { kind: 'analysis'; template: string; intervalSeconds: number; count: number };
+
+/** Where a Spinnaker-started deployment came from; used for idempotency and for the audit's "why". */
+export interface SpinnakerOrigin {
+  executionId?: string;
+  stageId?: string;
+  application?: string;
+  pipeline?: string;
+}
+
+/** Per cloud, per version, the percentage of traffic (API.md's `weights`). */
+export type Weights = Partial<Record<CloudName, Record<string, number>>>;
+
+export interface Deployment {
+  id: string;
+  service: string;
+  /** null until prepare resolves it to the version then serving (API.md: "defaults to the version now serving"). */
+  baseline: VersionRef | null;
+  canary: VersionRef;
+  /** Empty: every cluster where the canary version is registered, resolved at prepare. */
+  targets: Target[];
+  steps: Step[];
+  phase: Phase;
+  /** Index of the step being worked on; equals steps.length once every step is done. */
+  stepIndex: number;
+  weights: Weights;
+  /** What happened, once finished (final weights, judge's scores, rollback reason). */
+  result: Record<string, unknown> | null;
+  createdAt: string;
+  updatedAt: string;
+  /** Token id of the caller that created it. */
+  createdBy: string;
+  reason: string | null;
+  spinnaker: SpinnakerOrigin | null;
+  /** Optimistic-locking counter: 1 at creation, +1 on every write. */
+  version: number;
+}
+
+export interface NewDeployment {
+  id: string;
+  service: string;
+  baseline: VersionRef | null;
+  canary: VersionRef;
+  targets: Target[];
+  steps: Step[];
+  createdBy: string;
+  reason: string | null;
+  spinnaker: SpinnakerOrigin | null;
+}
+
+export function newDeployment(input: NewDeployment, now: Date): Deployment {
+  const at = now.toISOString();
+  return {
+    ...input,
+    phase: Phase.Pending,
+    stepIndex: 0,
+    weights: {},
+    result: null,
+    createdAt: at,
+    updatedAt: at,
+    version: 1,
+  };
+}
+
+/** The next version of a deployment: every write goes through here so `version` and `updatedAt` never drift. */
+export function revise(current: Deployment, change: Partial<Omit<Deployment, 'id' | 'version' | 'createdAt'>>, now: Date): Deployment {
+  return { ...current, ...change, version: current.version + 1, updatedAt: now.toISOString() };
+}
+
+/** A one-line, always-present account of where the deployment is (Spinnaker's `progressJsonPath`). */
+export function describeProgress(d: Deployment): string {
+  const total = d.steps.length;
+  switch (d.phase) {
+    case 'PENDING':
+      return `accepted, waiting to start: ${total} step${total === 1 ? '' : 's'} planned`;
+    case 'SUCCEEDED':
+      return `promoted: ${d.canary.version} serves 100%`;
+    case 'ROLLED_BACK':
+      return `rolled back at step ${Math.min(d.stepIndex + 1, total)}/${total}`;
+    case 'CANCELED':
+      return `canceled at step ${Math.min(d.stepIndex + 1, total)}/${total}`;
+    case 'FAILED':
+      return `failed at step ${Math.min(d.stepIndex + 1, total)}/${total}`;
+    default:
+      return `step ${Math.min(d.stepIndex + 1, total)}/${total}: ${d.phase.toLowerCase().replace('_', ' ')}`;
+  }
+}

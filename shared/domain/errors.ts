@@ -1,0 +1,143 @@
+/**
+ * The one error hierarchy. Every failure crossfade raises on purpose is a CrossfadeError whose
+ * `name` is stable: it is the `ErrorEquals` value Step Functions retries or catches on, and the key
+ * shared/http maps to an HTTP status. Never rename one; add a new class instead.
+ *
+ * `retryable` says whether repeating the same call, unchanged, may succeed (a throttle, a lost
+ * optimistic-lock race, an unreachable store). `cause` keeps the underlying error for logs.
+ */
+export abstract class CrossfadeError extends Error {
+  abstract override readonly name: string;
+  abstract readonly retryable: boolean;
+
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+  }
+}
+
+/** Input broke a rule. `field` is a dotted path into the input (`canary.version`, `steps[2].setWeight`). */
+export class ValidationError extends CrossfadeError {
+  override readonly name = 'ValidationError';
+  readonly retryable = false;
+  constructor(
+    message: string,
+    readonly field?: string,
+    readonly rule?: string,
+  ) {
+    super(message);
+  }
+}
+
+/** The request body is larger than the API accepts; nothing was read past the limit. */
+export class PayloadTooLargeError extends CrossfadeError {
+  override readonly name = 'PayloadTooLargeError';
+  readonly retryable = false;
+  constructor(readonly limitBytes: number) {
+    super(`request body is larger than ${limitBytes} bytes`);
+  }
+}
+
+/** No token, or a token that matches none we know. */
+export class UnauthenticatedError extends CrossfadeError {
+  override readonly name = 'UnauthenticatedError';
+  readonly retryable = false;
+}
+
+/** The caller is known but the action is outside its scopes, or a business rule refuses it. */
+export class ForbiddenError extends CrossfadeError {
+  override readonly name = 'ForbiddenError';
+  readonly retryable = false;
+  constructor(
+    message: string,
+    readonly rule: string,
+  ) {
+    super(message);
+  }
+}
+
+export class NotFoundError extends CrossfadeError {
+  override readonly name = 'NotFoundError';
+  readonly retryable = false;
+}
+
+/** The resource is held by someone else (a service lock held by another deployment). */
+export class ConflictError extends CrossfadeError {
+  override readonly name = 'ConflictError';
+  readonly retryable = false;
+  constructor(
+    message: string,
+    readonly holder?: string,
+  ) {
+    super(message);
+  }
+}
+
+/** An optimistic-lock write lost a race: re-read and try again. */
+export class VersionConflictError extends CrossfadeError {
+  override readonly name = 'VersionConflictError';
+  readonly retryable = true;
+  constructor(
+    readonly resource: string,
+    readonly expectedVersion: number,
+  ) {
+    super(`${resource} is no longer at version ${expectedVersion}`);
+  }
+}
+
+/** An item that must not exist yet already does (a conditional create lost). */
+export class AlreadyExistsError extends CrossfadeError {
+  override readonly name = 'AlreadyExistsError';
+  readonly retryable = false;
+  constructor(readonly resource: string) {
+    super(`${resource} already exists`);
+  }
+}
+
+/** The idempotency key was first used with a different request body. */
+export class IdempotencyKeyReusedError extends CrossfadeError {
+  override readonly name = 'IdempotencyKeyReusedError';
+  readonly retryable = false;
+  constructor(readonly key: string) {
+    super(`idempotency key "${key}" was already used with a different request body`);
+  }
+}
+
+/** A dependency (store, cloud API) is unreachable, throttling or failing: safe to retry later. */
+export class DependencyUnavailableError extends CrossfadeError {
+  override readonly name = 'DependencyUnavailableError';
+  readonly retryable = true;
+  constructor(
+    readonly dependency: string,
+    readonly verb: string,
+    options?: { cause?: unknown; throttled?: boolean; retryAfterSeconds?: number },
+  ) {
+    super(`${dependency}: ${verb} failed${describeCause(options?.cause)}`, options);
+    this.throttled = options?.throttled ?? false;
+    this.retryAfterSeconds = options?.retryAfterSeconds ?? 1;
+  }
+  readonly throttled: boolean;
+  readonly retryAfterSeconds: number;
+}
+
+/** The configuration file (or environment) is invalid; `key` names the offending entry. */
+export class ConfigError extends CrossfadeError {
+  override readonly name = 'ConfigError';
+  readonly retryable = false;
+  constructor(
+    message: string,
+    readonly key?: string,
+  ) {
+    super(message);
+  }
+}
+
+/** A bug or an unexpected answer from a dependency: never retried blindly. */
+export class InternalError extends CrossfadeError {
+  override readonly name = 'InternalError';
+  readonly retryable = false;
+}
+
+function describeCause(cause: unknown): string {
+  if (cause instanceof Error) return `: ${cause.name}: ${cause.message}`;
+  return '';
+}

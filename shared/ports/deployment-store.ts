@@ -1,0 +1,35 @@
+import type { Deployment, DeploymentStatus } from '../domain/deployment.js';
+import type { Page, PageRequest } from './page.js';
+
+export interface DeploymentQuery extends PageRequest {
+  /** Only this service's deployments; undefined: every service. */
+  service?: string;
+  /** Only deployments whose derived status is this one. */
+  status?: DeploymentStatus;
+}
+
+/**
+ * Where deployments live. Every write is conditional, so two writers can never silently overwrite
+ * each other. All methods throw DependencyUnavailableError (retryable) when the store cannot be
+ * reached or throttles.
+ */
+export interface DeploymentStore {
+  /**
+   * Stores `deployment` (at version 1) unless a deployment with its id exists. Idempotent: returns
+   * 'exists' and changes nothing when the id is taken (a replay, or a retried task).
+   */
+  createIfAbsent(deployment: Deployment): Promise<'created' | 'exists'>;
+
+  /** A strongly consistent read. undefined: no deployment has this id. */
+  get(id: string): Promise<Deployment | undefined>;
+
+  /**
+   * Replaces the stored deployment with `next` only if the stored one is at `next.version - 1`.
+   * Throws VersionConflictError (retryable: re-read, re-decide, retry) when it is not, or when the
+   * deployment does not exist. A replay of a write that already landed therefore also throws it.
+   */
+  update(next: Deployment): Promise<void>;
+
+  /** Newest first. A cursor from another query is rejected with ValidationError (field `cursor`). */
+  list(query: DeploymentQuery): Promise<Page<Deployment>>;
+}

@@ -1,0 +1,14 @@
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  test: {
+    include: ['test/**/*.test.ts'],
+    setupFiles: ['test/support/setup.ts'],
+    globalSetup: ['test/support/global-setup.ts'],
+    testTimeout: 30_000,
+    hookTimeout: 60_000,
+    // DynamoDB Local is a 230 MB JVM; files share one instance per worker, and two workers fit 2 cores.
+    pool: 'forks',
+    maxWorkers: 2,
+  },
+});
