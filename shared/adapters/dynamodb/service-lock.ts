@@ -1,8 +1,9 @@
 /**
  * ServiceLockStore on the one table: `LOCK#<service>`. One conditional UpdateItem takes, renews or
- * takes over the lock, and bumps the fencing token in the same write.
+ * takes over the lock, and bumps the fencing token in the same write. Release clears the owner but
+ * keeps the item, so the fencing token keeps growing across releases (a deleted item would restart it at 1).
  */
-import { DeleteCommand, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { ConflictError } from '../../domain/errors.js';
 import type { LockGrant, LockRequest, ServiceLockStore } from '../../ports/service-lock.js';
 import { isConditionFailure, storeFailure, type TableHandle } from './client.js';
@@ -26,7 +27,7 @@ export class DynamoDbServiceLockStore implements ServiceLockStore {
           TableName: this.table.tableName,
           Key: keys.lock(request.service),
           UpdateExpression: 'SET #service = :service, #owner = :owner, #lease = :lease, #entity = :entity ADD #fencing :one',
-          ConditionExpression: 'attribute_not_exists(pk) OR #owner = :owner OR #lease <= :now',
+          ConditionExpression: 'attribute_not_exists(#owner) OR #owner = :owner OR #lease <= :now',
           ExpressionAttributeNames: { '#service': 'service', '#owner': 'owner', '#lease': 'leaseExpiresAtMs', '#fencing': 'fencingToken', '#entity': 'entity' },
           ExpressionAttributeValues: {
             ':service': request.service,
@@ -53,11 +54,12 @@ export class DynamoDbServiceLockStore implements ServiceLockStore {
   async release(service: string, owner: string): Promise<'released' | 'not-held'> {
     try {
       await this.table.documents.send(
-        new DeleteCommand({
+        new UpdateCommand({
           TableName: this.table.tableName,
           Key: keys.lock(service),
+          UpdateExpression: 'REMOVE #owner, #lease',
           ConditionExpression: '#owner = :owner',
-          ExpressionAttributeNames: { '#owner': 'owner' },
+          ExpressionAttributeNames: { '#owner': 'owner', '#lease': 'leaseExpiresAtMs' },
           ExpressionAttributeValues: { ':owner': owner },
         }),
       );
@@ -73,7 +75,7 @@ export class DynamoDbServiceLockStore implements ServiceLockStore {
       const { Item } = await this.table.documents.send(
         new GetCommand({ TableName: this.table.tableName, Key: keys.lock(service), ConsistentRead: true }),
       );
-      return Item ? toGrant(Item as LockItem) : undefined;
+      return Item?.['owner'] !== undefined ? toGrant(Item as LockItem) : undefined; // no owner: released
     } catch (error) {
       throw storeFailure(error, this.table.tableName, `read lock of service ${service}`);
     }

@@ -1,0 +1,115 @@
+/**
+ * The local stack: the same HTTP core the cloud functions serve, on a node:http server, over the
+ * embedded DynamoDB-compatible store persisted under the data directory (or over any DynamoDB
+ * endpoint named by CROSSFADE_DYNAMODB_ENDPOINT, e.g. DynamoDB Local).
+ */
+import { mkdirSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join, resolve } from 'node:path';
+import { ensureTable } from '../shared/adapters/dynamodb/stores.js';
+import { createJsonLogger } from '../shared/adapters/json-logger.js';
+import { createHttpHandler } from '../shared/http/handle.js';
+import { hashToken } from '../shared/http/auth.js';
+import { nodeRequestListener } from '../shared/platform/node-http.js';
+import { buildHttpDeps, tableFromEnv } from '../shared/runtime/deps.js';
+import { createTableHandle } from '../shared/adapters/dynamodb/client.js';
+import { DEFAULT_TABLE_NAME } from '../shared/adapters/dynamodb/table.js';
+import type { Logger } from '../shared/ports/logger.js';
+import { resolveAdminToken, type AdminTokenSource } from './admin-token.js';
+import { startEmbeddedDynamo, type EmbeddedDynamo } from './embedded-dynamo.js';
+
+export interface LocalStackOptions {
+  env: Record<string, string | undefined>;
+  /** Where state and the admin token live (default `.crossfade`, or CROSSFADE_DATA_DIR). */
+  dataDir?: string;
+  /** false: the embedded store lives in memory only (tests, benchmarks). Default true. */
+  persist?: boolean;
+  host?: string;
+  port?: number;
+  logger?: Logger;
+}
+
+export interface LocalStack {
+  url: string;
+  adminToken: string;
+  adminTokenSource: AdminTokenSource;
+  adminTokenPath: string;
+  storeDescription: string;
+  configSource: string;
+  stop(): Promise<void>;
+}
+
+export class PortInUseError extends Error {
+  override readonly name = 'PortInUseError';
+}
+
+export async function startLocalStack(options: LocalStackOptions): Promise<LocalStack> {
+  const { env } = options;
+  const dataDir = resolve(options.dataDir ?? env['CROSSFADE_DATA_DIR'] ?? '.crossfade');
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  const admin = resolveAdminToken(env, dataDir);
+  const logger = options.logger ?? createJsonLogger({ level: (env['CROSSFADE_LOG_LEVEL'] as 'info' | undefined) ?? 'warn' });
+
+  let embedded: EmbeddedDynamo | undefined;
+  let table;
+  let storeDescription: string;
+  if (env['CROSSFADE_DYNAMODB_ENDPOINT']) {
+    table = tableFromEnv(env);
+    storeDescription = `DynamoDB at ${env['CROSSFADE_DYNAMODB_ENDPOINT']}`;
+  } else {
+    const path = options.persist === false ? undefined : join(dataDir, 'store');
+    embedded = await startEmbeddedDynamo({ path }).catch((error: Error) => {
+      throw new Error(`cannot open the embedded store at ${path}: ${error.message} (is another crossfade running on this data directory?)`);
+    });
+    table = createTableHandle({ region: 'us-east-1', endpoint: embedded.endpoint, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } }, env['CROSSFADE_TABLE'] ?? DEFAULT_TABLE_NAME);
+    storeDescription = path ? `embedded store in ${path}` : 'embedded store in memory';
+  }
+  await ensureTable(table);
+
+  const deps = buildHttpDeps({
+    env,
+    configRequired: false,
+    table,
+    logger,
+    extraTokens: [{ id: 'local-admin', sha256: hashToken(admin.token), scopes: [{ kind: 'admin' }] }],
+  });
+  const host = options.host ?? env['HOST'] ?? '127.0.0.1';
+  const port = options.port ?? Number(env['PORT'] ?? 8080);
+  const server = createServer(nodeRequestListener(createHttpHandler(deps), `http://${host}:${port}`));
+  try {
+    await listen(server, host, port);
+  } catch (error) {
+    await embedded?.stop();
+    throw error;
+  }
+  const address = server.address() as AddressInfo;
+  const shownHost = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  return {
+    url: `http://${shownHost}:${address.port}`,
+    adminToken: admin.token,
+    adminTokenSource: admin.source,
+    adminTokenPath: admin.path,
+    storeDescription,
+    configSource: deps.configSource,
+    async stop() {
+      await new Promise<void>((done) => {
+        server.close(() => done());
+        server.closeIdleConnections();
+      });
+      table.documents.destroy();
+      await embedded?.stop();
+    },
+  };
+}
+
+function listen(server: Server, host: string, port: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    server.once('error', (error: NodeJS.ErrnoException) => {
+      if (error.code === 'EADDRINUSE') reject(new PortInUseError(`port ${port} on ${host} is already in use: stop whatever holds it, or start with PORT=<another port>`));
+      else if (error.code === 'EACCES') reject(new PortInUseError(`not allowed to listen on ${host}:${port}: choose PORT above 1023`));
+      else reject(error);
+    });
+    server.listen(port, host, () => resolve());
+  });
+}

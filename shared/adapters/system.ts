@@ -1,0 +1,27 @@
+/** The real clock and id generator. */
+import { randomBytes } from 'node:crypto';
+import type { Clock } from '../ports/clock.js';
+import type { IdGenerator } from '../ports/ids.js';
+
+export const systemClock: Clock = { now: () => new Date() };
+
+const CROCKFORD = '0123456789abcdefghjkmnpqrstvwxyz';
+
+/** ULID-style ids: 10 characters of milliseconds then 16 random ones (80 bits), Crockford base32, lower case. */
+export const randomIds: IdGenerator = {
+  deploymentId: () => `dep_${encodeTime(Date.now())}${encodeRandom(16)}`,
+};
+
+function encodeTime(ms: number): string {
+  let text = '';
+  for (let i = 0; i < 10; i++) {
+    text = CROCKFORD[ms % 32] + text;
+    ms = Math.floor(ms / 32);
+  }
+  return text;
+}
+
+function encodeRandom(length: number): string {
+  const bytes = randomBytes(length);
+  return Array.from(bytes, (byte) => CROCKFORD[byte % 32]).join('');
+}

@@ -1,0 +1,132 @@
+/**
+ * crossfade.yaml: the clouds' clusters, the proxy groups and their proxies, the API tokens (hashes
+ * only) and, in later releases, the business rules. Validated whole at start-up; an error names the
+ * key (`clusters[1].region`). docs/configuration.md documents every key.
+ */
+import { z } from 'zod';
+import { ConfigError } from './errors.js';
+import { RESOURCE_NAME_PATTERN } from './names.js';
+import { parseScope, type Scope } from './scopes.js';
+
+const name = z.string().regex(RESOURCE_NAME_PATTERN, 'must be a DNS-1123 label (lower-case letters, digits, "-")');
+
+const awsCluster = z.strictObject({
+  name,
+  cloud: z.literal('aws'),
+  region: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/, 'must be an AWS region such as us-east-1'),
+  /** The EKS cluster's own name, when it differs from `name`. */
+  eksClusterName: z.string().min(1).max(100).optional(),
+});
+
+const gcpCluster = z.strictObject({
+  name,
+  cloud: z.literal('gcp'),
+  project: z.string().regex(/^[a-z][a-z0-9-]{4,28}[a-z0-9]$/, 'must be a GCP project id'),
+  location: z.string().regex(/^[a-z]+-[a-z]+\d(-[a-z])?$/, 'must be a GCP region or zone such as us-central1'),
+  /** The GKE cluster's own name, when it differs from `name`. */
+  gkeClusterName: z.string().min(1).max(40).optional(),
+});
+
+const cluster = z.discriminatedUnion('cloud', [awsCluster, gcpCluster]);
+
+const envoyGroup = z.strictObject({
+  name,
+  kind: z.literal('envoy'),
+  cloud: z.enum(['aws', 'gcp']),
+  region: z.string().min(1),
+  /** Envoy node ids (or proxyless gRPC client ids) that belong to this group. */
+  proxies: z.array(z.strictObject({ nodeId: z.string().min(1).max(256) })).default([]),
+});
+
+const haproxyGroup = z.strictObject({
+  name,
+  kind: z.literal('haproxy'),
+  cloud: z.enum(['aws', 'gcp']),
+  region: z.string().min(1),
+  proxies: z
+    .array(
+      z.strictObject({
+        name,
+        /** The Runtime API: `host:port` on a private network, or `unix:/path/to/socket`. */
+        runtimeApi: z.string().regex(/^(unix:\/.+|[a-zA-Z0-9.-]+:\d{1,5})$/, 'must be host:port or unix:/path'),
+      }),
+    )
+    .default([]),
+});
+
+const proxyGroup = z.discriminatedUnion('kind', [envoyGroup, haproxyGroup]);
+
+const token = z.strictObject({
+  /** Who the token belongs to; recorded as the actor of every change it makes. */
+  id: z.string().regex(/^[a-zA-Z0-9._-]{1,64}$/, 'must be 1-64 letters, digits, ".", "_" or "-"'),
+  /** sha256 of the token, lower-case hex. The token itself is never stored. */
+  sha256: z.string().regex(/^[0-9a-f]{64}$/, 'must be 64 lower-case hex characters (sha256 of the token)'),
+  scopes: z
+    .array(z.string().refine((text) => parseScope(text) !== undefined, 'must be admin, deploy:<service-glob> or read:<service-glob>'))
+    .min(1),
+});
+
+export const configSchema = z.strictObject({
+  /** The public base URL (`https://crossfade.example.com`) used in Location and status URLs; when unset, derived from the request. */
+  publicBaseUrl: z
+    .url({ protocol: /^https?$/ })
+    .refine((url) => !url.endsWith('/'), 'must not end with "/"')
+    .optional(),
+  clusters: z.array(cluster).default([]),
+  proxyGroups: z.array(proxyGroup).default([]),
+  tokens: z.array(token).default([]),
+});
+
+export type CrossfadeConfig = z.infer<typeof configSchema>;
+export type ClusterConfig = z.infer<typeof cluster>;
+export type TokenConfig = z.infer<typeof token>;
+
+export interface TokenEntry {
+  id: string;
+  sha256: string;
+  scopes: Scope[];
+}
+
+/** Validates a parsed document (from YAML or JSON); throws ConfigError naming the first bad key. */
+export function parseConfig(document: unknown, source: string): CrossfadeConfig {
+  const parsed = configSchema.safeParse(document ?? {});
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    const key = formatPath(issue.path);
+    throw new ConfigError(`${source}: ${key || '(root)'}: ${issue.message}`, key);
+  }
+  const config = parsed.data;
+  assertUnique(config.clusters.map((c) => c.name), 'clusters', source);
+  assertUnique(config.proxyGroups.map((g) => g.name), 'proxyGroups', source);
+  assertUnique(config.tokens.map((t) => t.id), 'tokens', source);
+  return config;
+}
+
+export function tokenEntries(config: CrossfadeConfig): TokenEntry[] {
+  return config.tokens.map((t) => ({ id: t.id, sha256: t.sha256, scopes: t.scopes.map((s) => parseScope(s)!) }));
+}
+
+/** What the local stack runs with when there is no crossfade.yaml: one cluster per cloud. */
+export const embeddedDefaults: CrossfadeConfig = {
+  clusters: [
+    { name: 'eks-use1', cloud: 'aws', region: 'us-east-1' },
+    { name: 'gke-usc1', cloud: 'gcp', project: 'crossfade-local', location: 'us-central1' },
+  ],
+  proxyGroups: [
+    { name: 'envoy-aws-use1', kind: 'envoy', cloud: 'aws', region: 'us-east-1', proxies: [] },
+    { name: 'envoy-gcp-usc1', kind: 'envoy', cloud: 'gcp', region: 'us-central1', proxies: [] },
+  ],
+  tokens: [],
+};
+
+export function formatPath(path: readonly PropertyKey[]): string {
+  return path.reduce<string>((text, part) => (typeof part === 'number' ? `${text}[${part}]` : text ? `${text}.${String(part)}` : String(part)), '');
+}
+
+function assertUnique(names: string[], key: string, source: string): void {
+  const seen = new Set<string>();
+  names.forEach((value, index) => {
+    if (seen.has(value)) throw new ConfigError(`${source}: ${key}[${index}].${key === 'tokens' ? 'id' : 'name'}: "${value}" is defined twice`, `${key}[${index}]`);
+    seen.add(value);
+  });
+}

@@ -1,0 +1,55 @@
+/**
+ * Bearer-token authentication (API.md "Auth"). Only sha256 hashes of tokens are known to crossfade;
+ * a presented token is hashed and looked up. Tokens are random 32-byte secrets, so a fast hash is
+ * the right tool (a slow password hash protects guessable secrets, not random ones), and looking
+ * up by hash leaks nothing an attacker can steer. The token itself is never logged or stored.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import type { TokenEntry } from '../domain/config.js';
+import { ForbiddenError, UnauthenticatedError } from '../domain/errors.js';
+import { allows, allowsEveryService, type Access, type Scope } from '../domain/scopes.js';
+
+export interface Principal {
+  tokenId: string;
+  scopes: Scope[];
+}
+
+export type TokenIndex = ReadonlyMap<string, TokenEntry>;
+
+export function indexTokens(entries: readonly TokenEntry[]): TokenIndex {
+  return new Map(entries.map((entry) => [entry.sha256, entry]));
+}
+
+export function hashToken(token: string): string {
+  return createHash('sha256').update(token, 'utf8').digest('hex');
+}
+
+/** A new token: `cf_` + 43 base64url characters (256 random bits). */
+export function generateToken(): string {
+  return `cf_${randomBytes(32).toString('base64url')}`;
+}
+
+const BEARER = /^Bearer ([\x21-\x7e]{16,512})$/;
+
+export function authenticate(authorization: string | undefined, tokens: TokenIndex): Principal {
+  if (authorization === undefined || authorization === '') {
+    throw new UnauthenticatedError('missing Authorization header: send "Authorization: Bearer <token>"');
+  }
+  const match = BEARER.exec(authorization.trim());
+  if (!match) throw new UnauthenticatedError('Authorization header must be "Bearer <token>"');
+  const entry = tokens.get(hashToken(match[1]!));
+  if (!entry) throw new UnauthenticatedError('the bearer token is not valid');
+  return { tokenId: entry.id, scopes: entry.scopes };
+}
+
+export function requireAccess(principal: Principal, access: Access, service: string): void {
+  if (!allows(principal.scopes, access, service)) {
+    throw new ForbiddenError(`token ${principal.tokenId} may not ${access} service ${service} (needs scope ${access}:${service} or admin)`, 'scope');
+  }
+}
+
+export function requireAccessToEveryService(principal: Principal, access: Access): void {
+  if (!allowsEveryService(principal.scopes, access)) {
+    throw new ForbiddenError(`token ${principal.tokenId} may not ${access} every service: name one with ?service=`, 'scope');
+  }
+}

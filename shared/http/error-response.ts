@@ -1,0 +1,62 @@
+/**
+ * The one error → HTTP mapping (API.md "Common rules"). Keyed by the error's stable `name`.
+ * Anything that is not a CrossfadeError is a bug: 500 with a generic message, details in the log.
+ */
+import {
+  ConflictError,
+  CrossfadeError,
+  DependencyUnavailableError,
+  ForbiddenError,
+  PayloadTooLargeError,
+  ValidationError,
+} from '../domain/errors.js';
+
+export interface ErrorBody {
+  error: { code: string; message: string; field?: string; rule?: string; holder?: string };
+}
+
+export interface MappedError {
+  statusCode: number;
+  body: ErrorBody;
+  headers: Record<string, string>;
+}
+
+const statusByName: Record<string, { statusCode: number; code: string }> = {
+  ValidationError: { statusCode: 400, code: 'VALIDATION_FAILED' },
+  PayloadTooLargeError: { statusCode: 400, code: 'PAYLOAD_TOO_LARGE' },
+  UnauthenticatedError: { statusCode: 401, code: 'UNAUTHENTICATED' },
+  ForbiddenError: { statusCode: 403, code: 'FORBIDDEN' },
+  NotFoundError: { statusCode: 404, code: 'NOT_FOUND' },
+  ConflictError: { statusCode: 409, code: 'CONFLICT' },
+  AlreadyExistsError: { statusCode: 409, code: 'CONFLICT' },
+  // A lost optimistic-lock race that survived the use case's own retries: the caller may retry.
+  VersionConflictError: { statusCode: 503, code: 'BUSY' },
+  IdempotencyKeyReusedError: { statusCode: 422, code: 'IDEMPOTENCY_KEY_REUSED' },
+  DependencyUnavailableError: { statusCode: 503, code: 'UNAVAILABLE' },
+};
+
+export function mapError(error: unknown): MappedError {
+  const known = error instanceof CrossfadeError ? statusByName[error.name] : undefined;
+  if (!known || !(error instanceof CrossfadeError)) {
+    return { statusCode: 500, body: { error: { code: 'INTERNAL', message: 'internal error; see the logs for the request id' } }, headers: {} };
+  }
+  const body: ErrorBody = { error: { code: known.code, message: error.message } };
+  const headers: Record<string, string> = {};
+  if (error instanceof ValidationError) {
+    if (error.field !== undefined) body.error.field = error.field;
+    if (error.rule !== undefined) body.error.rule = error.rule;
+  }
+  if (error instanceof ForbiddenError) body.error.rule = error.rule;
+  if (error instanceof ConflictError && error.holder !== undefined) body.error.holder = error.holder;
+  if (error instanceof PayloadTooLargeError) body.error.rule = 'max-body-bytes';
+  let statusCode = known.statusCode;
+  if (error instanceof DependencyUnavailableError) {
+    if (error.throttled) {
+      statusCode = 429;
+      body.error.code = 'THROTTLED';
+    }
+    headers['retry-after'] = String(error.retryAfterSeconds);
+  }
+  if (statusCode === 503 && !headers['retry-after']) headers['retry-after'] = '1';
+  return { statusCode, body, headers };
+}

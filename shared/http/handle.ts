@@ -1,0 +1,89 @@
+/**
+ * The HTTP core every entry point calls: match the route, authenticate, run it, and turn whatever
+ * it throws into API.md's error document. Entry points only convert their platform's request and
+ * response to and from HttpRequest / HttpResponse.
+ */
+import { NotFoundError } from '../domain/errors.js';
+import { mapError } from './error-response.js';
+import { authenticateRequest, routes as allRoutes, type FunctionName, type HttpDeps, type Route } from './routes.js';
+import { JSON_CONTENT_TYPE, type HttpRequest, type HttpResponse } from './types.js';
+
+export type HttpHandler = (request: HttpRequest) => Promise<HttpResponse>;
+
+interface CompiledRoute {
+  route: Route;
+  pattern: RegExp;
+  paramNames: string[];
+}
+
+/** @param only serve just these functions' routes (an AWS Lambda function); undefined: all. */
+export function createHttpHandler(deps: HttpDeps, only?: readonly FunctionName[]): HttpHandler {
+  const compiled = allRoutes.filter((route) => !only || only.includes(route.functionName)).map(compile);
+  return async (request) => {
+    const log = deps.logger.child({ requestId: request.requestId, method: request.method, path: request.path });
+    const started = performance.now();
+    const finish = (response: HttpResponse) => {
+      log.info('request', { status: response.statusCode, durationMs: Math.round(performance.now() - started) });
+      return response;
+    };
+    try {
+      const match = findRoute(compiled, request);
+      if (match.kind === 'method-not-allowed') {
+        return finish(respond(405, { error: { code: 'METHOD_NOT_ALLOWED', message: `${request.method} is not allowed on ${request.path}` } }, { allow: match.allowed.join(', ') }));
+      }
+      const { route, params } = match;
+      const principal = route.public ? { tokenId: 'anonymous', scopes: [] } : authenticateRequest(request, deps.tokens);
+      const baseUrl = deps.publicBaseUrl ?? request.origin;
+      const answer = await route.handle({ request, params, deps, baseUrl, principal });
+      return finish(respond(answer.statusCode, answer.body, answer.headers));
+    } catch (error) {
+      const mapped = mapError(error);
+      if (mapped.statusCode >= 500) log.error('request failed', { error, stack: error instanceof Error ? error.stack : undefined });
+      return finish(respond(mapped.statusCode, mapped.body, mapped.headers));
+    }
+  };
+}
+
+export function respond(statusCode: number, body: unknown, headers: Record<string, string> = {}): HttpResponse {
+  return {
+    statusCode,
+    headers: { 'content-type': JSON_CONTENT_TYPE, 'cache-control': 'no-store', ...headers },
+    body: JSON.stringify(body),
+  };
+}
+
+function compile(route: Route): CompiledRoute {
+  const paramNames: string[] = [];
+  const source = route.path.replace(/\{(\w+)\}/g, (_, name: string) => {
+    paramNames.push(name);
+    return '([^/]+)';
+  });
+  return { route, pattern: new RegExp(`^${source}/?$`), paramNames };
+}
+
+type RouteMatch = { kind: 'found'; route: Route; params: Record<string, string> } | { kind: 'method-not-allowed'; allowed: string[] };
+
+function findRoute(compiled: readonly CompiledRoute[], request: HttpRequest): RouteMatch {
+  const allowed: string[] = [];
+  for (const { route, pattern, paramNames } of compiled) {
+    const match = pattern.exec(request.path);
+    if (!match) continue;
+    if (route.method !== request.method.toUpperCase()) {
+      allowed.push(route.method);
+      continue;
+    }
+    const params: Record<string, string> = {};
+    paramNames.forEach((name, index) => (params[name] = safeDecode(match[index + 1]!)));
+    return { kind: 'found', route, params };
+  }
+  if (allowed.length > 0) return { kind: 'method-not-allowed', allowed };
+  throw new NotFoundError(`no route for ${request.method} ${request.path}`);
+}
+
+function safeDecode(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return segment;
+  }
+}

@@ -1,0 +1,43 @@
+/** The status document (API.md): what Spinnaker's webhook stage polls and matches on. */
+import { describeProgress, statusOf, type Deployment, type DeploymentStatus, type Phase, type Weights } from '../domain/deployment.js';
+
+export interface StatusDocument {
+  id: string;
+  service: string;
+  status: DeploymentStatus;
+  progress: string;
+  phase: Phase;
+  step: { index: number; count: number };
+  baseline: string | null;
+  canary: string;
+  weights: Weights;
+  statusUrl: string;
+  cancelUrl: string;
+  result: Record<string, unknown> | null;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export function deploymentUrl(baseUrl: string, id: string): string {
+  return `${baseUrl}/v1/deployments/${encodeURIComponent(id)}`;
+}
+
+export function statusDocument(d: Deployment, baseUrl: string): StatusDocument {
+  const statusUrl = deploymentUrl(baseUrl, d.id);
+  return {
+    id: d.id,
+    service: d.service,
+    status: statusOf(d.phase),
+    progress: describeProgress(d),
+    phase: d.phase,
+    step: { index: d.stepIndex, count: d.steps.length },
+    baseline: d.baseline?.version ?? null,
+    canary: d.canary.version,
+    weights: d.weights,
+    statusUrl,
+    cancelUrl: `${statusUrl}/cancel`,
+    result: d.result,
+    createdAt: d.createdAt,
+    updatedAt: d.updatedAt,
+  };
+}

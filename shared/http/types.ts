@@ -1,0 +1,28 @@
+/** The HTTP request and response every entry point converts to and from. */
+export interface HttpRequest {
+  method: string;
+  /** The path without query string, e.g. `/v1/deployments/dep_1`. */
+  path: string;
+  /** First value of each query parameter. */
+  query: Record<string, string>;
+  /** Lower-case names; repeated headers joined with ", ". */
+  headers: Record<string, string>;
+  /** The raw body bytes, or undefined when there is none. */
+  body: Buffer | undefined;
+  /** `scheme://host[:port]` the caller used, for absolute URLs when no publicBaseUrl is configured. */
+  origin: string;
+  /** The platform's request id (Lambda's, GCP's trace), or one made up by the entry point. */
+  requestId: string;
+}
+
+export interface HttpResponse {
+  statusCode: number;
+  headers: Record<string, string>;
+  /** Always a JSON document (API.md: errors too). */
+  body: string;
+}
+
+/** Request bodies above this are refused before they are parsed (API.md). */
+export const MAX_BODY_BYTES = 256 * 1024;
+
+export const JSON_CONTENT_TYPE = 'application/json; charset=utf-8';

@@ -1,0 +1,76 @@
+/**
+ * The composition root shared by every entry point: reads configuration and environment once per
+ * cold start and builds the adapters behind the ports. Nothing here runs at import time.
+ *
+ * Environment:
+ *   CROSSFADE_TABLE              the DynamoDB table (default `crossfade`)
+ *   CROSSFADE_DYNAMODB_ENDPOINT  a local endpoint (DynamoDB Local, the embedded store); unset in the cloud
+ *   AWS_REGION                   the table's region (set by Lambda; set it on GCP)
+ *   CROSSFADE_CONFIG             the configuration file (see adapters/config-file.ts)
+ *   CROSSFADE_LOG_LEVEL          info (default), warn, error or silent
+ */
+import type { TokenEntry } from '../domain/config.js';
+import { indexTokens } from '../http/auth.js';
+import type { HttpDeps } from '../http/routes.js';
+import type { Logger } from '../ports/logger.js';
+import { packageVersion } from '../version.js';
+import { loadConfig } from '../adapters/config-file.js';
+import { createTableHandle, type TableHandle } from '../adapters/dynamodb/client.js';
+import { DEFAULT_TABLE_NAME, TABLE_ENV } from '../adapters/dynamodb/table.js';
+import { createDynamoDbStores } from '../adapters/dynamodb/stores.js';
+import { createJsonLogger } from '../adapters/json-logger.js';
+import { randomIds, systemClock } from '../adapters/system.js';
+import { tokenEntries } from '../domain/config.js';
+
+export interface RuntimeOptions {
+  env: Record<string, string | undefined>;
+  /** True in AWS and GCP: the configuration file must exist. */
+  configRequired: boolean;
+  /** A table handle already built (the local stack's embedded store); default: from the environment. */
+  table?: TableHandle;
+  /** Tokens besides the configured ones (the local stack's admin token). */
+  extraTokens?: readonly TokenEntry[];
+  logger?: Logger;
+}
+
+export interface RuntimeDeps extends HttpDeps {
+  /** Which configuration was loaded: a path, or 'embedded defaults'. */
+  configSource: string;
+}
+
+export function buildHttpDeps(options: RuntimeOptions): RuntimeDeps {
+  const { env } = options;
+  const logger = options.logger ?? createJsonLogger({ level: logLevel(env['CROSSFADE_LOG_LEVEL']) });
+  const { config, source } = loadConfig(env, { required: options.configRequired });
+  const table = options.table ?? tableFromEnv(env);
+  const stores = createDynamoDbStores(table);
+  logger.info('configuration loaded', { source, clusters: config.clusters.length, proxyGroups: config.proxyGroups.length, tokens: config.tokens.length, table: table.tableName });
+  return {
+    ...stores,
+    clock: systemClock,
+    ids: randomIds,
+    logger,
+    clusters: config.clusters.map((c) => ({ name: c.name, cloud: c.cloud })),
+    tokens: indexTokens([...tokenEntries(config), ...(options.extraTokens ?? [])]),
+    publicBaseUrl: config.publicBaseUrl,
+    version: packageVersion,
+    configSource: source,
+  };
+}
+
+export function tableFromEnv(env: Record<string, string | undefined>): TableHandle {
+  const endpoint = env['CROSSFADE_DYNAMODB_ENDPOINT'];
+  return createTableHandle(
+    {
+      region: env['AWS_REGION'] ?? env['AWS_DEFAULT_REGION'] ?? 'us-east-1',
+      endpoint,
+      // Local endpoints accept any signature, but DynamoDB Local scopes tables by access key.
+      credentials: endpoint && !env['AWS_ACCESS_KEY_ID'] ? { accessKeyId: 'local', secretAccessKey: 'local' } : undefined,
+    },
+    env[TABLE_ENV] ?? DEFAULT_TABLE_NAME,
+  );
+}
+
+function logLevel(value: string | undefined): 'info' | 'warn' | 'error' | 'silent' {
+  return value === 'warn' || value === 'error' || value === 'silent' ? value : 'info';
+}

@@ -1,0 +1,109 @@
+/**
+ * Accepts a canary deployment (API.md `POST /v1/deployments`).
+ *
+ * Idempotency without transactions, three single-item conditional writes in this order:
+ *   1. claim the idempotency key with the whole new deployment inside the record;
+ *   2. create the deployment if absent;
+ *   3. append the audit event if absent.
+ * Whoever loses step 1 (a replay, or a concurrent duplicate) adopts the winner's record and
+ * performs 2 and 3 again. Both are no-ops when they already happened, and they finish a creation
+ * whose first attempt crashed after step 1, so every answer ever given points at a deployment that
+ * exists ("readable from the moment the create returned"), and N duplicates make one deployment.
+ */
+import { newDeployment, type Deployment, type SpinnakerOrigin, type Target, type VersionRef } from '../domain/deployment.js';
+import { IdempotencyKeyReusedError } from '../domain/errors.js';
+import { checkTargets, compileSteps, type WireStep } from '../domain/plan.js';
+import type { AuditEvent } from '../ports/audit-log.js';
+import type { UseCaseDeps } from './deps.js';
+
+/** Spinnaker replays within minutes; a week covers every retry policy and manual re-run we know. */
+export const IDEMPOTENCY_RETENTION_SECONDS = 7 * 24 * 3600;
+
+export interface CreateDeploymentCommand {
+  service: string;
+  baseline: VersionRef | null;
+  canary: VersionRef;
+  targets: Target[];
+  steps: WireStep[];
+  spinnaker: SpinnakerOrigin | null;
+  reason: string | null;
+  actor: string;
+  idempotencyKey: string | undefined;
+  /** sha256 of the canonical request: the same key with another request is refused. */
+  requestHash: string;
+}
+
+export interface CreateDeploymentResult {
+  /** The deployment as first created: a replay gets exactly the first answer. */
+  deployment: Deployment;
+  replayed: boolean;
+}
+
+export async function createDeployment(deps: UseCaseDeps, command: CreateDeploymentCommand): Promise<CreateDeploymentResult> {
+  const reachable = command.targets.length > 0 ? command.targets.map((t) => ({ name: t.cluster, cloud: t.cloud })) : deps.clusters;
+  checkTargets(command.targets, deps.clusters);
+  const steps = compileSteps(command.steps, reachable);
+
+  const now = deps.clock.now();
+  let deployment = newDeployment(
+    {
+      id: deps.ids.deploymentId(),
+      service: command.service,
+      baseline: command.baseline,
+      canary: command.canary,
+      targets: command.targets,
+      steps,
+      createdBy: command.actor,
+      reason: command.reason,
+      spinnaker: command.spinnaker,
+    },
+    now,
+  );
+  let replayed = false;
+
+  if (command.idempotencyKey !== undefined) {
+    const outcome = await deps.idempotency.claim({
+      key: command.idempotencyKey,
+      requestHash: command.requestHash,
+      deployment,
+      createdAt: deployment.createdAt,
+      expiresAtEpochSeconds: Math.floor(now.getTime() / 1000) + IDEMPOTENCY_RETENTION_SECONDS,
+    });
+    if (!outcome.claimed) {
+      if (outcome.record.requestHash !== command.requestHash) throw new IdempotencyKeyReusedError(command.idempotencyKey);
+      deployment = outcome.record.deployment;
+      replayed = true;
+    }
+  }
+
+  await deps.deployments.createIfAbsent(deployment);
+  await deps.audit.append(createdEvent(deployment));
+  deps.logger.info(replayed ? 'deployment create replayed' : 'deployment created', {
+    deploymentId: deployment.id,
+    service: deployment.service,
+    canary: deployment.canary.version,
+    actor: command.actor,
+  });
+  return { deployment, replayed };
+}
+
+/** Keyed by the deployment's version, so a retried creation records one event. */
+export function createdEvent(deployment: Deployment): AuditEvent {
+  const origin = deployment.spinnaker;
+  const why = deployment.reason ?? (origin?.pipeline ? `spinnaker pipeline ${origin.application ?? '?'}/${origin.pipeline} execution ${origin.executionId ?? '?'}` : null);
+  return {
+    subject: `deployment/${deployment.id}`,
+    eventId: `v${String(deployment.version).padStart(6, '0')}-created`,
+    at: deployment.createdAt,
+    actor: deployment.createdBy,
+    action: 'deployment.created',
+    reason: why,
+    details: {
+      service: deployment.service,
+      baseline: deployment.baseline?.version ?? null,
+      canary: deployment.canary.version,
+      targets: deployment.targets,
+      steps: deployment.steps.length,
+    },
+  };
+}
