@@ -1,0 +1,85 @@
+/**
+ * The IdempotencyStore contract (shared/ports/idempotency-store.ts), run against DynamoDB Local
+ * and the embedded store.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createDynamoDbStores } from '../../shared/adapters/dynamodb/stores.js';
+import type { IdempotencyRecord, IdempotencyStore } from '../../shared/ports/idempotency-store.js';
+import { makeDeployment, minutesAfterT0, T0 } from '../support/deployments.js';
+import { backendFactories, type StoreBackend } from '../support/store-backends.js';
+
+function makeRecord(key: string, requestHash: string, createdAt: Date = T0): IdempotencyRecord {
+  return {
+    key,
+    requestHash,
+    deployment: makeDeployment({ reason: `request ${requestHash}` }, createdAt),
+    createdAt: createdAt.toISOString(),
+    expiresAtEpochSeconds: Math.floor(createdAt.getTime() / 1000) + 24 * 3600,
+  };
+}
+
+describe.each(backendFactories)('IdempotencyStore on %s', (_name, startBackend) => {
+  let backend: StoreBackend;
+
+  beforeAll(async () => {
+    backend = await startBackend();
+  });
+  afterAll(() => backend.stop());
+
+  async function freshStore(): Promise<IdempotencyStore> {
+    return createDynamoDbStores(await backend.freshTable()).idempotency;
+  }
+
+  describe('claim', () => {
+    it('lets the first claim of a key win with claimed: true, and stores its record', async () => {
+      const store = await freshStore();
+      const record = makeRecord('01HEXEC-stage-1', 'sha256:aaa');
+
+      expect(await store.claim(record)).toEqual({ claimed: true, record });
+
+      expect(await store.get(record.key)).toEqual(record);
+    });
+
+    it("answers a later claim of the key with the first claim's record and claimed: false, even when its record differs", async () => {
+      const store = await freshStore();
+      const first = makeRecord('01HEXEC-stage-1', 'sha256:aaa');
+      const second = makeRecord('01HEXEC-stage-1', 'sha256:bbb', minutesAfterT0(5));
+      await store.claim(first);
+
+      expect(await store.claim(second)).toEqual({ claimed: false, record: first });
+
+      expect(await store.get(first.key)).toEqual(first);
+    });
+
+    it("answers a replay of the winning claim with claimed: false and the same record (idempotent)", async () => {
+      const store = await freshStore();
+      const record = makeRecord('01HEXEC-stage-1', 'sha256:aaa');
+      await store.claim(record);
+
+      expect(await store.claim(record)).toEqual({ claimed: false, record });
+      expect(await store.claim(record)).toEqual({ claimed: false, record });
+    });
+
+    it('keeps keys apart: a claim of one key never answers for another', async () => {
+      const store = await freshStore();
+      const one = makeRecord('exec-1-stage-1', 'sha256:aaa');
+      // A key that extends the first: keys must match whole, not by prefix.
+      const other = makeRecord('exec-1-stage-10', 'sha256:bbb');
+
+      expect(await store.claim(one)).toEqual({ claimed: true, record: one });
+      expect(await store.claim(other)).toEqual({ claimed: true, record: other });
+
+      expect(await store.get(one.key)).toEqual(one);
+      expect(await store.get(other.key)).toEqual(other);
+    });
+  });
+
+  describe('get', () => {
+    it('returns undefined for a key that was never used', async () => {
+      const store = await freshStore();
+      await store.claim(makeRecord('exec-1-stage-1', 'sha256:aaa'));
+
+      expect(await store.get('exec-2-stage-1')).toBeUndefined();
+    });
+  });
+});
