@@ -1,12 +1,16 @@
 /**
- * Loads crossfade.yaml the same way for every entry point: the path in CROSSFADE_CONFIG, else
+ * Loads the configuration the same way for every entry point: the path in CROSSFADE_CONFIG, else
  * `crossfade.yaml` in the working directory. Locally a missing default file means the embedded
  * defaults; in AWS and GCP (`required`) the file ships inside the bundle, so its absence is a
  * packaging error and start-up fails loudly instead of running with no tokens.
+ *
+ * `.json` files are parsed with JSON.parse; anything else as YAML. The build validates
+ * crossfade.yaml and ships it as crossfade.json, so the cloud bundles need no YAML parser: `yaml`
+ * is loaded on demand, through a require esbuild leaves alone, and is not in those bundles.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { parse } from 'yaml';
+import { createRequire } from 'node:module';
 import { embeddedDefaults, parseConfig, type CrossfadeConfig } from '../domain/config.js';
 import { ConfigError } from '../domain/errors.js';
 
@@ -28,11 +32,24 @@ export function loadConfig(env: Record<string, string | undefined>, options: { r
     }
     return { config: embeddedDefaults, source: 'embedded defaults' };
   }
-  let document: unknown;
+  return { config: parseConfig(readDocument(path), path), source: path };
+}
+
+function readDocument(path: string): unknown {
+  const text = readFileSync(path, 'utf8');
+  const json = path.endsWith('.json');
   try {
-    document = parse(readFileSync(path, 'utf8'));
+    return json ? JSON.parse(text) : loadYamlParser()(text);
   } catch (error) {
-    throw new ConfigError(`${path}: not valid YAML: ${(error as Error).message}`);
+    if (error instanceof ConfigError) throw error;
+    throw new ConfigError(`${path}: not valid ${json ? 'JSON' : 'YAML'}: ${(error as Error).message}`);
   }
-  return { config: parseConfig(document, path), source: path };
+}
+
+function loadYamlParser(): (text: string) => unknown {
+  try {
+    return (createRequire(import.meta.url)('yaml') as { parse: (text: string) => unknown }).parse;
+  } catch {
+    throw new ConfigError('YAML configuration needs the yaml package, which cloud bundles leave out: use the crossfade.json that `npm run build` writes', CONFIG_ENV);
+  }
 }

@@ -3,28 +3,30 @@
  * only) and, in later releases, the business rules. Validated whole at start-up; an error names the
  * key (`clusters[1].region`). docs/configuration.md documents every key.
  */
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { ConfigError } from './errors.js';
 import { RESOURCE_NAME_PATTERN } from './names.js';
+import { describeIssue } from './schema-issues.js';
 import { parseScope, type Scope } from './scopes.js';
 
-const name = z.string().regex(RESOURCE_NAME_PATTERN, 'must be a DNS-1123 label (lower-case letters, digits, "-")');
+const name = z.string().check(z.regex(RESOURCE_NAME_PATTERN, 'must be a DNS-1123 label (lower-case letters, digits, "-")'));
+const text = (min: number, max: number) => z.string().check(z.minLength(min, 'must not be empty'), z.maxLength(max, `must be at most ${max} characters`));
 
 const awsCluster = z.strictObject({
   name,
   cloud: z.literal('aws'),
-  region: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/, 'must be an AWS region such as us-east-1'),
+  region: z.string().check(z.regex(/^[a-z]{2}(-[a-z]+)+-\d$/, 'must be an AWS region such as us-east-1')),
   /** The EKS cluster's own name, when it differs from `name`. */
-  eksClusterName: z.string().min(1).max(100).optional(),
+  eksClusterName: z.optional(text(1, 100)),
 });
 
 const gcpCluster = z.strictObject({
   name,
   cloud: z.literal('gcp'),
-  project: z.string().regex(/^[a-z][a-z0-9-]{4,28}[a-z0-9]$/, 'must be a GCP project id'),
-  location: z.string().regex(/^[a-z]+-[a-z]+\d(-[a-z])?$/, 'must be a GCP region or zone such as us-central1'),
+  project: z.string().check(z.regex(/^[a-z][a-z0-9-]{4,28}[a-z0-9]$/, 'must be a GCP project id')),
+  location: z.string().check(z.regex(/^[a-z]+-[a-z]+\d(-[a-z])?$/, 'must be a GCP region or zone such as us-central1')),
   /** The GKE cluster's own name, when it differs from `name`. */
-  gkeClusterName: z.string().min(1).max(40).optional(),
+  gkeClusterName: z.optional(text(1, 40)),
 });
 
 const cluster = z.discriminatedUnion('cloud', [awsCluster, gcpCluster]);
@@ -32,49 +34,49 @@ const cluster = z.discriminatedUnion('cloud', [awsCluster, gcpCluster]);
 const envoyGroup = z.strictObject({
   name,
   kind: z.literal('envoy'),
-  cloud: z.enum(['aws', 'gcp']),
-  region: z.string().min(1),
+  cloud: z.enum(['aws', 'gcp'], 'must be aws or gcp'),
+  region: text(1, 64),
   /** Envoy node ids (or proxyless gRPC client ids) that belong to this group. */
-  proxies: z.array(z.strictObject({ nodeId: z.string().min(1).max(256) })).default([]),
+  proxies: z._default(z.array(z.strictObject({ nodeId: text(1, 256) })), []),
 });
 
 const haproxyGroup = z.strictObject({
   name,
   kind: z.literal('haproxy'),
-  cloud: z.enum(['aws', 'gcp']),
-  region: z.string().min(1),
-  proxies: z
-    .array(
+  cloud: z.enum(['aws', 'gcp'], 'must be aws or gcp'),
+  region: text(1, 64),
+  proxies: z._default(
+    z.array(
       z.strictObject({
         name,
         /** The Runtime API: `host:port` on a private network, or `unix:/path/to/socket`. */
-        runtimeApi: z.string().regex(/^(unix:\/.+|[a-zA-Z0-9.-]+:\d{1,5})$/, 'must be host:port or unix:/path'),
+        runtimeApi: z.string().check(z.regex(/^(unix:\/.+|[a-zA-Z0-9.-]+:\d{1,5})$/, 'must be host:port or unix:/path')),
       }),
-    )
-    .default([]),
+    ),
+    [],
+  ),
 });
 
 const proxyGroup = z.discriminatedUnion('kind', [envoyGroup, haproxyGroup]);
 
 const token = z.strictObject({
   /** Who the token belongs to; recorded as the actor of every change it makes. */
-  id: z.string().regex(/^[a-zA-Z0-9._-]{1,64}$/, 'must be 1-64 letters, digits, ".", "_" or "-"'),
+  id: z.string().check(z.regex(/^[a-zA-Z0-9._-]{1,64}$/, 'must be 1-64 letters, digits, ".", "_" or "-"')),
   /** sha256 of the token, lower-case hex. The token itself is never stored. */
-  sha256: z.string().regex(/^[0-9a-f]{64}$/, 'must be 64 lower-case hex characters (sha256 of the token)'),
+  sha256: z.string().check(z.regex(/^[0-9a-f]{64}$/, 'must be 64 lower-case hex characters (sha256 of the token)')),
   scopes: z
-    .array(z.string().refine((text) => parseScope(text) !== undefined, 'must be admin, deploy:<service-glob> or read:<service-glob>'))
-    .min(1),
+    .array(z.string().check(z.refine((scope) => parseScope(scope) !== undefined, 'must be admin, deploy:<service-glob> or read:<service-glob>')))
+    .check(z.minLength(1, 'must list at least one scope')),
 });
 
 export const configSchema = z.strictObject({
   /** The public base URL (`https://crossfade.example.com`) used in Location and status URLs; when unset, derived from the request. */
-  publicBaseUrl: z
-    .url({ protocol: /^https?$/ })
-    .refine((url) => !url.endsWith('/'), 'must not end with "/"')
-    .optional(),
-  clusters: z.array(cluster).default([]),
-  proxyGroups: z.array(proxyGroup).default([]),
-  tokens: z.array(token).default([]),
+  publicBaseUrl: z.optional(
+    z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).check(z.refine((url) => !url.endsWith('/'), 'must not end with "/"')),
+  ),
+  clusters: z._default(z.array(cluster), []),
+  proxyGroups: z._default(z.array(proxyGroup), []),
+  tokens: z._default(z.array(token), []),
 });
 
 export type CrossfadeConfig = z.infer<typeof configSchema>;
@@ -89,11 +91,10 @@ export interface TokenEntry {
 
 /** Validates a parsed document (from YAML or JSON); throws ConfigError naming the first bad key. */
 export function parseConfig(document: unknown, source: string): CrossfadeConfig {
-  const parsed = configSchema.safeParse(document ?? {});
+  const parsed = configSchema.safeParse(document ?? {}, { reportInput: true });
   if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
-    const key = formatPath(issue.path);
-    throw new ConfigError(`${source}: ${key || '(root)'}: ${issue.message}`, key);
+    const { field, message } = describeIssue(parsed.error.issues[0]!);
+    throw new ConfigError(`${source}: ${message}`, field);
   }
   const config = parsed.data;
   assertUnique(config.clusters.map((c) => c.name), 'clusters', source);
@@ -118,10 +119,6 @@ export const embeddedDefaults: CrossfadeConfig = {
   ],
   tokens: [],
 };
-
-export function formatPath(path: readonly PropertyKey[]): string {
-  return path.reduce<string>((text, part) => (typeof part === 'number' ? `${text}[${part}]` : text ? `${text}.${String(part)}` : String(part)), '');
-}
 
 function assertUnique(names: string[], key: string, source: string): void {
   const seen = new Set<string>();

@@ -120,7 +120,7 @@ describe('serverless.yml, packaged', () => {
       expect(props['Environment']).toEqual({
         Variables: {
           CROSSFADE_TABLE: { Ref: 'StateTable' },
-          CROSSFADE_CONFIG: `./dist/aws/${fn}/crossfade.yaml`,
+          CROSSFADE_CONFIG: `./dist/aws/${fn}/crossfade.json`,
           NODE_OPTIONS: '--enable-source-maps',
         },
       });
@@ -164,7 +164,7 @@ describe('serverless.yml, packaged', () => {
     it('is packaged alone: its zip holds only dist/aws/' + fn + '/', async () => {
       const entries = zipEntryNames(await readFile(path.join(outDir, `${fn}.zip`)));
       expect(entries).toContain(`dist/aws/${fn}/index.mjs`);
-      expect(entries).toContain(`dist/aws/${fn}/crossfade.yaml`);
+      expect(entries).toContain(`dist/aws/${fn}/crossfade.json`);
       expect(entries.filter((e) => !e.startsWith(`dist/aws/${fn}/`))).toEqual([]);
     });
   });

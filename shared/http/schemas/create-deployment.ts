@@ -2,8 +2,8 @@
  * The body of `POST /v1/deployments` (API.md). Strict: an unknown field is an error, because a
  * misspelt `setWieght` silently ignored would deploy something nobody asked for.
  */
-import { z } from 'zod';
-import { cloudNames } from '../../domain/cloud.js';
+import * as z from 'zod/mini';
+import { cloudNames, type CloudName } from '../../domain/cloud.js';
 import { ValidationError } from '../../domain/errors.js';
 import { SERVICE_NAME_PATTERN, SERVICE_NAME_RULE, VERSION_PATTERN, VERSION_RULE } from '../../domain/names.js';
 import type { WireStep } from '../../domain/plan.js';
@@ -12,43 +12,52 @@ import { parseWith } from './zod-errors.js';
 const MAX_STEPS = 50;
 const MAX_TARGETS = 20;
 
-const versionRef = z.strictObject({ version: z.string().regex(VERSION_PATTERN, `must be ${VERSION_RULE}`) });
-const shortText = (max: number) => z.string().min(1, 'must not be empty').max(max, `must be at most ${max} characters`);
+const versionRef = z.strictObject({ version: z.string().check(z.regex(VERSION_PATTERN, `must be ${VERSION_RULE}`)) });
+const shortText = (max: number) => z.string().check(z.minLength(1, 'must not be empty'), z.maxLength(max, `must be at most ${max} characters`));
+const wholeNumber = (min: number, max: number) =>
+  z.int().check(z.minimum(min, `must be between ${min} and ${max}`), z.maximum(max, `must be between ${min} and ${max}`));
 
 const stepSchemas = {
   setWeight: z.strictObject({
-    setWeight: z.int('must be a whole number').min(0, 'must be between 0 and 100').max(100, 'must be between 0 and 100'),
-    wave: z.array(shortText(63)).min(1, 'must name at least one cloud or cluster').max(MAX_TARGETS).optional(),
+    setWeight: wholeNumber(0, 100),
+    wave: z.optional(
+      z.array(shortText(63)).check(z.minLength(1, 'must name at least one cloud or cluster'), z.maxLength(MAX_TARGETS, `must name at most ${MAX_TARGETS} entries`)),
+    ),
   }),
-  pause: z.strictObject({ pause: z.strictObject({ duration: shortText(32).optional() }) }),
+  pause: z.strictObject({ pause: z.strictObject({ duration: z.optional(shortText(32)) }) }),
   analysis: z.strictObject({
     analysis: z.strictObject({
-      template: z.string().regex(SERVICE_NAME_PATTERN, 'must be a template name (a DNS-1123 label)'),
+      template: z.string().check(z.regex(SERVICE_NAME_PATTERN, 'must be a template name (a DNS-1123 label)')),
       interval: shortText(32),
-      count: z.int('must be a whole number').min(1, 'must be between 1 and 100').max(100, 'must be between 1 and 100'),
+      count: wholeNumber(1, 100),
     }),
   }),
 } as const;
 
 const body = z.strictObject({
-  service: z.string().regex(SERVICE_NAME_PATTERN, `must be ${SERVICE_NAME_RULE}`),
-  baseline: versionRef.optional(),
+  service: z.string().check(z.regex(SERVICE_NAME_PATTERN, `must be ${SERVICE_NAME_RULE}`)),
+  baseline: z.optional(versionRef),
   canary: versionRef,
-  targets: z
-    .array(z.strictObject({ cloud: z.enum(cloudNames as [string, ...string[]], `must be one of ${cloudNames.join(', ')}`), cluster: shortText(63) }))
-    .max(MAX_TARGETS, `must list at most ${MAX_TARGETS} clusters`)
-    .optional(),
-  steps: z.array(z.record(z.string(), z.unknown(), 'must be an object')).min(1, 'must list at least one step').max(MAX_STEPS, `must list at most ${MAX_STEPS} steps`),
-  spinnaker: z
-    .strictObject({ executionId: shortText(128).optional(), stageId: shortText(64).optional(), application: shortText(128).optional(), pipeline: shortText(256).optional() })
-    .optional(),
-  reason: shortText(500).optional(),
+  targets: z.optional(
+    z
+      .array(z.strictObject({ cloud: z.enum(cloudNames as [CloudName, ...CloudName[]]), cluster: shortText(63) }))
+      .check(z.maxLength(MAX_TARGETS, `must list at most ${MAX_TARGETS} clusters`)),
+  ),
+  steps: z
+    .array(z.record(z.string(), z.unknown()))
+    .check(z.minLength(1, 'must list at least one step'), z.maxLength(MAX_STEPS, `must list at most ${MAX_STEPS} steps`)),
+  spinnaker: z.optional(
+    z.strictObject({
+      executionId: z.optional(shortText(128)),
+      stageId: z.optional(shortText(64)),
+      application: z.optional(shortText(128)),
+      pipeline: z.optional(shortText(256)),
+    }),
+  ),
+  reason: z.optional(shortText(500)),
 });
 
-export type CreateDeploymentBody = Omit<z.infer<typeof body>, 'steps' | 'targets'> & {
-  steps: WireStep[];
-  targets?: { cloud: 'aws' | 'gcp'; cluster: string }[];
-};
+export type CreateDeploymentBody = Omit<z.infer<typeof body>, 'steps'> & { steps: WireStep[] };
 
 export function parseCreateDeploymentBody(value: Record<string, unknown>): CreateDeploymentBody {
   const parsed = parseWith(body, value);
@@ -56,7 +65,7 @@ export function parseCreateDeploymentBody(value: Record<string, unknown>): Creat
     throw new ValidationError('canary.version must differ from baseline.version', 'canary.version', 'canary-differs');
   }
   const steps = parsed.steps.map((step, index) => parseStep(step, index));
-  return { ...parsed, steps, targets: parsed.targets as CreateDeploymentBody['targets'] };
+  return { ...parsed, steps };
 }
 
 function parseStep(step: Record<string, unknown>, index: number): WireStep {

@@ -1,29 +1,11 @@
-/** zod's first issue as a ValidationError that names the field and says the rule in words. */
-import type { z } from 'zod';
-import { formatPath } from '../../domain/config.js';
+/** Parses with a zod schema, turning the first issue into a ValidationError naming the field and rule. */
+import type * as z from 'zod/mini';
 import { ValidationError } from '../../domain/errors.js';
+import { describeIssue } from '../../domain/schema-issues.js';
 
-export function validationErrorFrom(error: z.ZodError, prefix = ''): ValidationError {
-  const issue = error.issues[0]!;
-  const join = (path: readonly PropertyKey[]) => {
-    const inner = formatPath(path);
-    if (!prefix) return inner;
-    return inner === '' ? prefix : inner.startsWith('[') ? `${prefix}${inner}` : `${prefix}.${inner}`;
-  };
-  if (issue.code === 'unrecognized_keys') {
-    const field = join([...issue.path, issue.keys[0]!]);
-    return new ValidationError(`${field} is not a known field`, field, 'no-unknown-fields');
-  }
-  const field = join(issue.path);
-  const label = field || 'body';
-  if (issue.code === 'invalid_type' && issue.input === undefined) {
-    return new ValidationError(`${label} is required`, field || undefined, 'required');
-  }
-  return new ValidationError(`${label} ${issue.message}`, field || undefined, issue.code);
-}
-
-export function parseWith<T extends z.ZodType>(schema: T, value: unknown, prefix = ''): z.infer<T> {
-  const result = schema.safeParse(value);
-  if (!result.success) throw validationErrorFrom(result.error, prefix);
-  return result.data;
+export function parseWith<T extends z.ZodMiniType>(schema: T, value: unknown, prefix = ''): z.infer<T> {
+  const result = schema.safeParse(value, { reportInput: true });
+  if (result.success) return result.data;
+  const { field, message, rule } = describeIssue(result.error.issues[0]!, prefix);
+  throw new ValidationError(message, field, rule);
 }

@@ -1,0 +1,85 @@
+/**
+ * `npm run build`: one esbuild bundle per AWS Lambda function (functions/*.ts →
+ * dist/aws/<name>/index.mjs) and one for the GCP entry points (gcp/index.ts → dist/gcp/), each
+ * with the configuration beside it as crossfade.json: validated here, so a bad crossfade.yaml
+ * fails the build rather than a cold start, and the bundles need no YAML parser.
+ *
+ * - The AWS SDK is bundled, not taken from the Lambda runtime: the version we test is the version
+ *   that runs, and a pinned SDK cannot change under us. Minified it stays far below 1 MB.
+ * - ESM output needs a `require` for the SDK's CommonJS parts (toolchain.md §6), hence the banner.
+ * - functions-framework stays external on GCP: the platform runs its CLI, which must share the
+ *   module instance our code registers with.
+ */
+import { existsSync, mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { basename, join } from 'node:path';
+import { build, type BuildOptions } from 'esbuild';
+import pkg from '../package.json' with { type: 'json' };
+import { loadConfig } from '../shared/adapters/config-file.js';
+
+const CONFIG = 'crossfade.yaml';
+const EXAMPLE_CONFIG = 'crossfade.example.yaml';
+export const BUNDLED_CONFIG = 'crossfade.json';
+const GCP_EXTERNAL = ['@google-cloud/functions-framework'];
+/** Only needed to read YAML, which the bundles never do (see shared/adapters/config-file.ts). */
+const NEVER_BUNDLED = ['yaml'];
+
+const common: BuildOptions = {
+  bundle: true,
+  platform: 'node',
+  target: 'node22',
+  format: 'esm',
+  minify: true,
+  sourcemap: 'external',
+  legalComments: 'none',
+  banner: { js: "import { createRequire as __crossfadeRequire } from 'node:module'; const require = __crossfadeRequire(import.meta.url);" },
+  logLevel: 'warning',
+  external: NEVER_BUNDLED,
+};
+
+export function lambdaFunctionNames(): string[] {
+  return readdirSync('functions')
+    .filter((file) => file.endsWith('.ts'))
+    .map((file) => basename(file, '.ts'))
+    .sort();
+}
+
+function validatedConfigJson(): string {
+  let file = CONFIG;
+  if (!existsSync(file)) {
+    console.warn(`build: no ${CONFIG} at the repository root: bundling ${EXAMPLE_CONFIG}, which has no tokens (every call but /healthz is refused)`);
+    file = EXAMPLE_CONFIG;
+  }
+  const { config } = loadConfig({ CROSSFADE_CONFIG: file }, { required: true });
+  return JSON.stringify(config, null, 2) + '\n';
+}
+
+async function main(): Promise<void> {
+  rmSync('dist', { recursive: true, force: true });
+  const config = validatedConfigJson();
+  const sizes: string[] = [];
+  for (const name of lambdaFunctionNames()) {
+    const outdir = join('dist', 'aws', name);
+    await build({ ...common, entryPoints: [join('functions', `${name}.ts`)], outfile: join(outdir, 'index.mjs') });
+    writeFileSync(join(outdir, BUNDLED_CONFIG), config);
+    sizes.push(`  aws/${name}/index.mjs  ${kilobytes(join(outdir, 'index.mjs'))}`);
+  }
+  const gcpDir = join('dist', 'gcp');
+  await build({ ...common, entryPoints: ['gcp/index.ts'], outfile: join(gcpDir, 'index.mjs'), external: [...NEVER_BUNDLED, ...GCP_EXTERNAL] });
+  writeFileSync(join(gcpDir, BUNDLED_CONFIG), config);
+  writeFileSync(join(gcpDir, 'package.json'), JSON.stringify(gcpPackageJson(), null, 2) + '\n');
+  sizes.push(`  gcp/index.mjs  ${kilobytes(join(gcpDir, 'index.mjs'))}`);
+  console.log(`build: ${sizes.length} bundles\n${sizes.join('\n')}`);
+}
+
+/** What Cloud Functions' Node.js buildpack installs and runs: the framework, and our bundle as main. */
+function gcpPackageJson() {
+  const dependencies = Object.fromEntries(GCP_EXTERNAL.map((name) => [name, (pkg.dependencies as Record<string, string>)[name]]));
+  return { name: `${pkg.name}-gcp`, version: pkg.version, private: true, type: 'module', main: 'index.mjs', engines: { node: '>=22' }, dependencies };
+}
+
+function kilobytes(path: string): string {
+  return `${(statSync(path).size / 1024).toFixed(0)} KB`;
+}
+
+mkdirSync('dist', { recursive: true });
+await main();

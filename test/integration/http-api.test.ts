@@ -1,0 +1,266 @@
+/**
+ * The HTTP API's first slice (API.md), specified once and run through every way it is served:
+ * the Lambda bundles, the GCP bundle on functions-framework, and the local server. Every target
+ * must give the same status, body and content type. Runs on DynamoDB Local.
+ */
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTableHandle, type TableHandle } from '../../shared/adapters/dynamodb/client.js';
+import { ensureTable } from '../../shared/adapters/dynamodb/stores.js';
+import { inject } from 'vitest';
+import { scanTable } from '../support/store-backends.js';
+import { bearer, configureEnvironment, PUBLIC_BASE_URL, targetFactories, tokens, type Answer, type HttpTarget, type Sent } from '../support/http-targets.js';
+import { deploymentBody } from '../support/requests.js';
+
+const JSON_TYPE = 'application/json; charset=utf-8';
+
+let table: TableHandle;
+
+beforeAll(async () => {
+  const endpoint = inject('dynamoDbLocalEndpoint');
+  table = createTableHandle({ region: 'us-east-1', endpoint, credentials: { accessKeyId: 'AKIAFAKEFAKEFAKE', secretAccessKey: 'fakesecretfakesecret' } }, `http-${randomUUID()}`);
+  await ensureTable(table);
+  configureEnvironment(endpoint, table.tableName);
+});
+
+function post(body: unknown, headers: Record<string, string> = bearer(tokens.admin)): Sent {
+  return { method: 'POST', path: '/v1/deployments', headers: { 'content-type': 'application/json', ...headers }, body: typeof body === 'string' ? body : JSON.stringify(body) };
+}
+
+/** Sends the request and checks that the table is exactly as it was before. */
+async function sendWritingNothing(target: HttpTarget, request: Sent): Promise<Answer> {
+  const before = await scanTable(table);
+  const answer = await target.send(request);
+  expect(await scanTable(table)).toEqual(before);
+  return answer;
+}
+
+describe.each(targetFactories)('HTTP API through %s', (_name, factory) => {
+  let target: HttpTarget;
+  beforeAll(async () => {
+    target = await factory();
+  });
+  afterAll(async () => {
+    await target.stop();
+  });
+
+  it('answers /healthz without a token', async () => {
+    const answer = await target.send({ method: 'GET', path: '/healthz' });
+    expect(answer.status).toBe(200);
+    expect(answer.headers['content-type']).toBe(JSON_TYPE);
+    expect(answer.body).toEqual({ status: 'ok', version: expect.stringMatching(/^\d+\.\d+\.\d+/) });
+  });
+
+  it('creates a deployment: 202, absolute Location, the status document, readable at once', async () => {
+    const created = await target.send(post(deploymentBody(), { ...bearer(tokens.checkoutDeployer), 'x-idempotency-key': `exec-${randomUUID()}-3` }));
+    expect(created.status).toBe(202);
+    expect(created.headers['content-type']).toBe(JSON_TYPE);
+    const doc = created.body as Record<string, unknown>;
+    expect(doc).toMatchObject({
+      service: 'checkout',
+      status: 'NOT_STARTED',
+      phase: 'PENDING',
+      progress: 'accepted, waiting to start: 6 steps planned',
+      step: { index: 0, count: 6 },
+      baseline: 'v41',
+      canary: 'v42',
+      weights: {},
+      result: null,
+    });
+    expect(doc['id']).toMatch(/^dep_[0-9a-z]{26}$/);
+    expect(created.headers['location']).toBe(`${PUBLIC_BASE_URL}/v1/deployments/${doc['id']}`);
+    expect(doc['statusUrl']).toBe(created.headers['location']);
+    expect(doc['cancelUrl']).toBe(`${created.headers['location']}/cancel`);
+
+    const read = await target.send({ method: 'GET', path: `/v1/deployments/${doc['id']}`, headers: bearer(tokens.checkoutDeployer) });
+    expect(read.status).toBe(200);
+    expect(read.body).toEqual(doc);
+
+    const listed = await target.send({ method: 'GET', path: '/v1/deployments?service=checkout', headers: bearer(tokens.reader) });
+    expect(listed.status).toBe(200);
+    expect((listed.body as { items: { id: string }[] }).items.map((d) => d.id)).toContain(doc['id']);
+  });
+
+  it('replays the first answer for a repeated idempotency key, and refuses it with another body (422)', async () => {
+    const key = `exec-${randomUUID()}-3`;
+    const first = await target.send(post(deploymentBody(), { ...bearer(tokens.admin), 'x-idempotency-key': key }));
+    // Key order and whitespace do not make another body.
+    const reordered = JSON.stringify(Object.fromEntries(Object.entries(deploymentBody()).reverse()), null, 2);
+    const again = await sendWritingNothing(target, post(reordered, { ...bearer(tokens.admin), 'x-idempotency-key': key }));
+    expect(again.status).toBe(202);
+    expect(again.body).toEqual(first.body);
+    expect(again.headers['location']).toBe(first.headers['location']);
+
+    const other = await sendWritingNothing(target, post(deploymentBody({ canary: { version: 'v43' } }), { ...bearer(tokens.admin), 'x-idempotency-key': key }));
+    expect(other.status).toBe(422);
+    expect(other.body).toEqual({ error: { code: 'IDEMPOTENCY_KEY_REUSED', message: `idempotency key "${key}" was already used with a different request body` } });
+  });
+
+  it("derives the idempotency key from spinnaker.executionId and stageId when there is no header", async () => {
+    const body = deploymentBody({ spinnaker: { executionId: randomUUID(), stageId: '7' } });
+    const first = await target.send(post(body));
+    const again = await sendWritingNothing(target, post(body));
+    expect(first.status).toBe(202);
+    expect(again.body).toEqual(first.body);
+  });
+
+  it('parses a JSON body sent as text/plain, as Spinnaker preconfigured stages send it', async () => {
+    const answer = await target.send({ method: 'POST', path: '/v1/deployments', headers: { ...bearer(tokens.admin), 'content-type': 'text/plain;charset=ISO-8859-1' }, body: JSON.stringify(deploymentBody({ spinnaker: undefined })) });
+    expect(answer.status).toBe(202);
+    expect(answer.body).toMatchObject({ status: 'NOT_STARTED' });
+  });
+
+  describe('refuses bad input with the documented error, writing nothing', () => {
+    const cases: { name: string; request: () => Sent; status: number; error: Record<string, unknown> }[] = [
+      {
+        name: 'malformed JSON (application/json)',
+        request: () => post('{"service": "checkout",'),
+        status: 400,
+        error: { code: 'VALIDATION_FAILED', message: expect.stringMatching(/^body is not valid JSON: /), rule: 'json' },
+      },
+      {
+        name: 'malformed JSON (text/plain)',
+        request: () => ({ ...post('{not json'), headers: { ...bearer(tokens.admin), 'content-type': 'text/plain' } }),
+        status: 400,
+        error: { code: 'VALIDATION_FAILED', message: expect.stringMatching(/^body is not valid JSON: /), rule: 'json' },
+      },
+      {
+        name: 'a JSON body that is not an object',
+        request: () => post('[1, 2, 3]'),
+        status: 400,
+        error: { code: 'VALIDATION_FAILED', message: 'body must be a JSON object', rule: 'json-object' },
+      },
+      {
+        name: 'a body over 256 KB',
+        request: () => post(deploymentBody({ reason: 'x'.repeat(300 * 1024) })),
+        status: 400,
+        error: { code: 'PAYLOAD_TOO_LARGE', message: 'request body is larger than 262144 bytes', rule: 'max-body-bytes' },
+      },
+      {
+        name: 'a missing field',
+        request: () => post(deploymentBody({ canary: {} })),
+        status: 400,
+        error: { code: 'VALIDATION_FAILED', message: 'canary.version is required', field: 'canary.version', rule: 'required' },
+      },
+      {
+        name: 'a mistyped field',
+        request: () => post(deploymentBody({ steps: [{ setWeight: '5' }] })),
+        status: 400,
+        error: { code: 'VALIDATION_FAILED', message: 'steps[0].setWeight must be a number, not a string', field: 'steps[0].setWeight', rule: 'type' },
+      },
+      {
+        name: 'a weight out of range',
+        request: () => post(deploymentBody({ steps: [{ setWeight: 101 }] })),
+        status: 400,
+        error: { code: 'VALIDATION_FAILED', message: 'steps[0].setWeight must be between 0 and 100', field: 'steps[0].setWeight', rule: 'too_big' },
+      },
+      {
+        name: 'an unknown field',
+        request: () => post(deploymentBody({ canaryWeight: 5 })),
+        status: 400,
+        error: { code: 'VALIDATION_FAILED', message: 'canaryWeight is not a known field', field: 'canaryWeight', rule: 'no-unknown-fields' },
+      },
+      {
+        name: 'an unknown field inside a step',
+        request: () => post(deploymentBody({ steps: [{ setWeight: 5, wieght: 1 }] })),
+        status: 400,
+        error: { code: 'VALIDATION_FAILED', message: 'steps[0].wieght is not a known field', field: 'steps[0].wieght', rule: 'no-unknown-fields' },
+      },
+      {
+        name: 'an invalid service name',
+        request: () => post(deploymentBody({ service: 'Checkout_Service' })),
+        status: 400,
+        error: {
+          code: 'VALIDATION_FAILED',
+          message: 'service must be a DNS-1123 label: 1-63 lower-case letters, digits or "-", starting with a letter and not ending with "-"',
+          field: 'service',
+          rule: 'invalid_format',
+        },
+      },
+      {
+        name: 'a target cluster that is not configured',
+        request: () => post(deploymentBody({ targets: [{ cloud: 'aws', cluster: 'eks-euw1' }] })),
+        status: 400,
+        error: { code: 'VALIDATION_FAILED', message: 'targets[0].cluster "eks-euw1" is not a configured cluster (eks-use1, gke-usc1)', field: 'targets[0].cluster', rule: 'known-cluster' },
+      },
+      {
+        name: 'a pause duration that does not parse',
+        request: () => post(deploymentBody({ steps: [{ pause: { duration: 'five minutes' } }] })),
+        status: 400,
+        error: { code: 'VALIDATION_FAILED', message: 'steps[0].pause.duration "five minutes" is not a duration such as 30s, 5m, 1h or 1h30m', field: 'steps[0].pause.duration', rule: 'duration' },
+      },
+      {
+        name: 'no token',
+        request: () => post(deploymentBody(), {}),
+        status: 401,
+        error: { code: 'UNAUTHENTICATED', message: 'missing Authorization header: send "Authorization: Bearer <token>"' },
+      },
+      {
+        name: 'a wrong token',
+        request: () => post(deploymentBody(), bearer('cf_not_a_token_anybody_has_0000')),
+        status: 401,
+        error: { code: 'UNAUTHENTICATED', message: 'the bearer token is not valid' },
+      },
+      {
+        name: 'a token outside its scope',
+        request: () => post(deploymentBody(), bearer(tokens.paymentsDeployer)),
+        status: 403,
+        error: { code: 'FORBIDDEN', message: 'token payments-pipeline may not deploy service checkout (needs scope deploy:checkout or admin)', rule: 'scope' },
+      },
+      {
+        name: 'a read-only token creating a deployment',
+        request: () => post(deploymentBody(), bearer(tokens.reader)),
+        status: 403,
+        error: { code: 'FORBIDDEN', message: 'token auditor may not deploy service checkout (needs scope deploy:checkout or admin)', rule: 'scope' },
+      },
+      {
+        name: 'a malformed idempotency key',
+        request: () => post(deploymentBody(), { ...bearer(tokens.admin), 'x-idempotency-key': 'has spaces in it' }),
+        status: 400,
+        error: { code: 'VALIDATION_FAILED', message: 'X-Idempotency-Key must be 1-200 printable ASCII characters without spaces', field: 'X-Idempotency-Key', rule: 'idempotency-key' },
+      },
+    ];
+
+    it.each(cases)('$name → $status', async ({ request, status, error }) => {
+      const answer = await sendWritingNothing(target, request());
+      expect(answer.status).toBe(status);
+      expect(answer.headers['content-type']).toBe(JSON_TYPE);
+      expect(answer.body).toEqual({ error });
+    });
+  });
+
+  describe('reading', () => {
+    it('404s an unknown deployment', async () => {
+      const answer = await target.send({ method: 'GET', path: '/v1/deployments/dep_00000000000000000000000000', headers: bearer(tokens.admin) });
+      expect(answer.status).toBe(404);
+      expect(answer.body).toEqual({ error: { code: 'NOT_FOUND', message: 'deployment dep_00000000000000000000000000 does not exist' } });
+    });
+
+    it("403s a deployment of a service outside the token's scope", async () => {
+      const created = await target.send(post(deploymentBody()));
+      const id = (created.body as { id: string }).id;
+      const answer = await target.send({ method: 'GET', path: `/v1/deployments/${id}`, headers: bearer(tokens.paymentsDeployer) });
+      expect(answer.status).toBe(403);
+      expect(answer.body).toMatchObject({ error: { code: 'FORBIDDEN', rule: 'scope' } });
+    });
+
+    it('lists every service only for tokens that reach them all', async () => {
+      const narrow = await target.send({ method: 'GET', path: '/v1/deployments', headers: bearer(tokens.checkoutDeployer) });
+      expect(narrow.status).toBe(403);
+      const wide = await target.send({ method: 'GET', path: '/v1/deployments?status=NOT_STARTED&limit=2', headers: bearer(tokens.reader) });
+      expect(wide.status).toBe(200);
+      const page = wide.body as { items: { status: string }[]; nextCursor: string | null };
+      expect(page.items).toHaveLength(2);
+      expect(page.items.every((d) => d.status === 'NOT_STARTED')).toBe(true);
+      expect(typeof page.nextCursor).toBe('string');
+    });
+
+    it('refuses a listing filter that is not a status', async () => {
+      const answer = await target.send({ method: 'GET', path: '/v1/deployments?service=checkout&status=DONE', headers: bearer(tokens.reader) });
+      expect(answer.status).toBe(400);
+      expect(answer.body).toEqual({
+        error: { code: 'VALIDATION_FAILED', message: 'status must be one of NOT_STARTED, RUNNING, SUCCEEDED, TERMINAL, CANCELED', field: 'status', rule: 'enum' },
+      });
+    });
+  });
+});

@@ -1,0 +1,170 @@
+/**
+ * The three ways the HTTP API is served, behind one `send`: the built Lambda bundles invoked with
+ * API Gateway HTTP API (v2) events, the built GCP bundle served by functions-framework on
+ * 127.0.0.1, and the local stack's server. All three use one DynamoDB table and one configuration,
+ * so a test case can run unchanged through each and expect the same answer.
+ */
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
+import { hashToken } from '../../shared/http/auth.js';
+import { startLocalStack, type LocalStack } from '../../local/stack.js';
+
+export interface Sent {
+  method: string;
+  path: string;
+  headers?: Record<string, string>;
+  body?: string | Buffer;
+}
+
+export interface Answer {
+  status: number;
+  headers: Record<string, string>;
+  body: unknown;
+  text: string;
+}
+
+export interface HttpTarget {
+  name: 'lambda' | 'functions-framework' | 'local';
+  send(request: Sent): Promise<Answer>;
+  stop(): Promise<void>;
+}
+
+export const PUBLIC_BASE_URL = 'https://crossfade.test';
+
+/** Tokens of the test configuration: one per kind of scope. */
+export const tokens = {
+  admin: 'cf_test_admin_token_0123456789abcdef',
+  checkoutDeployer: 'cf_test_checkout_deployer_0123456789',
+  paymentsDeployer: 'cf_test_payments_deployer_0123456789',
+  reader: 'cf_test_reader_everything_0123456789',
+} as const;
+
+export function bearer(token: string): Record<string, string> {
+  return { authorization: `Bearer ${token}` };
+}
+
+/** Writes the configuration every target loads, and points the process environment at it and the table. */
+export function configureEnvironment(endpoint: string, tableName: string): void {
+  const dir = mkdtempSync(join(tmpdir(), 'crossfade-config-'));
+  const config = {
+    publicBaseUrl: PUBLIC_BASE_URL,
+    clusters: [
+      { name: 'eks-use1', cloud: 'aws', region: 'us-east-1' },
+      { name: 'gke-usc1', cloud: 'gcp', project: 'crossfade-test', location: 'us-central1' },
+    ],
+    tokens: [
+      { id: 'admin', sha256: hashToken(tokens.admin), scopes: ['admin'] },
+      { id: 'checkout-pipeline', sha256: hashToken(tokens.checkoutDeployer), scopes: ['deploy:checkout*'] },
+      { id: 'payments-pipeline', sha256: hashToken(tokens.paymentsDeployer), scopes: ['deploy:payments'] },
+      { id: 'auditor', sha256: hashToken(tokens.reader), scopes: ['read:*'] },
+    ],
+  };
+  const path = join(dir, 'crossfade.json');
+  writeFileSync(path, JSON.stringify(config));
+  process.env['CROSSFADE_CONFIG'] = path;
+  process.env['CROSSFADE_TABLE'] = tableName;
+  process.env['CROSSFADE_DYNAMODB_ENDPOINT'] = endpoint;
+  process.env['CROSSFADE_LOG_LEVEL'] = 'silent';
+}
+
+type LambdaHandler = (event: APIGatewayProxyEventV2, context: Context) => Promise<APIGatewayProxyStructuredResultV2>;
+
+/** Which function API Gateway routes a path to (serverless.yml). */
+function lambdaFunctionFor(path: string): 'health' | 'deployments' {
+  return path === '/healthz' ? 'health' : 'deployments';
+}
+
+export async function lambdaTarget(): Promise<HttpTarget> {
+  const handlers: Record<string, LambdaHandler> = {};
+  for (const name of ['health', 'deployments']) {
+    const url = pathToFileURL(resolve('dist', 'aws', name, 'index.mjs')).href;
+    handlers[name] = ((await import(url)) as { handler: LambdaHandler }).handler;
+  }
+  return {
+    name: 'lambda',
+    async send(request) {
+      const result = await handlers[lambdaFunctionFor(request.path)]!(apiGatewayEvent(request), { awsRequestId: randomUUID() } as Context);
+      const headers = Object.fromEntries(Object.entries(result.headers ?? {}).map(([k, v]) => [k.toLowerCase(), String(v)]));
+      return answer(result.statusCode ?? 200, headers, result.body ?? '');
+    },
+    stop: async () => {},
+  };
+}
+
+function apiGatewayEvent(request: Sent): APIGatewayProxyEventV2 {
+  const url = new URL(request.path, 'https://api.example.com');
+  const body = request.body;
+  const binary = Buffer.isBuffer(body);
+  return {
+    version: '2.0',
+    routeKey: `${request.method} ${url.pathname}`,
+    rawPath: url.pathname,
+    rawQueryString: url.search.slice(1),
+    headers: Object.fromEntries(Object.entries(request.headers ?? {}).map(([k, v]) => [k.toLowerCase(), v])),
+    queryStringParameters: url.search ? Object.fromEntries(url.searchParams) : undefined,
+    requestContext: {
+      accountId: '123456789012',
+      apiId: 'api',
+      domainName: 'api.example.com',
+      domainPrefix: 'api',
+      http: { method: request.method, path: url.pathname, protocol: 'HTTP/1.1', sourceIp: '127.0.0.1', userAgent: 'test' },
+      requestId: randomUUID(),
+      routeKey: `${request.method} ${url.pathname}`,
+      stage: '$default',
+      time: new Date().toISOString(),
+      timeEpoch: Date.now(),
+    },
+    body: body === undefined ? undefined : binary ? body.toString('base64') : body,
+    isBase64Encoded: binary,
+  };
+}
+
+export async function functionsFrameworkTarget(): Promise<HttpTarget> {
+  await import(pathToFileURL(resolve('dist', 'gcp', 'index.mjs')).href);
+  const { getTestServer } = await import('@google-cloud/functions-framework/testing');
+  const server = getTestServer('api') as Server;
+  await new Promise<void>((done) => server.listen(0, '127.0.0.1', () => done()));
+  const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  return { name: 'functions-framework', send: (request) => overHttp(base, request), stop: () => closeServer(server) };
+}
+
+export async function localTarget(): Promise<HttpTarget & { stack: LocalStack }> {
+  const stack = await startLocalStack({ env: process.env, dataDir: mkdtempSync(join(tmpdir(), 'crossfade-local-')), port: 0 });
+  return { name: 'local', stack, send: (request) => overHttp(stack.url, request), stop: () => stack.stop() };
+}
+
+export const targetFactories = [
+  ['lambda', lambdaTarget],
+  ['functions-framework', functionsFrameworkTarget],
+  ['local', localTarget],
+] as const;
+
+async function overHttp(base: string, request: Sent): Promise<Answer> {
+  const response = await fetch(base + request.path, { method: request.method, headers: request.headers, body: request.body });
+  const headers: Record<string, string> = {};
+  response.headers.forEach((value, key) => (headers[key] = value));
+  return answer(response.status, headers, await response.text());
+}
+
+function answer(status: number, headers: Record<string, string>, text: string): Answer {
+  let body: unknown;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    body = text;
+  }
+  return { status, headers, body, text };
+}
+
+function closeServer(server: Server): Promise<void> {
+  return new Promise((done) => {
+    server.close(() => done());
+    server.closeAllConnections();
+  });
+}
