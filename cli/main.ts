@@ -1,0 +1,45 @@
+/**
+ * The `crossfade` command (`npm run crossfade -- <command>`). For now: `token`, which makes an API
+ * token and the crossfade.yaml entry that grants it. The token is printed once and stored nowhere;
+ * the configuration keeps only its sha256.
+ */
+import { parseArgs } from 'node:util';
+import { parseScope } from '../shared/domain/scopes.js';
+import { generateToken, hashToken } from '../shared/http/auth.js';
+
+const USAGE = `usage: crossfade token --id <name> --scope <scope> [--scope <scope> ...]
+
+  Makes an API token. Scopes: admin, deploy:<service-glob>, read:<service-glob>.
+  Prints the token (give it to its user; it is shown only now) and the entry to add
+  under "tokens:" in crossfade.yaml.`;
+
+export function tokenCommand(args: string[]): { token: string; entry: string } {
+  const { values } = parseArgs({ args, options: { id: { type: 'string' }, scope: { type: 'string', multiple: true } }, strict: true });
+  const id = values.id;
+  if (!id || !/^[a-zA-Z0-9._-]{1,64}$/.test(id)) throw new Error('--id is required: 1-64 letters, digits, ".", "_" or "-"');
+  const scopes = values.scope ?? [];
+  if (scopes.length === 0) throw new Error('--scope is required at least once (admin, deploy:<service-glob>, read:<service-glob>)');
+  const bad = scopes.find((scope) => parseScope(scope) === undefined);
+  if (bad !== undefined) throw new Error(`--scope ${bad} is not admin, deploy:<service-glob> or read:<service-glob>`);
+  const token = generateToken();
+  const entry = [`  - id: ${id}`, `    sha256: ${hashToken(token)}`, `    scopes: [${scopes.map((s) => JSON.stringify(s)).join(', ')}]`].join('\n');
+  return { token, entry };
+}
+
+function main(argv: string[]): number {
+  const [command, ...rest] = argv;
+  try {
+    if (command === 'token') {
+      const { token, entry } = tokenCommand(rest);
+      console.log(`token (shown once): ${token}\n\nadd to crossfade.yaml under tokens:\n${entry}`);
+      return 0;
+    }
+    console.error(command === undefined || command === '--help' ? USAGE : `crossfade: unknown command ${command}\n\n${USAGE}`);
+    return command === '--help' ? 0 : 2;
+  } catch (error) {
+    console.error(`crossfade: ${(error as Error).message}`);
+    return 2;
+  }
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) process.exit(main(process.argv.slice(2)));
