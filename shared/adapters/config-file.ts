@@ -24,7 +24,7 @@ export interface LoadedConfig {
 }
 
 export function loadConfig(env: Record<string, string | undefined>, options: { required: boolean; cwd?: string }): LoadedConfig {
-  const named = env[CONFIG_ENV];
+  const named = env[CONFIG_ENV] || undefined; // an empty value means unset
   const path = resolve(options.cwd ?? process.cwd(), named ?? DEFAULT_CONFIG_FILE);
   if (!existsSync(path)) {
     if (named !== undefined || options.required) {
@@ -36,7 +36,12 @@ export function loadConfig(env: Record<string, string | undefined>, options: { r
 }
 
 function readDocument(path: string): unknown {
-  const text = readFileSync(path, 'utf8');
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    throw new ConfigError(`cannot read configuration file ${path}: ${(error as Error).message}`, CONFIG_ENV);
+  }
   const json = path.endsWith('.json');
   try {
     return json ? JSON.parse(text) : loadYamlParser()(text);
