@@ -3,10 +3,9 @@
  * under concurrency. Runs the local server on DynamoDB Local.
  */
 import { randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { createTableHandle, type TableHandle } from '../../shared/adapters/dynamodb/client.js';
-import { ensureTable } from '../../shared/adapters/dynamodb/stores.js';
-import { bearer, configureEnvironment, localTarget, tokens, type HttpTarget } from '../support/http-targets.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { TableHandle } from '../../shared/adapters/dynamodb/client.js';
+import { bearer, apiTableOnDynamoDbLocal, localTarget, tokens, type HttpTarget } from '../support/http-targets.js';
 import { deploymentBody } from '../support/requests.js';
 import { scanTable } from '../support/store-backends.js';
 
@@ -14,10 +13,7 @@ let table: TableHandle;
 let target: HttpTarget;
 
 beforeAll(async () => {
-  const endpoint = inject('dynamoDbLocalEndpoint');
-  table = createTableHandle({ region: 'us-east-1', endpoint, credentials: { accessKeyId: 'AKIAFAKEFAKEFAKE', secretAccessKey: 'fakesecretfakesecret' } }, `races-${randomUUID()}`);
-  await ensureTable(table);
-  configureEnvironment(endpoint, table.tableName);
+  table = await apiTableOnDynamoDbLocal('races');
   target = await localTarget();
 });
 

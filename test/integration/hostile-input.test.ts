@@ -5,10 +5,9 @@
  */
 import { randomUUID } from 'node:crypto';
 import fc from 'fast-check';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { createTableHandle, type TableHandle } from '../../shared/adapters/dynamodb/client.js';
-import { ensureTable } from '../../shared/adapters/dynamodb/stores.js';
-import { configureEnvironment, localTarget, tokens, type HttpTarget } from '../support/http-targets.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { TableHandle } from '../../shared/adapters/dynamodb/client.js';
+import { apiTableOnDynamoDbLocal, localTarget, tokens, type HttpTarget } from '../support/http-targets.js';
 import { deploymentBody } from '../support/requests.js';
 import { scanTable } from '../support/store-backends.js';
 
@@ -16,10 +15,7 @@ let table: TableHandle;
 let target: HttpTarget;
 
 beforeAll(async () => {
-  const endpoint = inject('dynamoDbLocalEndpoint');
-  table = createTableHandle({ region: 'us-east-1', endpoint, credentials: { accessKeyId: 'AKIAFAKEFAKEFAKE', secretAccessKey: 'fakesecretfakesecret' } }, `hostile-${randomUUID()}`);
-  await ensureTable(table);
-  configureEnvironment(endpoint, table.tableName);
+  table = await apiTableOnDynamoDbLocal('hostile');
   target = await localTarget();
 });
 

@@ -5,11 +5,9 @@
  */
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTableHandle, type TableHandle } from '../../shared/adapters/dynamodb/client.js';
-import { ensureTable } from '../../shared/adapters/dynamodb/stores.js';
-import { inject } from 'vitest';
+import type { TableHandle } from '../../shared/adapters/dynamodb/client.js';
 import { scanTable } from '../support/store-backends.js';
-import { bearer, configureEnvironment, PUBLIC_BASE_URL, targetFactories, tokens, type Answer, type HttpTarget, type Sent } from '../support/http-targets.js';
+import { bearer, apiTableOnDynamoDbLocal, PUBLIC_BASE_URL, targetFactories, tokens, type Answer, type HttpTarget, type Sent } from '../support/http-targets.js';
 import { deploymentBody } from '../support/requests.js';
 
 const JSON_TYPE = 'application/json; charset=utf-8';
@@ -17,10 +15,7 @@ const JSON_TYPE = 'application/json; charset=utf-8';
 let table: TableHandle;
 
 beforeAll(async () => {
-  const endpoint = inject('dynamoDbLocalEndpoint');
-  table = createTableHandle({ region: 'us-east-1', endpoint, credentials: { accessKeyId: 'AKIAFAKEFAKEFAKE', secretAccessKey: 'fakesecretfakesecret' } }, `http-${randomUUID()}`);
-  await ensureTable(table);
-  configureEnvironment(endpoint, table.tableName);
+  table = await apiTableOnDynamoDbLocal('http');
 });
 
 function post(body: unknown, headers: Record<string, string> = bearer(tokens.admin)): Sent {

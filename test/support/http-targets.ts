@@ -12,6 +12,9 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
+import { inject } from 'vitest';
+import { createTableHandle, type TableHandle } from '../../shared/adapters/dynamodb/client.js';
+import { ensureTable } from '../../shared/adapters/dynamodb/stores.js';
 import { hashToken } from '../../shared/http/auth.js';
 import { startLocalStack, type LocalStack } from '../../local/stack.js';
 
@@ -47,6 +50,16 @@ export const tokens = {
 
 export function bearer(token: string): Record<string, string> {
   return { authorization: `Bearer ${token}` };
+}
+
+/** A fresh table on DynamoDB Local, with the process environment pointed at it and the test configuration. */
+export async function apiTableOnDynamoDbLocal(prefix: string): Promise<TableHandle> {
+  const endpoint = inject('dynamoDbLocalEndpoint');
+  const credentials = { accessKeyId: 'AKIAFAKEFAKEFAKE', secretAccessKey: 'fakesecretfakesecret' };
+  const table = createTableHandle({ region: 'us-east-1', endpoint, credentials }, `${prefix}-${randomUUID()}`);
+  await ensureTable(table);
+  configureEnvironment(endpoint, table.tableName);
+  return table;
 }
 
 /** Writes the configuration every target loads, and points the process environment at it and the table. */
