@@ -23,7 +23,7 @@ export interface LocalStackOptions {
   env: Record<string, string | undefined>;
   /** Where state and the admin token live (default `.crossfade`, or CROSSFADE_DATA_DIR). */
   dataDir?: string;
-  /** false: the embedded store lives in memory only (tests, benchmarks). Default true. */
+  /** false: the embedded store lives in memory only. Default true (what `npm start` runs). */
   persist?: boolean;
   host?: string;
   port?: number;

@@ -64,11 +64,21 @@ export function tableFromEnv(env: Record<string, string | undefined>): TableHand
     {
       region: env['AWS_REGION'] ?? env['AWS_DEFAULT_REGION'] ?? 'us-east-1',
       endpoint,
-      // Local endpoints accept any signature, but DynamoDB Local scopes tables by access key.
-      credentials: endpoint && !env['AWS_ACCESS_KEY_ID'] ? { accessKeyId: 'local', secretAccessKey: 'local' } : undefined,
+      credentials: endpoint ? localCredentials(env) : undefined,
     },
     env[TABLE_ENV] ?? DEFAULT_TABLE_NAME,
   );
+}
+
+/**
+ * Local endpoints accept any signature, but DynamoDB Local scopes tables by access key, so use the
+ * keys `env` names when it names them (from `env`, not the SDK's reading of process.env).
+ * Without a local endpoint the SDK's default chain applies (Lambda's role, GCP's secrets).
+ */
+function localCredentials(env: Record<string, string | undefined>): { accessKeyId: string; secretAccessKey: string } {
+  const accessKeyId = env['AWS_ACCESS_KEY_ID'];
+  const secretAccessKey = env['AWS_SECRET_ACCESS_KEY'];
+  return accessKeyId && secretAccessKey ? { accessKeyId, secretAccessKey } : { accessKeyId: 'local', secretAccessKey: 'local' };
 }
 
 function logLevel(value: string | undefined): 'info' | 'warn' | 'error' | 'silent' {

@@ -1,0 +1,341 @@
+/**
+ * Suite `foundation`: what every later figure stands on.
+ *
+ * - `bundles`: size of each built bundle, and its cold init: importing it in a fresh Node process.
+ * - `api`: latency and throughput of create, read and list on the local stack, over the embedded
+ *   store and over DynamoDB Local.
+ */
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { gzipSync } from 'node:zlib';
+import { deploymentBody } from '../test/support/requests.js';
+import { createKeepAliveClient, type KeepAliveClient, type Reply } from './lib/http-client.js';
+import { describeProblems, runLoad, type LoadResult, type TaskOutcome } from './lib/load.js';
+import { dynamoDbLocalUnavailable, startDynamoDbLocalBackend, startEmbeddedBackend, type ApiBackend } from './lib/local-backends.js';
+import { importInFreshNode, type FreshImport } from './lib/fresh-node.js';
+import { watchGc, type GcPauses } from './lib/gc-watch.js';
+import { median, roundMs, summarize } from './lib/stats.js';
+import type { BenchContext, ScenarioOutcome, Suite } from './lib/suite.js';
+import { formatCount, formatKiB, formatMs, type Table } from './lib/table.js';
+
+const AIMS = {
+  bundleSize: '< 1 MB minified, AWS SDK inside',
+  coldInit: 'init < 150 ms',
+  getLatency: 'GET p99 < 10 ms (embedded store)',
+};
+
+// ---------------------------------------------------------------------------------------------
+// bundles
+
+const REPO = fileURLToPath(new URL('..', import.meta.url));
+const DIST = join(REPO, 'dist');
+const IMPORT_RUNS = 10;
+const IMPORT_TIMEOUT_MS = 30_000;
+
+interface BundleFile {
+  name: string;
+  path: string;
+}
+
+function builtBundles(): BundleFile[] {
+  const awsDir = join(DIST, 'aws');
+  const aws = existsSync(awsDir) ? readdirSync(awsDir).sort().map((name) => ({ name: `aws/${name}`, path: join(awsDir, name, 'index.mjs') })) : [];
+  const bundles = [...aws, { name: 'gcp', path: join(DIST, 'gcp', 'index.mjs') }].filter((bundle) => existsSync(bundle.path));
+  if (bundles.length === 0) throw new Error(`no bundles under ${DIST}: run \`npm run build\` first (\`npm run bench\` does)`);
+  return bundles;
+}
+
+/** The child's environment: the process's own, quiet, and without NODE_OPTIONS (it could load tsx into the child and time that instead). */
+function childEnv(): Record<string, string | undefined> {
+  const env: Record<string, string | undefined> = { ...process.env, CROSSFADE_LOG_LEVEL: 'silent', AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' };
+  delete env['NODE_OPTIONS'];
+  return env;
+}
+
+async function measureBundles(context: BenchContext): Promise<ScenarioOutcome> {
+  const env = childEnv();
+  // The baseline first: the same harness, importing nothing.
+  const targets = [{ name: 'empty process', path: undefined }, ...builtBundles()];
+  const samples = new Map<string, FreshImport[]>(targets.map((t) => [t.name, []]));
+  const once = (target: (typeof targets)[number]) =>
+    importInFreshNode({ url: target.path && pathToFileURL(target.path).href, cwd: target.path ? join(target.path, '..') : REPO, env, timeoutMs: IMPORT_TIMEOUT_MS });
+
+  // One uncounted run each, so every counted run reads the files from the page cache; then the
+  // runs interleave bundles, so drift on a shared machine spreads over all of them alike.
+  for (const target of targets) await once(target);
+  for (let run = 1; run <= IMPORT_RUNS; run++) {
+    context.progress(`bundles: run ${run}/${IMPORT_RUNS}`);
+    for (const target of targets) samples.get(target.name)!.push(await once(target));
+  }
+
+  const emptyProcessMs = median(samples.get('empty process')!.map((s) => s.processMs));
+  const results = targets.map((target) => {
+    const runs = samples.get(target.name)!;
+    const bytes = target.path ? readFileSync(target.path) : undefined;
+    const importMs = summarize(runs.map((s) => s.importMs));
+    const processMs = summarize(runs.map((s) => s.processMs));
+    return {
+      bundle: target.name,
+      file: target.path ? relative(REPO, target.path) : null,
+      bytes: bytes?.length ?? null,
+      gzipBytes: bytes ? gzipSync(bytes).length : null,
+      runs: runs.length,
+      importMs: { median: roundMs(importMs.p50), min: roundMs(importMs.min), max: roundMs(importMs.max) },
+      processMs: { median: roundMs(processMs.p50), min: roundMs(processMs.min), max: roundMs(processMs.max) },
+      processOverEmptyMs: roundMs(processMs.p50 - emptyProcessMs),
+      aim: target.path ? `${AIMS.bundleSize}; ${AIMS.coldInit}` : null,
+    };
+  });
+
+  const spread = (s: { median: number; min: number; max: number }) => `${formatMs(s.median)} (${formatMs(s.min)}–${formatMs(s.max)})`;
+  const table: Table = {
+    title: `foundation / bundles: size and cold init — node ${process.version}, ${IMPORT_RUNS} fresh processes each`,
+    columns: [
+      { header: 'bundle' },
+      { header: 'size', align: 'right' },
+      { header: 'gzip', align: 'right' },
+      { header: 'import ms median (min–max)', align: 'right' },
+      { header: 'process ms median (min–max)', align: 'right' },
+      { header: 'process − empty ms', align: 'right' },
+      { header: 'aim' },
+    ],
+    rows: results.map((r) => [
+      r.bundle,
+      r.bytes === null ? '—' : formatKiB(r.bytes),
+      r.gzipBytes === null ? '—' : formatKiB(r.gzipBytes),
+      r.file === null ? '—' : spread(r.importMs),
+      spread(r.processMs),
+      r.file === null ? '—' : formatMs(r.processOverEmptyMs),
+      r.aim === null ? '' : 'size < 1 MB, import < 150 ms',
+    ]),
+    notes: [
+      'import: performance.now() around `await import(url)` inside the child; process: spawn() to exit, seen by the parent.',
+      'empty process: the same harness importing nothing (node -e 0 plus the harness), what every row pays before its bundle.',
+      'One uncounted warm-up run per row first (page cache), then runs interleaved across rows.',
+      'Import is module evaluation only: the handlers read their configuration and build SDK clients on the first invocation, not measured here.',
+      'gcp: @google-cloud/functions-framework is external, so its import time includes the framework (from node_modules) but its size does not.',
+      'gzip: node:zlib at its default level. Sizes in KiB; the aim\'s 1 MB is 976.6 KiB (exact bytes in the JSON).',
+    ],
+  };
+  return { tables: [table], results };
+}
+
+// ---------------------------------------------------------------------------------------------
+// api
+
+const CELLS = [
+  { concurrency: 1, requests: 300 },
+  { concurrency: 32, requests: 2000 },
+] as const;
+const WARMUP_REQUESTS = 50;
+const SERVICE_COUNT = 20;
+/** A safety bound, far above what a healthy cell takes: no cell runs longer than this. */
+const CELL_DEADLINE_MS = 60_000;
+
+interface RequestKind {
+  label: string;
+  expectedStatus: number;
+  send(client: KeepAliveClient, index: number): Promise<Reply>;
+  /** Extra checks on a reply with the expected status; a string names what is wrong. */
+  check?(reply: Reply): string | undefined;
+}
+
+const serviceName = (index: number) => `svc-${(index % SERVICE_COUNT) + 1}`;
+
+/** Create, then read what was created, then list: every GET finds deployments the POSTs made. */
+function requestKinds(runId: string): RequestKind[] {
+  const createdIds: string[] = [];
+  let created = 0;
+  return [
+    {
+      label: 'POST /v1/deployments',
+      expectedStatus: 202,
+      send(client) {
+        // A unique execution id per request: each is a new deployment, not an idempotent replay.
+        const n = created++;
+        const service = serviceName(n);
+        const body = deploymentBody({ service, spinnaker: { executionId: `bench-${runId}-${n}`, stageId: '1', application: service, pipeline: 'bench' } });
+        return client.send('POST', '/v1/deployments', JSON.stringify(body));
+      },
+      check(reply) {
+        const id = (JSON.parse(reply.text) as { id?: unknown }).id;
+        if (typeof id !== 'string') return '202 without an id';
+        createdIds.push(id);
+        return undefined;
+      },
+    },
+    {
+      label: 'GET /v1/deployments/{id}',
+      expectedStatus: 200,
+      send(client, index) {
+        if (createdIds.length === 0) throw new Error('no deployment was created to read');
+        return client.send('GET', `/v1/deployments/${encodeURIComponent(createdIds[index % createdIds.length]!)}`);
+      },
+    },
+    {
+      label: 'GET /v1/deployments?service=…&limit=20',
+      expectedStatus: 200,
+      send: (client, index) => client.send('GET', `/v1/deployments?service=${serviceName(index)}&limit=20`),
+    },
+  ];
+}
+
+async function attempt(kind: RequestKind, client: KeepAliveClient, index: number): Promise<TaskOutcome> {
+  const reply = await kind.send(client, index);
+  if (reply.status !== kind.expectedStatus) {
+    let code = reply.text.slice(0, 80);
+    try {
+      const error = (JSON.parse(reply.text) as { error?: { code?: string; message?: string } }).error;
+      code = `${error?.code}: ${error?.message?.slice(0, 80)}`;
+    } catch {
+      // Not our JSON error body: show its start as it is.
+    }
+    return { ok: false, problem: `${reply.status} ${code}` };
+  }
+  const wrong = kind.check?.(reply);
+  return wrong === undefined ? { ok: true } : { ok: false, problem: wrong };
+}
+
+interface BackendStart {
+  name: string;
+  unavailable(): string | undefined;
+  start(): Promise<ApiBackend>;
+}
+
+const BACKENDS: BackendStart[] = [
+  { name: 'embedded', unavailable: () => undefined, start: startEmbeddedBackend },
+  { name: 'dynamodb-local', unavailable: dynamoDbLocalUnavailable, start: startDynamoDbLocalBackend },
+];
+
+type ApiRow = Record<string, unknown> & { backend: string };
+
+function rowOf(backend: ApiBackend, kind: RequestKind, concurrency: number, planned: number, load: LoadResult, gc: GcPauses): ApiRow {
+  const latency = summarize(load.latenciesMs);
+  return {
+    backend: backend.name,
+    store: backend.store,
+    request: kind.label,
+    concurrency,
+    requests: planned,
+    sent: load.sent,
+    ok: load.ok,
+    errors: load.errors,
+    problems: load.problems,
+    latencyMs: { p50: roundMs(latency.p50), p90: roundMs(latency.p90), p99: roundMs(latency.p99), max: roundMs(latency.max), mean: roundMs(latency.mean) },
+    // Successful requests per second of the cell's wall time.
+    requestsPerSecond: Math.round((load.ok / load.elapsedMs) * 1000),
+    elapsedMs: Math.round(load.elapsedMs),
+    stoppedByDeadline: load.stoppedByDeadline,
+    gcPauses: { count: gc.count, totalMs: roundMs(gc.totalMs), maxMs: roundMs(gc.maxMs) },
+    aim: backend.name === 'embedded' && kind.label.startsWith('GET') ? AIMS.getLatency : null,
+  };
+}
+
+async function measureBackend(backend: ApiBackend, context: BenchContext): Promise<ApiRow[]> {
+  const client = createKeepAliveClient(backend.url, { authorization: `Bearer ${backend.adminToken}` });
+  const rows: ApiRow[] = [];
+  try {
+    for (const kind of requestKinds(Date.now().toString(36))) {
+      context.progress(`api: ${backend.name}: ${kind.label}: warm-up`);
+      // Uncounted: JIT, connection set-up and the store's first reads happen here, not in the figures.
+      await runLoad({ total: WARMUP_REQUESTS, concurrency: 1, deadlineMs: CELL_DEADLINE_MS, task: (i) => attempt(kind, client, i) });
+      for (const cell of CELLS) {
+        context.progress(`api: ${backend.name}: ${kind.label}: c=${cell.concurrency}, ${cell.requests} requests`);
+        const stopWatchingGc = watchGc();
+        const load = await runLoad({ total: cell.requests, concurrency: cell.concurrency, deadlineMs: CELL_DEADLINE_MS, task: (i) => attempt(kind, client, i) });
+        rows.push(rowOf(backend, kind, cell.concurrency, cell.requests, load, stopWatchingGc()));
+      }
+    }
+  } finally {
+    client.close();
+  }
+  return rows;
+}
+
+async function measureApi(context: BenchContext): Promise<ScenarioOutcome> {
+  const rows: ApiRow[] = [];
+  const notes: string[] = [];
+  for (const start of BACKENDS) {
+    const unavailable = start.unavailable();
+    if (unavailable) {
+      rows.push({ backend: start.name, skipped: unavailable });
+      continue;
+    }
+    context.progress(`api: starting ${start.name}`);
+    let backend: ApiBackend;
+    try {
+      backend = await start.start();
+    } catch (error) {
+      rows.push({ backend: start.name, skipped: `could not start: ${(error as Error).message}` });
+      continue;
+    }
+    try {
+      rows.push(...(await measureBackend(backend, context)));
+    } finally {
+      await backend.stop();
+    }
+  }
+
+  const tableRows = rows.map((r) => {
+    if ('skipped' in r) {
+      notes.push(`${r.backend} skipped: ${String(r['skipped'])}`);
+      return [r.backend, 'skipped (see below)', '', '', '', '', '', '', '', '', ''];
+    }
+    const latency = r['latencyMs'] as { p50: number; p99: number; max: number };
+    const gc = r['gcPauses'] as GcPauses;
+    const problems = r['problems'] as Record<string, number>;
+    if (Object.keys(problems).length > 0) notes.push(`${r.backend} ${String(r['request'])} c=${String(r['concurrency'])} errors: ${describeProblems(problems)}`);
+    if (r['stoppedByDeadline']) notes.push(`${r.backend} ${String(r['request'])} c=${String(r['concurrency'])} stopped at the ${CELL_DEADLINE_MS / 1000} s cell limit`);
+    return [
+      r.backend,
+      String(r['request']),
+      String(r['concurrency']),
+      `${formatCount(r['ok'] as number)}/${formatCount(r['sent'] as number)}`,
+      String(r['errors']),
+      formatMs(latency.p50),
+      formatMs(latency.p99),
+      formatMs(latency.max),
+      formatCount(r['requestsPerSecond'] as number),
+      `${formatMs(gc.totalMs)} (${formatMs(gc.maxMs)})`,
+      r['aim'] === null ? '' : 'p99 < 10 ms',
+    ];
+  });
+  const table: Table = {
+    title: `foundation / api: local stack latency — node ${process.version}`,
+    columns: [
+      { header: 'backend' },
+      { header: 'request' },
+      { header: 'c', align: 'right' },
+      { header: 'ok/sent', align: 'right' },
+      { header: 'errors', align: 'right' },
+      { header: 'p50 ms', align: 'right' },
+      { header: 'p99 ms', align: 'right' },
+      { header: 'max ms', align: 'right' },
+      { header: 'req/s', align: 'right' },
+      { header: 'gc ms (max)', align: 'right' },
+      { header: 'aim' },
+    ],
+    rows: tableRows,
+    notes: [
+      `embedded: ${rows.find((r) => r.backend === 'embedded' && 'store' in r)?.['store'] ?? 'dynalite'}; dynamodb-local: the stack over DynamoDB Local (Java, in memory).`,
+      `c: concurrent closed-loop callers on 127.0.0.1 (node:http, keep-alive); ${WARMUP_REQUESTS} uncounted warm-up requests per row type first.`,
+      'The stack, its embedded store and the load generator share this one process and event loop: figures include the client\'s own cost.',
+      `POST bodies: deploymentBody() with a unique spinnaker.executionId each, over ${SERVICE_COUNT} services; GETs read ids those POSTs created.`,
+      'gc ms (max): total (longest) GC pause in this process during the cell; a p99 near the longest pause points at the collector.',
+      'Percentiles are nearest-rank over successful requests only; errors are counted apart (expected: 202 for POST, 200 for GET). req/s counts successes.',
+      ...notes,
+    ],
+  };
+  return { tables: [table], results: rows };
+}
+
+export const foundation: Suite = {
+  name: 'foundation',
+  summary: 'bundle sizes and cold init; local API latency on the embedded store and DynamoDB Local',
+  aims: AIMS,
+  scenarios: [
+    { name: 'bundles', summary: 'bundle size, gzip size, cold import in a fresh Node', run: measureBundles },
+    { name: 'api', summary: 'POST/GET/list latency and throughput on the local stack', run: measureApi },
+  ],
+};

@@ -1,0 +1,50 @@
+/**
+ * The load generator's HTTP client: node:http with one keep-alive Agent, not global fetch. Both
+ * reuse connections, but fetch (undici) adds WHATWG stream and Headers work per request, and the
+ * client shares a process and its event loop with the server it measures, so the cheaper client
+ * keeps more of each figure about the server. The Agent sets no socket limit: the load loop's
+ * concurrency is the only bound, so c=32 means 32 open connections.
+ */
+import { Agent, request } from 'node:http';
+
+export interface Reply {
+  status: number;
+  text: string;
+}
+
+export interface KeepAliveClient {
+  send(method: string, path: string, body?: string): Promise<Reply>;
+  close(): void;
+}
+
+export function createKeepAliveClient(baseUrl: string, headers: Record<string, string>): KeepAliveClient {
+  const agent = new Agent({ keepAlive: true });
+  const origin = new URL(baseUrl);
+  return {
+    send(method, path, body) {
+      return new Promise<Reply>((resolve, reject) => {
+        const outgoing = request(
+          {
+            agent,
+            host: origin.hostname,
+            port: origin.port,
+            method,
+            path,
+            headers: body === undefined ? headers : { ...headers, 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
+          },
+          (incoming) => {
+            const chunks: Buffer[] = [];
+            incoming.on('data', (chunk: Buffer) => chunks.push(chunk));
+            incoming.on('end', () => resolve({ status: incoming.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }));
+            incoming.on('error', reject);
+          },
+        );
+        outgoing.on('error', reject);
+        outgoing.end(body);
+      });
+    },
+    close() {
+      agent.destroy();
+    },
+  };
+}
