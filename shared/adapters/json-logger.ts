@@ -28,12 +28,18 @@ export function createJsonLogger(options: JsonLoggerOptions = {}, base: Record<s
   };
 }
 
-function redact(fields: Record<string, unknown>): Record<string, unknown> {
+function redact(fields: Record<string, unknown>, depth = 0): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(fields)) {
     if (SECRET_KEY.test(key) && key !== 'tokenId') out[key] = '[redacted]';
     else if (value instanceof Error) out[key] = { name: value.name, message: value.message };
+    // Nested objects too (a request's headers): a credential two levels down is still a credential.
+    else if (depth < 4 && isPlainObject(value)) out[key] = redact(value, depth + 1);
     else out[key] = value;
   }
   return out;
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && Object.getPrototypeOf(value) === Object.prototype;
 }

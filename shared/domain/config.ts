@@ -123,7 +123,8 @@ export const embeddedDefaults: CrossfadeConfig = {
 function assertUnique(names: string[], key: string, source: string): void {
   const seen = new Set<string>();
   names.forEach((value, index) => {
-    if (seen.has(value)) throw new ConfigError(`${source}: ${key}[${index}].${key === 'tokens' ? 'id' : 'name'}: "${value}" is defined twice`, `${key}[${index}]`);
+    const field = `${key}[${index}].${key === 'tokens' ? 'id' : 'name'}`;
+    if (seen.has(value)) throw new ConfigError(`${source}: ${field}: "${value}" is defined twice`, field);
     seen.add(value);
   });
 }

@@ -3,7 +3,6 @@
  * with a 4xx error document, never a 5xx, and writes nothing. 1,000 generated requests through the
  * local server on DynamoDB Local.
  */
-import { randomUUID } from 'node:crypto';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TableHandle } from '../../shared/adapters/dynamodb/client.js';

@@ -2,8 +2,8 @@
 import { PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import type { AuditEvent, AuditLog } from '../../ports/audit-log.js';
 import type { Page, PageRequest } from '../../ports/page.js';
-import { isConditionFailure, storeFailure, type TableHandle } from './client.js';
-import { decodeCursor, encodeCursor } from './cursor.js';
+import { isConditionFailure, isValidationFailure, storeFailure, type TableHandle } from './client.js';
+import { decodeCursor, encodeCursor, invalidCursor } from './cursor.js';
 import { keys } from './table.js';
 
 export class DynamoDbAuditLog implements AuditLog {
@@ -43,6 +43,7 @@ export class DynamoDbAuditLog implements AuditLog {
         nextCursor: encodeCursor(fingerprint, answer.LastEvaluatedKey),
       };
     } catch (error) {
+      if (page.cursor !== undefined && isValidationFailure(error)) throw invalidCursor();
       throw storeFailure(error, this.table.tableName, `list audit events of ${subject}`);
     }
   }

@@ -43,6 +43,11 @@ export function isConditionFailure(error: unknown): boolean {
   return error instanceof Error && error.name === 'ConditionalCheckFailedException';
 }
 
+/** DynamoDB refused the request itself: from a listing given a cursor, the key that cursor carried. */
+export function isValidationFailure(error: unknown): boolean {
+  return error instanceof Error && error.name === 'ValidationException';
+}
+
 /** Turns an SDK failure into the project's error, naming the table and the verb. */
 export function storeFailure(error: unknown, table: string, verb: string): Error {
   const name = error instanceof Error ? error.name : '';

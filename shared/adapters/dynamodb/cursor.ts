@@ -19,7 +19,12 @@ export function decodeCursor(query: string, cursor: string | undefined): Key | u
   } catch {
     // fall through: any undecodable cursor gets the same answer
   }
-  throw new ValidationError('cursor is not a cursor this listing returned', 'cursor', 'cursor');
+  throw invalidCursor();
+}
+
+/** The one answer to a cursor this listing did not return, also when DynamoDB refuses the key a forged one carries. */
+export function invalidCursor(): ValidationError {
+  return new ValidationError('cursor is not a cursor this listing returned', 'cursor', 'cursor');
 }
 
 function isStringMap(value: unknown): value is Record<string, string> {

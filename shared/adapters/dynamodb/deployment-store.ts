@@ -4,8 +4,8 @@ import { statusOf, type Deployment, type DeploymentStatus, type Phase } from '..
 import { VersionConflictError } from '../../domain/errors.js';
 import type { DeploymentQuery, DeploymentStore } from '../../ports/deployment-store.js';
 import type { Page } from '../../ports/page.js';
-import { isConditionFailure, storeFailure, type TableHandle } from './client.js';
-import { decodeCursor, encodeCursor } from './cursor.js';
+import { isConditionFailure, isValidationFailure, storeFailure, type TableHandle } from './client.js';
+import { decodeCursor, encodeCursor, invalidCursor } from './cursor.js';
 import { indexes, keys } from './table.js';
 
 const KEY_ATTRIBUTES = ['pk', 'sk', 'gsi1pk', 'gsi1sk', 'gsi2pk', 'gsi2sk', 'entity', 'status'] as const;
@@ -66,6 +66,8 @@ export class DynamoDbDeploymentStore implements DeploymentStore {
       try {
         answer = await this.table.documents.send(new QueryCommand(input));
       } catch (error) {
+        // Only the first read starts from a caller's key; DynamoDB itself hands out the rest.
+        if (reads === 0 && query.cursor !== undefined && isValidationFailure(error)) throw invalidCursor();
         throw storeFailure(error, this.table.tableName, 'list deployments');
       }
       items.push(...(answer.Items ?? []).map(fromItem));

@@ -1,0 +1,350 @@
+/**
+ * In-memory implementations of shared/ports, for unit tests only (ARCHITECTURE.md): the contract
+ * suites in test/contract/ run the real adapters. Each fake honours its port's contract
+ * (conditional writes, 'exists' / 'not-held' answers, VersionConflictError, ConflictError, cursors
+ * refused across queries), keeps copies so a caller cannot mutate what is "stored", counts every
+ * write call so a test can say "nothing was written", and can be told to fail its next call of a
+ * method (a store that is unreachable, a crash between two writes).
+ */
+import type { TokenEntry } from '../../shared/domain/config.js';
+import { statusOf, type Deployment } from '../../shared/domain/deployment.js';
+import { ConflictError, ValidationError, VersionConflictError } from '../../shared/domain/errors.js';
+import { hashToken, indexTokens } from '../../shared/http/auth.js';
+import type { HttpDeps } from '../../shared/http/routes.js';
+import type { AuditEvent, AuditLog } from '../../shared/ports/audit-log.js';
+import type { Clock } from '../../shared/ports/clock.js';
+import type { DeploymentQuery, DeploymentStore } from '../../shared/ports/deployment-store.js';
+import type { ClaimOutcome, IdempotencyRecord, IdempotencyStore } from '../../shared/ports/idempotency-store.js';
+import type { IdGenerator } from '../../shared/ports/ids.js';
+import type { Logger } from '../../shared/ports/logger.js';
+import type { Page, PageRequest } from '../../shared/ports/page.js';
+import type { LockGrant, LockRequest, ServiceLockStore } from '../../shared/ports/service-lock.js';
+import type { UseCaseDeps } from '../../shared/usecases/deps.js';
+import { T0 } from './deployments.js';
+
+/** A queue of errors per method: the next call of `method` throws the first one queued. */
+class Faults<M extends string> {
+  private readonly queued = new Map<M, Error[]>();
+
+  failNext(method: M, error: Error): void {
+    this.queued.set(method, [...(this.queued.get(method) ?? []), error]);
+  }
+
+  /** Throws the error queued for `method`, if any. */
+  check(method: M): void {
+    const error = this.queued.get(method)?.shift();
+    if (error) throw error;
+  }
+}
+
+/** Write bookkeeping shared by every fake store. */
+abstract class FakeStore<M extends string> {
+  /** Every call of a write method, whatever its outcome (a no-op, a refusal, an injected failure). */
+  writeAttempts = 0;
+  /** Write calls that changed what is stored. */
+  writes = 0;
+  private readonly faults = new Faults<M>();
+
+  /** Makes the next call of `method` throw `error` before it touches anything. */
+  failNext(method: M, error: Error): this {
+    this.faults.failNext(method, error);
+    return this;
+  }
+
+  protected read(method: M): void {
+    this.faults.check(method);
+  }
+
+  protected attemptWrite(method: M): void {
+    this.writeAttempts++;
+    this.faults.check(method);
+  }
+}
+
+const copy = <T>(value: T): T => structuredClone(value);
+
+/** Opaque cursors tied to the query they came from, as the port requires. */
+function encodeCursor(query: string, after: string): string {
+  return Buffer.from(JSON.stringify({ query, after }), 'utf8').toString('base64url');
+}
+
+function decodeCursor(query: string, cursor: string | undefined): string | undefined {
+  if (cursor === undefined) return undefined;
+  try {
+    const parsed = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as { query?: unknown; after?: unknown };
+    if (parsed.query === query && typeof parsed.after === 'string') return parsed.after;
+  } catch {
+    // any undecodable cursor gets the same answer
+  }
+  throw new ValidationError('cursor is not a cursor this listing returned', 'cursor', 'cursor');
+}
+
+function page<T>(sorted: readonly { key: string; item: T }[], query: string, request: PageRequest): Page<T> {
+  const after = decodeCursor(query, request.cursor);
+  const start = after === undefined ? 0 : sorted.findIndex((entry) => entry.key === after) + 1;
+  const slice = sorted.slice(start, start + request.limit);
+  const more = start + slice.length < sorted.length;
+  const last = slice.at(-1);
+  return { items: slice.map((entry) => copy(entry.item)), ...(more && last ? { nextCursor: encodeCursor(query, last.key) } : {}) };
+}
+
+export class InMemoryDeploymentStore extends FakeStore<keyof DeploymentStore> implements DeploymentStore {
+  private readonly items = new Map<string, Deployment>();
+
+  async createIfAbsent(deployment: Deployment): Promise<'created' | 'exists'> {
+    this.attemptWrite('createIfAbsent');
+    if (this.items.has(deployment.id)) return 'exists';
+    this.items.set(deployment.id, copy(deployment));
+    this.writes++;
+    return 'created';
+  }
+
+  async get(id: string): Promise<Deployment | undefined> {
+    this.read('get');
+    const found = this.items.get(id);
+    return found && copy(found);
+  }
+
+  async update(next: Deployment): Promise<void> {
+    this.attemptWrite('update');
+    const expectedVersion = next.version - 1;
+    const stored = this.items.get(next.id);
+    if (!stored || stored.version !== expectedVersion) throw new VersionConflictError(`deployment ${next.id}`, expectedVersion);
+    this.items.set(next.id, copy(next));
+    this.writes++;
+  }
+
+  async list(query: DeploymentQuery): Promise<Page<Deployment>> {
+    this.read('list');
+    const sorted = [...this.items.values()]
+      .filter((d) => query.service === undefined || d.service === query.service)
+      .filter((d) => query.status === undefined || statusOf(d.phase) === query.status)
+      .map((d) => ({ key: `${d.createdAt}#${d.id}`, item: d }))
+      .sort((a, b) => (a.key < b.key ? 1 : a.key > b.key ? -1 : 0)); // newest first
+    return page(sorted, `deployments:${query.service ?? '*'}:${query.status ?? '*'}`, query);
+  }
+
+  /** Every stored deployment, for assertions. */
+  all(): Deployment[] {
+    return [...this.items.values()].map(copy);
+  }
+}
+
+export class InMemoryIdempotencyStore extends FakeStore<keyof IdempotencyStore> implements IdempotencyStore {
+  private readonly records = new Map<string, IdempotencyRecord>();
+
+  async claim(record: IdempotencyRecord): Promise<ClaimOutcome> {
+    this.attemptWrite('claim');
+    const winner = this.records.get(record.key);
+    if (winner) return { claimed: false, record: copy(winner) };
+    this.records.set(record.key, copy(record));
+    this.writes++;
+    return { claimed: true, record: copy(record) };
+  }
+
+  async get(key: string): Promise<IdempotencyRecord | undefined> {
+    this.read('get');
+    const found = this.records.get(key);
+    return found && copy(found);
+  }
+
+  all(): IdempotencyRecord[] {
+    return [...this.records.values()].map(copy);
+  }
+}
+
+export class InMemoryAuditLog extends FakeStore<keyof AuditLog> implements AuditLog {
+  private readonly events = new Map<string, Map<string, AuditEvent>>();
+
+  async append(event: AuditEvent): Promise<void> {
+    this.attemptWrite('append');
+    const subject = this.events.get(event.subject) ?? new Map<string, AuditEvent>();
+    if (subject.has(event.eventId)) return; // recorded by an earlier attempt
+    subject.set(event.eventId, copy(event));
+    this.events.set(event.subject, subject);
+    this.writes++;
+  }
+
+  async list(subject: string, request: PageRequest): Promise<Page<AuditEvent>> {
+    this.read('list');
+    const sorted = [...(this.events.get(subject)?.values() ?? [])]
+      .map((event) => ({ key: event.eventId, item: event }))
+      .sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0)); // oldest first: event ids sort in order
+    return page(sorted, `audit:${subject}`, request);
+  }
+
+  /** Every event of every subject, for assertions. */
+  all(): AuditEvent[] {
+    return [...this.events.values()].flatMap((events) => [...events.values()].map(copy));
+  }
+}
+
+interface LockItem {
+  owner: string | undefined;
+  leaseExpiresAtMs: number;
+  fencingToken: number;
+}
+
+export class InMemoryServiceLockStore extends FakeStore<keyof ServiceLockStore> implements ServiceLockStore {
+  // Released locks keep their item, so the fencing token keeps growing across releases.
+  private readonly locks = new Map<string, LockItem>();
+
+  async acquire(request: LockRequest): Promise<LockGrant> {
+    this.attemptWrite('acquire');
+    const nowMs = request.now.getTime();
+    const item = this.locks.get(request.service);
+    if (item?.owner !== undefined && item.owner !== request.owner && item.leaseExpiresAtMs > nowMs) {
+      const leaseExpiresAt = new Date(item.leaseExpiresAtMs).toISOString();
+      throw new ConflictError(`service ${request.service} is locked by ${item.owner} until ${leaseExpiresAt}`, item.owner);
+    }
+    const next: LockItem = { owner: request.owner, leaseExpiresAtMs: nowMs + request.leaseMs, fencingToken: (item?.fencingToken ?? 0) + 1 };
+    this.locks.set(request.service, next);
+    this.writes++;
+    return grant(request.service, next);
+  }
+
+  async release(service: string, owner: string): Promise<'released' | 'not-held'> {
+    this.attemptWrite('release');
+    const item = this.locks.get(service);
+    if (!item || item.owner !== owner) return 'not-held';
+    this.locks.set(service, { ...item, owner: undefined });
+    this.writes++;
+    return 'released';
+  }
+
+  async get(service: string): Promise<LockGrant | undefined> {
+    this.read('get');
+    const item = this.locks.get(service);
+    return item?.owner !== undefined ? grant(service, item) : undefined;
+  }
+}
+
+function grant(service: string, item: LockItem): LockGrant {
+  return { service, owner: item.owner!, leaseExpiresAt: new Date(item.leaseExpiresAtMs).toISOString(), fencingToken: item.fencingToken };
+}
+
+/** A clock that reads `at` until a test moves it. */
+export class FixedClock implements Clock {
+  private ms: number;
+  constructor(at: Date = T0) {
+    this.ms = at.getTime();
+  }
+  now(): Date {
+    return new Date(this.ms);
+  }
+  set(at: Date): void {
+    this.ms = at.getTime();
+  }
+  advance(ms: number): void {
+    this.ms += ms;
+  }
+}
+
+/** `dep_` + 26 characters, counting up from 1: `dep_00000000000000000000000001`, then ...02. Sortable by creation. */
+export class SequentialIds implements IdGenerator {
+  private next = 1;
+  /** Every id handed out, in order. */
+  readonly issued: string[] = [];
+
+  deploymentId(): string {
+    const id = `dep_${String(this.next++).padStart(26, '0')}`;
+    this.issued.push(id);
+    return id;
+  }
+}
+
+export interface LogLine {
+  level: 'info' | 'warn' | 'error';
+  message: string;
+  /** The child fields merged with the call's own. */
+  fields: Record<string, unknown>;
+}
+
+/** Keeps every line, children's included, in one shared list. */
+export class CapturingLogger implements Logger {
+  constructor(
+    readonly lines: LogLine[] = [],
+    private readonly base: Record<string, unknown> = {},
+  ) {}
+
+  info(message: string, fields?: Record<string, unknown>): void {
+    this.lines.push({ level: 'info', message, fields: { ...this.base, ...fields } });
+  }
+  warn(message: string, fields?: Record<string, unknown>): void {
+    this.lines.push({ level: 'warn', message, fields: { ...this.base, ...fields } });
+  }
+  error(message: string, fields?: Record<string, unknown>): void {
+    this.lines.push({ level: 'error', message, fields: { ...this.base, ...fields } });
+  }
+  child(fields: Record<string, unknown>): Logger {
+    return new CapturingLogger(this.lines, { ...this.base, ...fields });
+  }
+
+  at(level: LogLine['level']): LogLine[] {
+    return this.lines.filter((line) => line.level === level);
+  }
+}
+
+/** UseCaseDeps whose every port is a fake the test can inspect. */
+export interface FakeDeps extends UseCaseDeps {
+  deployments: InMemoryDeploymentStore;
+  idempotency: InMemoryIdempotencyStore;
+  audit: InMemoryAuditLog;
+  locks: InMemoryServiceLockStore;
+  clock: FixedClock;
+  ids: SequentialIds;
+  logger: CapturingLogger;
+}
+
+/** The clusters of the test configuration: one per cloud, as API.md's example names them. */
+export const TEST_CLUSTERS = [
+  { name: 'eks-use1', cloud: 'aws' },
+  { name: 'gke-usc1', cloud: 'gcp' },
+] as const;
+
+export function fakeDeps(overrides: Partial<FakeDeps> = {}): FakeDeps {
+  return {
+    deployments: new InMemoryDeploymentStore(),
+    idempotency: new InMemoryIdempotencyStore(),
+    audit: new InMemoryAuditLog(),
+    locks: new InMemoryServiceLockStore(),
+    clock: new FixedClock(),
+    ids: new SequentialIds(),
+    logger: new CapturingLogger(),
+    clusters: TEST_CLUSTERS.map((c) => ({ ...c })),
+    ...overrides,
+  };
+}
+
+/** Write calls across every store of `deps`, whatever their outcome: 0 means nothing was written. */
+export function writeAttempts(deps: Pick<FakeDeps, 'deployments' | 'idempotency' | 'audit' | 'locks'>): number {
+  return deps.deployments.writeAttempts + deps.idempotency.writeAttempts + deps.audit.writeAttempts + deps.locks.writeAttempts;
+}
+
+/** Bearer tokens of the fake HTTP deps (each at least 16 printable characters, as auth requires). */
+export const TEST_TOKENS = {
+  admin: 'cf_unit_admin_token_0123456789abcdef',
+  checkoutDeployer: 'cf_unit_checkout_deployer_012345678',
+  reader: 'cf_unit_reader_everything_012345678',
+} as const;
+
+export const TEST_TOKEN_ENTRIES: readonly TokenEntry[] = [
+  { id: 'admin', sha256: hashToken(TEST_TOKENS.admin), scopes: [{ kind: 'admin' }] },
+  { id: 'checkout-pipeline', sha256: hashToken(TEST_TOKENS.checkoutDeployer), scopes: [{ kind: 'deploy', serviceGlob: 'checkout*' }] },
+  { id: 'auditor', sha256: hashToken(TEST_TOKENS.reader), scopes: [{ kind: 'read', serviceGlob: '*' }] },
+];
+
+/** HttpDeps whose ports are the fakes (so a test can inspect them). */
+export type FakeHttpDeps = FakeDeps & Omit<HttpDeps, keyof UseCaseDeps>;
+
+/** HttpDeps on fakes; `tokenEntries` replaces the test tokens. */
+export function fakeHttpDeps(overrides: Partial<FakeHttpDeps> & { tokenEntries?: readonly TokenEntry[] } = {}): FakeHttpDeps {
+  const { tokenEntries = TEST_TOKEN_ENTRIES, ...rest } = overrides;
+  return {
+    ...fakeDeps(),
+    tokens: indexTokens(tokenEntries),
+    publicBaseUrl: 'https://crossfade.test',
+    version: '0.0.0-test',
+    ...rest,
+  };
+}

@@ -1,0 +1,136 @@
+/** crossfade.yaml, validated whole at start-up (shared/domain/config.ts). */
+import { describe, expect, it } from 'vitest';
+import { embeddedDefaults, parseConfig, tokenEntries } from '../../../shared/domain/config.js';
+import { ConfigError } from '../../../shared/domain/errors.js';
+
+const SOURCE = 'crossfade.yaml';
+const SHA = 'a'.repeat(64);
+const aws = { name: 'eks-use1', cloud: 'aws', region: 'us-east-1' };
+const gcp = { name: 'gke-usc1', cloud: 'gcp', project: 'crossfade-local', location: 'us-central1' };
+
+/** The ConfigError parseConfig throws for `document`; fails the test when it accepts it. */
+function configErrorOf(document: unknown): ConfigError {
+  try {
+    parseConfig(document, SOURCE);
+  } catch (error) {
+    expect(error).toBeInstanceOf(ConfigError);
+    return error as ConfigError;
+  }
+  throw new Error('expected a ConfigError, but the document was accepted');
+}
+
+/** Every error names the key, and its message starts with `<source>: <key>`. */
+function expectNamesKey(error: ConfigError, key: string): void {
+  expect(error.key).toBe(key);
+  expect(error.message.startsWith(`${SOURCE}: ${key}`)).toBe(true);
+}
+
+describe('parseConfig', () => {
+  it('accepts a minimal document like the embedded one, filling in the defaults', () => {
+    expect(parseConfig({ clusters: [aws, gcp] }, SOURCE)).toEqual({ clusters: [aws, gcp], proxyGroups: [], tokens: [] });
+  });
+
+  it('accepts the embedded defaults themselves', () => {
+    expect(parseConfig(embeddedDefaults, SOURCE)).toEqual(embeddedDefaults);
+  });
+
+  it('an empty document (or an empty YAML file, null) is a configuration with nothing in it', () => {
+    expect(parseConfig({}, SOURCE)).toEqual({ clusters: [], proxyGroups: [], tokens: [] });
+    expect(parseConfig(null, SOURCE)).toEqual({ clusters: [], proxyGroups: [], tokens: [] });
+  });
+
+  it('accepts a full document: proxy groups of both kinds, tokens, a public base URL', () => {
+    const document = {
+      publicBaseUrl: 'https://crossfade.example.com',
+      clusters: [{ ...aws, eksClusterName: 'prod-use1' }, gcp],
+      proxyGroups: [
+        { name: 'envoy-aws-use1', kind: 'envoy', cloud: 'aws', region: 'us-east-1', proxies: [{ nodeId: 'envoy-1' }] },
+        { name: 'haproxy-gcp', kind: 'haproxy', cloud: 'gcp', region: 'us-central1', proxies: [{ name: 'hap-1', runtimeApi: '10.0.0.5:9999' }] },
+      ],
+      tokens: [{ id: 'checkout-pipeline', sha256: SHA, scopes: ['deploy:checkout*', 'read:*'] }],
+    };
+    expect(parseConfig(document, SOURCE)).toEqual(document);
+  });
+
+  it('a bad AWS region names clusters[0].region', () => {
+    const error = configErrorOf({ clusters: [{ ...aws, region: 'useast1' }] });
+    expectNamesKey(error, 'clusters[0].region');
+    expect(error.message).toContain('us-east-1');
+  });
+
+  it('an unknown key is named, and said not to be a known field', () => {
+    const error = configErrorOf({ clusters: [{ ...aws, zone: 'us-east-1a' }] });
+    expectNamesKey(error, 'clusters[0].zone');
+    expect(error.message).toBe(`${SOURCE}: clusters[0].zone is not a known field`);
+  });
+
+  it('an unknown top-level key is named too', () => {
+    expectNamesKey(configErrorOf({ cluster: [aws] }), 'cluster');
+  });
+
+  it('a cloud that is neither aws nor gcp names the discriminator', () => {
+    expectNamesKey(configErrorOf({ clusters: [aws, { ...aws, name: 'aks-eu1', cloud: 'azure' }] }), 'clusters[1].cloud');
+  });
+
+  it('a token sha256 that is not 64 lower-case hex characters names tokens[0].sha256', () => {
+    for (const sha256 of ['abc', SHA.toUpperCase(), `${SHA}0`]) {
+      expectNamesKey(configErrorOf({ tokens: [{ id: 'x', sha256, scopes: ['admin'] }] }), 'tokens[0].sha256');
+    }
+  });
+
+  it('a scope that is not admin, deploy:<glob> or read:<glob> names tokens[0].scopes[0]', () => {
+    const error = configErrorOf({ tokens: [{ id: 'x', sha256: SHA, scopes: ['write:checkout'] }] });
+    expectNamesKey(error, 'tokens[0].scopes[0]');
+    expect(error.message).toContain('deploy:<service-glob>');
+  });
+
+  it('a token without scopes is refused', () => {
+    expectNamesKey(configErrorOf({ tokens: [{ id: 'x', sha256: SHA, scopes: [] }] }), 'tokens[0].scopes');
+  });
+
+  it('a wrong type says what it must be', () => {
+    const error = configErrorOf({ clusters: 'eks-use1' });
+    expectNamesKey(error, 'clusters');
+    expect(error.message).toContain('must be an array, not a string');
+  });
+
+  it('a cluster name defined twice names the second one', () => {
+    const error = configErrorOf({ clusters: [aws, { ...gcp, name: 'eks-use1' }] });
+    expect(error.key).toMatch(/^clusters\[1\]/);
+    expect(error.message.startsWith(`${SOURCE}: ${error.key}`)).toBe(true);
+    expect(error.message).toContain('"eks-use1" is defined twice');
+  });
+
+  it('a token id defined twice is refused', () => {
+    const error = configErrorOf({ tokens: [{ id: 'x', sha256: SHA, scopes: ['admin'] }, { id: 'x', sha256: 'b'.repeat(64), scopes: ['admin'] }] });
+    expect(error.key).toMatch(/^tokens\[1\]/);
+    expect(error.message).toContain('defined twice');
+  });
+
+  it('a publicBaseUrl ending in "/" is refused', () => {
+    const error = configErrorOf({ publicBaseUrl: 'https://crossfade.example.com/' });
+    expectNamesKey(error, 'publicBaseUrl');
+    expect(error.message).toContain('must not end with "/"');
+  });
+
+  it('a publicBaseUrl that is not http(s) is refused', () => {
+    expectNamesKey(configErrorOf({ publicBaseUrl: 'ftp://crossfade.example.com' }), 'publicBaseUrl');
+  });
+});
+
+describe('tokenEntries', () => {
+  it('parses each token’s scopes', () => {
+    const config = parseConfig({ tokens: [{ id: 'pipeline', sha256: SHA, scopes: ['admin', 'deploy:checkout*', 'read:*'] }] }, SOURCE);
+    expect(tokenEntries(config)).toEqual([
+      {
+        id: 'pipeline',
+        sha256: SHA,
+        scopes: [{ kind: 'admin' }, { kind: 'deploy', serviceGlob: 'checkout*' }, { kind: 'read', serviceGlob: '*' }],
+      },
+    ]);
+  });
+
+  it('no tokens, no entries', () => {
+    expect(tokenEntries(parseConfig({}, SOURCE))).toEqual([]);
+  });
+});

@@ -1,0 +1,163 @@
+/** The deployment and what Spinnaker sees of it (shared/domain/deployment.ts, API.md "status"). */
+import { describe, expect, it } from 'vitest';
+import {
+  DeploymentStatus,
+  describeProgress,
+  isFinished,
+  newDeployment,
+  Phase,
+  revise,
+  statusOf,
+  type Deployment,
+  type NewDeployment,
+} from '../../../shared/domain/deployment.js';
+
+const CREATED = new Date('2025-03-01T12:00:00.000Z');
+const LATER = new Date('2025-03-01T12:05:00.000Z');
+
+const input: NewDeployment = {
+  id: 'dep_00000000000000000000000001',
+  service: 'checkout',
+  baseline: { version: 'v41' },
+  canary: { version: 'v42' },
+  targets: [{ cloud: 'aws', cluster: 'eks-use1' }],
+  steps: [
+    { kind: 'setWeight', canaryPercent: 10, wave: null },
+    { kind: 'pause', durationSeconds: null },
+    { kind: 'setWeight', canaryPercent: 100, wave: null },
+  ],
+  createdBy: 'checkout-pipeline',
+  reason: 'release 42',
+  spinnaker: null,
+};
+
+const expectedStatus: Record<Phase, DeploymentStatus> = {
+  PENDING: 'NOT_STARTED',
+  PREPARING: 'RUNNING',
+  SHIFTING: 'RUNNING',
+  CONVERGING: 'RUNNING',
+  PAUSED: 'RUNNING',
+  ANALYZING: 'RUNNING',
+  PROMOTING: 'RUNNING',
+  ROLLING_BACK: 'RUNNING',
+  SUCCEEDED: 'SUCCEEDED',
+  ROLLED_BACK: 'TERMINAL',
+  FAILED: 'TERMINAL',
+  CANCELED: 'CANCELED',
+};
+
+const phases = Object.values(Phase);
+
+function at(phase: Phase, change: Partial<Deployment> = {}): Deployment {
+  return { ...newDeployment(input, CREATED), phase, ...change };
+}
+
+describe('statusOf', () => {
+  it('the expected mapping covers exactly the phases there are', () => {
+    expect(Object.keys(expectedStatus).sort()).toEqual([...phases].sort());
+  });
+
+  it.each(phases)('%s maps to its status', (phase) => {
+    expect(statusOf(phase)).toBe(expectedStatus[phase]);
+  });
+
+  it('every phase maps to one of the five statuses Spinnaker is configured with', () => {
+    const statuses: string[] = Object.values(DeploymentStatus);
+    for (const phase of phases) expect(statuses).toContain(statusOf(phase));
+  });
+});
+
+describe('isFinished', () => {
+  it.each(phases)('%s is finished exactly when its status is SUCCEEDED, TERMINAL or CANCELED', (phase) => {
+    expect(isFinished(phase)).toBe(['SUCCEEDED', 'TERMINAL', 'CANCELED'].includes(expectedStatus[phase]));
+  });
+
+  it('rolling back is still running; rolled back is finished', () => {
+    expect(isFinished(Phase.RollingBack)).toBe(false);
+    expect(isFinished(Phase.RolledBack)).toBe(true);
+  });
+});
+
+describe('newDeployment', () => {
+  it('starts at version 1, PENDING, at step 0, with no weights and no result', () => {
+    const d = newDeployment(input, CREATED);
+    expect(d).toEqual({
+      ...input,
+      phase: 'PENDING',
+      stepIndex: 0,
+      weights: {},
+      result: null,
+      createdAt: '2025-03-01T12:00:00.000Z',
+      updatedAt: '2025-03-01T12:00:00.000Z',
+      version: 1,
+    });
+  });
+
+  it('takes its time from the Date given, not the system clock', () => {
+    const past = new Date('2001-02-03T04:05:06.789Z');
+    const d = newDeployment(input, past);
+    expect(d.createdAt).toBe('2001-02-03T04:05:06.789Z');
+    expect(d.updatedAt).toBe(d.createdAt);
+  });
+});
+
+describe('revise', () => {
+  it('bumps the version by one and moves updatedAt; id and createdAt stay', () => {
+    const first = newDeployment(input, CREATED);
+    const next = revise(first, { phase: Phase.Shifting, stepIndex: 1 }, LATER);
+    expect(next).toEqual({ ...first, phase: 'SHIFTING', stepIndex: 1, version: 2, updatedAt: LATER.toISOString() });
+    expect(next.id).toBe(first.id);
+    expect(next.createdAt).toBe(first.createdAt);
+  });
+
+  it('does not change the deployment it revises', () => {
+    const first = newDeployment(input, CREATED);
+    revise(first, { phase: Phase.Paused }, LATER);
+    expect(first).toMatchObject({ phase: 'PENDING', version: 1, updatedAt: CREATED.toISOString() });
+  });
+
+  it('each revision counts: three revisions make version 4', () => {
+    let d = newDeployment(input, CREATED);
+    for (let i = 0; i < 3; i++) d = revise(d, {}, LATER);
+    expect(d.version).toBe(4);
+  });
+});
+
+describe('describeProgress', () => {
+  it('PENDING says how many steps are planned (plural)', () => {
+    expect(describeProgress(at(Phase.Pending))).toBe('accepted, waiting to start: 3 steps planned');
+  });
+
+  it('PENDING with one step says "step", singular', () => {
+    expect(describeProgress(at(Phase.Pending, { steps: [{ kind: 'setWeight', canaryPercent: 100, wave: null }] }))).toBe('accepted, waiting to start: 1 step planned');
+  });
+
+  it('SUCCEEDED names the canary that now serves everything', () => {
+    expect(describeProgress(at(Phase.Succeeded, { stepIndex: 3 }))).toBe('promoted: v42 serves 100%');
+  });
+
+  it.each([
+    [Phase.RolledBack, 'rolled back at step 2/3'],
+    [Phase.Canceled, 'canceled at step 2/3'],
+    [Phase.Failed, 'failed at step 2/3'],
+  ])('%s names the step it stopped at', (phase, text) => {
+    expect(describeProgress(at(phase, { stepIndex: 1 }))).toBe(text);
+  });
+
+  it('a step number never exceeds the step count, even once every step is done', () => {
+    expect(describeProgress(at(Phase.Canceled, { stepIndex: 3 }))).toBe('canceled at step 3/3');
+    expect(describeProgress(at(Phase.Promoting, { stepIndex: 3 }))).toBe('step 3/3: promoting');
+  });
+
+  it('a running phase names the step and the phase in words', () => {
+    expect(describeProgress(at(Phase.RollingBack, { stepIndex: 0 }))).toBe('step 1/3: rolling back');
+  });
+
+  it.each(phases)('%s: always a non-empty string', (phase) => {
+    for (const stepIndex of [0, 1, 3]) {
+      const text = describeProgress(at(phase, { stepIndex }));
+      expect(typeof text).toBe('string');
+      expect(text.trim()).not.toBe('');
+    }
+  });
+});

@@ -1,0 +1,121 @@
+/** The one error → HTTP mapping (API.md "Common rules"). */
+import { describe, expect, it } from 'vitest';
+import {
+  AlreadyExistsError,
+  ConfigError,
+  ConflictError,
+  DependencyUnavailableError,
+  ForbiddenError,
+  IdempotencyKeyReusedError,
+  InternalError,
+  NotFoundError,
+  PayloadTooLargeError,
+  UnauthenticatedError,
+  ValidationError,
+  VersionConflictError,
+} from '../../../shared/domain/errors.js';
+import { mapError } from '../../../shared/http/error-response.js';
+
+describe('mapError', () => {
+  it('ValidationError: 400 VALIDATION_FAILED naming the field and the rule', () => {
+    expect(mapError(new ValidationError('canary.version is required', 'canary.version', 'required'))).toEqual({
+      statusCode: 400,
+      body: { error: { code: 'VALIDATION_FAILED', message: 'canary.version is required', field: 'canary.version', rule: 'required' } },
+      headers: {},
+    });
+  });
+
+  it('ValidationError without a field has neither field nor rule in the body', () => {
+    expect(mapError(new ValidationError('body is not valid JSON')).body).toEqual({ error: { code: 'VALIDATION_FAILED', message: 'body is not valid JSON' } });
+  });
+
+  it('PayloadTooLargeError: 400 PAYLOAD_TOO_LARGE', () => {
+    const mapped = mapError(new PayloadTooLargeError(262_144));
+    expect(mapped.statusCode).toBe(400);
+    expect(mapped.body.error).toMatchObject({ code: 'PAYLOAD_TOO_LARGE', rule: 'max-body-bytes' });
+    expect(mapped.body.error.message).toContain('262144');
+  });
+
+  it('UnauthenticatedError: 401 UNAUTHENTICATED', () => {
+    expect(mapError(new UnauthenticatedError('the bearer token is not valid'))).toEqual({
+      statusCode: 401,
+      body: { error: { code: 'UNAUTHENTICATED', message: 'the bearer token is not valid' } },
+      headers: {},
+    });
+  });
+
+  it('ForbiddenError: 403 FORBIDDEN naming the rule', () => {
+    expect(mapError(new ForbiddenError('deploys are frozen', 'freeze-window'))).toEqual({
+      statusCode: 403,
+      body: { error: { code: 'FORBIDDEN', message: 'deploys are frozen', rule: 'freeze-window' } },
+      headers: {},
+    });
+  });
+
+  it('NotFoundError: 404 NOT_FOUND', () => {
+    expect(mapError(new NotFoundError('deployment dep_x does not exist'))).toMatchObject({ statusCode: 404, body: { error: { code: 'NOT_FOUND' } } });
+  });
+
+  it('ConflictError: 409 CONFLICT naming the holder', () => {
+    expect(mapError(new ConflictError('service checkout is locked', 'dep_00000000000000000000000007'))).toEqual({
+      statusCode: 409,
+      body: { error: { code: 'CONFLICT', message: 'service checkout is locked', holder: 'dep_00000000000000000000000007' } },
+      headers: {},
+    });
+  });
+
+  it('AlreadyExistsError: 409 CONFLICT', () => {
+    expect(mapError(new AlreadyExistsError('deployment dep_x'))).toMatchObject({ statusCode: 409, body: { error: { code: 'CONFLICT' } } });
+  });
+
+  it('IdempotencyKeyReusedError: 422 IDEMPOTENCY_KEY_REUSED', () => {
+    const mapped = mapError(new IdempotencyKeyReusedError('exec-1-3'));
+    expect(mapped).toMatchObject({ statusCode: 422, body: { error: { code: 'IDEMPOTENCY_KEY_REUSED' } }, headers: {} });
+    expect(mapped.body.error.message).toContain('exec-1-3');
+  });
+
+  it('DependencyUnavailableError: 503 UNAVAILABLE with Retry-After from the error', () => {
+    expect(mapError(new DependencyUnavailableError('DynamoDB table crossfade', 'read deployment', { retryAfterSeconds: 7 }))).toMatchObject({
+      statusCode: 503,
+      body: { error: { code: 'UNAVAILABLE' } },
+      headers: { 'retry-after': '7' },
+    });
+    expect(mapError(new DependencyUnavailableError('DynamoDB table crossfade', 'read deployment')).headers).toEqual({ 'retry-after': '1' });
+  });
+
+  it('a throttled DependencyUnavailableError: 429 THROTTLED with Retry-After', () => {
+    expect(mapError(new DependencyUnavailableError('DynamoDB table crossfade', 'list deployments', { throttled: true, retryAfterSeconds: 2 }))).toMatchObject({
+      statusCode: 429,
+      body: { error: { code: 'THROTTLED' } },
+      headers: { 'retry-after': '2' },
+    });
+  });
+
+  it('VersionConflictError (a lost race the use case gave up on): 503 BUSY with Retry-After', () => {
+    expect(mapError(new VersionConflictError('deployment dep_x', 3))).toMatchObject({
+      statusCode: 503,
+      body: { error: { code: 'BUSY' } },
+      headers: { 'retry-after': '1' },
+    });
+  });
+
+  it.each([
+    ['a plain Error', new Error('connect ECONNREFUSED 10.1.2.3:8000 password=hunter2')],
+    ['a TypeError', new TypeError("Cannot read properties of undefined (reading 'hunter2')")],
+    ['an InternalError', new InternalError('DynamoDB table crossfade: hunter2 failed')],
+    ['a ConfigError', new ConfigError('crossfade.yaml: hunter2', 'tokens')],
+    ['a thrown string', 'hunter2'],
+    ['undefined', undefined],
+  ])('%s: 500 INTERNAL, without the original message', (_name, error) => {
+    const mapped = mapError(error);
+    expect(mapped.statusCode).toBe(500);
+    expect(mapped.body).toEqual({ error: { code: 'INTERNAL', message: expect.any(String) } });
+    expect(JSON.stringify(mapped)).not.toContain('hunter2');
+  });
+
+  it('an object pretending to be a known error by name is still 500', () => {
+    const impostor = Object.assign(new Error('secret detail hunter2'), { name: 'ValidationError' });
+    expect(mapError(impostor).statusCode).toBe(500);
+    expect(JSON.stringify(mapError(impostor))).not.toContain('hunter2');
+  });
+});

@@ -1,0 +1,149 @@
+/** The body of `POST /v1/deployments` and its idempotency key (API.md). */
+import { describe, expect, it } from 'vitest';
+import { ValidationError } from '../../../../shared/domain/errors.js';
+import { parseCreateDeploymentBody, parseIdempotencyKey } from '../../../../shared/http/schemas/create-deployment.js';
+
+/** API.md's example body, with `overrides` replacing top-level fields. */
+function body(overrides: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    service: 'checkout',
+    baseline: { version: 'v41' },
+    canary: { version: 'v42' },
+    targets: [
+      { cloud: 'aws', cluster: 'eks-use1' },
+      { cloud: 'gcp', cluster: 'gke-usc1' },
+    ],
+    steps: [
+      { setWeight: 5, wave: ['gcp'] },
+      { pause: { duration: '5m' } },
+      { analysis: { template: 'http-golden-signals', interval: '1m', count: 5 } },
+      { setWeight: 25 },
+      { pause: {} },
+      { setWeight: 100 },
+    ],
+    spinnaker: { executionId: '01HEXAMPLE', stageId: '3', application: 'checkout', pipeline: 'deploy-prod' },
+    ...overrides,
+  };
+}
+
+function validationErrorOf(fn: () => unknown): ValidationError {
+  try {
+    fn();
+  } catch (error) {
+    expect(error).toBeInstanceOf(ValidationError);
+    return error as ValidationError;
+  }
+  throw new Error('expected a ValidationError, but nothing was thrown');
+}
+
+describe('parseCreateDeploymentBody', () => {
+  it("parses API.md's example as it is", () => {
+    expect(parseCreateDeploymentBody(body())).toEqual(body());
+  });
+
+  it('needs only service, canary and steps', () => {
+    const minimal = { service: 'checkout', canary: { version: 'v42' }, steps: [{ setWeight: 100 }] };
+    expect(parseCreateDeploymentBody(minimal)).toEqual(minimal);
+  });
+
+  it('a canary equal to the baseline is refused: canary.version, canary-differs', () => {
+    expect(validationErrorOf(() => parseCreateDeploymentBody(body({ canary: { version: 'v41' } })))).toMatchObject({
+      field: 'canary.version',
+      rule: 'canary-differs',
+    });
+  });
+
+  it('a missing canary is required', () => {
+    const { canary: _canary, ...rest } = body();
+    expect(validationErrorOf(() => parseCreateDeploymentBody(rest))).toMatchObject({ field: 'canary', rule: 'required', message: 'canary is required' });
+  });
+
+  it.each([
+    ['two kinds', { setWeight: 5, pause: {} }],
+    ['three kinds', { setWeight: 5, pause: {}, analysis: { template: 't', interval: '1m', count: 1 } }],
+    ['no kind', {}],
+    ['only an unknown kind', { setWieght: 5 }],
+  ])('a step with %s is refused: one-step-kind', (_name, step) => {
+    const error = validationErrorOf(() => parseCreateDeploymentBody(body({ steps: [{ setWeight: 5 }, step] })));
+    expect(error).toMatchObject({ field: 'steps[1]', rule: 'one-step-kind' });
+  });
+
+  it('an unknown field beside a step kind is named', () => {
+    expect(validationErrorOf(() => parseCreateDeploymentBody(body({ steps: [{ setWeight: 5, wve: ['gcp'] }] })))).toMatchObject({
+      field: 'steps[0].wve',
+      rule: 'no-unknown-fields',
+    });
+  });
+
+  it("a step's own fields are checked where they are: a weight above 100", () => {
+    expect(validationErrorOf(() => parseCreateDeploymentBody(body({ steps: [{ setWeight: 5 }, { setWeight: 101 }] })))).toMatchObject({ field: 'steps[1].setWeight' });
+  });
+
+  it('more than 50 steps are refused; 50 are fine', () => {
+    const steps = (n: number) => Array.from({ length: n }, () => ({ setWeight: 5 }));
+    expect(parseCreateDeploymentBody(body({ steps: steps(50) })).steps).toHaveLength(50);
+    const error = validationErrorOf(() => parseCreateDeploymentBody(body({ steps: steps(51) })));
+    expect(error.field).toBe('steps');
+    expect(error.message).toContain('at most 50');
+  });
+
+  it('no steps are refused', () => {
+    const error = validationErrorOf(() => parseCreateDeploymentBody(body({ steps: [] })));
+    expect(error.field).toBe('steps');
+    expect(error.message).toContain('at least one step');
+  });
+
+  it('an unknown field in spinnaker is named', () => {
+    expect(validationErrorOf(() => parseCreateDeploymentBody(body({ spinnaker: { executionId: 'e', stageid: '3' } })))).toMatchObject({
+      field: 'spinnaker.stageid',
+      rule: 'no-unknown-fields',
+    });
+  });
+
+  it('an unknown top-level field is named', () => {
+    expect(validationErrorOf(() => parseCreateDeploymentBody(body({ canaryVersion: 'v42' })))).toMatchObject({ field: 'canaryVersion', rule: 'no-unknown-fields' });
+  });
+
+  it('a cloud outside the closed set is refused', () => {
+    expect(validationErrorOf(() => parseCreateDeploymentBody(body({ targets: [{ cloud: 'azure', cluster: 'aks-1' }] })))).toMatchObject({
+      field: 'targets[0].cloud',
+      rule: 'enum',
+    });
+  });
+
+  it('a service that is not a DNS-1123 label is refused', () => {
+    expect(validationErrorOf(() => parseCreateDeploymentBody(body({ service: 'Checkout_API' }))).field).toBe('service');
+  });
+});
+
+describe('parseIdempotencyKey', () => {
+  const spinnaker = { executionId: '01HEXAMPLE', stageId: '3' };
+
+  it('the X-Idempotency-Key header wins over the spinnaker origin', () => {
+    expect(parseIdempotencyKey('01HOTHER-7', spinnaker)).toBe('01HOTHER-7');
+  });
+
+  it('without the header, it is `${executionId}-${stageId}`', () => {
+    expect(parseIdempotencyKey(undefined, spinnaker)).toBe('01HEXAMPLE-3');
+  });
+
+  it('without the header and without both ids, there is none', () => {
+    expect(parseIdempotencyKey(undefined, undefined)).toBeUndefined();
+    expect(parseIdempotencyKey(undefined, { executionId: '01HEXAMPLE' })).toBeUndefined();
+    expect(parseIdempotencyKey(undefined, { stageId: '3' })).toBeUndefined();
+  });
+
+  it.each([
+    ['empty', ''],
+    ['a space', 'exec 3'],
+    ['a newline', 'exec\n3'],
+    ['a non-ASCII character', 'exécution-3'],
+    ['more than 200 characters', 'k'.repeat(201)],
+  ])('a header with %s is refused, naming X-Idempotency-Key', (_name, header) => {
+    expect(validationErrorOf(() => parseIdempotencyKey(header, spinnaker))).toMatchObject({ field: 'X-Idempotency-Key', rule: 'idempotency-key' });
+  });
+
+  it('200 printable characters are a key', () => {
+    expect(parseIdempotencyKey('k'.repeat(200), undefined)).toBe('k'.repeat(200));
+  });
+});

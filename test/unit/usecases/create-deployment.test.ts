@@ -1,0 +1,226 @@
+/**
+ * Accepting a canary deployment (shared/usecases/create-deployment.ts), on fakes: idempotent
+ * replays, a key reused with another body, and the crash between the idempotency claim and the
+ * deployment write being finished by the retry.
+ */
+import { describe, expect, it } from 'vitest';
+import { DependencyUnavailableError, IdempotencyKeyReusedError, ValidationError } from '../../../shared/domain/errors.js';
+import { createDeployment, IDEMPOTENCY_RETENTION_SECONDS, type CreateDeploymentCommand } from '../../../shared/usecases/create-deployment.js';
+import { T0 } from '../../support/deployments.js';
+import { fakeDeps, writeAttempts } from '../../support/fakes.js';
+
+const HASH_A = 'a'.repeat(64);
+const HASH_B = 'b'.repeat(64);
+
+function command(overrides: Partial<CreateDeploymentCommand> = {}): CreateDeploymentCommand {
+  return {
+    service: 'checkout',
+    baseline: { version: 'v41' },
+    canary: { version: 'v42' },
+    targets: [
+      { cloud: 'aws', cluster: 'eks-use1' },
+      { cloud: 'gcp', cluster: 'gke-usc1' },
+    ],
+    steps: [{ setWeight: 5, wave: ['gcp'] }, { pause: { duration: '5m' } }, { setWeight: 25 }, { pause: {} }, { setWeight: 100 }],
+    spinnaker: { executionId: '01HEXAMPLE', stageId: '3', application: 'checkout', pipeline: 'deploy-prod' },
+    reason: null,
+    actor: 'checkout-pipeline',
+    idempotencyKey: '01HEXAMPLE-3',
+    requestHash: HASH_A,
+    ...overrides,
+  };
+}
+
+async function rejectionOf(promise: Promise<unknown>): Promise<unknown> {
+  try {
+    await promise;
+  } catch (error) {
+    return error;
+  }
+  throw new Error('expected the call to throw, but it succeeded');
+}
+
+describe('createDeployment', () => {
+  it('creates a pending deployment with compiled steps, at the clock’s time, by the actor', async () => {
+    const deps = fakeDeps();
+
+    const { deployment, replayed } = await createDeployment(deps, command());
+
+    expect(replayed).toBe(false);
+    expect(deployment).toMatchObject({
+      id: deps.ids.issued[0],
+      service: 'checkout',
+      phase: 'PENDING',
+      version: 1,
+      stepIndex: 0,
+      createdBy: 'checkout-pipeline',
+      createdAt: T0.toISOString(),
+      updatedAt: T0.toISOString(),
+    });
+    expect(deployment.steps[0]).toEqual({ kind: 'setWeight', canaryPercent: 5, wave: ['gcp'] });
+    expect(deployment.steps[1]).toEqual({ kind: 'pause', durationSeconds: 300 });
+    expect(deps.deployments.all()).toEqual([deployment]);
+  });
+
+  it('records one audit event: v000001-created, the actor, and the Spinnaker pipeline as the reason when none is given', async () => {
+    const deps = fakeDeps();
+
+    const { deployment } = await createDeployment(deps, command());
+
+    expect(deps.audit.all()).toEqual([
+      {
+        subject: `deployment/${deployment.id}`,
+        eventId: 'v000001-created',
+        at: T0.toISOString(),
+        actor: 'checkout-pipeline',
+        action: 'deployment.created',
+        reason: 'spinnaker pipeline checkout/deploy-prod execution 01HEXAMPLE',
+        details: {
+          service: 'checkout',
+          baseline: 'v41',
+          canary: 'v42',
+          targets: command().targets,
+          steps: 5,
+        },
+      },
+    ]);
+  });
+
+  it('a reason given wins over the pipeline; with neither, the reason is null', async () => {
+    const withReason = fakeDeps();
+    await createDeployment(withReason, command({ reason: 'hotfix for INC-42' }));
+    expect(withReason.audit.all()[0]!.reason).toBe('hotfix for INC-42');
+
+    const withNeither = fakeDeps();
+    await createDeployment(withNeither, command({ spinnaker: null, idempotencyKey: undefined }));
+    expect(withNeither.audit.all()[0]!.reason).toBeNull();
+  });
+
+  it('claims the idempotency key with the whole deployment, kept for a week', async () => {
+    const deps = fakeDeps();
+
+    const { deployment } = await createDeployment(deps, command());
+
+    expect(deps.idempotency.all()).toEqual([
+      {
+        key: '01HEXAMPLE-3',
+        requestHash: HASH_A,
+        deployment,
+        createdAt: T0.toISOString(),
+        expiresAtEpochSeconds: T0.getTime() / 1000 + IDEMPOTENCY_RETENTION_SECONDS,
+      },
+    ]);
+    expect(IDEMPOTENCY_RETENTION_SECONDS).toBe(7 * 24 * 3600);
+  });
+
+  it('without a key, claims nothing and creates a new deployment every time', async () => {
+    const deps = fakeDeps();
+
+    const first = await createDeployment(deps, command({ idempotencyKey: undefined }));
+    const second = await createDeployment(deps, command({ idempotencyKey: undefined }));
+
+    expect(first.deployment.id).not.toBe(second.deployment.id);
+    expect(deps.deployments.all()).toHaveLength(2);
+    expect(deps.idempotency.writeAttempts).toBe(0);
+  });
+
+  it('the same key with the same body replays the first answer: the first deployment, replayed: true', async () => {
+    const deps = fakeDeps();
+    const first = await createDeployment(deps, command());
+    deps.clock.advance(60_000);
+
+    const second = await createDeployment(deps, command());
+
+    // The id generator gave the second call a new id; the answer still carries the first one.
+    expect(deps.ids.issued).toHaveLength(2);
+    expect(second.deployment.id).toBe(deps.ids.issued[0]);
+    expect(second).toEqual({ deployment: first.deployment, replayed: true });
+    expect(deps.deployments.all()).toEqual([first.deployment]);
+    expect(deps.audit.all()).toHaveLength(1);
+    expect(deps.idempotency.all()).toHaveLength(1);
+  });
+
+  it('the same key with another body is IdempotencyKeyReusedError, and nothing else is written', async () => {
+    const deps = fakeDeps();
+    const first = await createDeployment(deps, command());
+    const writesBefore = { deployments: deps.deployments.writeAttempts, audit: deps.audit.writeAttempts };
+
+    const error = await rejectionOf(createDeployment(deps, command({ requestHash: HASH_B, canary: { version: 'v43' } })));
+
+    expect(error).toBeInstanceOf(IdempotencyKeyReusedError);
+    expect(error).toMatchObject({ key: '01HEXAMPLE-3' });
+    expect(deps.deployments.writeAttempts).toBe(writesBefore.deployments);
+    expect(deps.audit.writeAttempts).toBe(writesBefore.audit);
+    expect(deps.deployments.all()).toEqual([first.deployment]);
+    expect(deps.idempotency.all().map((r) => r.requestHash)).toEqual([HASH_A]);
+  });
+
+  describe('crash recovery: the deployment write fails after the key was claimed', () => {
+    it('the first call fails with the key claimed and no deployment; the retry finishes the same deployment', async () => {
+      const deps = fakeDeps();
+      deps.deployments.failNext('createIfAbsent', new DependencyUnavailableError('DynamoDB table crossfade', 'create deployment'));
+
+      const error = await rejectionOf(createDeployment(deps, command()));
+
+      expect(error).toBeInstanceOf(DependencyUnavailableError);
+      const firstId = deps.ids.issued[0]!;
+      expect(await deps.idempotency.get('01HEXAMPLE-3')).toMatchObject({ requestHash: HASH_A, deployment: { id: firstId } });
+      expect(await deps.deployments.get(firstId)).toBeUndefined();
+      expect(deps.deployments.all()).toEqual([]);
+      expect(deps.audit.all()).toEqual([]);
+
+      const retry = await createDeployment(deps, command());
+
+      expect(retry.replayed).toBe(true);
+      expect(retry.deployment.id).toBe(firstId);
+      expect(deps.deployments.all().map((d) => d.id)).toEqual([firstId]);
+      expect(deps.audit.all()).toHaveLength(1);
+      expect(deps.audit.all()[0]).toMatchObject({ subject: `deployment/${firstId}`, eventId: 'v000001-created' });
+    });
+
+    it('a crash before the audit event is finished by the retry too, with exactly one event', async () => {
+      const deps = fakeDeps();
+      deps.audit.failNext('append', new DependencyUnavailableError('DynamoDB table crossfade', 'append audit event'));
+
+      await rejectionOf(createDeployment(deps, command()));
+      expect(deps.deployments.all()).toHaveLength(1);
+      expect(deps.audit.all()).toEqual([]);
+
+      await createDeployment(deps, command());
+      await createDeployment(deps, command());
+
+      expect(deps.deployments.all()).toHaveLength(1);
+      expect(deps.audit.all()).toHaveLength(1);
+    });
+  });
+
+  describe('invalid input writes nothing', () => {
+    it.each<[string, Partial<CreateDeploymentCommand>, { field: string; rule: string }]>([
+      ['a target that is not configured', { targets: [{ cloud: 'aws', cluster: 'eks-euw1' }] }, { field: 'targets[0].cluster', rule: 'known-cluster' }],
+      ['a target in the wrong cloud', { targets: [{ cloud: 'aws', cluster: 'gke-usc1' }] }, { field: 'targets[0].cloud', rule: 'cluster-cloud' }],
+      ['a wave outside the targets', { targets: [{ cloud: 'aws', cluster: 'eks-use1' }], steps: [{ setWeight: 5, wave: ['gcp'] }] }, { field: 'steps[0].wave[0]', rule: 'known-wave' }],
+      ['a weight that goes down', { steps: [{ setWeight: 50 }, { setWeight: 10 }] }, { field: 'steps[1].setWeight', rule: 'weights-never-decrease' }],
+      ['a pause longer than a day', { steps: [{ pause: { duration: '25h' } }] }, { field: 'steps[0].pause.duration', rule: 'duration-range' }],
+      ['an interval that is not a duration', { steps: [{ analysis: { template: 't', interval: '1 min', count: 1 } }] }, { field: 'steps[0].analysis.interval', rule: 'duration' }],
+    ])('%s: ValidationError, and no store saw a write', async (_name, overrides, expected) => {
+      const deps = fakeDeps();
+
+      const error = await rejectionOf(createDeployment(deps, command(overrides)));
+
+      expect(error).toBeInstanceOf(ValidationError);
+      expect(error).toMatchObject(expected);
+      expect(writeAttempts(deps)).toBe(0);
+    });
+
+    it('with no targets, waves are checked against every configured cluster', async () => {
+      const deps = fakeDeps({ clusters: [{ name: 'eks-use1', cloud: 'aws' }] });
+      const error = await rejectionOf(createDeployment(deps, command({ targets: [], steps: [{ setWeight: 5, wave: ['gcp'] }] })));
+      expect(error).toMatchObject({ field: 'steps[0].wave[0]', rule: 'known-wave' });
+      expect(writeAttempts(deps)).toBe(0);
+
+      const ok = fakeDeps();
+      await createDeployment(ok, command({ targets: [], steps: [{ setWeight: 5, wave: ['gcp'] }] }));
+      expect(ok.deployments.all()).toHaveLength(1);
+    });
+  });
+});
