@@ -9,18 +9,11 @@ import { ValidationError, VersionConflictError } from '../../shared/domain/error
 import type { DeploymentQuery, DeploymentStore } from '../../shared/ports/deployment-store.js';
 import { makeDeployment, minutesAfterT0 } from '../support/deployments.js';
 import { backendFactories, scanTable, type StoreBackend } from '../support/store-backends.js';
+import { rejectionOf } from '../support/errors.js';
 
 const LATER = minutesAfterT0(600);
 
 /** The error a promise rejects with; fails the test when it resolves. */
-async function rejectionOf(promise: Promise<unknown>): Promise<unknown> {
-  try {
-    await promise;
-  } catch (error) {
-    return error;
-  }
-  throw new Error('expected the call to throw, but it succeeded');
-}
 
 function expectVersionConflict(error: unknown): void {
   expect(error).toBeInstanceOf(VersionConflictError);

@@ -4,17 +4,10 @@ import { createDynamoDbStores } from '../../shared/adapters/dynamodb/stores.js';
 import { ValidationError } from '../../shared/domain/errors.js';
 import { makeDeployment } from '../support/deployments.js';
 import { backendFactories, type StoreBackend } from '../support/store-backends.js';
+import { rejectionOf } from '../support/errors.js';
 
 const forge = (q: string, k: Record<string, string>) => Buffer.from(JSON.stringify({ q, k }), 'utf8').toString('base64url');
 
-async function rejectionOf(promise: Promise<unknown>): Promise<unknown> {
-  try {
-    await promise;
-  } catch (error) {
-    return error;
-  }
-  throw new Error('expected the call to throw, but it succeeded');
-}
 
 describe.each(backendFactories)('forged cursors on %s', (_name, startBackend) => {
   let backend: StoreBackend;

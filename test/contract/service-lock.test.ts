@@ -8,6 +8,7 @@ import { ConflictError } from '../../shared/domain/errors.js';
 import type { ServiceLockStore } from '../../shared/ports/service-lock.js';
 import { T0 } from '../support/deployments.js';
 import { backendFactories, type StoreBackend } from '../support/store-backends.js';
+import { rejectionOf } from '../support/errors.js';
 
 const LEASE_MS = 60_000;
 const A = 'dep_OWNERA0000000000000000000';
@@ -16,14 +17,6 @@ const B = 'dep_OWNERB0000000000000000000';
 const after = (ms: number) => new Date(T0.getTime() + ms);
 
 /** The error a promise rejects with; fails the test when it resolves. */
-async function rejectionOf(promise: Promise<unknown>): Promise<unknown> {
-  try {
-    await promise;
-  } catch (error) {
-    return error;
-  }
-  throw new Error('expected the call to throw, but it succeeded');
-}
 
 function expectHeldBy(error: unknown, holder: string): void {
   expect(error).toBeInstanceOf(ConflictError);

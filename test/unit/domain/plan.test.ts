@@ -1,8 +1,9 @@
 /** Compiling a deployment's steps into the plan the canary runs (shared/domain/plan.ts). */
 import { describe, expect, it } from 'vitest';
 import type { Target } from '../../../shared/domain/deployment.js';
-import { ValidationError } from '../../../shared/domain/errors.js';
 import { checkTargets, compileSteps, type ClusterRef, type WireStep } from '../../../shared/domain/plan.js';
+import { validationErrorOf } from '../../support/errors.js';
+import { deploymentBody } from '../../support/requests.js';
 
 const clusters: ClusterRef[] = [
   { name: 'eks-use1', cloud: 'aws' },
@@ -10,27 +11,10 @@ const clusters: ClusterRef[] = [
   { name: 'gke-usc1', cloud: 'gcp' },
 ];
 
-/** The ValidationError `fn` throws; fails the test when it throws nothing or something else. */
-function validationErrorOf(fn: () => unknown): ValidationError {
-  try {
-    fn();
-  } catch (error) {
-    expect(error).toBeInstanceOf(ValidationError);
-    return error as ValidationError;
-  }
-  throw new Error('expected a ValidationError, but nothing was thrown');
-}
 
 describe('compileSteps', () => {
   it("makes units explicit: API.md's example plan", () => {
-    const steps: WireStep[] = [
-      { setWeight: 5, wave: ['gcp'] },
-      { pause: { duration: '5m' } },
-      { analysis: { template: 'http-golden-signals', interval: '1m', count: 5 } },
-      { setWeight: 25 },
-      { pause: {} },
-      { setWeight: 100 },
-    ];
+    const steps = deploymentBody()['steps'] as WireStep[];
 
     expect(compileSteps(steps, clusters)).toEqual([
       { kind: 'setWeight', canaryPercent: 5, wave: ['gcp'] },

@@ -8,6 +8,7 @@ import { DependencyUnavailableError, IdempotencyKeyReusedError, ValidationError 
 import { createDeployment, IDEMPOTENCY_RETENTION_SECONDS, type CreateDeploymentCommand } from '../../../shared/usecases/create-deployment.js';
 import { T0 } from '../../support/deployments.js';
 import { fakeDeps, writeAttempts } from '../../support/fakes.js';
+import { rejectionOf } from '../../support/errors.js';
 
 const HASH_A = 'a'.repeat(64);
 const HASH_B = 'b'.repeat(64);
@@ -31,14 +32,6 @@ function command(overrides: Partial<CreateDeploymentCommand> = {}): CreateDeploy
   };
 }
 
-async function rejectionOf(promise: Promise<unknown>): Promise<unknown> {
-  try {
-    await promise;
-  } catch (error) {
-    return error;
-  }
-  throw new Error('expected the call to throw, but it succeeded');
-}
 
 describe('createDeployment', () => {
   it('creates a pending deployment with compiled steps, at the clock’s time, by the actor', async () => {

@@ -1,40 +1,10 @@
 /** The body of `POST /v1/deployments` and its idempotency key (API.md). */
 import { describe, expect, it } from 'vitest';
-import { ValidationError } from '../../../../shared/domain/errors.js';
 import { parseCreateDeploymentBody, parseIdempotencyKey } from '../../../../shared/http/schemas/create-deployment.js';
+import { validationErrorOf } from '../../../support/errors.js';
+import { deploymentBody } from '../../../support/requests.js';
 
-/** API.md's example body, with `overrides` replacing top-level fields. */
-function body(overrides: Record<string, unknown> = {}): Record<string, unknown> {
-  return {
-    service: 'checkout',
-    baseline: { version: 'v41' },
-    canary: { version: 'v42' },
-    targets: [
-      { cloud: 'aws', cluster: 'eks-use1' },
-      { cloud: 'gcp', cluster: 'gke-usc1' },
-    ],
-    steps: [
-      { setWeight: 5, wave: ['gcp'] },
-      { pause: { duration: '5m' } },
-      { analysis: { template: 'http-golden-signals', interval: '1m', count: 5 } },
-      { setWeight: 25 },
-      { pause: {} },
-      { setWeight: 100 },
-    ],
-    spinnaker: { executionId: '01HEXAMPLE', stageId: '3', application: 'checkout', pipeline: 'deploy-prod' },
-    ...overrides,
-  };
-}
-
-function validationErrorOf(fn: () => unknown): ValidationError {
-  try {
-    fn();
-  } catch (error) {
-    expect(error).toBeInstanceOf(ValidationError);
-    return error as ValidationError;
-  }
-  throw new Error('expected a ValidationError, but nothing was thrown');
-}
+const body = deploymentBody;
 
 describe('parseCreateDeploymentBody', () => {
   it("parses API.md's example as it is", () => {
