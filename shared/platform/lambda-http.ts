@@ -16,7 +16,7 @@ export function lambdaHttpHandler(build: () => HttpHandler): LambdaHttpHandler {
     handle ??= build();
     const response = await handle(requestFromEvent(event, context.awsRequestId));
     return { statusCode: response.statusCode, headers: response.headers, body: response.body, isBase64Encoded: false };
-  }) as unknown as LambdaHttpHandler;
+  });
 }
 
 export function requestFromEvent(event: APIGatewayProxyEventV2, requestId: string): HttpRequest {

@@ -129,6 +129,19 @@ describe('createHttpHandler', () => {
     expect(deps.logger.lines.filter((line) => line.message === 'request').map((line) => line.fields['status'])).toEqual([404]);
   });
 
+  it('never logs a presented token, valid or not', async () => {
+    const deps = fakeHttpDeps();
+    const handle = createHttpHandler(deps);
+    const wrong = 'cf_a_wrong_token_that_must_not_leak_0000';
+    await handle(request('POST', '/v1/deployments', { token: TEST_TOKENS.admin, body: createBody }));
+    await handle(request('GET', '/v1/deployments/dep_missing', { token: wrong }));
+    await handle(request('GET', '/v1/deployments', { token: TEST_TOKENS.admin, headers: { 'x-idempotency-key': 'k' } }));
+    const logged = JSON.stringify(deps.logger.lines);
+    expect(deps.logger.lines.length).toBeGreaterThanOrEqual(3);
+    expect(logged).not.toContain(TEST_TOKENS.admin);
+    expect(logged).not.toContain(wrong);
+  });
+
   it('`only` serves just the named functions: a health-only handler has no /v1/deployments', async () => {
     const handle = createHttpHandler(fakeHttpDeps(), ['health']);
     expect((await handle(request('GET', '/healthz'))).statusCode).toBe(200);
