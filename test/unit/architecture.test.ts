@@ -29,7 +29,8 @@ const allowedLayers: Record<Layer, readonly Layer[]> = {
 
 /** Packages a layer may import (besides relative imports); `*` allows any. */
 const allowedPackages: Record<Layer, readonly (string | RegExp)[]> = {
-  domain: ['zod/mini'],
+  // node:net only for isIP, a pure function.
+  domain: ['zod/mini', 'node:net'],
   engine: [],
   ports: [],
   usecases: [],

@@ -1,0 +1,100 @@
+/**
+ * The mesh: services, their versions' endpoints in clusters of both clouds, the proxy groups that
+ * route to them, and per proxy group the split of a service's traffic between its versions.
+ * Pure data and pure rules (ARCHITECTURE.md).
+ */
+import { isIP } from 'node:net';
+import type { CloudName } from './cloud.js';
+import { ValidationError } from './errors.js';
+
+/** One reachable instance of a version. `address` is an IP literal: proxyless gRPC accepts nothing else. */
+export interface Endpoint {
+  address: string;
+  port: number;
+  /** The availability zone (`us-east-1a`, `us-central1-b`); null when the cluster does not say. */
+  zone: string | null;
+}
+
+/** Where a version runs in one cluster, as registered (API.md `PUT /v1/services/{s}/versions/{v}`). */
+export interface VersionTarget {
+  cloud: CloudName;
+  cluster: string;
+  namespace: string;
+  kubernetesService: string;
+  port: number;
+}
+
+/** A version's endpoints in one cluster. */
+export interface ClusterEndpoints {
+  cloud: CloudName;
+  cluster: string;
+  /** The cluster's region (`us-east-1`, `us-central1`): localities are (cloud, region, zone). */
+  region: string;
+  endpoints: Endpoint[];
+}
+
+/** A version of a service as the registry holds it. */
+export interface RegisteredVersion {
+  service: string;
+  version: string;
+  clusters: ClusterEndpoints[];
+  registeredAt: string;
+  registeredBy: string;
+  /** Optimistic-locking counter of the registration. */
+  revision: number;
+}
+
+export type ProxyKind = 'envoy' | 'haproxy';
+
+/** Proxies that share one configuration (crossfade.yaml `proxyGroups`). */
+export type ProxyGroup =
+  | { name: string; kind: 'envoy'; cloud: CloudName; region: string; proxies: { nodeId: string }[] }
+  | { name: string; kind: 'haproxy'; cloud: CloudName; region: string; proxies: { name: string; runtimeApi: string }[] };
+
+/**
+ * Percent of a service's traffic per version, in one proxy group: whole numbers from 0 to 100
+ * that sum to 100. `{ "v41": 90, "v42": 10 }`.
+ */
+export type Split = Readonly<Record<string, number>>;
+
+/** The split a proxy group should serve for a service, versioned for optimistic locking. */
+export interface GroupSplit {
+  service: string;
+  proxyGroup: string;
+  weights: Split;
+  revision: number;
+  updatedAt: string;
+}
+
+/** Throws ValidationError (field `${field}.<version>` or `${field}`) unless `split` is a valid split. */
+export function checkSplit(split: Split, field = 'weights'): void {
+  const entries = Object.entries(split);
+  if (entries.length === 0) throw new ValidationError(`${field} must name at least one version`, field, 'split-not-empty');
+  for (const [version, percent] of entries) {
+    if (!Number.isInteger(percent) || percent < 0 || percent > 100) {
+      throw new ValidationError(`${field}.${version} must be a whole number from 0 to 100, got ${percent}`, `${field}.${version}`, 'percent');
+    }
+  }
+  const total = entries.reduce((sum, [, percent]) => sum + percent, 0);
+  if (total !== 100) throw new ValidationError(`${field} must sum to 100, got ${total}`, field, 'split-sums-to-100');
+}
+
+/** Throws ValidationError naming `field` unless the endpoint is an IP literal with a port from 1 to 65535. */
+export function checkEndpoint(endpoint: Endpoint, field: string): void {
+  if (isIP(endpoint.address) === 0) {
+    throw new ValidationError(`${field}.address "${endpoint.address}" must be an IPv4 or IPv6 address`, `${field}.address`, 'ip-address');
+  }
+  if (!Number.isInteger(endpoint.port) || endpoint.port < 1 || endpoint.port > 65535) {
+    throw new ValidationError(`${field}.port must be a whole number from 1 to 65535, got ${endpoint.port}`, `${field}.port`, 'port');
+  }
+}
+
+/** The split of a group where only `version` carries traffic (a new service, a finished rollback or promotion). */
+export function allTo(version: string): Split {
+  return { [version]: 100 };
+}
+
+/** The split with a new version entered at 0% (API.md: "a new version enters the mesh at weight 0"). */
+export function withVersionAtZero(split: Split, version: string): Split {
+  return version in split ? split : { ...split, [version]: 0 };
+}
