@@ -3,11 +3,13 @@ import { CreateTableCommand, DescribeTableCommand, UpdateTimeToLiveCommand } fro
 import type { AuditLog } from '../../ports/audit-log.js';
 import type { DeploymentStore } from '../../ports/deployment-store.js';
 import type { IdempotencyStore } from '../../ports/idempotency-store.js';
+import type { MeshRegistry } from '../../ports/mesh-registry.js';
 import type { ServiceLockStore } from '../../ports/service-lock.js';
 import { DynamoDbAuditLog } from './audit-log.js';
 import { storeFailure, type TableHandle } from './client.js';
 import { DynamoDbDeploymentStore } from './deployment-store.js';
 import { DynamoDbIdempotencyStore } from './idempotency-store.js';
+import { DynamoDbMeshRegistry } from './mesh-registry.js';
 import { DynamoDbServiceLockStore } from './service-lock.js';
 import { tableDefinition, TTL_ATTRIBUTE } from './table.js';
 
@@ -16,6 +18,7 @@ export interface Stores {
   idempotency: IdempotencyStore;
   audit: AuditLog;
   locks: ServiceLockStore;
+  registry: MeshRegistry;
 }
 
 export function createDynamoDbStores(table: TableHandle): Stores {
@@ -24,6 +27,7 @@ export function createDynamoDbStores(table: TableHandle): Stores {
     idempotency: new DynamoDbIdempotencyStore(table),
     audit: new DynamoDbAuditLog(table),
     locks: new DynamoDbServiceLockStore(table),
+    registry: new DynamoDbMeshRegistry(table),
   };
 }
 

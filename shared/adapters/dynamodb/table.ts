@@ -7,10 +7,14 @@
  *   audit event            EVT#<subject>           <eventId>
  *   service lock           LOCK#<service>          LOCK
  *   idempotency record     IDEM#<key>              IDEM                        TTL on expiresAt
+ *   registered version     SVC#<service>           VER#<version>               gsi2: SERVICES / <service>#<version>
+ *   split of a proxy group SVC#<service>           SPLIT#<group>
  *
  * - Every item is found by its full key with a strongly consistent GetItem; only listings query.
  * - gsi1 lists one service's deployments newest first; gsi2 lists all of them (low volume: a few
- *   deployments a minute at most, far below one partition's 1,000 writes/s).
+ *   deployments a minute at most, far below one partition's 1,000 writes/s), and, under its own
+ *   partition key, every registered version (the list of services for reconciliation).
+ * - A service's versions and splits share its partition: one Query reads its whole mesh state.
  * - No transactions (the embedded store has none; they cost double): each write is one
  *   conditional single-item write, and multi-item operations are ordered so a crash between two
  *   writes is finished by the retry (see usecases/create-deployment.ts).
@@ -29,6 +33,10 @@ export const keys = {
   auditEvents: (subject: string) => `EVT#${subject}`,
   lock: (service: string) => ({ pk: `LOCK#${service}`, sk: 'LOCK' }),
   idempotency: (key: string) => ({ pk: `IDEM#${key}`, sk: 'IDEM' }),
+  service: (service: string) => `SVC#${service}`,
+  registeredVersion: (service: string, version: string) => ({ pk: `SVC#${service}`, sk: `VER#${version}` }),
+  groupSplit: (service: string, group: string) => ({ pk: `SVC#${service}`, sk: `SPLIT#${group}` }),
+  allRegisteredVersions: 'SERVICES',
 } as const;
 
 export const indexes = { byService: 'gsi1', all: 'gsi2' } as const;

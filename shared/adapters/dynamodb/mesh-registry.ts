@@ -1,0 +1,123 @@
+/** MeshRegistry on the one table: a service's versions and splits share its partition (table.ts). */
+import { DeleteCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { VersionConflictError } from '../../domain/errors.js';
+import type { GroupSplit, RegisteredVersion } from '../../domain/mesh.js';
+import type { MeshRegistry, ServiceState } from '../../ports/mesh-registry.js';
+import { isConditionFailure, storeFailure, type TableHandle } from './client.js';
+import { indexes, keys } from './table.js';
+
+const REVISION_GUARD = {
+  create: 'attribute_not_exists(pk)',
+  replace: 'attribute_exists(pk) AND #revision = :expected',
+} as const;
+
+export class DynamoDbMeshRegistry implements MeshRegistry {
+  constructor(private readonly table: TableHandle) {}
+
+  async getService(service: string): Promise<ServiceState | undefined> {
+    const items: Record<string, unknown>[] = [];
+    let startKey: Record<string, unknown> | undefined;
+    try {
+      do {
+        const page = await this.table.documents.send(
+          new QueryCommand({
+            TableName: this.table.tableName,
+            KeyConditionExpression: 'pk = :pk',
+            ExpressionAttributeValues: { ':pk': keys.service(service) },
+            ConsistentRead: true,
+            ExclusiveStartKey: startKey,
+          }),
+        );
+        items.push(...(page.Items ?? []));
+        startKey = page.LastEvaluatedKey;
+      } while (startKey);
+    } catch (error) {
+      throw storeFailure(error, this.table.tableName, `read mesh state of service ${service}`);
+    }
+    if (items.length === 0) return undefined;
+    return {
+      service,
+      versions: items.filter((item) => item['entity'] === 'version').map((item) => item['registration'] as RegisteredVersion),
+      splits: items.filter((item) => item['entity'] === 'split').map((item) => item['split'] as GroupSplit),
+    };
+  }
+
+  async putVersion(version: RegisteredVersion): Promise<void> {
+    const item = {
+      ...keys.registeredVersion(version.service, version.version),
+      gsi2pk: keys.allRegisteredVersions,
+      gsi2sk: `${version.service}#${version.version}`,
+      entity: 'version',
+      revision: version.revision,
+      registration: version,
+    };
+    await this.guardedPut(item, version.revision, `register ${version.service}@${version.version}`);
+  }
+
+  async deleteVersion(service: string, version: string, expectedRevision: number): Promise<'deleted' | 'absent'> {
+    let answer;
+    try {
+      answer = await this.table.documents.send(
+        new DeleteCommand({
+          TableName: this.table.tableName,
+          Key: keys.registeredVersion(service, version),
+          ConditionExpression: 'attribute_not_exists(pk) OR #revision = :expected',
+          ExpressionAttributeNames: { '#revision': 'revision' },
+          ExpressionAttributeValues: { ':expected': expectedRevision },
+          ReturnValues: 'ALL_OLD',
+        }),
+      );
+    } catch (error) {
+      if (isConditionFailure(error)) throw new VersionConflictError(`registration ${service}@${version}`, expectedRevision);
+      throw storeFailure(error, this.table.tableName, `deregister ${service}@${version}`);
+    }
+    return answer.Attributes ? 'deleted' : 'absent';
+  }
+
+  async putSplit(split: GroupSplit): Promise<void> {
+    const item = { ...keys.groupSplit(split.service, split.proxyGroup), entity: 'split', revision: split.revision, split };
+    await this.guardedPut(item, split.revision, `set the split of ${split.service} in ${split.proxyGroup}`);
+  }
+
+  async listServices(): Promise<string[]> {
+    const services = new Set<string>();
+    let startKey: Record<string, unknown> | undefined;
+    try {
+      do {
+        const page = await this.table.documents.send(
+          new QueryCommand({
+            TableName: this.table.tableName,
+            IndexName: indexes.all,
+            KeyConditionExpression: 'gsi2pk = :pk',
+            ExpressionAttributeValues: { ':pk': keys.allRegisteredVersions },
+            ProjectionExpression: 'gsi2sk',
+            ExclusiveStartKey: startKey,
+          }),
+        );
+        for (const item of page.Items ?? []) services.add(String(item['gsi2sk']).split('#')[0]!);
+        startKey = page.LastEvaluatedKey;
+      } while (startKey);
+    } catch (error) {
+      throw storeFailure(error, this.table.tableName, 'list registered services');
+    }
+    return [...services].sort();
+  }
+
+  private async guardedPut(item: Record<string, unknown>, revision: number, verb: string): Promise<void> {
+    const creating = revision === 1;
+    try {
+      await this.table.documents.send(
+        new PutCommand({
+          TableName: this.table.tableName,
+          Item: item,
+          ConditionExpression: creating ? REVISION_GUARD.create : REVISION_GUARD.replace,
+          ExpressionAttributeNames: creating ? undefined : { '#revision': 'revision' },
+          ExpressionAttributeValues: creating ? undefined : { ':expected': revision - 1 },
+        }),
+      );
+    } catch (error) {
+      if (isConditionFailure(error)) throw new VersionConflictError(verb, revision - 1);
+      throw storeFailure(error, this.table.tableName, verb);
+    }
+  }
+}

@@ -1,0 +1,80 @@
+/** The MeshRegistry contract (shared/ports/mesh-registry.ts), on DynamoDB Local and the embedded store. */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createDynamoDbStores } from '../../shared/adapters/dynamodb/stores.js';
+import type { GroupSplit, RegisteredVersion } from '../../shared/domain/mesh.js';
+import type { MeshRegistry } from '../../shared/ports/mesh-registry.js';
+import { rejectionOf } from '../support/errors.js';
+import { backendFactories, type StoreBackend } from '../support/store-backends.js';
+
+function registration(service: string, version: string, revision = 1, address = '10.0.1.10'): RegisteredVersion {
+  return {
+    service,
+    version,
+    clusters: [{ cloud: 'aws', cluster: 'eks-use1', region: 'us-east-1', endpoints: [{ address, port: 8080, zone: 'us-east-1a' }] }],
+    registeredAt: '2026-11-26T10:00:00.000Z',
+    registeredBy: 'admin',
+    revision,
+  };
+}
+
+function split(service: string, group: string, weights: Record<string, number>, revision = 1): GroupSplit {
+  return { service, proxyGroup: group, weights, revision, updatedAt: '2026-11-26T10:00:00.000Z' };
+}
+
+describe.each(backendFactories)('MeshRegistry on %s', (_name, startBackend) => {
+  let backend: StoreBackend;
+  let registry: MeshRegistry;
+  beforeAll(async () => {
+    backend = await startBackend();
+  });
+  afterAll(() => backend.stop());
+
+  beforeAll(async () => {
+    registry = createDynamoDbStores(await backend.freshTable()).registry;
+  });
+
+  it('knows nothing of a service never registered', async () => {
+    expect(await registry.getService('ghost')).toBeUndefined();
+  });
+
+  it('reads back a service whole: its versions and its splits', async () => {
+    await registry.putVersion(registration('checkout', 'v41'));
+    await registry.putVersion(registration('checkout', 'v42'));
+    await registry.putSplit(split('checkout', 'envoy-aws-use1', { v41: 100, v42: 0 }));
+    const state = await registry.getService('checkout');
+    expect(state?.versions.map((v) => v.version).sort()).toEqual(['v41', 'v42']);
+    expect(state?.splits).toEqual([split('checkout', 'envoy-aws-use1', { v41: 100, v42: 0 })]);
+  });
+
+  it('guards every write with the revision read: a stale or repeated write is a VersionConflictError', async () => {
+    await registry.putVersion(registration('cart', 'v1'));
+    const duplicateCreate = await rejectionOf(registry.putVersion(registration('cart', 'v1')));
+    expect(duplicateCreate).toMatchObject({ name: 'VersionConflictError', retryable: true });
+    await registry.putVersion(registration('cart', 'v1', 2, '10.0.1.11'));
+    expect(await rejectionOf(registry.putVersion(registration('cart', 'v1', 2, '10.0.1.12')))).toMatchObject({ name: 'VersionConflictError' });
+    const state = await registry.getService('cart');
+    expect(state?.versions[0]?.clusters[0]?.endpoints[0]?.address).toBe('10.0.1.11');
+
+    await registry.putSplit(split('cart', 'g', { v1: 100 }));
+    expect(await rejectionOf(registry.putSplit(split('cart', 'g', { v1: 100 })))).toMatchObject({ name: 'VersionConflictError' });
+    await registry.putSplit(split('cart', 'g', { v1: 100 }, 2));
+  });
+
+  it('deletes a registration at the revision read, and is idempotent', async () => {
+    await registry.putVersion(registration('search', 'v1'));
+    expect(await rejectionOf(registry.deleteVersion('search', 'v1', 7))).toMatchObject({ name: 'VersionConflictError' });
+    expect(await registry.deleteVersion('search', 'v1', 1)).toBe('deleted');
+    expect(await registry.deleteVersion('search', 'v1', 1)).toBe('absent');
+    expect(await registry.getService('search')).toBeUndefined();
+  });
+
+  it('lists every registered service once, in name order', async () => {
+    await registry.putVersion(registration('zeta', 'v1'));
+    await registry.putVersion(registration('alpha', 'v1'));
+    await registry.putVersion(registration('alpha', 'v2'));
+    const services = await registry.listServices();
+    expect(services).toEqual([...new Set(services)].sort());
+    expect(services).toEqual(expect.arrayContaining(['alpha', 'zeta', 'checkout', 'cart']));
+    expect(services).not.toContain('search');
+  });
+});
