@@ -6,8 +6,9 @@ import { http } from '@google-cloud/functions-framework';
 import { createHttpHandler } from '../shared/http/handle.js';
 import { functionsFrameworkHandler, routeBodyParserErrorsToUs } from '../shared/platform/functions-framework.js';
 import { buildHttpDeps } from '../shared/runtime/deps.js';
+import { cloudDiscovery } from '../shared/runtime/discovery.js';
 
-export const api = functionsFrameworkHandler(() => createHttpHandler(buildHttpDeps({ env: process.env, configRequired: true })));
+export const api = functionsFrameworkHandler(() => createHttpHandler(buildHttpDeps({ env: process.env, configRequired: true, discovery: cloudDiscovery })));
 
 routeBodyParserErrorsToUs(api);
 http('api', api);

@@ -13,6 +13,7 @@ import { createHttpHandler } from '../shared/http/handle.js';
 import { hashToken } from '../shared/http/auth.js';
 import { nodeRequestListener } from '../shared/platform/node-http.js';
 import { buildHttpDeps, tableFromEnv } from '../shared/runtime/deps.js';
+import { cloudDiscovery } from '../shared/runtime/discovery.js';
 import { createTableHandle } from '../shared/adapters/dynamodb/client.js';
 import { DEFAULT_TABLE_NAME } from '../shared/adapters/dynamodb/table.js';
 import type { Logger } from '../shared/ports/logger.js';
@@ -73,6 +74,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     table,
     logger,
     extraTokens: [{ id: 'local-admin', sha256: hashToken(admin.token), scopes: [{ kind: 'admin' }] }],
+    discovery: cloudDiscovery,
   });
   const host = options.host ?? env['HOST'] ?? '127.0.0.1';
   const port = options.port ?? Number(env['PORT'] ?? 8080);

@@ -7,6 +7,8 @@
  * - The AWS SDK is bundled, not taken from the Lambda runtime: the version we test is the version
  *   that runs, and a pinned SDK cannot change under us. Minified it stays far below 1 MB.
  * - ESM output needs a `require` for the SDK's CommonJS parts (toolchain.md §6), hence the banner.
+ * - Code a request may never need is split into chunks loaded on first use (the GKE client and
+ *   its protos are ~5 MB; only a GKE lookup loads them), so index.mjs is what every cold start pays.
  * - functions-framework stays external on GCP: the platform runs its CLI, which must share the
  *   module instance our code registers with.
  */
@@ -28,6 +30,10 @@ const common: BuildOptions = {
   platform: 'node',
   target: 'node22',
   format: 'esm',
+  splitting: true,
+  entryNames: 'index',
+  chunkNames: 'chunks/[name]-[hash]',
+  outExtension: { '.js': '.mjs' },
   minify: true,
   sourcemap: 'external',
   legalComments: 'none',
@@ -59,12 +65,12 @@ async function main(): Promise<void> {
   const sizes: string[] = [];
   for (const name of lambdaFunctionNames()) {
     const outdir = join('dist', 'aws', name);
-    await build({ ...common, entryPoints: [join('functions', `${name}.ts`)], outfile: join(outdir, 'index.mjs') });
+    await build({ ...common, entryPoints: [join('functions', `${name}.ts`)], outdir });
     writeFileSync(join(outdir, BUNDLED_CONFIG), config);
     sizes.push(`  aws/${name}/index.mjs  ${kilobytes(join(outdir, 'index.mjs'))}`);
   }
   const gcpDir = join('dist', 'gcp');
-  await build({ ...common, entryPoints: ['gcp/index.ts'], outfile: join(gcpDir, 'index.mjs'), external: [...NEVER_BUNDLED, ...GCP_EXTERNAL] });
+  await build({ ...common, entryPoints: ['gcp/index.ts'], outdir: gcpDir, external: [...NEVER_BUNDLED, ...GCP_EXTERNAL] });
   writeFileSync(join(gcpDir, BUNDLED_CONFIG), config);
   writeFileSync(join(gcpDir, 'package.json'), JSON.stringify(gcpPackageJson(), null, 2) + '\n');
   sizes.push(`  gcp/index.mjs  ${kilobytes(join(gcpDir, 'index.mjs'))}`);

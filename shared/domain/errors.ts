@@ -119,6 +119,25 @@ export class DependencyUnavailableError extends CrossfadeError {
   readonly retryAfterSeconds: number;
 }
 
+/**
+ * A cluster's Kubernetes API, or the cloud API that describes the cluster (EKS, GKE), refused our
+ * credentials (401/403), or there were none to sign with. Not retryable: repeating the call will
+ * not grant access; someone must fix the IAM policy, access entry or RBAC binding. `cluster` is the
+ * crossfade cluster name (crossfade.yaml `clusters[].name`).
+ */
+export class ClusterAuthError extends CrossfadeError {
+  override readonly name = 'ClusterAuthError';
+  readonly retryable = false;
+  constructor(
+    readonly cluster: string,
+    readonly verb: string,
+    detail: string,
+    options?: { cause?: unknown },
+  ) {
+    super(`cluster ${cluster}: ${verb} was refused: ${detail}`, options);
+  }
+}
+
 /** The configuration file (or environment) is invalid; `key` names the offending entry. */
 export class ConfigError extends CrossfadeError {
   override readonly name = 'ConfigError';
@@ -135,6 +154,25 @@ export class ConfigError extends CrossfadeError {
 export class InternalError extends CrossfadeError {
   override readonly name = 'InternalError';
   readonly retryable = false;
+}
+
+/**
+ * A proxy was reached and refused a command (HAProxy: "No such backend.", "Absolute weight can
+ * only be between 0 and 256 inclusive.", a static balance algorithm, a socket below `level admin`).
+ * Not retryable: the proxy's configuration must change first. Kept apart from InternalError so a
+ * workflow can tell "fix this proxy" from "crossfade has a bug"; `dependency` names the proxy and
+ * its address as DependencyUnavailableError does.
+ */
+export class ProxyCommandError extends CrossfadeError {
+  override readonly name = 'ProxyCommandError';
+  readonly retryable = false;
+  constructor(
+    readonly dependency: string,
+    readonly command: string,
+    readonly answer: string,
+  ) {
+    super(`${dependency} refused "${command}": ${answer}`);
+  }
 }
 
 function describeCause(cause: unknown): string {

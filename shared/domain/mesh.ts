@@ -44,12 +44,19 @@ export interface RegisteredVersion {
   revision: number;
 }
 
+/** A cluster of crossfade.yaml as the mesh needs it: `region` is the AWS region or the GCP location. */
+export interface ConfiguredCluster {
+  name: string;
+  cloud: CloudName;
+  region: string;
+}
+
 export type ProxyKind = 'envoy' | 'haproxy';
 
 /** Proxies that share one configuration (crossfade.yaml `proxyGroups`). */
 export type ProxyGroup =
-  | { name: string; kind: 'envoy'; cloud: CloudName; region: string; proxies: { nodeId: string }[] }
-  | { name: string; kind: 'haproxy'; cloud: CloudName; region: string; proxies: { name: string; runtimeApi: string }[] };
+  | { name: string; kind: 'envoy'; cloud: CloudName; region: string; proxies: readonly { nodeId: string }[] }
+  | { name: string; kind: 'haproxy'; cloud: CloudName; region: string; proxies: readonly { name: string; runtimeApi: string }[] };
 
 /**
  * Percent of a service's traffic per version, in one proxy group: whole numbers from 0 to 100

@@ -33,6 +33,8 @@ const statusByName: Record<string, { statusCode: number; code: string }> = {
   VersionConflictError: { statusCode: 503, code: 'BUSY' },
   IdempotencyKeyReusedError: { statusCode: 422, code: 'IDEMPOTENCY_KEY_REUSED' },
   DependencyUnavailableError: { statusCode: 503, code: 'UNAVAILABLE' },
+  // Our credentials were refused by a cluster's or a cloud's API: a fault upstream, not the caller's.
+  ClusterAuthError: { statusCode: 502, code: 'CLUSTER_AUTH_FAILED' },
 };
 
 export function mapError(error: unknown): MappedError {

@@ -9,7 +9,9 @@
  *   CROSSFADE_CONFIG             the configuration file (see adapters/config-file.ts)
  *   CROSSFADE_LOG_LEVEL          info (default), warn, error or silent
  */
-import type { TokenEntry } from '../domain/config.js';
+import type { ClusterConfig, TokenEntry } from '../domain/config.js';
+import { InternalError } from '../domain/errors.js';
+import type { ClusterProvider } from '../ports/cluster-provider.js';
 import { indexTokens } from '../http/auth.js';
 import type { HttpDeps } from '../http/routes.js';
 import type { Logger } from '../ports/logger.js';
@@ -31,6 +33,12 @@ export interface RuntimeOptions {
   /** Tokens besides the configured ones (the local stack's admin token). */
   extraTokens?: readonly TokenEntry[];
   logger?: Logger;
+  /**
+   * Builds endpoint discovery (runtime/discovery.ts) for entry points that register versions.
+   * Without it, discovery answers that this function does not do it: routes that need it are
+   * served by another function (shared/http/route.ts `functionName`).
+   */
+  discovery?: (clusters: readonly ClusterConfig[]) => ClusterProvider;
 }
 
 export interface RuntimeDeps extends HttpDeps {
@@ -50,7 +58,9 @@ export function buildHttpDeps(options: RuntimeOptions): RuntimeDeps {
     clock: systemClock,
     ids: randomIds,
     logger,
-    clusters: config.clusters.map((c) => ({ name: c.name, cloud: c.cloud })),
+    clusters: config.clusters.map((c) => ({ name: c.name, cloud: c.cloud, region: c.cloud === 'aws' ? c.region : c.location })),
+    proxyGroups: config.proxyGroups,
+    clusterProvider: options.discovery?.(config.clusters) ?? noDiscovery,
     tokens: indexTokens([...tokenEntries(config), ...(options.extraTokens ?? [])]),
     publicBaseUrl: config.publicBaseUrl,
     version: packageVersion,
@@ -80,6 +90,10 @@ function localCredentials(env: Record<string, string | undefined>): { accessKeyI
   const secretAccessKey = env['AWS_SECRET_ACCESS_KEY'];
   return accessKeyId && secretAccessKey ? { accessKeyId, secretAccessKey } : { accessKeyId: 'local', secretAccessKey: 'local' };
 }
+
+const noDiscovery: ClusterProvider = {
+  discoverEndpoints: () => Promise.reject(new InternalError('endpoint discovery is not part of this function (see functions/services.ts)')),
+};
 
 function logLevel(value: string | undefined): 'info' | 'warn' | 'error' | 'silent' {
   return value === 'warn' || value === 'error' || value === 'silent' ? value : 'info';

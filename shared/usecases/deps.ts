@@ -1,5 +1,5 @@
 /** What use cases are given: ports only, built once per cold start by the entry point. */
-import type { ClusterRef } from '../domain/plan.js';
+import type { ConfiguredCluster } from '../domain/mesh.js';
 import type { AuditLog } from '../ports/audit-log.js';
 import type { Clock } from '../ports/clock.js';
 import type { DeploymentStore } from '../ports/deployment-store.js';
@@ -17,5 +17,5 @@ export interface UseCaseDeps {
   ids: IdGenerator;
   logger: Logger;
   /** The configured clusters (crossfade.yaml). */
-  clusters: readonly ClusterRef[];
+  clusters: readonly ConfiguredCluster[];
 }

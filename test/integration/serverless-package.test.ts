@@ -18,12 +18,19 @@ const SERVICE = 'crossfade';
 
 /** Every function in serverless.yml: its routes and exactly the DynamoDB actions it may call. */
 const FUNCTIONS = {
-  health: { routes: ['GET /healthz'], dynamodbActions: [] },
+  health: { routes: ['GET /healthz'], dynamodbActions: [], timeoutSeconds: 10 },
   deployments: {
     routes: ['POST /v1/deployments', 'GET /v1/deployments', 'GET /v1/deployments/{id}'],
     dynamodbActions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem'],
+    timeoutSeconds: 10,
   },
-} as const satisfies Record<string, { routes: readonly string[]; dynamodbActions: readonly string[] }>;
+  services: {
+    routes: ['PUT /v1/services/{service}/versions/{version}', 'DELETE /v1/services/{service}/versions/{version}', 'GET /v1/services/{service}'],
+    dynamodbActions: ['dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query'],
+    // Discovery may wait on a slow cluster API (three attempts), still inside API Gateway's 30 s.
+    timeoutSeconds: 20,
+  },
+} as const satisfies Record<string, { routes: readonly string[]; dynamodbActions: readonly string[]; timeoutSeconds: number }>;
 type FunctionName = keyof typeof FUNCTIONS;
 const FUNCTION_NAMES = Object.keys(FUNCTIONS) as FunctionName[];
 
@@ -115,7 +122,7 @@ describe('serverless.yml, packaged', () => {
       expect(props['Runtime']).toBe('nodejs22.x');
       expect(props['Architectures']).toEqual(['arm64']);
       expect(props['MemorySize']).toBe(512);
-      expect(props['Timeout']).toBe(10);
+      expect(props['Timeout']).toBe(FUNCTIONS[fn].timeoutSeconds);
       expect(props['Handler']).toBe(`dist/aws/${fn}/index.handler`);
       expect(props['Environment']).toEqual({
         Variables: {

@@ -21,45 +21,8 @@ import type { Page, PageRequest } from '../../shared/ports/page.js';
 import type { LockGrant, LockRequest, ServiceLockStore } from '../../shared/ports/service-lock.js';
 import type { UseCaseDeps } from '../../shared/usecases/deps.js';
 import { T0 } from './deployments.js';
-
-/** A queue of errors per method: the next call of `method` throws the first one queued. */
-class Faults<M extends string> {
-  private readonly queued = new Map<M, Error[]>();
-
-  failNext(method: M, error: Error): void {
-    this.queued.set(method, [...(this.queued.get(method) ?? []), error]);
-  }
-
-  /** Throws the error queued for `method`, if any. */
-  check(method: M): void {
-    const error = this.queued.get(method)?.shift();
-    if (error) throw error;
-  }
-}
-
-/** Write bookkeeping shared by every fake store. */
-abstract class FakeStore<M extends string> {
-  /** Every call of a write method, whatever its outcome (a no-op, a refusal, an injected failure). */
-  writeAttempts = 0;
-  /** Write calls that changed what is stored. */
-  writes = 0;
-  private readonly faults = new Faults<M>();
-
-  /** Makes the next call of `method` throw `error` before it touches anything. */
-  failNext(method: M, error: Error): this {
-    this.faults.failNext(method, error);
-    return this;
-  }
-
-  protected read(method: M): void {
-    this.faults.check(method);
-  }
-
-  protected attemptWrite(method: M): void {
-    this.writeAttempts++;
-    this.faults.check(method);
-  }
-}
+import { FakeStore } from './fake-store.js';
+import { InMemoryMeshRegistry, StaticClusterProvider, TEST_PROXY_GROUPS } from './mesh-fakes.js';
 
 const copy = <T>(value: T): T => structuredClone(value);
 
@@ -298,8 +261,8 @@ export interface FakeDeps extends UseCaseDeps {
 
 /** The clusters of the test configuration: one per cloud, as API.md's example names them. */
 export const TEST_CLUSTERS = [
-  { name: 'eks-use1', cloud: 'aws' },
-  { name: 'gke-usc1', cloud: 'gcp' },
+  { name: 'eks-use1', cloud: 'aws', region: 'us-east-1' },
+  { name: 'gke-usc1', cloud: 'gcp', region: 'us-central1' },
 ] as const;
 
 export function fakeDeps(overrides: Partial<FakeDeps> = {}): FakeDeps {
@@ -345,6 +308,9 @@ export function fakeHttpDeps(overrides: Partial<FakeHttpDeps> & { tokenEntries?:
     tokens: indexTokens(tokenEntries),
     publicBaseUrl: 'https://crossfade.test',
     version: '0.0.0-test',
+    registry: new InMemoryMeshRegistry(),
+    clusterProvider: new StaticClusterProvider(),
+    proxyGroups: TEST_PROXY_GROUPS,
     ...rest,
   };
 }

@@ -1,6 +1,7 @@
 /** The one error → HTTP mapping (API.md "Common rules"). */
 import { describe, expect, it } from 'vitest';
 import {
+  ClusterAuthError,
   AlreadyExistsError,
   ConfigError,
   ConflictError,
@@ -50,6 +51,12 @@ describe('mapError', () => {
       body: { error: { code: 'FORBIDDEN', message: 'deploys are frozen', rule: 'freeze-window' } },
       headers: {},
     });
+  });
+
+  it("ClusterAuthError: 502 CLUSTER_AUTH_FAILED, naming the cluster (our credentials, not the caller's)", () => {
+    const mapped = mapError(new ClusterAuthError('eks-use1', 'list EndpointSlices', 'HTTP 403'));
+    expect(mapped.statusCode).toBe(502);
+    expect(mapped.body).toEqual({ error: { code: 'CLUSTER_AUTH_FAILED', message: 'cluster eks-use1: list EndpointSlices was refused: HTTP 403' } });
   });
 
   it('NotFoundError: 404 NOT_FOUND', () => {

@@ -206,7 +206,7 @@ describe('createDeployment', () => {
     });
 
     it('with no targets, waves are checked against every configured cluster', async () => {
-      const deps = fakeDeps({ clusters: [{ name: 'eks-use1', cloud: 'aws' }] });
+      const deps = fakeDeps({ clusters: [{ name: 'eks-use1', cloud: 'aws', region: 'us-east-1' }] });
       const error = await rejectionOf(createDeployment(deps, command({ targets: [], steps: [{ setWeight: 5, wave: ['gcp'] }] })));
       expect(error).toMatchObject({ field: 'steps[0].wave[0]', rule: 'known-wave' });
       expect(writeAttempts(deps)).toBe(0);

@@ -1,0 +1,45 @@
+/**
+ * What a route is: the shape every entry of the route table has, and what it is given.
+ * `functionName` says which AWS Lambda function serves the route (each has only the IAM
+ * permissions its routes need); GCP and the local server serve them all.
+ */
+import type { UseCaseDeps } from '../usecases/deps.js';
+import type { MeshDeps } from '../usecases/mesh-deps.js';
+import type { Principal, TokenIndex } from './auth.js';
+import type { HttpRequest } from './types.js';
+
+export interface HttpDeps extends UseCaseDeps, MeshDeps {
+  tokens: TokenIndex;
+  /** Base of absolute URLs; undefined: the request's own origin. */
+  publicBaseUrl: string | undefined;
+  /** The package version, for /healthz. */
+  version: string;
+}
+
+export interface RouteContext {
+  request: HttpRequest;
+  params: Record<string, string>;
+  deps: HttpDeps;
+  baseUrl: string;
+  /** Present on every route but the public ones. */
+  principal: Principal;
+}
+
+export interface RouteAnswer {
+  statusCode: number;
+  body: unknown;
+  headers?: Record<string, string>;
+}
+
+export const FunctionName = { Health: 'health', Deployments: 'deployments', Services: 'services' } as const;
+export type FunctionName = (typeof FunctionName)[keyof typeof FunctionName];
+
+export interface Route {
+  method: 'GET' | 'POST' | 'PUT' | 'DELETE';
+  /** `{name}` matches one path segment. */
+  path: string;
+  functionName: FunctionName;
+  public?: true;
+  handle(context: RouteContext): Promise<RouteAnswer>;
+}
+

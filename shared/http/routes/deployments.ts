@@ -1,0 +1,74 @@
+/** Deployments (API.md "Deployments"): create, read, list. */
+import { DeploymentStatus } from '../../domain/deployment.js';
+import { ValidationError } from '../../domain/errors.js';
+import { SERVICE_NAME_PATTERN, SERVICE_NAME_RULE } from '../../domain/names.js';
+import { createDeployment } from '../../usecases/create-deployment.js';
+import { getDeployment, listDeployments } from '../../usecases/read-deployments.js';
+import { requireAccess, requireAccessToEveryService } from '../auth.js';
+import { parseJsonBody } from '../body.js';
+import { hashCanonical } from '../canonical-hash.js';
+import { FunctionName, type Route } from '../route.js';
+import { parseCreateDeploymentBody, parseIdempotencyKey } from '../schemas/create-deployment.js';
+import { deploymentUrl, statusDocument } from '../status-document.js';
+
+export const deploymentRoutes: readonly Route[] = [
+  {
+    method: 'POST',
+    path: '/v1/deployments',
+    functionName: FunctionName.Deployments,
+    async handle({ request, deps, principal, baseUrl }) {
+      const raw = parseJsonBody(request.body);
+      const body = parseCreateDeploymentBody(raw);
+      requireAccess(principal, 'deploy', body.service);
+      const { deployment } = await createDeployment(deps, {
+        service: body.service,
+        baseline: body.baseline ?? null,
+        canary: body.canary,
+        targets: body.targets ?? [],
+        steps: body.steps,
+        spinnaker: body.spinnaker ?? null,
+        reason: body.reason ?? null,
+        actor: principal.tokenId,
+        idempotencyKey: parseIdempotencyKey(request.headers['x-idempotency-key'], body.spinnaker),
+        requestHash: hashCanonical(raw),
+      });
+      return { statusCode: 202, body: statusDocument(deployment, baseUrl), headers: { location: deploymentUrl(baseUrl, deployment.id) } };
+    },
+  },
+  {
+    method: 'GET',
+    path: '/v1/deployments',
+    functionName: FunctionName.Deployments,
+    async handle({ request, deps, principal, baseUrl }) {
+      const query = parseListQuery(request.query);
+      if (query.service !== undefined) requireAccess(principal, 'read', query.service);
+      else requireAccessToEveryService(principal, 'read');
+      const page = await listDeployments(deps, query);
+      return { statusCode: 200, body: { items: page.items.map((d) => statusDocument(d, baseUrl)), nextCursor: page.nextCursor ?? null } };
+    },
+  },
+  {
+    method: 'GET',
+    path: '/v1/deployments/{id}',
+    functionName: FunctionName.Deployments,
+    async handle({ params, deps, principal, baseUrl }) {
+      const deployment = await getDeployment(deps, params['id']!);
+      requireAccess(principal, 'read', deployment.service);
+      return { statusCode: 200, body: statusDocument(deployment, baseUrl) };
+    },
+  },
+];
+
+const STATUSES = Object.values(DeploymentStatus) as string[];
+const LIST_PARAMS = new Set(['service', 'status', 'limit', 'cursor']);
+
+function parseListQuery(query: Record<string, string>) {
+  const unknown = Object.keys(query).find((key) => !LIST_PARAMS.has(key));
+  if (unknown !== undefined) throw new ValidationError(`query parameter ${unknown} is not known (use service, status, limit, cursor)`, unknown, 'no-unknown-fields');
+  const { service, status, limit, cursor } = query;
+  if (service !== undefined && !SERVICE_NAME_PATTERN.test(service)) throw new ValidationError(`service must be ${SERVICE_NAME_RULE}`, 'service', 'service-name');
+  if (status !== undefined && !STATUSES.includes(status)) throw new ValidationError(`status must be one of ${STATUSES.join(', ')}`, 'status', 'enum');
+  const pageSize = limit === undefined ? 50 : Number(limit);
+  if (!Number.isInteger(pageSize) || pageSize < 1 || pageSize > 100) throw new ValidationError('limit must be a whole number from 1 to 100', 'limit', 'range');
+  return { service, status: status as DeploymentStatus | undefined, limit: pageSize, cursor };
+}

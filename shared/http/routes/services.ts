@@ -1,0 +1,47 @@
+/** Mesh registration (API.md "Mesh registration"): register, deregister and describe versions of a service. */
+import { ValidationError } from '../../domain/errors.js';
+import { SERVICE_NAME_PATTERN, SERVICE_NAME_RULE } from '../../domain/names.js';
+import { deregisterVersion } from '../../usecases/deregister-version.js';
+import { describeService } from '../../usecases/describe-service.js';
+import { registerVersion } from '../../usecases/register-version.js';
+import { requireAccess } from '../auth.js';
+import { parseJsonBody } from '../body.js';
+import { FunctionName, type Route } from '../route.js';
+import { parseRegisterVersionBody, parseServiceAndVersion } from '../schemas/register-version.js';
+
+export const serviceRoutes: readonly Route[] = [
+  {
+    method: 'PUT',
+    path: '/v1/services/{service}/versions/{version}',
+    functionName: FunctionName.Services,
+    async handle({ request, params, deps, principal }) {
+      const { service, version } = parseServiceAndVersion(params);
+      requireAccess(principal, 'deploy', service);
+      const targets = parseRegisterVersionBody(parseJsonBody(request.body));
+      const { registration, outcome } = await registerVersion(deps, { service, version, targets, actor: principal.tokenId });
+      return { statusCode: outcome === 'created' ? 201 : 200, body: { ...registration, outcome } };
+    },
+  },
+  {
+    method: 'DELETE',
+    path: '/v1/services/{service}/versions/{version}',
+    functionName: FunctionName.Services,
+    async handle({ params, deps, principal }) {
+      const { service, version } = parseServiceAndVersion(params);
+      requireAccess(principal, 'deploy', service);
+      const outcome = await deregisterVersion(deps, { service, version, actor: principal.tokenId });
+      return { statusCode: 200, body: { service, version, outcome } };
+    },
+  },
+  {
+    method: 'GET',
+    path: '/v1/services/{service}',
+    functionName: FunctionName.Services,
+    async handle({ params, deps, principal }) {
+      const service = params['service'] ?? '';
+      if (!SERVICE_NAME_PATTERN.test(service)) throw new ValidationError(`service must be ${SERVICE_NAME_RULE}`, 'service', 'service-name');
+      requireAccess(principal, 'read', service);
+      return { statusCode: 200, body: await describeService(deps, service) };
+    },
+  },
+];
