@@ -7,6 +7,7 @@
  * Idempotent and crash-safe: every step is "make it so" (write only what differs), so a retry
  * after a crash finishes what the first attempt started, and a repeat changes nothing.
  */
+import { canonicalJson } from '../domain/canonical-json.js';
 import { VersionConflictError } from '../domain/errors.js';
 import { allTo, checkEndpoint, withVersionAtZero, type ClusterEndpoints, type Endpoint, type GroupSplit, type RegisteredVersion, type VersionTarget } from '../domain/mesh.js';
 import { checkTargets } from '../domain/plan.js';
@@ -111,5 +112,5 @@ function sortEndpoints(endpoints: readonly Endpoint[]): Endpoint[] {
 }
 
 function sameClusters(a: readonly ClusterEndpoints[], b: readonly ClusterEndpoints[]): boolean {
-  return JSON.stringify(a) === JSON.stringify(b);
+  return canonicalJson(a) === canonicalJson(b);
 }

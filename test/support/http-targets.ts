@@ -71,6 +71,10 @@ export function configureEnvironment(endpoint: string, tableName: string): void 
       { name: 'eks-use1', cloud: 'aws', region: 'us-east-1' },
       { name: 'gke-usc1', cloud: 'gcp', project: 'crossfade-test', location: 'us-central1' },
     ],
+    proxyGroups: [
+      { name: 'envoy-aws-use1', kind: 'envoy', cloud: 'aws', region: 'us-east-1', proxies: [{ nodeId: 'envoy-aws-1' }] },
+      { name: 'envoy-gcp-usc1', kind: 'envoy', cloud: 'gcp', region: 'us-central1', proxies: [{ nodeId: 'envoy-gcp-1' }] },
+    ],
     tokens: [
       { id: 'admin', sha256: hashToken(tokens.admin), scopes: ['admin'] },
       { id: 'checkout-pipeline', sha256: hashToken(tokens.checkoutDeployer), scopes: ['deploy:checkout*'] },
@@ -89,13 +93,14 @@ export function configureEnvironment(endpoint: string, tableName: string): void 
 type LambdaHandler = (event: APIGatewayProxyEventV2, context: Context) => Promise<APIGatewayProxyStructuredResultV2>;
 
 /** Which function API Gateway routes a path to (serverless.yml). */
-function lambdaFunctionFor(path: string): 'health' | 'deployments' {
-  return path === '/healthz' ? 'health' : 'deployments';
+function lambdaFunctionFor(path: string): 'health' | 'deployments' | 'services' {
+  if (path === '/healthz') return 'health';
+  return path.startsWith('/v1/services/') ? 'services' : 'deployments';
 }
 
 export async function lambdaTarget(): Promise<HttpTarget> {
   const handlers: Record<string, LambdaHandler> = {};
-  for (const name of ['health', 'deployments']) {
+  for (const name of ['health', 'deployments', 'services']) {
     const url = pathToFileURL(resolve('dist', 'aws', name, 'index.mjs')).href;
     handlers[name] = ((await import(url)) as { handler: LambdaHandler }).handler;
   }

@@ -1,0 +1,152 @@
+/**
+ * Mesh registration over HTTP (API.md "Mesh registration"), run through the Lambda bundles,
+ * functions-framework and the local server on DynamoDB Local: the same answers everywhere, and bad
+ * input refused with nothing written. Endpoints are given explicitly here; discovery through EKS,
+ * GKE and Kubernetes is specified in cluster-discovery.test.ts.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { TableHandle } from '../../shared/adapters/dynamodb/client.js';
+import { apiTableOnDynamoDbLocal, bearer, targetFactories, tokens, type Answer, type HttpTarget, type Sent } from '../support/http-targets.js';
+import { scanTable } from '../support/store-backends.js';
+
+let table: TableHandle;
+
+beforeAll(async () => {
+  table = await apiTableOnDynamoDbLocal('services');
+});
+
+const awsTarget = (endpoints: unknown[]) => ({ cloud: 'aws', cluster: 'eks-use1', namespace: 'checkout', kubernetesService: 'checkout', port: 8080, endpoints });
+const gcpTarget = (endpoints: unknown[]) => ({ cloud: 'gcp', cluster: 'gke-usc1', namespace: 'checkout', kubernetesService: 'checkout', port: 8080, endpoints });
+
+function put(service: string, version: string, body: unknown, token: string = tokens.admin): Sent {
+  return { method: 'PUT', path: `/v1/services/${service}/versions/${version}`, headers: { ...bearer(token), 'content-type': 'application/json' }, body: JSON.stringify(body) };
+}
+
+async function sendWritingNothing(target: HttpTarget, request: Sent): Promise<Answer> {
+  const before = await scanTable(table);
+  const answer = await target.send(request);
+  expect(await scanTable(table)).toEqual(before);
+  return answer;
+}
+
+describe.each(targetFactories)('mesh registration through %s', (name, factory) => {
+  let target: HttpTarget;
+  const service = `checkout-${name.replace(/[^a-z]/g, '')}`;
+  beforeAll(async () => {
+    target = await factory();
+  });
+  afterAll(async () => {
+    await target.stop();
+  });
+
+  it('registers a version from both clouds; it serves everything, being the first', async () => {
+    const created = await target.send(put(service, 'v41', { targets: [awsTarget([{ address: '10.0.1.10', port: 8080, zone: 'us-east-1a' }]), gcpTarget([{ address: '10.8.0.7', port: 8080 }])] }));
+    expect(created.status).toBe(201);
+    expect(created.body).toMatchObject({ service, version: 'v41', revision: 1, outcome: 'created' });
+    const again = await sendWritingNothing(target, put(service, 'v41', { targets: [gcpTarget([{ address: '10.8.0.7', port: 8080 }]), awsTarget([{ address: '10.0.1.10', port: 8080, zone: 'us-east-1a' }])] }));
+    expect(again.status).toBe(200);
+    expect(again.body).toMatchObject({ outcome: 'unchanged', revision: 1 });
+
+    const described = await target.send({ method: 'GET', path: `/v1/services/${service}`, headers: bearer(tokens.reader) });
+    expect(described.status).toBe(200);
+    expect(described.body).toMatchObject({
+      service,
+      versions: [{ version: 'v41', clusters: [{ cluster: 'eks-use1', region: 'us-east-1', endpoints: [{ address: '10.0.1.10', port: 8080, zone: 'us-east-1a' }] }, { cluster: 'gke-usc1', region: 'us-central1', endpoints: [{ address: '10.8.0.7', port: 8080, zone: null }] }] }],
+      weights: { 'envoy-aws-use1': { v41: 100 }, 'envoy-gcp-usc1': { v41: 100 } },
+      proxies: { 'envoy-aws-use1': [{ proxy: 'envoy-aws-1', acknowledgedVersion: null }], 'envoy-gcp-usc1': [{ proxy: 'envoy-gcp-1', acknowledgedVersion: null }] },
+    });
+  });
+
+  it('a new version enters every proxy group at 0%, and can be deregistered; the serving one cannot (409)', async () => {
+    expect((await target.send(put(service, 'v42', { targets: [awsTarget([{ address: '10.0.1.20', port: 8080 }])] }))).status).toBe(201);
+    const described = await target.send({ method: 'GET', path: `/v1/services/${service}`, headers: bearer(tokens.admin) });
+    expect((described.body as { weights: unknown }).weights).toEqual({ 'envoy-aws-use1': { v41: 100, v42: 0 }, 'envoy-gcp-usc1': { v41: 100, v42: 0 } });
+
+    const refused = await sendWritingNothing(target, { method: 'DELETE', path: `/v1/services/${service}/versions/v41`, headers: bearer(tokens.admin) });
+    expect(refused.status).toBe(409);
+    expect(refused.body).toEqual({
+      error: { code: 'CONFLICT', message: `${service}@v41 carries 100% of traffic in proxy group envoy-aws-use1: shift it away first`, holder: 'envoy-aws-use1' },
+    });
+
+    const deleted = await target.send({ method: 'DELETE', path: `/v1/services/${service}/versions/v42`, headers: bearer(tokens.admin) });
+    expect(deleted.status).toBe(200);
+    expect(deleted.body).toEqual({ service, version: 'v42', outcome: 'deregistered' });
+    const again = await sendWritingNothing(target, { method: 'DELETE', path: `/v1/services/${service}/versions/v42`, headers: bearer(tokens.admin) });
+    expect(again.body).toEqual({ service, version: 'v42', outcome: 'not-registered' });
+  });
+
+  const badInput: { name: string; request: () => Sent; status: number; error: Record<string, unknown> }[] = [
+    {
+      name: 'an endpoint address that is not an IP',
+      request: () => put('cart', 'v1', { targets: [awsTarget([{ address: 'cart.internal', port: 8080 }])] }),
+      status: 400,
+      error: { code: 'VALIDATION_FAILED', message: 'targets[0].endpoints[0].address "cart.internal" must be an IPv4 or IPv6 address', field: 'targets[0].endpoints[0].address', rule: 'ip-address' },
+    },
+    {
+      name: 'port 0',
+      request: () => put('cart', 'v1', { targets: [awsTarget([{ address: '10.0.0.1', port: 0 }])] }),
+      status: 400,
+      error: { code: 'VALIDATION_FAILED', message: 'targets[0].endpoints[0].port must be from 1 to 65535', field: 'targets[0].endpoints[0].port', rule: 'too_small' },
+    },
+    {
+      name: 'port 65536',
+      request: () => put('cart', 'v1', { targets: [awsTarget([{ address: '10.0.0.1', port: 65536 }])] }),
+      status: 400,
+      error: { code: 'VALIDATION_FAILED', message: 'targets[0].endpoints[0].port must be from 1 to 65535', field: 'targets[0].endpoints[0].port', rule: 'too_big' },
+    },
+    {
+      name: 'an unknown cluster',
+      request: () => put('cart', 'v1', { targets: [{ ...awsTarget([]), cluster: 'eks-euw1' }] }),
+      status: 400,
+      error: { code: 'VALIDATION_FAILED', message: 'targets[0].cluster "eks-euw1" is not a configured cluster (eks-use1, gke-usc1)', field: 'targets[0].cluster', rule: 'known-cluster' },
+    },
+    {
+      name: 'an unknown cloud',
+      request: () => put('cart', 'v1', { targets: [{ ...awsTarget([]), cloud: 'azure' }] }),
+      status: 400,
+      error: { code: 'VALIDATION_FAILED', message: 'targets[0].cloud must be one of "aws", "gcp"', field: 'targets[0].cloud', rule: 'enum' },
+    },
+    {
+      name: 'a service name that would break an HAProxy or Envoy name',
+      request: () => put('cart%2Fx', 'v1', { targets: [awsTarget([{ address: '10.0.0.1', port: 8080 }])] }),
+      status: 400,
+      error: {
+        code: 'VALIDATION_FAILED',
+        message: 'service must be a DNS-1123 label: 1-63 lower-case letters, digits or "-", starting with a letter and not ending with "-"',
+        field: 'service',
+        rule: 'service-name',
+      },
+    },
+    {
+      name: 'a version name with spaces',
+      request: () => put('cart', 'v%201', { targets: [awsTarget([{ address: '10.0.0.1', port: 8080 }])] }),
+      status: 400,
+      error: { code: 'VALIDATION_FAILED', message: 'version must be 1-64 letters, digits, ".", "_" or "-", starting with a letter or digit', field: 'version', rule: 'version-name' },
+    },
+    {
+      name: 'no targets',
+      request: () => put('cart', 'v1', { targets: [] }),
+      status: 400,
+      error: { code: 'VALIDATION_FAILED', message: 'targets must name at least one cluster', field: 'targets', rule: 'too_small' },
+    },
+    {
+      name: 'a token outside its scope',
+      request: () => put('cart', 'v1', { targets: [awsTarget([{ address: '10.0.0.1', port: 8080 }])] }, tokens.checkoutDeployer),
+      status: 403,
+      error: { code: 'FORBIDDEN', message: 'token checkout-pipeline may not deploy service cart (needs scope deploy:cart or admin)', rule: 'scope' },
+    },
+  ];
+
+  it.each(badInput)('refuses $name ($status), writing nothing', async ({ request, status, error }) => {
+    const answer = await sendWritingNothing(target, request());
+    expect(answer.status).toBe(status);
+    expect(answer.headers['content-type']).toBe('application/json; charset=utf-8');
+    expect(answer.body).toEqual({ error });
+  });
+
+  it('404s a service with nothing registered', async () => {
+    const answer = await target.send({ method: 'GET', path: '/v1/services/nothing-here', headers: bearer(tokens.reader) });
+    expect(answer.status).toBe(404);
+    expect(answer.body).toEqual({ error: { code: 'NOT_FOUND', message: 'service nothing-here has no registered version' } });
+  });
+});
