@@ -1,0 +1,215 @@
+/**
+ * Real HAProxy instances for integration tests, everything on 127.0.0.1: a temp haproxy.cfg with
+ * an admin socket (TCP and unix), a server-state file, one frontend, and the backends a test asks
+ * for; `haproxy -W` (master-worker) started as a child process and stopped by PID. Plus a raw
+ * socket for changes "by hand" and a relay that records every line sent to an admin socket.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { connect, createServer, type AddressInfo, type Server, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+export interface ConfigServer {
+  name: string;
+  address: string;
+  port: number;
+  weight: number;
+}
+
+export interface BackendConfig {
+  name: string;
+  /** `roundrobin` unless said otherwise; `source` is static, and refuses weights and `add server`. */
+  balance?: 'roundrobin' | 'source';
+  /** Servers written into the config: what a restart without a state file comes back to. */
+  servers?: readonly ConfigServer[];
+}
+
+export interface HaproxyInstance {
+  /** As a crossfade.yaml proxy: the TCP admin socket. */
+  proxy: { name: string; runtimeApi: string };
+  /** The same instance through its unix admin socket. */
+  unixProxy: { name: string; runtimeApi: string };
+  adminPort: number;
+  frontendPort: number;
+  stateFile: string;
+  /** Stops the master, makes sure its worker is gone, and removes the instance's files. */
+  stop(): Promise<void>;
+  /** Stops, then starts again from the same config (and whatever the state file holds). */
+  restart(): Promise<void>;
+}
+
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((listening) => server.listen(0, '127.0.0.1', listening));
+  const { port } = server.address() as AddressInfo;
+  await new Promise((closed) => server.close(closed));
+  return port;
+}
+
+/** Starts HAProxy with a frontend routing to the first backend. */
+export async function startHaproxy(name: string, backends: readonly BackendConfig[]): Promise<HaproxyInstance> {
+  const dir = mkdtempSync(join(tmpdir(), `crossfade-haproxy-${name}-`));
+  const adminPort = await freePort();
+  const frontendPort = await freePort();
+  const stateFile = join(dir, 'server-state');
+  const socketPath = join(dir, 'admin.sock');
+  const configPath = join(dir, 'haproxy.cfg');
+  writeFileSync(configPath, configText({ adminPort, frontendPort, stateFile, socketPath, backends }));
+
+  let running = await launch(configPath, adminPort);
+  return {
+    proxy: { name, runtimeApi: `127.0.0.1:${adminPort}` },
+    unixProxy: { name, runtimeApi: `unix:${socketPath}` },
+    adminPort,
+    frontendPort,
+    stateFile,
+    stop: async () => {
+      await halt(running);
+      rmSync(dir, { recursive: true, force: true });
+    },
+    restart: async () => {
+      await halt(running);
+      running = await launch(configPath, adminPort);
+    },
+  };
+}
+
+function configText(settings: { adminPort: number; frontendPort: number; stateFile: string; socketPath: string; backends: readonly BackendConfig[] }): string {
+  const backendSections = settings.backends.flatMap((backend) => [
+    `backend ${backend.name}`,
+    `    balance ${backend.balance ?? 'roundrobin'}`,
+    ...(backend.servers ?? []).map((server) => `    server ${server.name} ${server.address}:${server.port} weight ${server.weight}`),
+  ]);
+  return [
+    'global',
+    '    nbthread 1',
+    `    stats socket ipv4@127.0.0.1:${settings.adminPort} level admin`,
+    `    stats socket ${settings.socketPath} mode 600 level admin`,
+    `    server-state-file ${settings.stateFile}`,
+    'defaults',
+    '    mode http',
+    '    timeout connect 2s',
+    '    timeout client 30s',
+    '    timeout server 30s',
+    '    option idle-close-on-response',
+    '    load-server-state-from-file global',
+    'frontend fe',
+    `    bind 127.0.0.1:${settings.frontendPort}`,
+    `    default_backend ${settings.backends[0]?.name ?? 'none'}`,
+    ...backendSections,
+    '',
+  ].join('\n');
+}
+
+interface Running {
+  master: ChildProcess;
+  workerPid: number;
+  exited: Promise<void>;
+}
+
+/** Starts `haproxy -W -f cfg` and waits (a bounded number of tries) until its admin socket answers. */
+async function launch(configPath: string, adminPort: number): Promise<Running> {
+  // Debian installs HAProxy in /usr/sbin, which a non-root PATH may lack.
+  const env = { ...process.env, PATH: `${process.env['PATH'] ?? ''}:/usr/sbin` };
+  const master = spawn('haproxy', ['-W', '-f', configPath], { stdio: ['ignore', 'ignore', 'pipe'], env });
+  let stderr = '';
+  master.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  let hasExited = false;
+  const exited = new Promise<void>((done) => master.once('exit', () => done()));
+  void exited.then(() => (hasExited = true));
+  master.once('error', (error) => (stderr += String(error)));
+  for (let attempt = 0; attempt < 200; attempt++) {
+    if (hasExited) break;
+    const info = await adminCommand(adminPort, 'show info').catch(() => '');
+    const pid = /^Pid: (\d+)$/m.exec(info)?.[1];
+    if (pid) return { master, workerPid: Number(pid), exited };
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+  master.kill('SIGKILL');
+  throw new Error(`HAProxy did not start (${configPath}):\n${stderr}`);
+}
+
+async function halt({ master, workerPid, exited }: Running): Promise<void> {
+  if (master.exitCode === null && master.signalCode === null) {
+    master.kill('SIGTERM');
+    const stopped = await Promise.race([exited.then(() => true), new Promise<boolean>((resolve) => setTimeout(() => resolve(false), 5_000))]);
+    if (!stopped) master.kill('SIGKILL');
+  }
+  // The master takes its worker down with it; if it died too abruptly to do so, the worker goes by PID.
+  try {
+    process.kill(workerPid, 'SIGKILL');
+  } catch {
+    // already gone: the usual case
+  }
+}
+
+/** One line to an admin socket, by hand: the answer as HAProxy sent it. */
+export function adminCommand(adminPort: number, line: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = connect({ host: '127.0.0.1', port: adminPort });
+    let answer = '';
+    socket.setEncoding('utf8');
+    socket.setTimeout(5_000, () => socket.destroy(new Error(`admin socket ${adminPort}: no answer to "${line}"`)));
+    socket.on('connect', () => socket.end(`${line}\n`));
+    socket.on('data', (chunk: string) => (answer += chunk));
+    socket.on('end', () => resolve(answer));
+    socket.on('error', reject);
+  });
+}
+
+/** `show servers state <backend>` by hand, as `{ server: [weight, admin flags] }`. */
+export async function serversOf(adminPort: number, backend: string): Promise<Record<string, { weight: number; admin: number }>> {
+  const answer = await adminCommand(adminPort, `show servers state ${backend}`);
+  const rows = answer.split('\n').filter((row) => row !== '' && row !== '1' && !row.startsWith('#'));
+  if (answer.startsWith("Can't find")) throw new Error(answer);
+  return Object.fromEntries(rows.map((row) => row.split(' ')).map((f) => [f[3]!, { weight: Number(f[7]), admin: Number(f[6]) }]));
+}
+
+export interface RecordingRelay {
+  /** The relay as a crossfade.yaml proxy, named `name`. */
+  proxy: { name: string; runtimeApi: string };
+  /** Every line sent through the relay, in order. */
+  lines: string[];
+  stop(): Promise<void>;
+}
+
+/** A TCP relay to an admin socket that records the lines crossfade sends. */
+export async function startRecordingRelay(name: string, adminPort: number): Promise<RecordingRelay> {
+  const lines: string[] = [];
+  const sockets = new Set<Socket>();
+  // Half-open: the client sends its line and FIN at once, and must still get the answer.
+  const server: Server = createServer({ allowHalfOpen: true }, (client) => {
+    const upstream = connect({ host: '127.0.0.1', port: adminPort });
+    sockets.add(client).add(upstream);
+    let pending = '';
+    client.on('data', (chunk) => {
+      pending += chunk.toString();
+      for (let end = pending.indexOf('\n'); end >= 0; end = pending.indexOf('\n')) {
+        lines.push(pending.slice(0, end));
+        pending = pending.slice(end + 1);
+      }
+    });
+    client.pipe(upstream).pipe(client);
+    client.on('error', () => upstream.destroy());
+    upstream.on('error', () => client.destroy());
+  });
+  await new Promise<void>((listening) => server.listen(0, '127.0.0.1', listening));
+  return {
+    proxy: { name, runtimeApi: `127.0.0.1:${(server.address() as AddressInfo).port}` },
+    lines,
+    stop: async () => {
+      for (const socket of sockets) socket.destroy();
+      await new Promise((closed) => server.close(closed));
+    },
+  };
+}
+
+/**
+ * Requests in one turn of HAProxy's round-robin wheel for `backend`: each server is chosen exactly
+ * `weight × 16` times per turn (BE_WEIGHT_SCALE, src/lb_fwrr.c), so a turn is 16 × Σ weights.
+ */
+export async function wheelTurn(adminPort: number, backend: string): Promise<number> {
+  const servers = await serversOf(adminPort, backend);
+  return 16 * Object.values(servers).reduce((total, { weight, admin }) => total + (admin === 0 ? weight : 0), 0);
+}
