@@ -6,12 +6,16 @@
 import { parseArgs } from 'node:util';
 import { parseScope } from '../shared/domain/scopes.js';
 import { generateToken, hashToken } from '../shared/http/auth.js';
+import { xdsServerDeps } from '../shared/runtime/xds.js';
+import { runXdsServer, XDS_SERVER_USAGE } from './xds-server.js';
 
 const USAGE = `usage: crossfade token --id <name> --scope <scope> [--scope <scope> ...]
+       ${XDS_SERVER_USAGE.replace('usage: ', '')}
 
-  Makes an API token. Scopes: admin, deploy:<service-glob>, read:<service-glob>.
-  Prints the token (give it to its user; it is shown only now) and the entry to add
-  under "tokens:" in crossfade.yaml.`;
+  token       makes an API token. Scopes: admin, deploy:<service-glob>, read:<service-glob>.
+              Prints the token (give it to its user; it is shown only now) and the entry to add
+              under "tokens:" in crossfade.yaml.
+  xds-server  serves Envoy (ADS over gRPC) and proxyless gRPC clients until SIGINT/SIGTERM.`;
 
 export function tokenCommand(args: string[]): { token: string; entry: string } {
   const { values } = parseArgs({ args, options: { id: { type: 'string' }, scope: { type: 'string', multiple: true } }, strict: true });
@@ -26,9 +30,21 @@ export function tokenCommand(args: string[]): { token: string; entry: string } {
   return { token, entry };
 }
 
-function main(argv: string[]): number {
+async function serveXds(args: string[]): Promise<number> {
+  const running = await runXdsServer(args, xdsServerDeps(process.env));
+  console.log(`crossfade xds-server listening on ${running.host}:${running.port}`);
+  await new Promise<void>((stop) => {
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+  });
+  await running.server.stop();
+  return 0;
+}
+
+async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   try {
+    if (command === 'xds-server') return await serveXds(rest);
     if (command === 'token') {
       const { token, entry } = tokenCommand(rest);
       console.log(`token (shown once): ${token}\n\nadd to crossfade.yaml under tokens:\n${entry}`);
@@ -42,4 +58,4 @@ function main(argv: string[]): number {
   }
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) process.exit(main(process.argv.slice(2)));
+if (import.meta.url === `file://${process.argv[1]}`) void main(process.argv.slice(2)).then((code) => process.exit(code));

@@ -38,6 +38,12 @@ export interface RegisteredVersion {
   service: string;
   version: string;
   clusters: ClusterEndpoints[];
+  /**
+   * The targets whose endpoints were discovered (not given): reconciliation discovers them again.
+   * Clusters registered with explicit endpoints keep them until the next registration.
+   * Absent on registrations stored before it existed: read as none.
+   */
+  discoveredFrom?: VersionTarget[];
   registeredAt: string;
   registeredBy: string;
   /** Optimistic-locking counter of the registration. */
@@ -94,6 +100,12 @@ export function checkEndpoint(endpoint: Endpoint, field: string): void {
   if (!Number.isInteger(endpoint.port) || endpoint.port < 1 || endpoint.port > 65535) {
     throw new ValidationError(`${field}.port must be a whole number from 1 to 65535, got ${endpoint.port}`, `${field}.port`, 'port');
   }
+}
+
+/** Endpoints once each, by address then port: the same set always reads the same. */
+export function normalizeEndpoints<T extends Endpoint>(endpoints: readonly T[]): T[] {
+  const unique = new Map(endpoints.map((e) => [`${e.address}|${e.port}`, e]));
+  return [...unique.values()].sort((a, b) => a.address.localeCompare(b.address) || a.port - b.port);
 }
 
 /** The split of a group where only `version` carries traffic (a new service, a finished rollback or promotion). */

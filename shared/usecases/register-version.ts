@@ -9,7 +9,7 @@
  */
 import { canonicalJson } from '../domain/canonical-json.js';
 import { VersionConflictError } from '../domain/errors.js';
-import { allTo, checkEndpoint, withVersionAtZero, type ClusterEndpoints, type Endpoint, type GroupSplit, type RegisteredVersion, type VersionTarget } from '../domain/mesh.js';
+import { allTo, checkEndpoint, normalizeEndpoints, withVersionAtZero, type ClusterEndpoints, type Endpoint, type GroupSplit, type RegisteredVersion, type VersionTarget } from '../domain/mesh.js';
 import { checkTargets } from '../domain/plan.js';
 import type { ServiceState } from '../ports/mesh-registry.js';
 import type { MeshDeps } from './mesh-deps.js';
@@ -65,7 +65,7 @@ async function resolveEndpoints(deps: MeshDeps, targets: readonly RegistrationTa
     targets.map(async (target) => {
       const endpoints = target.endpoints ?? (await deps.clusterProvider.discoverEndpoints(target));
       const cluster = deps.clusters.find((c) => c.name === target.cluster)!;
-      return { cloud: target.cloud, cluster: target.cluster, region: cluster.region, endpoints: sortEndpoints(endpoints) };
+      return { cloud: target.cloud, cluster: target.cluster, region: cluster.region, endpoints: normalizeEndpoints(endpoints) };
     }),
   );
   return resolved.sort((a, b) => a.cluster.localeCompare(b.cluster));
@@ -78,11 +78,13 @@ async function ensureVersion(
   state: ServiceState | undefined,
 ): Promise<RegisterVersionResult> {
   const current = state?.versions.find((v) => v.version === command.version);
-  if (current && sameClusters(current.clusters, clusters)) return { registration: current, outcome: 'unchanged' };
+  const discoveredFrom = command.targets.filter((t) => t.endpoints === undefined).map(({ cloud, cluster, namespace, kubernetesService, port }) => ({ cloud, cluster, namespace, kubernetesService, port }));
+  if (current && same(current.clusters, clusters) && same(current.discoveredFrom ?? [], discoveredFrom)) return { registration: current, outcome: 'unchanged' };
   const registration: RegisteredVersion = {
     service: command.service,
     version: command.version,
     clusters,
+    discoveredFrom,
     registeredAt: deps.clock.now().toISOString(),
     registeredBy: command.actor,
     revision: (current?.revision ?? 0) + 1,
@@ -106,11 +108,6 @@ async function ensureSplits(deps: MeshDeps, service: string, version: string, st
   }
 }
 
-function sortEndpoints(endpoints: readonly Endpoint[]): Endpoint[] {
-  const unique = new Map(endpoints.map((e) => [`${e.address}|${e.port}`, e]));
-  return [...unique.values()].sort((a, b) => a.address.localeCompare(b.address) || a.port - b.port);
-}
-
-function sameClusters(a: readonly ClusterEndpoints[], b: readonly ClusterEndpoints[]): boolean {
+function same(a: unknown, b: unknown): boolean {
   return canonicalJson(a) === canonicalJson(b);
 }

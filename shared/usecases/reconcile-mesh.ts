@@ -1,0 +1,131 @@
+/**
+ * Reconciliation (API.md `POST /v1/reconcile`, and the same on a schedule): compare what should be
+ * with what is, repair what drifted, and say what was found and done.
+ *
+ *   1. Endpoints: every discovered target of every version is discovered again; a registration
+ *      whose endpoints changed (pods rescheduled, scaled) is updated.
+ *   2. Proxies: every proxy group is asked whether it serves the service's split over those
+ *      endpoints; a group that does not (a weight changed by hand, an instance restarted with its
+ *      config weights, a server missing) gets the split applied again and is asked once more.
+ *
+ * Running it twice in a row changes nothing the second time: each repair is "make it so", and a
+ * second run finds nothing to make. One service's failure is reported and does not stop the others.
+ */
+import { canonicalJson } from '../domain/canonical-json.js';
+import { CrossfadeError, VersionConflictError } from '../domain/errors.js';
+import { normalizeEndpoints, type ClusterEndpoints, type ProxyGroup, type ProxyKind, type RegisteredVersion } from '../domain/mesh.js';
+import type { ServiceState } from '../ports/mesh-registry.js';
+import type { TrafficRouter, VersionEndpoints } from '../ports/traffic-router.js';
+import type { MeshDeps } from './mesh-deps.js';
+
+export interface ReconcileDeps extends MeshDeps {
+  /** The router for each kind of proxy group this entry point can reach. */
+  routers: Partial<Record<ProxyKind, TrafficRouter>>;
+}
+
+export type Finding =
+  | { kind: 'endpoints-changed'; version: string; cluster: string; before: number; after: number }
+  | { kind: 'proxy-drift'; proxyGroup: string; proxy: string; reason: string }
+  | { kind: 'proxy-unreachable'; proxyGroup: string; reason: string }
+  | { kind: 'not-reconciled'; proxyGroup: string; reason: string }
+  | { kind: 'failed'; reason: string };
+
+export type Action =
+  | { kind: 'registration-updated'; version: string; revision: number }
+  | { kind: 'split-reapplied'; proxyGroup: string; converged: boolean };
+
+export interface ServiceReport {
+  service: string;
+  findings: Finding[];
+  actions: Action[];
+}
+
+export interface ReconcileReport {
+  startedAt: string;
+  finishedAt: string;
+  services: ServiceReport[];
+  /** Services with at least one finding, and with at least one action. */
+  summary: { services: number; drifted: number; repaired: number; failed: number };
+}
+
+export async function reconcileMesh(deps: ReconcileDeps, request: { service?: string }): Promise<ReconcileReport> {
+  const startedAt = deps.clock.now().toISOString();
+  const services = request.service !== undefined ? [request.service] : await deps.registry.listServices();
+  const reports: ServiceReport[] = [];
+  for (const service of services) reports.push(await reconcileService(deps, service));
+  const report: ReconcileReport = {
+    startedAt,
+    finishedAt: deps.clock.now().toISOString(),
+    services: reports,
+    summary: {
+      services: reports.length,
+      drifted: reports.filter((r) => r.findings.length > 0).length,
+      repaired: reports.filter((r) => r.actions.length > 0).length,
+      failed: reports.filter((r) => r.findings.some((f) => f.kind === 'failed')).length,
+    },
+  };
+  deps.logger.info('mesh reconciled', report.summary);
+  return report;
+}
+
+async function reconcileService(deps: ReconcileDeps, service: string): Promise<ServiceReport> {
+  const report: ServiceReport = { service, findings: [], actions: [] };
+  try {
+    let state = await deps.registry.getService(service);
+    if (!state) return report;
+    for (const version of state.versions) await refreshEndpoints(deps, version, report);
+    if (report.actions.length > 0) state = (await deps.registry.getService(service)) ?? state;
+    for (const group of deps.proxyGroups) await reconcileGroup(deps, group, state, report);
+  } catch (error) {
+    // One service's failure must not stop the others; it is reported, and logged when unexpected.
+    if (!(error instanceof CrossfadeError)) deps.logger.error('reconciliation failed', { service, error });
+    report.findings.push({ kind: 'failed', reason: error instanceof Error ? `${error.name}: ${error.message}` : String(error) });
+  }
+  return report;
+}
+
+async function refreshEndpoints(deps: ReconcileDeps, version: RegisteredVersion, report: ServiceReport): Promise<void> {
+  const targets = version.discoveredFrom ?? [];
+  if (targets.length === 0) return;
+  const fresh = new Map<string, ClusterEndpoints>(version.clusters.map((c) => [c.cluster, c]));
+  for (const target of targets) {
+    const before = fresh.get(target.cluster);
+    const endpoints = normalizeEndpoints(await deps.clusterProvider.discoverEndpoints(target));
+    if (before && canonicalJson(before.endpoints) === canonicalJson(endpoints)) continue;
+    const region = before?.region ?? deps.clusters.find((c) => c.name === target.cluster)?.region ?? '';
+    fresh.set(target.cluster, { cloud: target.cloud, cluster: target.cluster, region, endpoints });
+    report.findings.push({ kind: 'endpoints-changed', version: version.version, cluster: target.cluster, before: before?.endpoints.length ?? 0, after: endpoints.length });
+  }
+  const clusters = [...fresh.values()].sort((a, b) => a.cluster.localeCompare(b.cluster));
+  if (canonicalJson(clusters) === canonicalJson(version.clusters)) return;
+  const revision = version.revision + 1;
+  try {
+    await deps.registry.putVersion({ ...version, clusters, revision, registeredAt: deps.clock.now().toISOString() });
+  } catch (error) {
+    // Someone re-registered meanwhile: theirs is newer than what we discovered; the next run looks again.
+    if (error instanceof VersionConflictError) return;
+    throw error;
+  }
+  report.actions.push({ kind: 'registration-updated', version: version.version, revision });
+}
+
+async function reconcileGroup(deps: ReconcileDeps, group: ProxyGroup, state: ServiceState, report: ServiceReport): Promise<void> {
+  const split = state.splits.find((s) => s.proxyGroup === group.name);
+  if (!split) return;
+  const router = deps.routers[group.kind];
+  if (!router) {
+    report.findings.push({ kind: 'not-reconciled', proxyGroup: group.name, reason: `no ${group.kind} router here` });
+    return;
+  }
+  const backend: VersionEndpoints[] = state.versions.map((v) => ({ version: v.version, endpoints: v.clusters.flatMap((c) => c.endpoints) }));
+  const verification = await router.verifySplit(group, state.service, backend, split.weights);
+  if (verification.state === 'converged') return;
+  if (verification.state === 'unknown') {
+    report.findings.push({ kind: 'proxy-unreachable', proxyGroup: group.name, reason: verification.reason });
+    return;
+  }
+  for (const lagging of verification.lagging) report.findings.push({ kind: 'proxy-drift', proxyGroup: group.name, proxy: lagging.proxy, reason: lagging.reason });
+  await router.applySplit(group, state.service, backend, split.weights);
+  const after = await router.verifySplit(group, state.service, backend, split.weights);
+  report.actions.push({ kind: 'split-reapplied', proxyGroup: group.name, converged: after.state === 'converged' });
+}
