@@ -15,6 +15,8 @@ export const GCP_SOURCE_DIR = 'dist/gcp';
 export const GCP_BUNDLED_CONFIG = 'crossfade.json';
 /** The name gcp/index.ts registers with functions-framework. */
 export const GCP_ENTRY_POINT = 'api';
+/** The CloudEvent function gcp/index.ts registers for the scheduled reconciliation. */
+export const GCP_RECONCILE_ENTRY_POINT = 'reconcile';
 const SECRET_VERSION = 'latest';
 
 export const LOG_LEVELS = ['info', 'warn', 'error', 'silent'] as const;
@@ -174,8 +176,27 @@ export function deployCommands(input: DeployOptionsInput): string[][] {
     `--set-secrets=${dictFlagValue(secrets)}`,
     ...(options.serviceAccount === undefined ? [] : [`--service-account=${options.serviceAccount}`]),
   ];
+  // The scheduled reconciliation (gcp/index.ts `reconcile`): a CloudEvent function on a Pub/Sub
+  // topic, which gcloud creates when it is missing; Cloud Scheduler publishes to it
+  // (docs/deploy-gcp.md gives the one-time `gcloud scheduler jobs create pubsub` command).
+  const reconcile = [
+    'gcloud', 'functions', 'deploy', `${options.functionName}-reconcile`,
+    '--gen2',
+    '--runtime=nodejs22',
+    ...scope,
+    `--source=${GCP_SOURCE_DIR}`,
+    `--entry-point=${GCP_RECONCILE_ENTRY_POINT}`,
+    `--trigger-topic=${options.functionName}-reconcile`,
+    '--memory=512Mi',
+    // Every service of the mesh in one run: discovery and proxies, like the AWS scheduled run.
+    '--timeout=300s',
+    '--max-instances=1',
+    `--set-env-vars=${dictFlagValue(functionEnvironment(options))}`,
+    `--set-secrets=${dictFlagValue(secrets)}`,
+    ...(options.serviceAccount === undefined ? [] : [`--service-account=${options.serviceAccount}`]),
+  ];
   const describe = ['gcloud', 'functions', 'describe', options.functionName, '--gen2', ...scope, '--format=value(serviceConfig.uri)'];
-  return [deploy, describe];
+  return [deploy, reconcile, describe];
 }
 
 /** One command as a POSIX shell line: words with anything beyond a safe set are single-quoted. */

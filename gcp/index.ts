@@ -1,14 +1,27 @@
 /**
- * GCP Cloud Functions entry points (functions-framework). `api` serves every route of the HTTP API;
- * gcp/deploy.ts deploys it. See docs/deploy-gcp.md.
+ * GCP Cloud Functions entry points (functions-framework):
+ * - `api` serves every route of the HTTP API;
+ * - `reconcile` takes Cloud Scheduler's Pub/Sub CloudEvent and reconciles the whole mesh, letting
+ *   errors through so Pub/Sub redelivers (API.md: "The same use case runs on a schedule").
+ * gcp/deploy.ts deploys them. See docs/deploy-gcp.md.
  */
-import { http } from '@google-cloud/functions-framework';
+import { cloudEvent, http } from '@google-cloud/functions-framework';
 import { createHttpHandler } from '../shared/http/handle.js';
 import { functionsFrameworkHandler, routeBodyParserErrorsToUs } from '../shared/platform/functions-framework.js';
-import { buildHttpDeps } from '../shared/runtime/deps.js';
+import { buildHttpDeps, type RuntimeDeps } from '../shared/runtime/deps.js';
 import { cloudDiscovery } from '../shared/runtime/discovery.js';
+import { reconcileMesh } from '../shared/usecases/reconcile-mesh.js';
 
-export const api = functionsFrameworkHandler(() => createHttpHandler(buildHttpDeps({ env: process.env, configRequired: true, discovery: cloudDiscovery })));
+let deps: RuntimeDeps | undefined;
+const depsOnce = (): RuntimeDeps => (deps ??= buildHttpDeps({ env: process.env, configRequired: true, discovery: cloudDiscovery }));
+
+export const api = functionsFrameworkHandler(() => createHttpHandler(depsOnce()));
+
+export async function reconcile(): Promise<void> {
+  const report = await reconcileMesh(depsOnce(), {});
+  depsOnce().logger.info('scheduled reconciliation', report.summary);
+}
 
 routeBodyParserErrorsToUs(api);
 http('api', api);
+cloudEvent('reconcile', reconcile);

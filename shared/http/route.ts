@@ -4,11 +4,11 @@
  * permissions its routes need); GCP and the local server serve them all.
  */
 import type { UseCaseDeps } from '../usecases/deps.js';
-import type { MeshDeps } from '../usecases/mesh-deps.js';
+import type { ReconcileDeps } from '../usecases/reconcile-mesh.js';
 import type { Principal, TokenIndex } from './auth.js';
 import type { HttpRequest } from './types.js';
 
-export interface HttpDeps extends UseCaseDeps, MeshDeps {
+export interface HttpDeps extends UseCaseDeps, ReconcileDeps {
   tokens: TokenIndex;
   /** Base of absolute URLs; undefined: the request's own origin. */
   publicBaseUrl: string | undefined;
@@ -31,7 +31,7 @@ export interface RouteAnswer {
   headers?: Record<string, string>;
 }
 
-export const FunctionName = { Health: 'health', Deployments: 'deployments', Services: 'services' } as const;
+export const FunctionName = { Health: 'health', Deployments: 'deployments', Services: 'services', Reconcile: 'reconcile' } as const;
 export type FunctionName = (typeof FunctionName)[keyof typeof FunctionName];
 
 export interface Route {

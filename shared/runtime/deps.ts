@@ -17,6 +17,7 @@ import type { HttpDeps } from '../http/routes.js';
 import type { Logger } from '../ports/logger.js';
 import { packageVersion } from '../version.js';
 import { loadConfig } from '../adapters/config-file.js';
+import { HaproxyTrafficRouter } from '../adapters/haproxy/haproxy-router.js';
 import { createTableHandle, type TableHandle } from '../adapters/dynamodb/client.js';
 import { DEFAULT_TABLE_NAME, TABLE_ENV } from '../adapters/dynamodb/table.js';
 import { createDynamoDbStores } from '../adapters/dynamodb/stores.js';
@@ -61,6 +62,7 @@ export function buildHttpDeps(options: RuntimeOptions): RuntimeDeps {
     clusters: config.clusters.map((c) => ({ name: c.name, cloud: c.cloud, region: c.cloud === 'aws' ? c.region : c.location })),
     proxyGroups: config.proxyGroups,
     clusterProvider: options.discovery?.(config.clusters) ?? noDiscovery,
+    routers: { haproxy: new HaproxyTrafficRouter() },
     tokens: indexTokens([...tokenEntries(config), ...(options.extraTokens ?? [])]),
     publicBaseUrl: config.publicBaseUrl,
     version: packageVersion,

@@ -144,6 +144,19 @@ describe.each(targetFactories)('mesh registration through %s', (name, factory) =
     expect(answer.body).toEqual({ error });
   });
 
+  it('reconciles one service on request, reporting what it could not reach', async () => {
+    const answer = await target.send({ method: 'POST', path: '/v1/reconcile', headers: { ...bearer(tokens.admin), 'content-type': 'application/json' }, body: JSON.stringify({ service }) });
+    expect(answer.status).toBe(200);
+    expect(answer.body).toMatchObject({
+      services: [{ service, actions: [], findings: [{ kind: 'not-reconciled', proxyGroup: 'envoy-aws-use1' }, { kind: 'not-reconciled', proxyGroup: 'envoy-gcp-usc1' }] }],
+      summary: { services: 1, failed: 0 },
+    });
+    const narrow = await target.send({ method: 'POST', path: '/v1/reconcile', headers: bearer(tokens.checkoutDeployer), body: '{}' });
+    expect(narrow.status).toBe(403);
+    const bad = await sendWritingNothing(target, { method: 'POST', path: '/v1/reconcile', headers: bearer(tokens.admin), body: '{"service":"Bad_Name"}' });
+    expect(bad.status).toBe(400);
+  });
+
   it('404s a service with nothing registered', async () => {
     const answer = await target.send({ method: 'GET', path: '/v1/services/nothing-here', headers: bearer(tokens.reader) });
     expect(answer.status).toBe(404);

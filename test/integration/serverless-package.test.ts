@@ -30,6 +30,12 @@ const FUNCTIONS = {
     // Discovery may wait on a slow cluster API (three attempts), still inside API Gateway's 30 s.
     timeoutSeconds: 20,
   },
+  reconcile: {
+    routes: ['POST /v1/reconcile'],
+    dynamodbActions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query'],
+    // The scheduled run reconciles every service.
+    timeoutSeconds: 300,
+  },
 } as const satisfies Record<string, { routes: readonly string[]; dynamodbActions: readonly string[]; timeoutSeconds: number }>;
 type FunctionName = keyof typeof FUNCTIONS;
 const FUNCTION_NAMES = Object.keys(FUNCTIONS) as FunctionName[];
@@ -88,6 +94,14 @@ afterAll(async () => {
 });
 
 describe('serverless.yml, packaged', () => {
+  it('runs reconciliation on a schedule (EventBridge), every 5 minutes, through the reconcile function', () => {
+    const rules = ofType('AWS::Events::Rule');
+    expect(rules).toHaveLength(1);
+    const [, rule] = rules[0]!;
+    expect(rule.Properties?.['ScheduleExpression']).toBe('rate(5 minutes)');
+    expect(JSON.stringify(rule.Properties?.['Targets'])).toContain('ReconcileLambdaFunction');
+  });
+
   describe('the state table', () => {
     const expected = tableDefinition('x');
     const table = () => resource('StateTable', 'AWS::DynamoDB::Table');

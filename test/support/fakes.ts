@@ -311,6 +311,8 @@ export function fakeHttpDeps(overrides: Partial<FakeHttpDeps> & { tokenEntries?:
     registry: new InMemoryMeshRegistry(),
     clusterProvider: new StaticClusterProvider(),
     proxyGroups: TEST_PROXY_GROUPS,
+    // No proxies are reachable from unit tests: reconciliation reports the groups as not reconciled.
+    routers: {},
     ...rest,
   };
 }

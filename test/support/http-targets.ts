@@ -93,14 +93,15 @@ export function configureEnvironment(endpoint: string, tableName: string): void 
 type LambdaHandler = (event: APIGatewayProxyEventV2, context: Context) => Promise<APIGatewayProxyStructuredResultV2>;
 
 /** Which function API Gateway routes a path to (serverless.yml). */
-function lambdaFunctionFor(path: string): 'health' | 'deployments' | 'services' {
+function lambdaFunctionFor(path: string): 'health' | 'deployments' | 'services' | 'reconcile' {
   if (path === '/healthz') return 'health';
+  if (path === '/v1/reconcile') return 'reconcile';
   return path.startsWith('/v1/services/') ? 'services' : 'deployments';
 }
 
 export async function lambdaTarget(): Promise<HttpTarget> {
   const handlers: Record<string, LambdaHandler> = {};
-  for (const name of ['health', 'deployments', 'services']) {
+  for (const name of ['health', 'deployments', 'services', 'reconcile']) {
     const url = pathToFileURL(resolve('dist', 'aws', name, 'index.mjs')).href;
     handlers[name] = ((await import(url)) as { handler: LambdaHandler }).handler;
   }

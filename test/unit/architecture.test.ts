@@ -20,9 +20,10 @@ const allowedLayers: Record<Layer, readonly Layer[]> = {
   workflow: ['domain', 'engine', 'ports', 'usecases', 'workflow'],
   runtime: ['domain', 'engine', 'ports', 'usecases', 'adapters', 'http', 'runtime', 'shared'],
   shared: ['shared'],
-  functions: ['http', 'platform', 'runtime', 'domain'],
+  // An entry point parses, calls one use case, maps the result (ARCHITECTURE.md).
+  functions: ['http', 'platform', 'runtime', 'domain', 'usecases'],
   // gcp/ also holds its deploy tooling, which reads the adapters' names for the table and config.
-  gcp: ['http', 'platform', 'runtime', 'domain', 'adapters', 'gcp'],
+  gcp: ['http', 'platform', 'runtime', 'domain', 'adapters', 'usecases', 'gcp'],
   local: ['domain', 'ports', 'adapters', 'http', 'platform', 'runtime', 'local'],
   cli: ['domain', 'ports', 'adapters', 'http', 'runtime', 'cli'],
 };
@@ -40,7 +41,7 @@ const allowedPackages: Record<Layer, readonly (string | RegExp)[]> = {
   workflow: [],
   runtime: [],
   shared: [],
-  functions: [],
+  functions: ['aws-lambda'],
   gcp: ['@google-cloud/functions-framework', /^node:/],
   local: ['dynalite', /^node:/],
   cli: [/^node:/],

@@ -1,0 +1,25 @@
+/** `POST /v1/reconcile` (API.md): compare desired and actual mesh state, repair drift, report. */
+import * as z from 'zod/mini';
+import { SERVICE_NAME_PATTERN, SERVICE_NAME_RULE } from '../../domain/names.js';
+import { reconcileMesh } from '../../usecases/reconcile-mesh.js';
+import { requireAccess, requireAccessToEveryService } from '../auth.js';
+import { parseJsonBody } from '../body.js';
+import { FunctionName, type Route } from '../route.js';
+import { parseWith } from '../schemas/zod-errors.js';
+
+const body = z.strictObject({ service: z.optional(z.string().check(z.regex(SERVICE_NAME_PATTERN, `must be ${SERVICE_NAME_RULE}`))) });
+
+export const reconcileRoutes: readonly Route[] = [
+  {
+    method: 'POST',
+    path: '/v1/reconcile',
+    functionName: FunctionName.Reconcile,
+    async handle({ request, deps, principal }) {
+      const { service } = parseWith(body, parseJsonBody(request.body));
+      // One service: whoever may deploy it. Everything: whoever may deploy everything.
+      if (service !== undefined) requireAccess(principal, 'deploy', service);
+      else requireAccessToEveryService(principal, 'deploy');
+      return { statusCode: 200, body: await reconcileMesh(deps, service === undefined ? {} : { service }) };
+    },
+  },
+];
