@@ -1,6 +1,6 @@
 /** Registering and deregistering versions in the mesh, and describing a service, on fakes. */
 import { describe, expect, it } from 'vitest';
-import { VersionConflictError } from '../../../shared/domain/errors.js';
+import { DependencyUnavailableError, VersionConflictError } from '../../../shared/domain/errors.js';
 import { deregisterVersion } from '../../../shared/usecases/deregister-version.js';
 import { describeService } from '../../../shared/usecases/describe-service.js';
 import { registerVersion, type RegistrationTarget } from '../../../shared/usecases/register-version.js';
@@ -77,6 +77,15 @@ describe('registerVersion', () => {
     const e = deps();
     for (let i = 0; i < 3; i++) (e.registry as InMemoryMeshRegistry).failNext('putVersion', new VersionConflictError('registration', 0));
     expect(await rejectionOf(registerVersion(e, { service: 'checkout', version: 'v41', targets: [aws()], actor: 'admin' }))).toBeInstanceOf(VersionConflictError);
+  });
+
+  it('a cluster API that keeps failing leaves the registry untouched, with the retryable error', async () => {
+    const failing = { discoverEndpoints: () => Promise.reject(new DependencyUnavailableError('Kubernetes API of cluster eks-use1', 'list EndpointSlices of checkout/checkout-v42')) };
+    const d = deps({ clusterProvider: failing });
+    const error = await rejectionOf(registerVersion(d, { service: 'checkout', version: 'v41', targets: [aws()], actor: 'admin' }));
+    expect(error).toMatchObject({ name: 'DependencyUnavailableError', retryable: true });
+    expect((error as Error).message).toContain('eks-use1');
+    expect((d.registry as InMemoryMeshRegistry).writeAttempts).toBe(0);
   });
 
   it('refuses bad input before anything is discovered or written', async () => {
