@@ -12,7 +12,8 @@ import { runXdsServer, XDS_SERVER_USAGE } from './xds-server.js';
 const USAGE = `usage: crossfade token --id <name> --scope <scope> [--scope <scope> ...]
        ${XDS_SERVER_USAGE.replace('usage: ', '')}
 
-  token       makes an API token. Scopes: admin, deploy:<service-glob>, read:<service-glob>.
+  token       makes an API token. Scopes: admin, deploy:<service-glob>, read:<service-glob>,
+              xds:<proxy-group-glob> (for the node metadata of polling Envoys).
               Prints the token (give it to its user; it is shown only now) and the entry to add
               under "tokens:" in crossfade.yaml.
   xds-server  serves Envoy (ADS over gRPC) and proxyless gRPC clients until SIGINT/SIGTERM.`;
@@ -22,9 +23,9 @@ export function tokenCommand(args: string[]): { token: string; entry: string } {
   const id = values.id;
   if (!id || !/^[a-zA-Z0-9._-]{1,64}$/.test(id)) throw new Error('--id is required: 1-64 letters, digits, ".", "_" or "-"');
   const scopes = values.scope ?? [];
-  if (scopes.length === 0) throw new Error('--scope is required at least once (admin, deploy:<service-glob>, read:<service-glob>)');
+  if (scopes.length === 0) throw new Error('--scope is required at least once (admin, deploy:<service-glob>, read:<service-glob>, xds:<proxy-group-glob>)');
   const bad = scopes.find((scope) => parseScope(scope) === undefined);
-  if (bad !== undefined) throw new Error(`--scope ${bad} is not admin, deploy:<service-glob> or read:<service-glob>`);
+  if (bad !== undefined) throw new Error(`--scope ${bad} is not admin, deploy:<service-glob>, read:<service-glob> or xds:<proxy-group-glob>`);
   const token = generateToken();
   const entry = [`  - id: ${id}`, `    sha256: ${hashToken(token)}`, `    scopes: [${scopes.map((s) => JSON.stringify(s)).join(', ')}]`].join('\n');
   return { token, entry };

@@ -1,9 +1,14 @@
-/** The real clock and id generator. */
-import { randomBytes } from 'node:crypto';
+/** The real clock, id generator and content hash. */
+import { createHash, randomBytes } from 'node:crypto';
 import type { Clock } from '../ports/clock.js';
 import type { IdGenerator } from '../ports/ids.js';
 
 export const systemClock: Clock = { now: () => new Date() };
+
+/** Lower-case hex sha256 of the UTF-8 text: what xDS snapshot versions are made of (engine `ContentHash`). */
+export function sha256Hex(text: string): string {
+  return createHash('sha256').update(text, 'utf8').digest('hex');
+}
 
 const CROCKFORD = '0123456789abcdefghjkmnpqrstvwxyz';
 

@@ -5,6 +5,7 @@
  */
 import * as z from 'zod/mini';
 import { ConfigError } from './errors.js';
+import { DEFAULT_XDS_TRANSPORT } from './mesh.js';
 import { RESOURCE_NAME_PATTERN } from './names.js';
 import { describeIssue } from './schema-issues.js';
 import { parseScope, type Scope } from './scopes.js';
@@ -31,6 +32,21 @@ const gcpCluster = z.strictObject({
 
 const cluster = z.discriminatedUnion('cloud', [awsCluster, gcpCluster]);
 
+const seconds = (min: number, max: number, fallback: number) =>
+  z._default(z.int().check(z.minimum(min, `must be from ${min} to ${max}`), z.maximum(max, `must be from ${min} to ${max}`)), fallback);
+
+/** mesh.ts `XdsTransport`; docs/configuration.md says when to pick which. */
+const xdsTransport = z.discriminatedUnion('api', [
+  z.strictObject({
+    api: z.literal('rest'),
+    /** The static cluster of the Envoy bootstrap that reaches the discovery function (Envoy sends it as Host). */
+    clusterName: z._default(z.string().check(z.regex(/^[A-Za-z0-9._-]{1,253}$/, 'must be 1-253 letters, digits, ".", "_" or "-"')), DEFAULT_XDS_TRANSPORT.clusterName),
+    refreshDelaySeconds: seconds(1, 300, DEFAULT_XDS_TRANSPORT.refreshDelaySeconds),
+    requestTimeoutSeconds: seconds(1, 60, DEFAULT_XDS_TRANSPORT.requestTimeoutSeconds),
+  }),
+  z.strictObject({ api: z.literal('ads') }),
+]);
+
 const envoyGroup = z.strictObject({
   name,
   kind: z.literal('envoy'),
@@ -38,6 +54,7 @@ const envoyGroup = z.strictObject({
   region: text(1, 64),
   /** Envoy node ids (or proxyless gRPC client ids) that belong to this group. */
   proxies: z._default(z.array(z.strictObject({ nodeId: text(1, 256) })), []),
+  xds: z._default(xdsTransport, { ...DEFAULT_XDS_TRANSPORT }),
 });
 
 const haproxyGroup = z.strictObject({
@@ -65,7 +82,7 @@ const token = z.strictObject({
   /** sha256 of the token, lower-case hex. The token itself is never stored. */
   sha256: z.string().check(z.regex(/^[0-9a-f]{64}$/, 'must be 64 lower-case hex characters (sha256 of the token)')),
   scopes: z
-    .array(z.string().check(z.refine((scope) => parseScope(scope) !== undefined, 'must be admin, deploy:<service-glob> or read:<service-glob>')))
+    .array(z.string().check(z.refine((scope) => parseScope(scope) !== undefined, 'must be admin, deploy:<service-glob>, read:<service-glob> or xds:<proxy-group-glob>')))
     .check(z.minLength(1, 'must list at least one scope')),
 });
 
@@ -114,8 +131,8 @@ export const embeddedDefaults: CrossfadeConfig = {
     { name: 'gke-usc1', cloud: 'gcp', project: 'crossfade-local', location: 'us-central1' },
   ],
   proxyGroups: [
-    { name: 'envoy-aws-use1', kind: 'envoy', cloud: 'aws', region: 'us-east-1', proxies: [] },
-    { name: 'envoy-gcp-usc1', kind: 'envoy', cloud: 'gcp', region: 'us-central1', proxies: [] },
+    { name: 'envoy-aws-use1', kind: 'envoy', cloud: 'aws', region: 'us-east-1', proxies: [], xds: { ...DEFAULT_XDS_TRANSPORT } },
+    { name: 'envoy-gcp-usc1', kind: 'envoy', cloud: 'gcp', region: 'us-central1', proxies: [], xds: { ...DEFAULT_XDS_TRANSPORT } },
   ],
   tokens: [],
 };

@@ -59,9 +59,24 @@ export interface ConfiguredCluster {
 
 export type ProxyKind = 'envoy' | 'haproxy';
 
+/**
+ * How the proxies of an Envoy group fetch their configuration (crossfade.yaml `proxyGroups[].xds`).
+ * `rest`: Envoys polling the discovery function (`POST /v3/discovery:*`); the snapshot's EDS and
+ * RDS sources point back at the function through the static cluster `clusterName`, polled every
+ * `refreshDelaySeconds` (to twice that). `ads`: Envoy over gRPC ADS and proxyless gRPC clients,
+ * through the long-running `crossfade xds-server`. A snapshot is built for one of the two: Envoy
+ * refuses an `ads` source without an ADS stream, and gRPC accepts nothing but `ads`.
+ */
+export type XdsTransport =
+  | { api: 'rest'; clusterName: string; refreshDelaySeconds: number; requestTimeoutSeconds: number }
+  | { api: 'ads' };
+
+/** What an Envoy group without `xds` gets: the serverless path. */
+export const DEFAULT_XDS_TRANSPORT: Readonly<Extract<XdsTransport, { api: 'rest' }>> = { api: 'rest', clusterName: 'crossfade_xds', refreshDelaySeconds: 5, requestTimeoutSeconds: 5 };
+
 /** Proxies that share one configuration (crossfade.yaml `proxyGroups`). */
 export type ProxyGroup =
-  | { name: string; kind: 'envoy'; cloud: CloudName; region: string; proxies: readonly { nodeId: string }[] }
+  | { name: string; kind: 'envoy'; cloud: CloudName; region: string; proxies: readonly { nodeId: string }[]; xds?: XdsTransport }
   | { name: string; kind: 'haproxy'; cloud: CloudName; region: string; proxies: readonly { name: string; runtimeApi: string }[] };
 
 /**

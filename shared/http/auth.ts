@@ -7,7 +7,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { TokenEntry } from '../domain/config.js';
 import { ForbiddenError, UnauthenticatedError } from '../domain/errors.js';
-import { allows, allowsEveryService, type Access, type Scope } from '../domain/scopes.js';
+import { allows, allowsEveryService, allowsXds, type Access, type Scope } from '../domain/scopes.js';
 
 export interface Principal {
   tokenId: string;
@@ -40,6 +40,25 @@ export function authenticate(authorization: string | undefined, tokens: TokenInd
   const entry = tokens.get(hashToken(match[1]!));
   if (!entry) throw new UnauthenticatedError('the bearer token is not valid');
   return { tokenId: entry.id, scopes: entry.scopes };
+}
+
+const PROXY_TOKEN = /^[\x21-\x7e]{16,512}$/;
+
+/**
+ * A proxy's token: Envoy's REST subscriptions cannot send headers, so a polling node carries its
+ * token in `node.metadata.token` of every DiscoveryRequest (dataplane.md §1.3, "Auth").
+ */
+export function authenticateProxy(token: unknown, tokens: TokenIndex): Principal {
+  if (token === undefined || token === null || token === '') throw new UnauthenticatedError('missing node.metadata.token: put the proxy group\'s xds token in the Envoy bootstrap\'s node metadata');
+  const entry = typeof token === 'string' && PROXY_TOKEN.test(token) ? tokens.get(hashToken(token)) : undefined;
+  if (!entry) throw new UnauthenticatedError('node.metadata.token is not a valid token');
+  return { tokenId: entry.id, scopes: entry.scopes };
+}
+
+export function requireXdsAccess(principal: Principal, group: string, nodeId: string): void {
+  if (!allowsXds(principal.scopes, group)) {
+    throw new ForbiddenError(`token ${principal.tokenId} may not fetch the configuration of proxy group ${group} for node ${nodeId} (needs scope xds:${group})`, 'scope');
+  }
 }
 
 export function requireAccess(principal: Principal, access: Access, service: string): void {

@@ -45,6 +45,8 @@ export function createHttpHandler(deps: HttpDeps, only?: readonly FunctionName[]
 }
 
 export function respond(statusCode: number, body: unknown, headers: Record<string, string> = {}): HttpResponse {
+  // 304 Not Modified has no body, so no content type (RFC 9110 §15.4.5): Envoy's REST "unchanged".
+  if (statusCode === 304) return { statusCode, headers: { 'cache-control': 'no-store', ...headers }, body: '' };
   return {
     statusCode,
     headers: { 'content-type': JSON_CONTENT_TYPE, 'cache-control': 'no-store', ...headers },

@@ -5,10 +5,11 @@
  */
 import type { UseCaseDeps } from '../usecases/deps.js';
 import type { ReconcileDeps } from '../usecases/reconcile-mesh.js';
+import type { XdsDeps } from '../usecases/xds-deps.js';
 import type { Principal, TokenIndex } from './auth.js';
 import type { HttpRequest } from './types.js';
 
-export interface HttpDeps extends UseCaseDeps, ReconcileDeps {
+export interface HttpDeps extends UseCaseDeps, ReconcileDeps, XdsDeps {
   tokens: TokenIndex;
   /** Base of absolute URLs; undefined: the request's own origin. */
   publicBaseUrl: string | undefined;
@@ -31,7 +32,7 @@ export interface RouteAnswer {
   headers?: Record<string, string>;
 }
 
-export const FunctionName = { Health: 'health', Deployments: 'deployments', Services: 'services', Reconcile: 'reconcile' } as const;
+export const FunctionName = { Health: 'health', Deployments: 'deployments', Services: 'services', Reconcile: 'reconcile', Discovery: 'discovery' } as const;
 export type FunctionName = (typeof FunctionName)[keyof typeof FunctionName];
 
 export interface Route {

@@ -3,6 +3,7 @@ import { authenticate, type Principal, type TokenIndex } from './auth.js';
 import type { Route } from './route.js';
 import { FunctionName } from './route.js';
 import { deploymentRoutes } from './routes/deployments.js';
+import { discoveryRoutes } from './routes/discovery.js';
 import { reconcileRoutes } from './routes/reconcile.js';
 import { serviceRoutes } from './routes/services.js';
 import type { HttpRequest } from './types.js';
@@ -17,7 +18,7 @@ const healthRoute: Route = {
   handle: async ({ deps }) => ({ statusCode: 200, body: { status: 'ok', version: deps.version } }),
 };
 
-export const routes: readonly Route[] = [healthRoute, ...deploymentRoutes, ...serviceRoutes, ...reconcileRoutes];
+export const routes: readonly Route[] = [healthRoute, ...deploymentRoutes, ...serviceRoutes, ...reconcileRoutes, ...discoveryRoutes];
 
 export function authenticateRequest(request: HttpRequest, tokens: TokenIndex): Principal {
   return authenticate(request.headers['authorization'], tokens);

@@ -18,7 +18,7 @@ export interface HttpRequest {
 export interface HttpResponse {
   statusCode: number;
   headers: Record<string, string>;
-  /** Always a JSON document (API.md: errors too). */
+  /** A JSON document (API.md: errors too); empty only for 304 Not Modified. */
   body: string;
 }
 

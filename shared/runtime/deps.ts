@@ -22,7 +22,7 @@ import { createTableHandle, type TableHandle } from '../adapters/dynamodb/client
 import { DEFAULT_TABLE_NAME, TABLE_ENV } from '../adapters/dynamodb/table.js';
 import { createDynamoDbStores } from '../adapters/dynamodb/stores.js';
 import { createJsonLogger } from '../adapters/json-logger.js';
-import { randomIds, systemClock } from '../adapters/system.js';
+import { randomIds, sha256Hex, systemClock } from '../adapters/system.js';
 import { tokenEntries } from '../domain/config.js';
 
 export interface RuntimeOptions {
@@ -58,6 +58,7 @@ export function buildHttpDeps(options: RuntimeOptions): RuntimeDeps {
     ...stores,
     clock: systemClock,
     ids: randomIds,
+    hash: sha256Hex,
     logger,
     clusters: config.clusters.map((c) => ({ name: c.name, cloud: c.cloud, region: c.cloud === 'aws' ? c.region : c.location })),
     proxyGroups: config.proxyGroups,

@@ -6,6 +6,7 @@
  * write call so a test can say "nothing was written", and can be told to fail its next call of a
  * method (a store that is unreachable, a crash between two writes).
  */
+import { createHash } from 'node:crypto';
 import type { TokenEntry } from '../../shared/domain/config.js';
 import { statusOf, type Deployment } from '../../shared/domain/deployment.js';
 import { ConflictError, ValidationError, VersionConflictError } from '../../shared/domain/errors.js';
@@ -22,7 +23,7 @@ import type { LockGrant, LockRequest, ServiceLockStore } from '../../shared/port
 import type { UseCaseDeps } from '../../shared/usecases/deps.js';
 import { T0 } from './deployments.js';
 import { FakeStore } from './fake-store.js';
-import { InMemoryMeshRegistry, StaticClusterProvider, TEST_PROXY_GROUPS } from './mesh-fakes.js';
+import { InMemoryMeshRegistry, InMemorySnapshotStore, StaticClusterProvider, TEST_PROXY_GROUPS } from './mesh-fakes.js';
 
 const copy = <T>(value: T): T => structuredClone(value);
 
@@ -311,6 +312,8 @@ export function fakeHttpDeps(overrides: Partial<FakeHttpDeps> & { tokenEntries?:
     registry: new InMemoryMeshRegistry(),
     clusterProvider: new StaticClusterProvider(),
     proxyGroups: TEST_PROXY_GROUPS,
+    snapshots: new InMemorySnapshotStore(),
+    hash: (text: string) => createHash('sha256').update(text).digest('hex'),
     // No proxies are reachable from unit tests: reconciliation reports the groups as not reconciled.
     routers: {},
     ...rest,

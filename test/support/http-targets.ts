@@ -52,18 +52,25 @@ export function bearer(token: string): Record<string, string> {
   return { authorization: `Bearer ${token}` };
 }
 
-/** A fresh table on DynamoDB Local, with the process environment pointed at it and the test configuration. */
-export async function apiTableOnDynamoDbLocal(prefix: string): Promise<TableHandle> {
+/** A token entry as crossfade.yaml holds it. */
+export interface ConfiguredToken {
+  id: string;
+  sha256: string;
+  scopes: string[];
+}
+
+/** A fresh table on DynamoDB Local, with the process environment pointed at it and the test configuration (plus `extraTokens`). */
+export async function apiTableOnDynamoDbLocal(prefix: string, extraTokens: readonly ConfiguredToken[] = []): Promise<TableHandle> {
   const endpoint = inject('dynamoDbLocalEndpoint');
   const credentials = { accessKeyId: 'AKIAFAKEFAKEFAKE', secretAccessKey: 'fakesecretfakesecret' };
   const table = createTableHandle({ region: 'us-east-1', endpoint, credentials }, `${prefix}-${randomUUID()}`);
   await ensureTable(table);
-  configureEnvironment(endpoint, table.tableName);
+  configureEnvironment(endpoint, table.tableName, extraTokens);
   return table;
 }
 
 /** Writes the configuration every target loads, and points the process environment at it and the table. */
-export function configureEnvironment(endpoint: string, tableName: string): void {
+export function configureEnvironment(endpoint: string, tableName: string, extraTokens: readonly ConfiguredToken[] = []): void {
   const dir = mkdtempSync(join(tmpdir(), 'crossfade-config-'));
   const config = {
     publicBaseUrl: PUBLIC_BASE_URL,
@@ -80,6 +87,7 @@ export function configureEnvironment(endpoint: string, tableName: string): void 
       { id: 'checkout-pipeline', sha256: hashToken(tokens.checkoutDeployer), scopes: ['deploy:checkout*'] },
       { id: 'payments-pipeline', sha256: hashToken(tokens.paymentsDeployer), scopes: ['deploy:payments'] },
       { id: 'auditor', sha256: hashToken(tokens.reader), scopes: ['read:*'] },
+      ...extraTokens,
     ],
   };
   const path = join(dir, 'crossfade.json');

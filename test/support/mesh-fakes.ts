@@ -3,6 +3,8 @@ import { VersionConflictError } from '../../shared/domain/errors.js';
 import type { Endpoint, GroupSplit, ProxyGroup, RegisteredVersion, VersionTarget } from '../../shared/domain/mesh.js';
 import type { ClusterProvider } from '../../shared/ports/cluster-provider.js';
 import type { MeshRegistry, ServiceState } from '../../shared/ports/mesh-registry.js';
+import type { AckReport, ProxyAck, PublishOutcome, SnapshotHead, SnapshotStore, SnapshotToPublish, StoredResource } from '../../shared/ports/snapshot-store.js';
+import { NotFoundError } from '../../shared/domain/errors.js';
 import { FakeStore } from './fake-store.js';
 
 export class InMemoryMeshRegistry extends FakeStore<keyof MeshRegistry> implements MeshRegistry {
@@ -47,6 +49,93 @@ export class InMemoryMeshRegistry extends FakeStore<keyof MeshRegistry> implemen
   async listServices(): Promise<string[]> {
     this.read('listServices');
     return [...new Set([...this.versions.values()].map((v) => v.service))].sort();
+  }
+}
+
+interface AckRecord {
+  group: string;
+  nodeId: string;
+  typeUrl: string;
+  reported?: { version: string; at: string };
+  served?: { version: string; at: string };
+}
+
+/**
+ * Snapshots kept whole per group and type version (the chunking is the adapter's business), HEADs
+ * guarded by revision, acknowledgements written only when they differ; `reads` counts every read
+ * call, so a test can say how many a poll made.
+ */
+export class InMemorySnapshotStore extends FakeStore<keyof SnapshotStore> implements SnapshotStore {
+  private readonly heads = new Map<string, SnapshotHead>();
+  private readonly typeResources = new Map<string, StoredResource[]>();
+  private readonly acks = new Map<string, AckRecord>();
+  reads = 0;
+
+  async head(group: string): Promise<SnapshotHead | undefined> {
+    this.countRead('head');
+    const head = this.heads.get(group);
+    return head && structuredClone(head);
+  }
+
+  async publish(snapshot: SnapshotToPublish, basedOn: SnapshotHead | undefined, at: string): Promise<PublishOutcome> {
+    this.attemptWrite('publish');
+    const types: SnapshotHead['types'] = Object.fromEntries(
+      Object.keys(snapshot.resources).map((typeUrl) => [typeUrl, { version: snapshot.versions[typeUrl]!, chunks: 1, bytes: JSON.stringify(snapshot.resources[typeUrl]).length }]),
+    );
+    const unchanged = basedOn && Object.keys(types).length === Object.keys(basedOn.types).length && Object.entries(types).every(([t, v]) => basedOn.types[t]?.version === v.version);
+    if (basedOn && unchanged) return { outcome: 'unchanged', head: structuredClone(basedOn) };
+    let chunksWritten = 0;
+    for (const [typeUrl, { version }] of Object.entries(types)) {
+      const key = `${snapshot.group}|${typeUrl}|${version}`;
+      if (this.typeResources.has(key)) continue;
+      this.typeResources.set(key, structuredClone([...snapshot.resources[typeUrl]!]));
+      chunksWritten++;
+    }
+    const expected = basedOn?.revision ?? 0;
+    if ((this.heads.get(snapshot.group)?.revision ?? 0) !== expected) throw new VersionConflictError(`snapshot head of proxy group ${snapshot.group}`, expected);
+    const head: SnapshotHead = { group: snapshot.group, revision: expected + 1, publishedAt: at, types };
+    this.heads.set(snapshot.group, head);
+    this.writes++;
+    return { outcome: 'published', head: structuredClone(head), chunksWritten };
+  }
+
+  async resources(head: SnapshotHead, typeUrl: string): Promise<StoredResource[]> {
+    this.countRead('resources');
+    const version = head.types[typeUrl]?.version;
+    if (version === undefined) throw new NotFoundError(`the snapshot of proxy group ${head.group} has no ${typeUrl}`);
+    return structuredClone(this.typeResources.get(`${head.group}|${typeUrl}|${version}`)!);
+  }
+
+  async recordAck(report: AckReport): Promise<'recorded' | 'unchanged'> {
+    this.attemptWrite('recordAck');
+    return this.record(report, 'reported');
+  }
+
+  async recordServed(report: AckReport): Promise<'recorded' | 'unchanged'> {
+    this.attemptWrite('recordServed');
+    return this.record(report, 'served');
+  }
+
+  async listAcks(group: string): Promise<ProxyAck[]> {
+    this.countRead('listAcks');
+    return [...this.acks.values()]
+      .filter((a) => a.group === group)
+      .sort((a, b) => (a.nodeId + a.typeUrl < b.nodeId + b.typeUrl ? -1 : 1))
+      .map(({ reported, served, ...who }) => ({ ...who, version: reported?.version ?? '', at: reported?.at ?? served?.at ?? '', ...(served ? { served: { ...served } } : {}) }));
+  }
+
+  private record(report: AckReport, field: 'reported' | 'served'): 'recorded' | 'unchanged' {
+    const key = `${report.group}|${report.nodeId}|${report.typeUrl}`;
+    const current = this.acks.get(key) ?? { group: report.group, nodeId: report.nodeId, typeUrl: report.typeUrl };
+    if (current[field]?.version === report.version) return 'unchanged';
+    this.acks.set(key, { ...current, [field]: { version: report.version, at: report.at } });
+    this.writes++;
+    return 'recorded';
+  }
+
+  private countRead(method: keyof SnapshotStore): void {
+    this.read(method);
+    this.reads++;
   }
 }
 

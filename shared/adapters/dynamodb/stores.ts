@@ -5,12 +5,14 @@ import type { DeploymentStore } from '../../ports/deployment-store.js';
 import type { IdempotencyStore } from '../../ports/idempotency-store.js';
 import type { MeshRegistry } from '../../ports/mesh-registry.js';
 import type { ServiceLockStore } from '../../ports/service-lock.js';
+import type { SnapshotStore } from '../../ports/snapshot-store.js';
 import { DynamoDbAuditLog } from './audit-log.js';
 import { storeFailure, type TableHandle } from './client.js';
 import { DynamoDbDeploymentStore } from './deployment-store.js';
 import { DynamoDbIdempotencyStore } from './idempotency-store.js';
 import { DynamoDbMeshRegistry } from './mesh-registry.js';
 import { DynamoDbServiceLockStore } from './service-lock.js';
+import { DynamoDbSnapshotStore } from './snapshot-store.js';
 import { tableDefinition, TTL_ATTRIBUTE } from './table.js';
 
 export interface Stores {
@@ -19,6 +21,7 @@ export interface Stores {
   audit: AuditLog;
   locks: ServiceLockStore;
   registry: MeshRegistry;
+  snapshots: SnapshotStore;
 }
 
 export function createDynamoDbStores(table: TableHandle): Stores {
@@ -28,6 +31,7 @@ export function createDynamoDbStores(table: TableHandle): Stores {
     audit: new DynamoDbAuditLog(table),
     locks: new DynamoDbServiceLockStore(table),
     registry: new DynamoDbMeshRegistry(table),
+    snapshots: new DynamoDbSnapshotStore(table),
   };
 }
 

@@ -9,6 +9,9 @@
  *   idempotency record     IDEM#<key>              IDEM                        TTL on expiresAt
  *   registered version     SVC#<service>           VER#<version>               gsi2: SERVICES / <service>#<version>
  *   split of a proxy group SVC#<service>           SPLIT#<group>
+ *   xDS snapshot HEAD      XDS#<group>             HEAD
+ *   xDS resource chunk     XDS#<group>#<type>#<content key>  CHUNK#<index, 5 digits>
+ *   proxy acknowledgement  XDSACK#<group>          <nodeId>#<type URL>
  *
  * - Every item is found by its full key with a strongly consistent GetItem; only listings query.
  * - gsi1 lists one service's deployments newest first; gsi2 lists all of them (low volume: a few
@@ -19,6 +22,11 @@
  *   conditional single-item write, and multi-item operations are ordered so a crash between two
  *   writes is finished by the retry (see usecases/create-deployment.ts).
  * - Items stay small (a deployment is a few KB; request bodies are capped at 256 KB).
+ * - xDS (snapshot-store.ts): a group's HEAD is alone in its partition and a few hundred bytes, so
+ *   the one read every Envoy poll makes costs one read unit and shares its partition with nothing.
+ *   Chunks (< 350 KB each) are immutable: their key is a digest of what they hold, so the same
+ *   content is never written twice, and a type's chunks share a partition. Acknowledgements live
+ *   in their own per-group partition, written only when a proxy reports a different version.
  */
 import type { CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
 
@@ -37,6 +45,14 @@ export const keys = {
   registeredVersion: (service: string, version: string) => ({ pk: `SVC#${service}`, sk: `VER#${version}` }),
   groupSplit: (service: string, group: string) => ({ pk: `SVC#${service}`, sk: `SPLIT#${group}` }),
   allRegisteredVersions: 'SERVICES',
+  snapshotHead: (group: string) => ({ pk: `XDS#${group}`, sk: 'HEAD' }),
+  /** `type` is the type URL's message name (`Cluster`, `ClusterLoadAssignment`, ...). */
+  snapshotChunk: (group: string, type: string, contentKey: string, index: number) => ({
+    pk: `XDS#${group}#${type}#${contentKey}`,
+    sk: `CHUNK#${String(index).padStart(5, '0')}`,
+  }),
+  proxyAcks: (group: string) => `XDSACK#${group}`,
+  proxyAck: (group: string, nodeId: string, typeUrl: string) => ({ pk: `XDSACK#${group}`, sk: `${nodeId}#${typeUrl}` }),
 } as const;
 
 export const indexes = { byService: 'gsi1', all: 'gsi2' } as const;

@@ -8,6 +8,7 @@
  */
 import { cloudNames, type CloudName } from '../../domain/cloud.js';
 import { ValidationError } from '../../domain/errors.js';
+import type { JsonObject, JsonValue } from '../../domain/json.js';
 import { checkSplit, type ClusterEndpoints, type Endpoint, type ProxyGroup, type RegisteredVersion, type Split } from '../../domain/mesh.js';
 
 export const XdsType = {
@@ -32,8 +33,7 @@ export const ENVOY_LISTENER_NAME = 'crossfade_http';
 export const ENVOY_ROUTE_NAME = 'crossfade_http';
 export const DEFAULT_ENVOY_LISTENER_PORT = 10000;
 
-export type JsonValue = null | boolean | number | string | readonly JsonValue[] | JsonObject;
-export type JsonObject = { readonly [key: string]: JsonValue };
+export type { JsonObject, JsonValue };
 
 /** A resource and the name xDS knows it by (Cluster.name, ClusterLoadAssignment.cluster_name, ...). */
 export interface XdsResource {

@@ -44,12 +44,33 @@ describe('parseConfig', () => {
       publicBaseUrl: 'https://crossfade.example.com',
       clusters: [{ ...aws, eksClusterName: 'prod-use1' }, gcp],
       proxyGroups: [
-        { name: 'envoy-aws-use1', kind: 'envoy', cloud: 'aws', region: 'us-east-1', proxies: [{ nodeId: 'envoy-1' }] },
+        { name: 'envoy-aws-use1', kind: 'envoy', cloud: 'aws', region: 'us-east-1', proxies: [{ nodeId: 'envoy-1' }], xds: { api: 'rest', clusterName: 'xds.example.com', refreshDelaySeconds: 10, requestTimeoutSeconds: 8 } },
+        { name: 'envoy-gcp-grpc', kind: 'envoy', cloud: 'gcp', region: 'us-central1', proxies: [], xds: { api: 'ads' } },
         { name: 'haproxy-gcp', kind: 'haproxy', cloud: 'gcp', region: 'us-central1', proxies: [{ name: 'hap-1', runtimeApi: '10.0.0.5:9999' }] },
       ],
-      tokens: [{ id: 'checkout-pipeline', sha256: SHA, scopes: ['deploy:checkout*', 'read:*'] }],
+      tokens: [
+        { id: 'checkout-pipeline', sha256: SHA, scopes: ['deploy:checkout*', 'read:*'] },
+        { id: 'envoy-aws', sha256: 'b'.repeat(64), scopes: ['xds:envoy-aws-*'] },
+      ],
     };
     expect(parseConfig(document, SOURCE)).toEqual(document);
+  });
+
+  it('an Envoy group without xds polls the discovery function over REST, with the documented defaults', () => {
+    const [group] = parseConfig({ proxyGroups: [{ name: 'envoy-aws-use1', kind: 'envoy', cloud: 'aws', region: 'us-east-1' }] }, SOURCE).proxyGroups;
+    expect(group).toMatchObject({ xds: { api: 'rest', clusterName: 'crossfade_xds', refreshDelaySeconds: 5, requestTimeoutSeconds: 5 } });
+    const [partial] = parseConfig({ proxyGroups: [{ name: 'e', kind: 'envoy', cloud: 'aws', region: 'us-east-1', xds: { api: 'rest', refreshDelaySeconds: 30 } }] }, SOURCE).proxyGroups;
+    expect(partial).toMatchObject({ xds: { api: 'rest', clusterName: 'crossfade_xds', refreshDelaySeconds: 30, requestTimeoutSeconds: 5 } });
+  });
+
+  it.each([
+    ['REST settings on an ADS group', { api: 'ads', clusterName: 'x' }, 'proxyGroups[0].xds.clusterName'],
+    ['an api that is neither rest nor ads', { api: 'delta' }, 'proxyGroups[0].xds.api'],
+    ['a refresh delay of 0 s', { api: 'rest', refreshDelaySeconds: 0 }, 'proxyGroups[0].xds.refreshDelaySeconds'],
+    ['a request timeout above 60 s', { api: 'rest', requestTimeoutSeconds: 61 }, 'proxyGroups[0].xds.requestTimeoutSeconds'],
+    ['a cluster name with a space', { api: 'rest', clusterName: 'xds cluster' }, 'proxyGroups[0].xds.clusterName'],
+  ])('refuses %s, naming the key', (_name, xds, key) => {
+    expectNamesKey(configErrorOf({ proxyGroups: [{ name: 'e', kind: 'envoy', cloud: 'aws', region: 'us-east-1', xds }] }), key);
   });
 
   it('a bad AWS region names clusters[0].region', () => {

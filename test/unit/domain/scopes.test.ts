@@ -1,6 +1,6 @@
-/** Token scopes (API.md "Auth"): `admin`, `deploy:<service-glob>`, `read:<service-glob>`. */
+/** Token scopes (API.md "Auth"): `admin`, `deploy:<service-glob>`, `read:<service-glob>`, `xds:<proxy-group-glob>`. */
 import { describe, expect, it } from 'vitest';
-import { allows, allowsEveryService, globMatches, parseScope, type Scope } from '../../../shared/domain/scopes.js';
+import { allows, allowsEveryService, allowsXds, globMatches, parseScope, type Scope } from '../../../shared/domain/scopes.js';
 
 describe('parseScope', () => {
   it.each<[string, Scope]>([
@@ -11,6 +11,8 @@ describe('parseScope', () => {
     ['read:*-api', { kind: 'read', serviceGlob: '*-api' }],
     ['read:*', { kind: 'read', serviceGlob: '*' }],
     ['deploy:payments-v2', { kind: 'deploy', serviceGlob: 'payments-v2' }],
+    ['xds:envoy-aws-use1', { kind: 'xds', groupGlob: 'envoy-aws-use1' }],
+    ['xds:envoy-*', { kind: 'xds', groupGlob: 'envoy-*' }],
   ])('%s is a scope', (text, scope) => {
     expect(parseScope(text)).toEqual(scope);
   });
@@ -29,6 +31,8 @@ describe('parseScope', () => {
     ['deploy:checkout/x', 'a slash'],
     [`read:${'a'.repeat(64)}`, 'a glob longer than 63 characters'],
     ['', 'nothing'],
+    ['xds:', 'an xds scope without a group glob'],
+    ['xds:Envoy', 'an upper-case group glob'],
   ])('%s is refused (%s)', (text) => {
     expect(parseScope(text)).toBeUndefined();
   });
@@ -123,5 +127,26 @@ describe('allowsEveryService', () => {
     expect(allowsEveryService([{ kind: 'read', serviceGlob: 'checkout*' }], 'read')).toBe(false);
     expect(allowsEveryService([{ kind: 'deploy', serviceGlob: '*-api' }], 'read')).toBe(false);
     expect(allowsEveryService([], 'read')).toBe(false);
+  });
+});
+
+describe('xds scopes', () => {
+  const envoyAws: Scope[] = [{ kind: 'xds', groupGlob: 'envoy-aws-*' }];
+
+  it('let a proxy fetch the configuration of the groups their glob matches, and no other', () => {
+    expect(allowsXds(envoyAws, 'envoy-aws-use1')).toBe(true);
+    expect(allowsXds(envoyAws, 'envoy-gcp-usc1')).toBe(false);
+  });
+
+  it('grant nothing on the API: a token in a proxy bootstrap reads and deploys no service', () => {
+    const everything: Scope[] = [{ kind: 'xds', groupGlob: '*' }];
+    expect(allows(everything, 'read', 'checkout')).toBe(false);
+    expect(allows(everything, 'deploy', 'checkout')).toBe(false);
+    expect(allowsEveryService(everything, 'read')).toBe(false);
+  });
+
+  it('are granted by nothing else, not even admin: an operator token never belongs in a proxy bootstrap', () => {
+    expect(allowsXds([{ kind: 'admin' }], 'envoy-aws-use1')).toBe(false);
+    expect(allowsXds([{ kind: 'deploy', serviceGlob: '*' }, { kind: 'read', serviceGlob: '*' }], 'envoy-aws-use1')).toBe(false);
   });
 });

@@ -1,0 +1,26 @@
+/**
+ * Suite `dataplane`: the figures of the mesh and data-plane issue.
+ *
+ * - `snapshots`: build and consistency-check the 4 proxy groups' snapshots of 1,000 and 10,000 services.
+ * - `rest-poll`: a REST discovery poll that is current (304) and one that is not (200), 10,000 services.
+ * - `haproxy-split`: one split on 1, 4 and 16 local HAProxys until verified, Runtime API vs config reload.
+ * - `reconcile`: reconciling 10,000 registered services with no drift.
+ */
+import type { Suite } from '../lib/suite.js';
+import { AIMS } from './aims.js';
+import { measureHaproxySplit } from './haproxy-split.js';
+import { measureReconcile } from './reconcile.js';
+import { measureRestPoll } from './rest-poll.js';
+import { measureSnapshots } from './snapshots.js';
+
+export const dataplane: Suite = {
+  name: 'dataplane',
+  summary: 'xDS snapshots, REST discovery polls, HAProxy split convergence, reconciliation at 10,000 services',
+  aims: AIMS,
+  scenarios: [
+    { name: 'snapshots', summary: 'build + consistency check of 4 groups at 1,000 and 10,000 services', run: measureSnapshots },
+    { name: 'rest-poll', summary: 'REST discovery polls, current (304) and not (200), 10,000 services, with DynamoDB reads per poll', run: measureRestPoll },
+    { name: 'haproxy-split', summary: 'one split on 1/4/16 HAProxys until verified: Runtime API vs rewrite + reload', run: measureHaproxySplit },
+    { name: 'reconcile', summary: 'reconcileMesh over 10,000 registered services, twice (the second finds no drift)', run: measureReconcile },
+  ],
+};
