@@ -157,6 +157,14 @@ describe.each(targetFactories)('mesh registration through %s', (name, factory) =
     expect(bad.status).toBe(400);
   });
 
+  it('serves Envoy REST discovery on every platform, refusing a node without its token', async () => {
+    const request = { node: { id: 'envoy-aws-1', cluster: 'envoy-aws-use1' }, type_url: 'type.googleapis.com/envoy.config.cluster.v3.Cluster', version_info: '', resource_names: [] };
+    const answer = await sendWritingNothing(target, { method: 'POST', path: '/v3/discovery:clusters', headers: { 'content-type': 'application/json' }, body: JSON.stringify(request) });
+    expect(answer.status).toBe(401);
+    expect(answer.headers['content-type']).toBe('application/json; charset=utf-8');
+    expect(answer.body).toMatchObject({ error: { code: 'UNAUTHENTICATED' } });
+  });
+
   it('404s a service with nothing registered', async () => {
     const answer = await target.send({ method: 'GET', path: '/v1/services/nothing-here', headers: bearer(tokens.reader) });
     expect(answer.status).toBe(404);

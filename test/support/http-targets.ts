@@ -101,15 +101,16 @@ export function configureEnvironment(endpoint: string, tableName: string, extraT
 type LambdaHandler = (event: APIGatewayProxyEventV2, context: Context) => Promise<APIGatewayProxyStructuredResultV2>;
 
 /** Which function API Gateway routes a path to (serverless.yml). */
-function lambdaFunctionFor(path: string): 'health' | 'deployments' | 'services' | 'reconcile' {
+function lambdaFunctionFor(path: string): 'health' | 'deployments' | 'services' | 'reconcile' | 'discovery' {
   if (path === '/healthz') return 'health';
+  if (path.startsWith('/v3/')) return 'discovery';
   if (path === '/v1/reconcile') return 'reconcile';
   return path.startsWith('/v1/services/') ? 'services' : 'deployments';
 }
 
 export async function lambdaTarget(): Promise<HttpTarget> {
   const handlers: Record<string, LambdaHandler> = {};
-  for (const name of ['health', 'deployments', 'services', 'reconcile']) {
+  for (const name of ['health', 'deployments', 'services', 'reconcile', 'discovery']) {
     const url = pathToFileURL(resolve('dist', 'aws', name, 'index.mjs')).href;
     handlers[name] = ((await import(url)) as { handler: LambdaHandler }).handler;
   }
