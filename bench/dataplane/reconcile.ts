@@ -8,7 +8,7 @@ import { createTableHandle } from '../../shared/adapters/dynamodb/client.js';
 import { createDynamoDbStores, ensureTable } from '../../shared/adapters/dynamodb/stores.js';
 import { haproxyBackendName, HaproxyTrafficRouter } from '../../shared/adapters/haproxy/haproxy-router.js';
 import { createJsonLogger } from '../../shared/adapters/json-logger.js';
-import { systemClock } from '../../shared/adapters/system.js';
+import { sha256Hex, systemClock } from '../../shared/adapters/system.js';
 import { InternalError } from '../../shared/domain/errors.js';
 import type { ProxyGroup } from '../../shared/domain/mesh.js';
 import { reconcileMesh, type ReconcileDeps, type ReconcileReport } from '../../shared/usecases/reconcile-mesh.js';
@@ -67,6 +67,8 @@ export async function measureReconcile(context: BenchContext): Promise<ScenarioO
     }
     const deps: ReconcileDeps = {
       registry: stores.registry,
+      snapshots: stores.snapshots,
+      hash: sha256Hex,
       audit: stores.audit,
       locks: stores.locks,
       clusterProvider: {

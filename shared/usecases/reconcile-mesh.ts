@@ -4,9 +4,12 @@
  *
  *   1. Endpoints: every discovered target of every version is discovered again; a registration
  *      whose endpoints changed (pods rescheduled, scaled) is updated.
- *   2. Proxies: every proxy group is asked whether it serves the service's split over those
- *      endpoints; a group that does not (a weight changed by hand, an instance restarted with its
- *      config weights, a server missing) gets the split applied again and is asked once more.
+ *   2. HAProxy groups: each is asked whether it serves the service's split over those endpoints;
+ *      a group that does not (a weight changed by hand, an instance restarted with its config
+ *      weights, a server missing) gets the split applied again and is asked once more.
+ *   3. Envoy groups: their snapshots are built again from the registry and published when their
+ *      content changed; then every listed node's acknowledgements are compared with what is
+ *      published, naming the nodes that lag or rejected it.
  *
  * Running it twice in a row changes nothing the second time: each repair is "make it so", and a
  * second run finds nothing to make. One service's failure is reported and does not stop the others.
@@ -16,9 +19,16 @@ import { CrossfadeError, VersionConflictError } from '../domain/errors.js';
 import { normalizeEndpoints, type ClusterEndpoints, type ProxyGroup, type ProxyKind, type RegisteredVersion } from '../domain/mesh.js';
 import type { ServiceState } from '../ports/mesh-registry.js';
 import type { TrafficRouter, VersionEndpoints } from '../ports/traffic-router.js';
+import { mapConcurrently } from '../domain/concurrency.js';
 import type { MeshDeps } from './mesh-deps.js';
+import { publishSnapshots } from './publish-snapshots.js';
+import { verifyEnvoyGroup } from './verify-envoy-group.js';
+import type { XdsDeps } from './xds-deps.js';
 
-export interface ReconcileDeps extends MeshDeps {
+/** Services reconciled at once: each is a few store reads and a round trip per proxy. */
+const SERVICE_CONCURRENCY = 8;
+
+export interface ReconcileDeps extends MeshDeps, XdsDeps {
   /** The router for each kind of proxy group this entry point can reach. */
   routers: Partial<Record<ProxyKind, TrafficRouter>>;
 }
@@ -34,6 +44,13 @@ export type Action =
   | { kind: 'registration-updated'; version: string; revision: number }
   | { kind: 'split-reapplied'; proxyGroup: string; converged: boolean };
 
+/** What reconciliation found and did for one Envoy group (its snapshot spans every service). */
+export interface EnvoyGroupReport {
+  proxyGroup: string;
+  findings: ({ kind: 'proxy-lagging'; proxy: string; reason: string } | { kind: 'snapshot-refused'; reason: string } | { kind: 'no-nodes'; reason: string })[];
+  actions: { kind: 'snapshot-published'; revision: number }[];
+}
+
 export interface ServiceReport {
   service: string;
   findings: Finding[];
@@ -44,6 +61,7 @@ export interface ReconcileReport {
   startedAt: string;
   finishedAt: string;
   services: ServiceReport[];
+  envoyGroups: EnvoyGroupReport[];
   /** Services with at least one finding, and with at least one action. */
   summary: { services: number; drifted: number; repaired: number; failed: number };
 }
@@ -51,12 +69,13 @@ export interface ReconcileReport {
 export async function reconcileMesh(deps: ReconcileDeps, request: { service?: string }): Promise<ReconcileReport> {
   const startedAt = deps.clock.now().toISOString();
   const services = request.service !== undefined ? [request.service] : await deps.registry.listServices();
-  const reports: ServiceReport[] = [];
-  for (const service of services) reports.push(await reconcileService(deps, service));
+  const reports = await mapConcurrently(services, SERVICE_CONCURRENCY, (service) => reconcileService(deps, service));
+  const envoyGroups = await reconcileEnvoyGroups(deps, services);
   const report: ReconcileReport = {
     startedAt,
     finishedAt: deps.clock.now().toISOString(),
     services: reports,
+    envoyGroups,
     summary: {
       services: reports.length,
       drifted: reports.filter((r) => r.findings.length > 0).length,
@@ -111,7 +130,8 @@ async function refreshEndpoints(deps: ReconcileDeps, version: RegisteredVersion,
 
 async function reconcileGroup(deps: ReconcileDeps, group: ProxyGroup, state: ServiceState, report: ServiceReport): Promise<void> {
   const split = state.splits.find((s) => s.proxyGroup === group.name);
-  if (!split) return;
+  // Envoy groups are reconciled whole, not per service (reconcileEnvoyGroups).
+  if (!split || group.kind === 'envoy') return;
   const router = deps.routers[group.kind];
   if (!router) {
     report.findings.push({ kind: 'not-reconciled', proxyGroup: group.name, reason: `no ${group.kind} router here` });
@@ -128,4 +148,23 @@ async function reconcileGroup(deps: ReconcileDeps, group: ProxyGroup, state: Ser
   await router.applySplit(group, state.service, backend, split.weights);
   const after = await router.verifySplit(group, state.service, backend, split.weights);
   report.actions.push({ kind: 'split-reapplied', proxyGroup: group.name, converged: after.state === 'converged' });
+}
+
+/** Republishes every Envoy group whose snapshot content changed, then checks its nodes' acknowledgements. */
+async function reconcileEnvoyGroups(deps: ReconcileDeps, services: readonly string[]): Promise<EnvoyGroupReport[]> {
+  const groups = deps.proxyGroups.filter((g) => g.kind === 'envoy');
+  if (groups.length === 0) return [];
+  const published = await publishSnapshots(deps, { services });
+  return Promise.all(
+    groups.map(async (group) => {
+      const report: EnvoyGroupReport = { proxyGroup: group.name, findings: [], actions: [] };
+      const publication = published.groups.find((p) => p.group === group.name);
+      if (publication?.outcome === 'published') report.actions.push({ kind: 'snapshot-published', revision: publication.revision });
+      if (publication?.outcome === 'refused') report.findings.push({ kind: 'snapshot-refused', reason: publication.reason });
+      const verification = await verifyEnvoyGroup(deps, group);
+      if (verification.state === 'pending') for (const lag of verification.lagging) report.findings.push({ kind: 'proxy-lagging', proxy: lag.proxy, reason: lag.reason });
+      if (verification.state === 'unknown') report.findings.push({ kind: 'no-nodes', reason: verification.reason });
+      return report;
+    }),
+  );
 }

@@ -144,13 +144,17 @@ describe.each(targetFactories)('mesh registration through %s', (name, factory) =
     expect(answer.body).toEqual({ error });
   });
 
-  it('reconciles one service on request, reporting what it could not reach', async () => {
+  it('reconciles one service on request, reporting the Envoy nodes that never polled', async () => {
     const answer = await target.send({ method: 'POST', path: '/v1/reconcile', headers: { ...bearer(tokens.admin), 'content-type': 'application/json' }, body: JSON.stringify({ service }) });
     expect(answer.status).toBe(200);
-    expect(answer.body).toMatchObject({
-      services: [{ service, actions: [], findings: [{ kind: 'not-reconciled', proxyGroup: 'envoy-aws-use1' }, { kind: 'not-reconciled', proxyGroup: 'envoy-gcp-usc1' }] }],
-      summary: { services: 1, failed: 0 },
-    });
+    const report = answer.body as { services: unknown[]; envoyGroups: { proxyGroup: string; findings: { kind: string; proxy?: string }[]; actions: unknown[] }[]; summary: unknown };
+    expect(report.services).toEqual([{ service, findings: [], actions: [] }]);
+    expect(report.summary).toMatchObject({ services: 1, failed: 0 });
+    // Registration published every group's snapshot already: nothing to publish, nodes never polled.
+    expect(report.envoyGroups.map((g) => [g.proxyGroup, g.actions, g.findings.map((f) => [f.kind, f.proxy])])).toEqual([
+      ['envoy-aws-use1', [], [['proxy-lagging', 'envoy-aws-1']]],
+      ['envoy-gcp-usc1', [], [['proxy-lagging', 'envoy-gcp-1']]],
+    ]);
     const narrow = await target.send({ method: 'POST', path: '/v1/reconcile', headers: bearer(tokens.checkoutDeployer), body: '{}' });
     expect(narrow.status).toBe(403);
     const bad = await sendWritingNothing(target, { method: 'POST', path: '/v1/reconcile', headers: bearer(tokens.admin), body: '{"service":"Bad_Name"}' });

@@ -6,6 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HaproxyTrafficRouter } from '../../shared/adapters/haproxy/haproxy-router.js';
 import { createDynamoDbStores } from '../../shared/adapters/dynamodb/stores.js';
+import { sha256Hex } from '../../shared/adapters/system.js';
 import type { Endpoint, ProxyGroup } from '../../shared/domain/mesh.js';
 import { reconcileMesh, type ReconcileDeps } from '../../shared/usecases/reconcile-mesh.js';
 import { registerVersion } from '../../shared/usecases/register-version.js';
@@ -33,7 +34,7 @@ beforeAll(async () => {
     'eks-use1/checkout/checkout-v1': [pods.endpointOf('v1-a'), pods.endpointOf('v1-b')],
     'eks-use1/checkout/checkout-v2': [pods.endpointOf('v2-a'), pods.endpointOf('v2-b')],
   };
-  const { registry } = createDynamoDbStores(await backend.freshTable());
+  const { registry, snapshots } = createDynamoDbStores(await backend.freshTable());
   deps = {
     registry,
     // The test's own ClusterProvider (discovery is specified in cluster-discovery.test.ts): it
@@ -46,6 +47,8 @@ beforeAll(async () => {
     clusters: [{ name: 'eks-use1', cloud: 'aws', region: 'us-east-1' }],
     proxyGroups: [group],
     routers: { haproxy: new HaproxyTrafficRouter({ retryDelayMs: 10 }) },
+    snapshots,
+    hash: sha256Hex,
   };
   await registerVersion(deps, { service: 'checkout', version: 'v1', targets: [target('v1')], actor: 'test' });
   await registerVersion(deps, { service: 'checkout', version: 'v2', targets: [target('v2')], actor: 'test' });

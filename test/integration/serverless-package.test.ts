@@ -185,7 +185,7 @@ describe('serverless.yml, packaged', () => {
       for (const s of dynamo) {
         expect(s.Effect).toBe('Allow');
         const table = { 'Fn::GetAtt': ['StateTable', 'Arn'] };
-        const spec: { tableOnly?: boolean } = FUNCTIONS[fn];
+        const spec = FUNCTIONS[fn] as { tableOnly?: boolean };
         expect(s.Resource).toEqual(spec.tableOnly ? [table] : [table, { 'Fn::Sub': '${StateTable.Arn}/index/*' }]);
       }
     });
