@@ -1,15 +1,17 @@
 /**
- * JSON with object keys sorted, so equal values print equally whatever their key order (stores
- * such as DynamoDB do not keep the order a map was written in).
+ * JSON with object keys sorted at every depth, so equal values print equally whatever their key
+ * order (stores such as DynamoDB do not keep the order a map was written in).
  */
 export function canonicalJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
-  if (value && typeof value === 'object') {
-    const entries = Object.keys(value)
-      .sort()
-      .filter((key) => (value as Record<string, unknown>)[key] !== undefined)
-      .map((key) => `${JSON.stringify(key)}:${canonicalJson((value as Record<string, unknown>)[key])}`);
-    return `{${entries.join(',')}}`;
-  }
-  return JSON.stringify(value);
+  return JSON.stringify(value, sortedKeys) ?? 'null';
+}
+
+/** JSON.stringify's replacer sees every object before it is written: hand it the keys in order. */
+function sortedKeys(_key: string, value: unknown): unknown {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) return value;
+  const record = value as Record<string, unknown>;
+  // No prototype: a "__proto__" key from a request stays a key instead of becoming one.
+  const sorted: Record<string, unknown> = Object.create(null);
+  for (const key of Object.keys(record).sort()) sorted[key] = record[key];
+  return sorted;
 }

@@ -161,17 +161,22 @@ export class DynamoDbSnapshotStore implements SnapshotStore {
     for (let i = 0; i < wanted.length; i += BATCH_KEYS) batches.push(wanted.slice(i, i + BATCH_KEYS));
     await mapConcurrently(batches, CONCURRENCY, async (batch) => {
       let pending: Record<string, unknown>[] = batch;
-      for (let attempt = 1; pending.length > 0; attempt++) {
-        // BatchGetItem answers what fits and hands back the rest: ask again for it, backing off (it is often throttling).
-        if (attempt > BATCH_ATTEMPTS) throw new DependencyUnavailableError(`DynamoDB table ${this.table.tableName}`, `${verb}: keys left unprocessed`, { throttled: true });
-        if (attempt > 1) await new Promise((resolve) => setTimeout(resolve, 25 * 2 ** attempt));
+      // BatchGetItem answers what fits in one response (16 MB on DynamoDB, about 1 MB on the
+      // embedded store) and hands back the rest: ask again at once while answers make progress;
+      // back off, and give up after BATCH_ATTEMPTS, only when one returns nothing (throttling).
+      for (let idle = 0; pending.length > 0; ) {
+        if (idle >= BATCH_ATTEMPTS) throw new DependencyUnavailableError(`DynamoDB table ${this.table.tableName}`, `${verb}: keys left unprocessed`, { throttled: true });
+        if (idle > 0) await new Promise((resolve) => setTimeout(resolve, 25 * 2 ** idle));
+        let answer;
         try {
-          const answer = await this.table.documents.send(new BatchGetCommand({ RequestItems: { [this.table.tableName]: { Keys: pending, ConsistentRead: consistent } } }));
-          for (const item of answer.Responses?.[this.table.tableName] ?? []) parts.set(item['sk'] as string, item['part'] as string);
-          pending = answer.UnprocessedKeys?.[this.table.tableName]?.Keys ?? [];
+          answer = await this.table.documents.send(new BatchGetCommand({ RequestItems: { [this.table.tableName]: { Keys: pending, ConsistentRead: consistent } } }));
         } catch (error) {
           throw storeFailure(error, this.table.tableName, verb);
         }
+        const items = answer.Responses?.[this.table.tableName] ?? [];
+        for (const item of items) parts.set(item['sk'] as string, item['part'] as string);
+        pending = answer.UnprocessedKeys?.[this.table.tableName]?.Keys ?? [];
+        idle = items.length > 0 ? 0 : idle + 1;
       }
     });
     return wanted.filter((key) => !parts.has(key.sk));
