@@ -127,7 +127,7 @@ export function assembleSnapshot(group: string, resources: Readonly<Record<XdsTy
     // A caller assembling resources of its own must keep its key order stable the same way.
     versions[typeUrl] = hash(JSON.stringify(sorted[typeUrl].map((r) => r.resource))).slice(0, 16);
   }
-  return deepFreeze({ group, resources: sorted, versions });
+  return freezeSnapshot({ group, resources: sorted, versions });
 }
 
 function configSource(source: ConfigSourceFlavour): JsonObject {
@@ -259,10 +259,17 @@ function compare(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
-function deepFreeze<T>(value: T): T {
-  if (value !== null && typeof value === 'object' && !Object.isFrozen(value)) {
-    Object.freeze(value);
-    for (const child of Object.values(value)) deepFreeze(child);
+/**
+ * Freezes the snapshot, its maps and lists, and each resource object, but not every object inside
+ * a resource: freezing all of them took a fifth of a 10,000-service build (bench), and the types
+ * are read-only all the way down, so the compiler guards the rest.
+ */
+function freezeSnapshot(snapshot: Snapshot): Snapshot {
+  for (const list of Object.values(snapshot.resources)) {
+    for (const entry of list) Object.freeze(Object.freeze(entry).resource);
+    Object.freeze(list);
   }
-  return value;
+  Object.freeze(snapshot.resources);
+  Object.freeze(snapshot.versions);
+  return Object.freeze(snapshot);
 }
