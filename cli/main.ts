@@ -16,7 +16,9 @@ const USAGE = `usage: crossfade token --id <name> --scope <scope> [--scope <scop
               xds:<proxy-group-glob> (for the node metadata of polling Envoys).
               Prints the token (give it to its user; it is shown only now) and the entry to add
               under "tokens:" in crossfade.yaml.
-  xds-server  serves Envoy (ADS over gRPC) and proxyless gRPC clients until SIGINT/SIGTERM.`;
+  xds-server  serves Envoy (ADS over gRPC) and proxyless gRPC clients until SIGINT/SIGTERM: the
+              snapshots published for the proxy groups with xds.api: ads (CROSSFADE_TABLE), read
+              every --poll-seconds, or those of --snapshot-file.`;
 
 export function tokenCommand(args: string[]): { token: string; entry: string } {
   const { values } = parseArgs({ args, options: { id: { type: 'string' }, scope: { type: 'string', multiple: true } }, strict: true });
@@ -38,7 +40,7 @@ async function serveXds(args: string[]): Promise<number> {
     process.once('SIGINT', stop);
     process.once('SIGTERM', stop);
   });
-  await running.server.stop();
+  await running.stop();
   return 0;
 }
 
