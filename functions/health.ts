@@ -1,7 +1,7 @@
 /** Lambda `health`: GET /healthz. */
 import { createHttpHandler } from '../shared/http/handle.js';
-import { FunctionName } from '../shared/http/routes.js';
+import { healthRoutes } from '../shared/http/routes/health.js';
 import { lambdaHttpHandler } from '../shared/platform/lambda-http.js';
 import { buildHttpDeps } from '../shared/runtime/deps.js';
 
-export const handler = lambdaHttpHandler(() => createHttpHandler(buildHttpDeps({ env: process.env, configRequired: true }), [FunctionName.Health]));
+export const handler = lambdaHttpHandler(() => createHttpHandler(buildHttpDeps({ env: process.env, configRequired: true }), healthRoutes));

@@ -6,7 +6,7 @@
  */
 import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
 import { createHttpHandler } from '../shared/http/handle.js';
-import { FunctionName } from '../shared/http/routes.js';
+import { reconcileRoutes } from '../shared/http/routes/reconcile.js';
 import { lambdaHttpHandler } from '../shared/platform/lambda-http.js';
 import { buildHttpDeps, type RuntimeDeps } from '../shared/runtime/deps.js';
 import { cloudDiscovery } from '../shared/runtime/discovery.js';
@@ -14,7 +14,7 @@ import { reconcileMesh } from '../shared/usecases/reconcile-mesh.js';
 
 let deps: RuntimeDeps | undefined;
 const depsOnce = (): RuntimeDeps => (deps ??= buildHttpDeps({ env: process.env, configRequired: true, discovery: cloudDiscovery }));
-const http = lambdaHttpHandler(() => createHttpHandler(depsOnce(), [FunctionName.Reconcile]));
+const http = lambdaHttpHandler(() => createHttpHandler(depsOnce(), reconcileRoutes));
 
 export async function handler(event: APIGatewayProxyEventV2 | { source?: string }, context: Context) {
   if ('requestContext' in event) return http(event, context);

@@ -6,7 +6,7 @@
  * gcp/deploy.ts deploys them. See docs/deploy-gcp.md.
  */
 import { cloudEvent, http } from '@google-cloud/functions-framework';
-import { createHttpHandler } from '../shared/http/handle.js';
+import { createApiHandler } from '../shared/http/routes.js';
 import { functionsFrameworkHandler, routeBodyParserErrorsToUs } from '../shared/platform/functions-framework.js';
 import { buildHttpDeps, type RuntimeDeps } from '../shared/runtime/deps.js';
 import { cloudDiscovery } from '../shared/runtime/discovery.js';
@@ -15,7 +15,7 @@ import { reconcileMesh } from '../shared/usecases/reconcile-mesh.js';
 let deps: RuntimeDeps | undefined;
 const depsOnce = (): RuntimeDeps => (deps ??= buildHttpDeps({ env: process.env, configRequired: true, discovery: cloudDiscovery }));
 
-export const api = functionsFrameworkHandler(() => createHttpHandler(depsOnce()));
+export const api = functionsFrameworkHandler(() => createApiHandler(depsOnce()));
 
 export async function reconcile(): Promise<void> {
   const report = await reconcileMesh(depsOnce(), {});

@@ -9,7 +9,7 @@ import type { AddressInfo } from 'node:net';
 import { join, resolve } from 'node:path';
 import { ensureTable } from '../shared/adapters/dynamodb/stores.js';
 import { createJsonLogger } from '../shared/adapters/json-logger.js';
-import { createHttpHandler } from '../shared/http/handle.js';
+import { createApiHandler } from '../shared/http/routes.js';
 import { hashToken } from '../shared/http/auth.js';
 import { nodeRequestListener } from '../shared/platform/node-http.js';
 import { buildHttpDeps, tableFromEnv } from '../shared/runtime/deps.js';
@@ -78,7 +78,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   });
   const host = options.host ?? env['HOST'] ?? '127.0.0.1';
   const port = options.port ?? Number(env['PORT'] ?? 8080);
-  const server = createServer(nodeRequestListener(createHttpHandler(deps), `http://${host}:${port}`));
+  const server = createServer(nodeRequestListener(createApiHandler(deps), `http://${host}:${port}`));
   try {
     await listen(server, host, port);
   } catch (error) {

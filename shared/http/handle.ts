@@ -5,7 +5,8 @@
  */
 import { NotFoundError } from '../domain/errors.js';
 import { mapError } from './error-response.js';
-import { authenticateRequest, routes as allRoutes, type FunctionName, type HttpDeps, type Route } from './routes.js';
+import { authenticate } from './auth.js';
+import type { HttpDeps, Route } from './route.js';
 import { JSON_CONTENT_TYPE, type HttpRequest, type HttpResponse } from './types.js';
 
 export type HttpHandler = (request: HttpRequest) => Promise<HttpResponse>;
@@ -16,9 +17,9 @@ interface CompiledRoute {
   paramNames: string[];
 }
 
-/** @param only serve just these functions' routes (an AWS Lambda function); undefined: all. */
-export function createHttpHandler(deps: HttpDeps, only?: readonly FunctionName[]): HttpHandler {
-  const compiled = allRoutes.filter((route) => !only || only.includes(route.functionName)).map(compile);
+/** @param routes what this handler serves: a Lambda function's own routes, or the whole table (routes.ts). */
+export function createHttpHandler(deps: HttpDeps, routes: readonly Route[]): HttpHandler {
+  const compiled = routes.map(compile);
   return async (request) => {
     const log = deps.logger.child({ requestId: request.requestId, method: request.method, path: request.path });
     const started = performance.now();
@@ -32,7 +33,7 @@ export function createHttpHandler(deps: HttpDeps, only?: readonly FunctionName[]
         return finish(respond(405, { error: { code: 'METHOD_NOT_ALLOWED', message: `${request.method} is not allowed on ${request.path}` } }, { allow: match.allowed.join(', ') }));
       }
       const { route, params } = match;
-      const principal = route.public ? { tokenId: 'anonymous', scopes: [] } : authenticateRequest(request, deps.tokens);
+      const principal = route.public ? { tokenId: 'anonymous', scopes: [] } : authenticate(request.headers['authorization'], deps.tokens);
       const baseUrl = deps.publicBaseUrl ?? request.origin;
       const answer = await route.handle({ request, params, deps, baseUrl, principal });
       return finish(respond(answer.statusCode, answer.body, answer.headers));

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import type { ProxyGroup } from '../../../shared/domain/mesh.js';
 import { XdsType } from '../../../shared/engine/envoy/snapshot.js';
 import { hashToken } from '../../../shared/http/auth.js';
-import { createHttpHandler } from '../../../shared/http/handle.js';
+import { createApiHandler } from '../../../shared/http/routes.js';
 import type { HttpRequest, HttpResponse } from '../../../shared/http/types.js';
 import { publishSnapshots } from '../../../shared/usecases/publish-snapshots.js';
 import { fakeHttpDeps, TEST_TOKEN_ENTRIES, TEST_TOKENS, type FakeHttpDeps } from '../../support/fakes.js';
@@ -42,7 +42,7 @@ const json = (response: HttpResponse): Record<string, unknown> => JSON.parse(res
 describe('POST /v3/discovery:*', () => {
   it('answers a first poll with the type, then 304 with an empty body once the node reports it, after one read', async () => {
     const d = await deps();
-    const handle = createHttpHandler(d);
+    const handle = createApiHandler(d);
     const first = await handle(poll('clusters', clusters()));
     expect(first.statusCode).toBe(200);
     const body = json(first);
@@ -58,7 +58,7 @@ describe('POST /v3/discovery:*', () => {
   });
 
   it('reads lowerCamelCase bodies too', async () => {
-    const handle = createHttpHandler(await deps());
+    const handle = createApiHandler(await deps());
     const answer = await handle(poll('routes', { node: node(), typeUrl: XdsType.Route, versionInfo: '', resourceNames: ['crossfade_http'] }));
     expect(answer.statusCode).toBe(200);
     expect(json(answer)['resources']).toHaveLength(1);
@@ -72,7 +72,7 @@ describe('POST /v3/discovery:*', () => {
     const d = await deps();
     const reads = d.snapshots.reads;
     const request = { ...poll('clusters', body), headers: { authorization: `Bearer ${TEST_TOKENS.admin}` } };
-    const answer = await createHttpHandler(d)(request);
+    const answer = await createApiHandler(d)(request);
     expect(answer.statusCode).toBe(401);
     expect(json(answer)).toMatchObject({ error: { code: 'UNAUTHENTICATED' } });
     expect(d.snapshots.reads - reads).toBe(0);
@@ -85,7 +85,7 @@ describe('POST /v3/discovery:*', () => {
     ['an admin token in the node metadata', clusters('', node('envoy-aws-1', TEST_TOKENS.admin)), 'scope'],
   ])('403 for %s', async (_name, body, rule) => {
     const d = await deps();
-    const answer = await createHttpHandler(d)(poll('clusters', body));
+    const answer = await createApiHandler(d)(poll('clusters', body));
     expect(answer.statusCode).toBe(403);
     expect(json(answer)).toMatchObject({ error: { code: 'FORBIDDEN', rule } });
     expect(await d.snapshots.listAcks('envoy-gcp-usc1')).toEqual([]);
@@ -100,20 +100,20 @@ describe('POST /v3/discovery:*', () => {
     ['a version_info too long to store', 'clusters', clusters('v'.repeat(129)), 'version_info'],
   ])('400 for %s', async (_name, kind, body, field) => {
     const d = await deps();
-    const answer = await createHttpHandler(d)(poll(kind, body));
+    const answer = await createApiHandler(d)(poll(kind, body));
     expect(answer.statusCode).toBe(400);
     expect(json(answer)).toMatchObject({ error: { code: 'VALIDATION_FAILED', field } });
   });
 
   it('404 for a type it does not serve, and for a group with nothing published', async () => {
     const d = await deps();
-    const secrets = await createHttpHandler(d)(poll('secrets', clusters()));
+    const secrets = await createApiHandler(d)(poll('secrets', clusters()));
     expect(secrets.statusCode).toBe(404);
     expect(json(secrets)).toMatchObject({ error: { code: 'NOT_FOUND' } });
 
     const empty = await deps();
     empty.snapshots = new InMemorySnapshotStore();
-    const nothing = await createHttpHandler(empty)(poll('clusters', clusters()));
+    const nothing = await createApiHandler(empty)(poll('clusters', clusters()));
     expect(nothing.statusCode).toBe(404);
     expect(json(nothing)).toMatchObject({ error: { message: 'nothing has been published for proxy group envoy-aws-use1 yet' } });
   });

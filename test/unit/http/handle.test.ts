@@ -1,6 +1,6 @@
 /** The HTTP core every entry point calls (shared/http/handle.ts), on in-memory fakes. */
 import { describe, expect, it } from 'vitest';
-import { createHttpHandler } from '../../../shared/http/handle.js';
+import { createApiHandler } from '../../../shared/http/routes.js';
 import type { HttpRequest, HttpResponse } from '../../../shared/http/types.js';
 import { fakeHttpDeps, TEST_TOKENS, writeAttempts } from '../../support/fakes.js';
 
@@ -27,14 +27,14 @@ const createBody = {
 
 describe('createHttpHandler', () => {
   it('an unknown path is 404 with a JSON error document', async () => {
-    const handle = createHttpHandler(fakeHttpDeps());
+    const handle = createApiHandler(fakeHttpDeps());
     const response = await handle(request('GET', '/v2/nothing', { token: TEST_TOKENS.admin }));
     expect(response.statusCode).toBe(404);
     expect(json(response)).toEqual({ error: { code: 'NOT_FOUND', message: expect.stringContaining('/v2/nothing') } });
   });
 
   it('a known path with another method is 405 with an Allow header listing the methods it has', async () => {
-    const handle = createHttpHandler(fakeHttpDeps());
+    const handle = createApiHandler(fakeHttpDeps());
 
     const response = await handle(request('DELETE', '/v1/deployments', { token: TEST_TOKENS.admin }));
 
@@ -47,14 +47,14 @@ describe('createHttpHandler', () => {
   });
 
   it('GET /healthz needs no token and reports the version', async () => {
-    const response = await createHttpHandler(fakeHttpDeps({ version: '9.8.7' }))(request('GET', '/healthz'));
+    const response = await createApiHandler(fakeHttpDeps({ version: '9.8.7' }))(request('GET', '/healthz'));
     expect(response.statusCode).toBe(200);
     expect(json(response)).toEqual({ status: 'ok', version: '9.8.7' });
   });
 
   it('a route that needs a token answers 401 without one, and writes nothing', async () => {
     const deps = fakeHttpDeps();
-    const response = await createHttpHandler(deps)(request('POST', '/v1/deployments', { body: createBody }));
+    const response = await createApiHandler(deps)(request('POST', '/v1/deployments', { body: createBody }));
     expect(response.statusCode).toBe(401);
     expect(json(response)).toMatchObject({ error: { code: 'UNAUTHENTICATED' } });
     expect(writeAttempts(deps)).toBe(0);
@@ -62,7 +62,7 @@ describe('createHttpHandler', () => {
 
   it('a token outside its scope answers 403 naming the rule, and writes nothing', async () => {
     const deps = fakeHttpDeps();
-    const response = await createHttpHandler(deps)(request('POST', '/v1/deployments', { token: TEST_TOKENS.reader, body: createBody }));
+    const response = await createApiHandler(deps)(request('POST', '/v1/deployments', { token: TEST_TOKENS.reader, body: createBody }));
     expect(response.statusCode).toBe(403);
     expect(json(response)).toMatchObject({ error: { code: 'FORBIDDEN', rule: 'scope' } });
     expect(writeAttempts(deps)).toBe(0);
@@ -71,7 +71,7 @@ describe('createHttpHandler', () => {
   it('POST /v1/deployments answers 202 with the status document and an absolute Location', async () => {
     const deps = fakeHttpDeps({ publicBaseUrl: 'https://crossfade.example.com' });
 
-    const response = await createHttpHandler(deps)(request('POST', '/v1/deployments', { token: TEST_TOKENS.checkoutDeployer, body: createBody }));
+    const response = await createApiHandler(deps)(request('POST', '/v1/deployments', { token: TEST_TOKENS.checkoutDeployer, body: createBody }));
 
     expect(response.statusCode).toBe(202);
     const id = deps.ids.issued[0]!;
@@ -82,14 +82,14 @@ describe('createHttpHandler', () => {
 
   it('without a publicBaseUrl, absolute URLs use the origin the caller used', async () => {
     const deps = fakeHttpDeps({ publicBaseUrl: undefined });
-    const response = await createHttpHandler(deps)(request('POST', '/v1/deployments', { token: TEST_TOKENS.admin, body: createBody }));
+    const response = await createApiHandler(deps)(request('POST', '/v1/deployments', { token: TEST_TOKENS.admin, body: createBody }));
     expect(response.headers['location']).toBe(`http://127.0.0.1:8080/v1/deployments/${deps.ids.issued[0]}`);
   });
 
   it('every response, success or error, is JSON and not cacheable', async () => {
     const deps = fakeHttpDeps();
     deps.deployments.failNext('get', new Error('boom'));
-    const handle = createHttpHandler(deps);
+    const handle = createApiHandler(deps);
     const responses = await Promise.all([
       handle(request('GET', '/healthz')),
       handle(request('POST', '/v1/deployments', { token: TEST_TOKENS.admin, body: createBody })),
@@ -111,7 +111,7 @@ describe('createHttpHandler', () => {
     const deps = fakeHttpDeps();
     deps.deployments.failNext('get', new Error('socket hang up at 10.0.0.7 with key hunter2'));
 
-    const response = await createHttpHandler(deps)(request('GET', '/v1/deployments/dep_00000000000000000000000001', { token: TEST_TOKENS.admin }));
+    const response = await createApiHandler(deps)(request('GET', '/v1/deployments/dep_00000000000000000000000001', { token: TEST_TOKENS.admin }));
 
     expect(response.statusCode).toBe(500);
     expect(json(response)).toEqual({ error: { code: 'INTERNAL', message: expect.any(String) } });
@@ -124,14 +124,14 @@ describe('createHttpHandler', () => {
 
   it('a 4xx is not logged as an error; every request is logged once with its status', async () => {
     const deps = fakeHttpDeps();
-    await createHttpHandler(deps)(request('GET', '/v1/deployments/dep_missing', { token: TEST_TOKENS.admin }));
+    await createApiHandler(deps)(request('GET', '/v1/deployments/dep_missing', { token: TEST_TOKENS.admin }));
     expect(deps.logger.at('error')).toEqual([]);
     expect(deps.logger.lines.filter((line) => line.message === 'request').map((line) => line.fields['status'])).toEqual([404]);
   });
 
   it('never logs a presented token, valid or not', async () => {
     const deps = fakeHttpDeps();
-    const handle = createHttpHandler(deps);
+    const handle = createApiHandler(deps);
     const wrong = 'cf_a_wrong_token_that_must_not_leak_0000';
     await handle(request('POST', '/v1/deployments', { token: TEST_TOKENS.admin, body: createBody }));
     await handle(request('GET', '/v1/deployments/dep_missing', { token: wrong }));
@@ -143,7 +143,7 @@ describe('createHttpHandler', () => {
   });
 
   it('`only` serves just the named functions: a health-only handler has no /v1/deployments', async () => {
-    const handle = createHttpHandler(fakeHttpDeps(), ['health']);
+    const handle = createApiHandler(fakeHttpDeps(), ['health']);
     expect((await handle(request('GET', '/healthz'))).statusCode).toBe(200);
     const response = await handle(request('GET', '/v1/deployments', { token: TEST_TOKENS.admin }));
     expect(response.statusCode).toBe(404);
@@ -151,7 +151,7 @@ describe('createHttpHandler', () => {
   });
 
   it('a deployments-only handler has no /healthz', async () => {
-    const handle = createHttpHandler(fakeHttpDeps(), ['deployments']);
+    const handle = createApiHandler(fakeHttpDeps(), ['deployments']);
     expect((await handle(request('GET', '/healthz'))).statusCode).toBe(404);
     expect((await handle(request('GET', '/v1/deployments', { token: TEST_TOKENS.admin }))).statusCode).toBe(200);
   });
