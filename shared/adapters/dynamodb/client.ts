@@ -3,7 +3,7 @@
  * place SDK failures become crossfade errors.
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, QueryCommand, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
 import { ConfigError, DependencyUnavailableError, InternalError } from '../../domain/errors.js';
 
 export interface DynamoDbSettings {
@@ -66,4 +66,20 @@ export function storeFailure(error: unknown, table: string, verb: string): Error
 function isNetworkFailure(error: unknown): boolean {
   const cause = (error as { cause?: { code?: string } } | null)?.cause;
   return typeof cause?.code === 'string' && NETWORK_CODES.has(cause.code);
+}
+
+/** Every item a query matches, page after page; a failure becomes the project's error naming `verb`. */
+export async function queryAll(table: TableHandle, input: Omit<QueryCommandInput, 'TableName' | 'ExclusiveStartKey'>, verb: string): Promise<Record<string, unknown>[]> {
+  const items: Record<string, unknown>[] = [];
+  let startKey: Record<string, unknown> | undefined;
+  try {
+    do {
+      const page = await table.documents.send(new QueryCommand({ ...input, TableName: table.tableName, ExclusiveStartKey: startKey }));
+      items.push(...(page.Items ?? []));
+      startKey = page.LastEvaluatedKey;
+    } while (startKey);
+  } catch (error) {
+    throw storeFailure(error, table.tableName, verb);
+  }
+  return items;
 }

@@ -1,9 +1,9 @@
 /** MeshRegistry on the one table: a service's versions and splits share its partition (table.ts). */
-import { DeleteCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { VersionConflictError } from '../../domain/errors.js';
 import type { GroupSplit, RegisteredVersion } from '../../domain/mesh.js';
 import type { MeshRegistry, ServiceState } from '../../ports/mesh-registry.js';
-import { isConditionFailure, storeFailure, type TableHandle } from './client.js';
+import { isConditionFailure, queryAll, storeFailure, type TableHandle } from './client.js';
 import { indexes, keys } from './table.js';
 
 const REVISION_GUARD = {
@@ -15,25 +15,11 @@ export class DynamoDbMeshRegistry implements MeshRegistry {
   constructor(private readonly table: TableHandle) {}
 
   async getService(service: string): Promise<ServiceState | undefined> {
-    const items: Record<string, unknown>[] = [];
-    let startKey: Record<string, unknown> | undefined;
-    try {
-      do {
-        const page = await this.table.documents.send(
-          new QueryCommand({
-            TableName: this.table.tableName,
-            KeyConditionExpression: 'pk = :pk',
-            ExpressionAttributeValues: { ':pk': keys.service(service) },
-            ConsistentRead: true,
-            ExclusiveStartKey: startKey,
-          }),
-        );
-        items.push(...(page.Items ?? []));
-        startKey = page.LastEvaluatedKey;
-      } while (startKey);
-    } catch (error) {
-      throw storeFailure(error, this.table.tableName, `read mesh state of service ${service}`);
-    }
+    const items = await queryAll(
+      this.table,
+      { KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': keys.service(service) }, ConsistentRead: true },
+      `read mesh state of service ${service}`,
+    );
     if (items.length === 0) return undefined;
     return {
       service,
@@ -80,26 +66,12 @@ export class DynamoDbMeshRegistry implements MeshRegistry {
   }
 
   async listServices(): Promise<string[]> {
-    const services = new Set<string>();
-    let startKey: Record<string, unknown> | undefined;
-    try {
-      do {
-        const page = await this.table.documents.send(
-          new QueryCommand({
-            TableName: this.table.tableName,
-            IndexName: indexes.all,
-            KeyConditionExpression: 'gsi2pk = :pk',
-            ExpressionAttributeValues: { ':pk': keys.allRegisteredVersions },
-            ProjectionExpression: 'gsi2sk',
-            ExclusiveStartKey: startKey,
-          }),
-        );
-        for (const item of page.Items ?? []) services.add(String(item['gsi2sk']).split('#')[0]!);
-        startKey = page.LastEvaluatedKey;
-      } while (startKey);
-    } catch (error) {
-      throw storeFailure(error, this.table.tableName, 'list registered services');
-    }
+    const items = await queryAll(
+      this.table,
+      { IndexName: indexes.all, KeyConditionExpression: 'gsi2pk = :pk', ExpressionAttributeValues: { ':pk': keys.allRegisteredVersions }, ProjectionExpression: 'gsi2sk' },
+      'list registered services',
+    );
+    const services = new Set(items.map((item) => String(item['gsi2sk']).split('#')[0]!));
     return [...services].sort();
   }
 

@@ -12,11 +12,11 @@
  * strongly consistent retry of just those keys finds.
  */
 import { createHash } from 'node:crypto';
-import { BatchGetCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { BatchGetCommand, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { mapConcurrently } from '../../domain/concurrency.js';
 import { DependencyUnavailableError, InternalError, NotFoundError, VersionConflictError } from '../../domain/errors.js';
 import type { AckReport, ProxyAck, PublishedType, PublishOutcome, SnapshotHead, SnapshotStore, SnapshotToPublish, StoredResource } from '../../ports/snapshot-store.js';
-import { isConditionFailure, storeFailure, type TableHandle } from './client.js';
+import { isConditionFailure, queryAll, storeFailure, type TableHandle } from './client.js';
 import { keys } from './table.js';
 
 /** Room for the key and attribute names under 350 KB. */
@@ -120,26 +120,12 @@ export class DynamoDbSnapshotStore implements SnapshotStore {
   }
 
   async listAcks(group: string): Promise<ProxyAck[]> {
-    const acks: ProxyAck[] = [];
-    let startKey: Record<string, unknown> | undefined;
-    try {
-      do {
-        const page = await this.table.documents.send(
-          new QueryCommand({
-            TableName: this.table.tableName,
-            KeyConditionExpression: 'pk = :pk',
-            ExpressionAttributeValues: { ':pk': keys.proxyAcks(group) },
-            ConsistentRead: true,
-            ExclusiveStartKey: startKey,
-          }),
-        );
-        for (const item of page.Items ?? []) acks.push(toAck(group, item));
-        startKey = page.LastEvaluatedKey;
-      } while (startKey);
-    } catch (error) {
-      throw storeFailure(error, this.table.tableName, `list the acknowledgements of proxy group ${group}`);
-    }
-    return acks.sort((a, b) => compare(a.nodeId, b.nodeId) || compare(a.typeUrl, b.typeUrl));
+    const items = await queryAll(
+      this.table,
+      { KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': keys.proxyAcks(group) }, ConsistentRead: true },
+      `list the acknowledgements of proxy group ${group}`,
+    );
+    return items.map((item) => toAck(group, item)).sort((a, b) => compare(a.nodeId, b.nodeId) || compare(a.typeUrl, b.typeUrl));
   }
 
   /** Write-once: true when this call created the chunk, false when it existed (with the same content, by its key). */
