@@ -106,8 +106,9 @@ export interface SnapshotStore {
 
   /**
    * Records that `nodeId` reports running `version` of `typeUrl`: one conditional write that only
-   * changes the record when the stored version differs, so a proxy polling an unchanged version
-   * costs one refused write and changes nothing. Idempotent: 'unchanged' when it was recorded already.
+   * changes the record when the stored version differs, and none at all when this instance already
+   * saw that version stored, so a proxy polling an unchanged version changes nothing and, after
+   * its first poll, costs no write. Idempotent: 'unchanged' when it was recorded already.
    */
   recordAck(report: AckReport): Promise<'recorded' | 'unchanged'>;
 

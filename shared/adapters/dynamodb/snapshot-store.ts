@@ -26,6 +26,8 @@ const BATCH_KEYS = 40;
 /** Puts and batch reads in flight at once. */
 const CONCURRENCY = 8;
 const BATCH_ATTEMPTS = 6;
+/** Acknowledgements remembered per instance: 100,000 nodes × types is a few MB. */
+const MEMO_LIMIT = 100_000;
 
 export interface SnapshotStoreOptions {
   chunkBytes?: number;
@@ -38,6 +40,8 @@ interface StoredType extends PublishedType {
 
 export class DynamoDbSnapshotStore implements SnapshotStore {
   private readonly chunkBytes: number;
+  /** Per (field, group, node, type): the version this instance last saw stored. Bounded: cleared when full. */
+  private readonly lastStored = new Map<string, string>();
 
   constructor(
     private readonly table: TableHandle,
@@ -168,8 +172,23 @@ export class DynamoDbSnapshotStore implements SnapshotStore {
     return wanted.filter((key) => !parts.has(key.sk));
   }
 
-  /** One UpdateItem that writes only when the stored value of `names.version` differs: ConditionalCheckFailed means unchanged. */
+  /**
+   * One UpdateItem that writes only when the stored value of `names.version` differs:
+   * ConditionalCheckFailed means unchanged. What this instance last saw stored is remembered, so a
+   * proxy polling an unchanged version costs no write at all after the first (a refused conditional
+   * write still costs a write unit, and was the slowest part of a current poll). A node whose
+   * version changes is written again, so the record never stays behind what the node reports.
+   */
   private async conditionalRecord(report: AckReport, names: { version: string; at: string }, verb: string): Promise<'recorded' | 'unchanged'> {
+    const memoKey = `${names.version}|${report.group}|${report.nodeId}|${report.typeUrl}`;
+    if (this.lastStored.get(memoKey) === report.version) return 'unchanged';
+    const outcome = await this.sendConditionalRecord(report, names, verb);
+    if (this.lastStored.size >= MEMO_LIMIT) this.lastStored.clear();
+    this.lastStored.set(memoKey, report.version);
+    return outcome;
+  }
+
+  private async sendConditionalRecord(report: AckReport, names: { version: string; at: string }, verb: string): Promise<'recorded' | 'unchanged'> {
     try {
       await this.table.documents.send(
         new UpdateCommand({
