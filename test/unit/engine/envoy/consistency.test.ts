@@ -1,7 +1,6 @@
 /** Is a snapshot whole enough to publish? (shared/engine/envoy/consistency.ts) */
-import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import type { ClusterEndpoints, Endpoint, RegisteredVersion, Split } from '../../../../shared/domain/mesh.js';
+import type { Split } from '../../../../shared/domain/mesh.js';
 import { assertConsistent, ConsistencyRule, snapshotProblems, type ConsistencyRuleName } from '../../../../shared/engine/envoy/consistency.js';
 import {
   assembleSnapshot,
@@ -16,20 +15,9 @@ import {
   type XdsTypeUrl,
 } from '../../../../shared/engine/envoy/snapshot.js';
 import { validationErrorOf } from '../../../support/errors.js';
+import { aws, ep, gcp, registered, sha256 } from '../../../support/mesh-builders.js';
 
-const sha256 = (text: string): string => createHash('sha256').update(text).digest('hex');
 const awsGroup = { name: 'envoy-aws-use1', kind: 'envoy', cloud: 'aws', region: 'us-east-1', proxies: [] } as const;
-const ep = (address: string): Endpoint => ({ address, port: 8080, zone: null });
-const aws = (...endpoints: Endpoint[]): ClusterEndpoints => ({ cloud: 'aws', cluster: 'eks-use1', region: 'us-east-1', endpoints });
-const gcp = (...endpoints: Endpoint[]): ClusterEndpoints => ({ cloud: 'gcp', cluster: 'gke-usc1', region: 'us-central1', endpoints });
-const registered = (service: string, version: string, ...clusters: ClusterEndpoints[]): RegisteredVersion => ({
-  service,
-  version,
-  clusters,
-  registeredAt: '2025-01-01T00:00:00.000Z',
-  registeredBy: 'test',
-  revision: 1,
-});
 const mesh = (split: Split = { v1: 90, v2: 10 }, v2 = [aws(ep('10.0.1.20')), gcp(ep('10.8.0.8'))]): GroupMesh => ({
   group: awsGroup,
   services: [

@@ -1,7 +1,6 @@
 /** A proxy group's xDS snapshot from its mesh state (shared/engine/envoy/snapshot.ts). */
-import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import type { ClusterEndpoints, Endpoint, RegisteredVersion, Split } from '../../../../shared/domain/mesh.js';
+import type { ClusterEndpoints, Split } from '../../../../shared/domain/mesh.js';
 import {
   buildSnapshot,
   ENVOY_LISTENER_NAME,
@@ -13,22 +12,11 @@ import {
   type XdsTypeUrl,
 } from '../../../../shared/engine/envoy/snapshot.js';
 import { validationErrorOf } from '../../../support/errors.js';
+import { aws, ep, gcp, registered, sha256 } from '../../../support/mesh-builders.js';
 
-const sha256 = (text: string): string => createHash('sha256').update(text).digest('hex');
 const awsGroup = { name: 'envoy-aws-use1', kind: 'envoy', cloud: 'aws', region: 'us-east-1', proxies: [{ nodeId: 'envoy-aws-1' }] } as const;
 const gcpGroup = { name: 'envoy-gcp-usc1', kind: 'envoy', cloud: 'gcp', region: 'us-central1', proxies: [] } as const;
 
-const ep = (address: string, zone: string | null = null, port = 8080): Endpoint => ({ address, port, zone });
-const aws = (...endpoints: Endpoint[]): ClusterEndpoints => ({ cloud: 'aws', cluster: 'eks-use1', region: 'us-east-1', endpoints });
-const gcp = (...endpoints: Endpoint[]): ClusterEndpoints => ({ cloud: 'gcp', cluster: 'gke-usc1', region: 'us-central1', endpoints });
-const registered = (service: string, version: string, ...clusters: ClusterEndpoints[]): RegisteredVersion => ({
-  service,
-  version,
-  clusters,
-  registeredAt: '2025-01-01T00:00:00.000Z',
-  registeredBy: 'test',
-  revision: 1,
-});
 
 function checkout(split: Split = { v1: 90, v2: 10 }, group: GroupMesh['group'] = awsGroup): GroupMesh {
   return {
