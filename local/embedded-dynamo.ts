@@ -6,7 +6,7 @@
  * The same DynamoDB adapter talks to it as to DynamoDB itself. dynalite has no transactions and no
  * TTL, which is why the store uses neither for correctness (see shared/adapters/dynamodb/table.ts).
  */
-import type { Server } from 'node:http';
+import type { IncomingMessage, Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import dynalite from 'dynalite';
 
@@ -15,8 +15,15 @@ export interface EmbeddedDynamo {
   stop(): Promise<void>;
 }
 
-export async function startEmbeddedDynamo(options: { path?: string }): Promise<EmbeddedDynamo> {
+export interface EmbeddedDynamoOptions {
+  path?: string;
+  /** Sees every request before the store does (benchmarks count operations with it). */
+  onRequest?: (request: IncomingMessage) => void;
+}
+
+export async function startEmbeddedDynamo(options: EmbeddedDynamoOptions): Promise<EmbeddedDynamo> {
   const server: Server = dynalite({ path: options.path, createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
+  if (options.onRequest) server.on('request', options.onRequest);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(0, '127.0.0.1', () => resolve());
@@ -24,6 +31,11 @@ export async function startEmbeddedDynamo(options: { path?: string }): Promise<E
   const { port } = server.address() as AddressInfo;
   return {
     endpoint: `http://127.0.0.1:${port}`,
-    stop: () => new Promise<void>((resolve) => server.close(() => resolve())),
+    stop: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        // A client that keeps connections alive would otherwise hold the close open.
+        server.closeAllConnections();
+      }),
   };
 }

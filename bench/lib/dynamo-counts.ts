@@ -3,15 +3,12 @@
  *
  * - `countCommands(table)`: a middleware on a table handle the bench built itself; one count per
  *   command sent (an SDK retry of the same command is not counted again).
- * - `startCountedDynalite()`: the embedded store started the way local/embedded-dynamo.ts starts it
- *   (dynalite, in memory, 127.0.0.1, no artificial table delays), plus a 'request' listener that
- *   counts every HTTP request by its X-Amz-Target operation: what any client sent, including the
+ * - `startCountedDynalite()`: the embedded store itself (local/embedded-dynamo.ts, in memory),
+ *   with a request hook that counts every HTTP request by its X-Amz-Target operation: what any client sent, including the
  *   local stack's own client, which the bench cannot reach.
  */
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import dynalite from 'dynalite';
 import type { TableHandle } from '../../shared/adapters/dynamodb/client.js';
+import { startEmbeddedDynamo } from '../../local/embedded-dynamo.js';
 
 export type OperationCounts = Record<string, number>;
 
@@ -57,25 +54,13 @@ export interface CountedDynalite {
 }
 
 export async function startCountedDynalite(): Promise<CountedDynalite> {
-  const server: Server = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
   const counts: OperationCounts = {};
-  server.on('request', (request) => {
-    const target = String(request.headers['x-amz-target'] ?? '');
-    const operation = target.slice(target.indexOf('.') + 1) || 'unknown';
-    counts[operation] = (counts[operation] ?? 0) + 1;
+  const embedded = await startEmbeddedDynamo({
+    onRequest: (request) => {
+      const target = String(request.headers['x-amz-target'] ?? '');
+      const operation = target.slice(target.indexOf('.') + 1) || 'unknown';
+      counts[operation] = (counts[operation] ?? 0) + 1;
+    },
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve());
-  });
-  const { port } = server.address() as AddressInfo;
-  return {
-    endpoint: `http://127.0.0.1:${port}`,
-    counts: () => ({ ...counts }),
-    stop: () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      }),
-  };
+  return { endpoint: embedded.endpoint, counts: () => ({ ...counts }), stop: () => embedded.stop() };
 }

@@ -13,9 +13,10 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { connect, createServer, type AddressInfo } from 'node:net';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { freePort } from '../../test/support/ports.js';
 
 export interface FleetServer {
   name: string;
@@ -65,13 +66,6 @@ export function haproxyVersion(): string {
   return /HAProxy version (\S+)/.exec(probe.stdout ?? '')?.[1] ?? 'unknown';
 }
 
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((listening) => server.listen(0, '127.0.0.1', listening));
-  const { port } = server.address() as AddressInfo;
-  await new Promise((closed) => server.close(closed));
-  return port;
-}
 
 function configText(adminPort: number, frontendPort: number, backends: readonly FleetBackend[]): string {
   return [

@@ -9,7 +9,8 @@ import { ConfigError, DependencyUnavailableError, ProxyCommandError, ValidationE
 import type { ProxyGroup, Split } from '../../shared/domain/mesh.js';
 import type { VersionEndpoints } from '../../shared/ports/traffic-router.js';
 import { rejectionOf } from '../support/errors.js';
-import { adminCommand, freePort, serversOf, startHaproxy, startRecordingRelay, wheelTurn, type HaproxyInstance, type RecordingRelay } from '../support/haproxy.js';
+import { freePort } from '../support/ports.js';
+import { adminCommand, serversOf, startHaproxy, startRecordingRelay, wheelTurn, type HaproxyInstance, type RecordingRelay } from '../support/haproxy.js';
 import { countAnswers, startHttpBackends, type HttpBackends } from '../support/http-backends.js';
 
 const SERVICE = 'checkout';

@@ -7,7 +7,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { freePort } from '../support/dynamodb-local.js';
+import { freePort } from '../support/ports.js';
 import { deploymentBody } from '../support/requests.js';
 
 interface Started {

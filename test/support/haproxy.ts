@@ -8,6 +8,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { connect, createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
+import { freePort } from './ports.js';
 import { join } from 'node:path';
 
 export interface ConfigServer {
@@ -39,13 +40,6 @@ export interface HaproxyInstance {
   restart(): Promise<void>;
 }
 
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((listening) => server.listen(0, '127.0.0.1', listening));
-  const { port } = server.address() as AddressInfo;
-  await new Promise((closed) => server.close(closed));
-  return port;
-}
 
 /** Starts HAProxy with a frontend routing to the first backend. */
 export async function startHaproxy(name: string, backends: readonly BackendConfig[]): Promise<HaproxyInstance> {
