@@ -17,6 +17,8 @@ import { cloudDiscovery } from '../shared/runtime/discovery.js';
 import { createTableHandle } from '../shared/adapters/dynamodb/client.js';
 import { DEFAULT_TABLE_NAME } from '../shared/adapters/dynamodb/table.js';
 import type { Logger } from '../shared/ports/logger.js';
+import type { LocalStateMachine } from '../shared/adapters/workflow/local-state-machine.js';
+import { localWorkflow } from '../shared/runtime/local-workflow.js';
 import { resolveAdminToken, type AdminTokenSource } from './admin-token.js';
 import { startEmbeddedDynamo, type EmbeddedDynamo } from './embedded-dynamo.js';
 
@@ -29,6 +31,14 @@ export interface LocalStackOptions {
   host?: string;
   port?: number;
   logger?: Logger;
+  /**
+   * How long each Wait state of the canary lasts, instead of its seconds (tests shorten waits here;
+   * default CROSSFADE_LOCAL_WAIT_MS, else as the definition says). Ignored when the canary runs on
+   * Step Functions (CROSSFADE_STATE_MACHINE_ARN set).
+   */
+  waitMs?: number;
+  /** Every retry of the canary waits this long (default CROSSFADE_LOCAL_RETRY_MS, else its backoff). */
+  retryMs?: number;
 }
 
 export interface LocalStack {
@@ -38,6 +48,8 @@ export interface LocalStack {
   adminTokenPath: string;
   storeDescription: string;
   configSource: string;
+  /** The in-process canary runner; undefined when runs go to Step Functions. */
+  canaryRunner: LocalStateMachine | undefined;
   stop(): Promise<void>;
 }
 
@@ -68,6 +80,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   }
   await ensureTable(table);
 
+  let localRunner: LocalStateMachine | undefined;
   const deps = buildHttpDeps({
     env,
     configRequired: false,
@@ -75,6 +88,8 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     logger,
     extraTokens: [{ id: 'local-admin', sha256: hashToken(admin.token), scopes: [{ kind: 'admin' }] }],
     discovery: cloudDiscovery,
+    // Without a state machine in AWS, the canary runs here, on the real definition.
+    ...(env['CROSSFADE_STATE_MACHINE_ARN'] ? {} : { workflow: (built) => (localRunner = localWorkflow(built, { waitMs: options.waitMs ?? numberFrom(env['CROSSFADE_LOCAL_WAIT_MS']), retryMs: options.retryMs ?? numberFrom(env['CROSSFADE_LOCAL_RETRY_MS']) })) }),
   });
   const host = options.host ?? env['HOST'] ?? '127.0.0.1';
   const port = options.port ?? Number(env['PORT'] ?? 8080);
@@ -94,7 +109,10 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     adminTokenPath: admin.path,
     storeDescription,
     configSource: deps.configSource,
+    canaryRunner: localRunner,
     async stop() {
+      // Runs stop where they are; their deployments keep their state and their locks' leases run out.
+      localRunner?.stop();
       await new Promise<void>((done) => {
         server.close(() => done());
         server.closeIdleConnections();
@@ -103,6 +121,12 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       await embedded?.stop();
     },
   };
+}
+
+function numberFrom(text: string | undefined): number | undefined {
+  if (text === undefined || text === '') return undefined;
+  const value = Number(text);
+  return Number.isFinite(value) && value >= 0 ? value : undefined;
 }
 
 function listen(server: Server, host: string, port: number): Promise<void> {

@@ -5,6 +5,9 @@
  */
 import * as z from 'zod/mini';
 import { ConfigError } from './errors.js';
+import { analysisConfigSchema } from './analysis-schema.js';
+import { checkTemplate } from './analysis.js';
+import { DEFAULT_WAIT_CHUNK_SECONDS } from './lifecycle.js';
 import { DEFAULT_XDS_TRANSPORT } from './mesh.js';
 import { RESOURCE_NAME_PATTERN } from './names.js';
 import { describeIssue } from './schema-issues.js';
@@ -94,6 +97,18 @@ export const configSchema = z.strictObject({
   clusters: z._default(z.array(cluster), []),
   proxyGroups: z._default(z.array(proxyGroup), []),
   tokens: z._default(z.array(token), []),
+  /** Metrics providers and analysis templates (domain/analysis-schema.ts, docs/configuration.md). */
+  analysis: z._default(analysisConfigSchema, { providers: [], templates: [] }),
+  /** How the canary state machine runs. */
+  canary: z._default(
+    z.strictObject({
+      /** The longest single Wait: how late a cancel or a pause may be noticed during a pause or an analysis interval. */
+      waitChunkSeconds: seconds(1, 300, DEFAULT_WAIT_CHUNK_SECONDS),
+      /** The service lock's lease, renewed by every wait; a run that dies stops renewing and the lock frees itself. */
+      lockLeaseSeconds: seconds(60, 86400, 1800),
+    }),
+    { waitChunkSeconds: DEFAULT_WAIT_CHUNK_SECONDS, lockLeaseSeconds: 1800 },
+  ),
 });
 
 export type CrossfadeConfig = z.infer<typeof configSchema>;
@@ -117,6 +132,17 @@ export function parseConfig(document: unknown, source: string): CrossfadeConfig 
   assertUnique(config.clusters.map((c) => c.name), 'clusters', source);
   assertUnique(config.proxyGroups.map((g) => g.name), 'proxyGroups', source);
   assertUnique(config.tokens.map((t) => t.id), 'tokens', source);
+  assertUnique(config.analysis.providers.map((p) => p.name), 'analysis.providers', source);
+  assertUnique(config.analysis.templates.map((t) => t.name), 'analysis.templates', source);
+  const providers = config.analysis.providers.map((p) => p.name);
+  config.analysis.templates.forEach((template, index) => {
+    try {
+      checkTemplate(template, `analysis.templates[${index}]`, providers);
+    } catch (error) {
+      const field = (error as { field?: string }).field;
+      throw new ConfigError(`${source}: ${(error as Error).message}`, field);
+    }
+  });
   return config;
 }
 
@@ -135,6 +161,41 @@ export const embeddedDefaults: CrossfadeConfig = {
     { name: 'envoy-gcp-usc1', kind: 'envoy', cloud: 'gcp', region: 'us-central1', proxies: [], xds: { ...DEFAULT_XDS_TRANSPORT } },
   ],
   tokens: [],
+  // API.md's example plan names `http-golden-signals`; locally it reads a Prometheus on its default port.
+  analysis: {
+    providers: [{ name: 'prometheus', kind: 'prometheus', url: 'http://127.0.0.1:9090' }],
+    templates: [
+      {
+        name: 'http-golden-signals',
+        stepSeconds: 10,
+        thresholds: { pass: 95, marginal: 75 },
+        groupWeights: { errors: 60, latency: 40 },
+        metrics: [
+          {
+            name: 'error-ratio',
+            group: 'errors',
+            provider: 'prometheus',
+            query: 'sum(rate(http_requests_total{service="{{service}}",version="{{version}}",code=~"5.."}[30s])) / sum(rate(http_requests_total{service="{{service}}",version="{{version}}"}[30s]))',
+            direction: 'increase',
+            critical: true,
+            noData: 'wait',
+            spreadCheck: false,
+          },
+          {
+            name: 'latency-p99',
+            group: 'latency',
+            provider: 'prometheus',
+            query: 'histogram_quantile(0.99, sum by (le) (rate(http_request_duration_seconds_bucket{service="{{service}}",version="{{version}}"}[30s])))',
+            direction: 'increase',
+            critical: false,
+            noData: 'ignore',
+            spreadCheck: true,
+          },
+        ],
+      },
+    ],
+  },
+  canary: { waitChunkSeconds: DEFAULT_WAIT_CHUNK_SECONDS, lockLeaseSeconds: 1800 },
 };
 
 function assertUnique(names: string[], key: string, source: string): void {

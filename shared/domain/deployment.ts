@@ -2,6 +2,7 @@
  * The deployment: one canary of one service, from accepted to promoted or rolled back.
  * Pure data and pure functions only (see ARCHITECTURE.md): time and ids arrive as arguments.
  */
+import type { AnalysisTemplate } from './analysis.js';
 import type { CloudName } from './cloud.js';
 
 /** The finer state. Status (what Spinnaker matches on) is derived from it, never stored apart. */
@@ -68,7 +69,8 @@ export interface Target {
 export type Step =
   | { kind: 'setWeight'; canaryPercent: number; wave: string[] | null }
   | { kind: 'pause'; durationSeconds: number | null }
-  | { kind: 'analysis'; template: string; intervalSeconds: number; count: number };
+  /** The template as resolved when the deployment was created (a named one from crossfade.yaml, or inline metrics). */
+  | { kind: 'analysis'; template: AnalysisTemplate; intervalSeconds: number; count: number };
 
 /** Where a Spinnaker-started deployment came from; used for idempotency and for the audit's "why". */
 export interface SpinnakerOrigin {
@@ -102,9 +104,66 @@ export interface Deployment {
   createdBy: string;
   reason: string | null;
   spinnaker: SpinnakerOrigin | null;
+  /** Where the state machine is within the plan; changed only through lifecycle.ts. */
+  run: RunState;
   /** Optimistic-locking counter: 1 at creation, +1 on every write. */
   version: number;
 }
+
+/** How a deployment ends, decided before the last actions (rollback or promotion) run. */
+export type Outcome =
+  | { kind: 'promote'; reason: string }
+  | { kind: 'rollback'; reason: string; finalPhase: 'ROLLED_BACK' | 'CANCELED' | 'FAILED' };
+
+/** One judgment of an analysis step, as the status document's `result` reports it. */
+export interface JudgmentSummary {
+  stepIndex: number;
+  run: number;
+  at: string;
+  score: number;
+  classification: 'Pass' | 'Marginal' | 'Fail';
+  /** Why it failed (the first failing metric, an override), or null. */
+  reason: string | null;
+}
+
+/**
+ * The state machine's progress through the plan. Every counter here is advanced by the task that
+ * did the work, in the same conditional write, so a retried task sees that it already happened.
+ */
+export interface RunState {
+  /** When the current step began (the judge's window starts here). */
+  stepStartedAt: string | null;
+  /** Seconds the state machine has waited (Wait states) in the current pause or analysis step. */
+  waitedSeconds: number;
+  /** Judgments recorded in the current analysis step. */
+  analysisRuns: number;
+  /** Judgments of the current analysis step put off by one interval to wait for traffic (no-data policy `wait`). */
+  analysisDeferrals: number;
+  /** The current setWeight step's weights are applied; the proxies' convergence is awaited. */
+  shifted: boolean;
+  /** An operator paused the deployment: it waits at a gate until resumed. */
+  paused: boolean;
+  /** The Step Functions task token of the gate the run waits at; promote/resume/cancel send it. */
+  gateToken: string | null;
+  /** Set when the end is decided; the run then only promotes or rolls back, and releases. */
+  outcome: Outcome | null;
+  /** The lock is released and the run is over. */
+  released: boolean;
+  judgments: JudgmentSummary[];
+}
+
+export const initialRunState: RunState = {
+  stepStartedAt: null,
+  waitedSeconds: 0,
+  analysisRuns: 0,
+  analysisDeferrals: 0,
+  shifted: false,
+  paused: false,
+  gateToken: null,
+  outcome: null,
+  released: false,
+  judgments: [],
+};
 
 export interface NewDeployment {
   id: string;
@@ -128,6 +187,7 @@ export function newDeployment(input: NewDeployment, now: Date): Deployment {
     result: null,
     createdAt: at,
     updatedAt: at,
+    run: initialRunState,
     version: 1,
   };
 }

@@ -175,6 +175,21 @@ export class ProxyCommandError extends CrossfadeError {
   }
 }
 
+/**
+ * A traffic step's proxies do not serve its split yet. Retryable: the state machine asks again
+ * with backoff, and rolls back once its attempts are spent. `lagging` names the proxies.
+ */
+export class NotConvergedError extends CrossfadeError {
+  override readonly name = 'NotConvergedError';
+  readonly retryable = true;
+  constructor(
+    message: string,
+    readonly lagging: readonly string[] = [],
+  ) {
+    super(message);
+  }
+}
+
 function describeCause(cause: unknown): string {
   if (cause instanceof Error) return `: ${cause.name}: ${cause.message}`;
   return '';

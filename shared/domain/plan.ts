@@ -3,6 +3,7 @@
  * units made explicit, waves resolved against the deployment's clusters, and the rules that make a
  * plan safe checked before anything is written.
  */
+import { checkTemplate, DEFAULT_THRESHOLDS, type AnalysisMetric, type AnalysisTemplate } from './analysis.js';
 import type { CloudName } from './cloud.js';
 import { isCloudName } from './cloud.js';
 import type { Step, Target } from './deployment.js';
@@ -12,13 +13,31 @@ import { ValidationError } from './errors.js';
 export type WireStep =
   | { setWeight: number; wave?: string[] }
   | { pause: { duration?: string } }
-  | { analysis: { template: string; interval: string; count: number } };
+  | {
+      analysis: {
+        template?: string;
+        /** Inline instead of a template; the other inline fields default as in crossfade.yaml. */
+        metrics?: AnalysisMetric[];
+        stepSeconds?: number;
+        thresholds?: AnalysisTemplate['thresholds'];
+        groupWeights?: Record<string, number>;
+        interval: string;
+        count: number;
+      };
+    };
+
+/** What a plan's analysis steps may use: crossfade.yaml's templates and providers. */
+export interface AnalysisCatalog {
+  templates: readonly AnalysisTemplate[];
+  providers: readonly string[];
+}
 
 export interface ClusterRef {
   name: string;
   cloud: CloudName;
 }
 
+const DEFAULT_INLINE_STEP_SECONDS = 10;
 export const PAUSE_LIMIT_SECONDS = 24 * 3600;
 export const INTERVAL_LIMITS_SECONDS = { min: 10, max: 3600 } as const;
 
@@ -26,7 +45,7 @@ export const INTERVAL_LIMITS_SECONDS = { min: 10, max: 3600 } as const;
  * @param clusters the clusters the deployment reaches: its targets, or every configured cluster.
  * Throws ValidationError naming `steps[i]...` and the rule.
  */
-export function compileSteps(steps: readonly WireStep[], clusters: readonly ClusterRef[]): Step[] {
+export function compileSteps(steps: readonly WireStep[], clusters: readonly ClusterRef[], catalog: AnalysisCatalog = { templates: [], providers: [] }): Step[] {
   const weightByCluster = new Map<string, number>(clusters.map((c) => [c.name, 0]));
   return steps.map((step, index) => {
     const field = `steps[${index}]`;
@@ -49,10 +68,37 @@ export function compileSteps(steps: readonly WireStep[], clusters: readonly Clus
       if (step.pause.duration === undefined) return { kind: 'pause', durationSeconds: null };
       return { kind: 'pause', durationSeconds: duration(step.pause.duration, `${field}.pause.duration`, 1, PAUSE_LIMIT_SECONDS) };
     }
-    const { template, interval, count } = step.analysis;
+    const { interval, count } = step.analysis;
     const intervalSeconds = duration(interval, `${field}.analysis.interval`, INTERVAL_LIMITS_SECONDS.min, INTERVAL_LIMITS_SECONDS.max);
-    return { kind: 'analysis', template, intervalSeconds, count };
+    return { kind: 'analysis', template: resolveTemplate(step.analysis, `${field}.analysis`, catalog), intervalSeconds, count };
   });
+}
+
+/** A named template from the catalog, or the step's inline metrics as an unnamed (`inline`) template. */
+function resolveTemplate(analysis: Extract<WireStep, { analysis: unknown }>['analysis'], field: string, catalog: AnalysisCatalog): AnalysisTemplate {
+  if ((analysis.template === undefined) === (analysis.metrics === undefined)) {
+    throw new ValidationError(`${field} must have exactly one of template (a configured template's name) or metrics (inline)`, field, 'template-or-metrics');
+  }
+  if (analysis.template !== undefined) {
+    const named = catalog.templates.find((t) => t.name === analysis.template);
+    if (!named) {
+      throw new ValidationError(
+        `${field}.template "${analysis.template}" is not a configured analysis template (${catalog.templates.map((t) => t.name).join(', ') || 'none configured'})`,
+        `${field}.template`,
+        'known-template',
+      );
+    }
+    return named;
+  }
+  const inline: AnalysisTemplate = {
+    name: 'inline',
+    stepSeconds: analysis.stepSeconds ?? DEFAULT_INLINE_STEP_SECONDS,
+    thresholds: analysis.thresholds ?? { ...DEFAULT_THRESHOLDS },
+    groupWeights: analysis.groupWeights ?? {},
+    metrics: analysis.metrics!,
+  };
+  checkTemplate(inline, field, catalog.providers);
+  return inline;
 }
 
 /** Every cluster a wave reaches: cloud names reach all their clusters; null reaches all. */

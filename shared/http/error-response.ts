@@ -37,6 +37,7 @@ const statusByName: Record<string, { statusCode: number; code: string }> = {
   ClusterAuthError: { statusCode: 502, code: 'CLUSTER_AUTH_FAILED' },
   // A proxy refused a change (its configuration must change first): upstream, not the caller's.
   ProxyCommandError: { statusCode: 502, code: 'PROXY_REFUSED' },
+  NotConvergedError: { statusCode: 503, code: 'NOT_CONVERGED' },
 };
 
 export function mapError(error: unknown): MappedError {

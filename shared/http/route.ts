@@ -4,12 +4,12 @@
  * permissions its routes need); GCP and the local server serve them all.
  */
 import type { UseCaseDeps } from '../usecases/deps.js';
-import type { ReconcileDeps } from '../usecases/reconcile-mesh.js';
+import type { CanaryDeps } from '../usecases/canary/deps.js';
 import type { XdsDeps } from '../usecases/xds-deps.js';
 import type { Principal, TokenIndex } from './auth.js';
 import type { HttpRequest } from './types.js';
 
-export interface HttpDeps extends UseCaseDeps, ReconcileDeps, XdsDeps {
+export interface HttpDeps extends UseCaseDeps, CanaryDeps, XdsDeps {
   tokens: TokenIndex;
   /** Base of absolute URLs; undefined: the request's own origin. */
   publicBaseUrl: string | undefined;

@@ -27,4 +27,11 @@ export interface IdempotencyStore {
 
   /** undefined: the key was never used (or its record expired). */
   get(key: string): Promise<IdempotencyRecord | undefined>;
+
+  /**
+   * Deletes the record of `key` if it still holds the deployment `deploymentId`: a claim whose
+   * creation was refused (the service is locked) must not make a later attempt replay a
+   * deployment that never existed. Idempotent. Throws DependencyUnavailableError.
+   */
+  forget(key: string, deploymentId: string): Promise<void>;
 }

@@ -24,6 +24,8 @@ import { createDynamoDbStores } from '../adapters/dynamodb/stores.js';
 import { createJsonLogger } from '../adapters/json-logger.js';
 import { randomIds, sha256Hex, systemClock } from '../adapters/system.js';
 import { tokenEntries } from '../domain/config.js';
+import type { Workflow } from '../ports/workflow.js';
+import { analysisCatalogOf, canarySettingsOf, metricsProvidersOf, workflowFromEnv } from './canary.js';
 
 export interface RuntimeOptions {
   env: Record<string, string | undefined>;
@@ -40,6 +42,11 @@ export interface RuntimeOptions {
    * served by another function (shared/http/route.ts `functionName`).
    */
   discovery?: (clusters: readonly ClusterConfig[]) => ClusterProvider;
+  /**
+   * Builds the workflow engine from the finished deps (the local stack's in-process state machine
+   * runs the canary tasks on them); default: Step Functions from the environment.
+   */
+  workflow?: (deps: RuntimeDeps) => Workflow;
 }
 
 export interface RuntimeDeps extends HttpDeps {
@@ -54,8 +61,12 @@ export function buildHttpDeps(options: RuntimeOptions): RuntimeDeps {
   const table = options.table ?? tableFromEnv(env);
   const stores = createDynamoDbStores(table);
   logger.info('configuration loaded', { source, clusters: config.clusters.length, proxyGroups: config.proxyGroups.length, tokens: config.tokens.length, table: table.tableName });
-  return {
+  const deps: RuntimeDeps = {
     ...stores,
+    workflow: workflowFromEnv(env),
+    metrics: metricsProvidersOf(config, env),
+    analysis: analysisCatalogOf(config),
+    settings: canarySettingsOf(config),
     clock: systemClock,
     ids: randomIds,
     hash: sha256Hex,
@@ -69,6 +80,8 @@ export function buildHttpDeps(options: RuntimeOptions): RuntimeDeps {
     version: packageVersion,
     configSource: source,
   };
+  if (options.workflow) deps.workflow = options.workflow(deps);
+  return deps;
 }
 
 export function tableFromEnv(env: Record<string, string | undefined>): TableHandle {

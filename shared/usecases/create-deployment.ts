@@ -11,7 +11,7 @@
  * exists ("readable from the moment the create returned"), and N duplicates make one deployment.
  */
 import { newDeployment, type Deployment, type SpinnakerOrigin, type Target, type VersionRef } from '../domain/deployment.js';
-import { IdempotencyKeyReusedError } from '../domain/errors.js';
+import { ConflictError, IdempotencyKeyReusedError, ValidationError } from '../domain/errors.js';
 import { checkTargets, compileSteps, type WireStep } from '../domain/plan.js';
 import type { AuditEvent } from '../ports/audit-log.js';
 import type { UseCaseDeps } from './deps.js';
@@ -42,7 +42,8 @@ export interface CreateDeploymentResult {
 export async function createDeployment(deps: UseCaseDeps, command: CreateDeploymentCommand): Promise<CreateDeploymentResult> {
   const reachable = command.targets.length > 0 ? command.targets.map((t) => ({ name: t.cluster, cloud: t.cloud })) : deps.clusters;
   checkTargets(command.targets, deps.clusters);
-  const steps = compileSteps(command.steps, reachable);
+  const steps = compileSteps(command.steps, reachable, deps.analysis);
+  await checkRegistered(deps, command);
 
   const now = deps.clock.now();
   let deployment = newDeployment(
@@ -76,8 +77,12 @@ export async function createDeployment(deps: UseCaseDeps, command: CreateDeploym
     }
   }
 
+  // A replay of a creation that landed changes nothing (its run may be over and its lock released).
+  if (!replayed || !(await deps.deployments.get(deployment.id))) await lockService(deps, deployment, command.idempotencyKey);
   await deps.deployments.createIfAbsent(deployment);
   await deps.audit.append(createdEvent(deployment));
+  // Starting is idempotent: a replay also starts a run whose first start was lost.
+  await deps.workflow.start(deployment.id);
   deps.logger.info(replayed ? 'deployment create replayed' : 'deployment created', {
     deploymentId: deployment.id,
     service: deployment.service,
@@ -85,6 +90,30 @@ export async function createDeployment(deps: UseCaseDeps, command: CreateDeploym
     actor: command.actor,
   });
   return { deployment, replayed };
+}
+
+/** API.md: one deployment per service at a time; a second gets 409 naming the holder. */
+async function lockService(deps: UseCaseDeps, deployment: Deployment, idempotencyKey: string | undefined): Promise<void> {
+  try {
+    await deps.locks.acquire({ service: deployment.service, owner: deployment.id, now: deps.clock.now(), leaseMs: deps.settings.lockLeaseMs });
+  } catch (error) {
+    // Refused: the claimed key must not make a retry replay a deployment that never existed.
+    if (error instanceof ConflictError && idempotencyKey !== undefined) await deps.idempotency.forget(idempotencyKey, deployment.id);
+    throw error;
+  }
+}
+
+/** "A deployment of a version that is not registered" is bad input: refused before anything is written. */
+async function checkRegistered(deps: UseCaseDeps, command: CreateDeploymentCommand): Promise<void> {
+  const state = await deps.registry.getService(command.service);
+  const registered = new Set(state?.versions.map((v) => v.version) ?? []);
+  const known = [...registered].join(', ') || 'none';
+  if (!registered.has(command.canary.version)) {
+    throw new ValidationError(`canary.version ${command.canary.version} is not registered for ${command.service} (registered: ${known}); register it with PUT /v1/services/${command.service}/versions/${command.canary.version}`, 'canary.version', 'registered');
+  }
+  if (command.baseline && !registered.has(command.baseline.version)) {
+    throw new ValidationError(`baseline.version ${command.baseline.version} is not registered for ${command.service} (registered: ${known})`, 'baseline.version', 'registered');
+  }
 }
 
 /** Keyed by the deployment's version, so a retried creation records one event. */

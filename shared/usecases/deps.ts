@@ -1,21 +1,30 @@
 /** What use cases are given: ports only, built once per cold start by the entry point. */
 import type { ConfiguredCluster } from '../domain/mesh.js';
+import type { AnalysisCatalog } from '../domain/plan.js';
 import type { AuditLog } from '../ports/audit-log.js';
 import type { Clock } from '../ports/clock.js';
 import type { DeploymentStore } from '../ports/deployment-store.js';
 import type { IdGenerator } from '../ports/ids.js';
 import type { IdempotencyStore } from '../ports/idempotency-store.js';
 import type { Logger } from '../ports/logger.js';
+import type { MeshRegistry } from '../ports/mesh-registry.js';
 import type { ServiceLockStore } from '../ports/service-lock.js';
+import type { Workflow } from '../ports/workflow.js';
+import type { CanarySettings } from './canary/deps.js';
 
 export interface UseCaseDeps {
   deployments: DeploymentStore;
   idempotency: IdempotencyStore;
   audit: AuditLog;
   locks: ServiceLockStore;
+  registry: MeshRegistry;
+  workflow: Workflow;
   clock: Clock;
   ids: IdGenerator;
   logger: Logger;
   /** The configured clusters (crossfade.yaml). */
   clusters: readonly ConfiguredCluster[];
+  /** The analysis templates and metrics providers a plan may name (crossfade.yaml `analysis`). */
+  analysis: AnalysisCatalog;
+  settings: CanarySettings;
 }

@@ -20,9 +20,24 @@ const SERVICE = 'crossfade';
 const FUNCTIONS = {
   health: { routes: ['GET /healthz'], dynamodbActions: [], timeoutSeconds: 10 },
   deployments: {
-    routes: ['POST /v1/deployments', 'GET /v1/deployments', 'GET /v1/deployments/{id}'],
-    dynamodbActions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem'],
+    routes: [
+      'POST /v1/deployments',
+      'GET /v1/deployments',
+      'GET /v1/deployments/{id}',
+      'POST /v1/deployments/{id}/cancel',
+      'POST /v1/deployments/{id}/promote',
+      'POST /v1/deployments/{id}/pause',
+      'POST /v1/deployments/{id}/resume',
+      'POST /v1/deployments/{id}/rollback',
+      'GET /v1/deployments/{id}/events',
+    ],
+    dynamodbActions: ['dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem'],
     timeoutSeconds: 10,
+  },
+  canary: {
+    routes: [],
+    dynamodbActions: ['dynamodb:BatchGetItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem'],
+    timeoutSeconds: 100,
   },
   services: {
     routes: ['PUT /v1/services/{service}/versions/{version}', 'DELETE /v1/services/{service}/versions/{version}', 'GET /v1/services/{service}'],
@@ -136,6 +151,15 @@ describe('serverless.yml, packaged', () => {
     });
   });
 
+  it('defines the canary state machine from shared/workflow/canary.asl.json, its tasks calling the canary function', async () => {
+    const machine = resource('CanaryStateMachine', 'AWS::StepFunctions::StateMachine');
+    const text = JSON.stringify(machine.Properties?.['DefinitionString']);
+    const definition = JSON.parse(await readFile(path.join(ROOT, 'shared/workflow/canary.asl.json'), 'utf8')) as { States: Record<string, unknown> };
+    for (const state of Object.keys(definition.States)) expect(text).toContain(state);
+    expect(text).toContain('CanaryLambdaFunction');
+    expect(text).toContain('waitForTaskToken');
+  });
+
   describe.each(FUNCTION_NAMES)('function %s', (fn) => {
     it('is a Node 22 arm64 Lambda with its own handler, limits and environment', () => {
       const props = lambda(fn).props;
@@ -149,6 +173,8 @@ describe('serverless.yml, packaged', () => {
           CROSSFADE_TABLE: { Ref: 'StateTable' },
           CROSSFADE_CONFIG: `./dist/aws/${fn}/crossfade.json`,
           NODE_OPTIONS: '--enable-source-maps',
+          // Only the function that starts runs and wakes gates knows the state machine.
+          ...(fn === 'deployments' ? { CROSSFADE_STATE_MACHINE_ARN: { Ref: 'CanaryStateMachine' } } : {}),
         },
       });
     });
@@ -186,6 +212,12 @@ describe('serverless.yml, packaged', () => {
         expect(s.Effect).toBe('Allow');
         const table = { 'Fn::GetAtt': ['StateTable', 'Arn'] };
         const spec = FUNCTIONS[fn] as { tableOnly?: boolean };
+        // Deletes are of single items by key: the table only, never an index, as its own statement.
+        if (actions(s).includes('dynamodb:DeleteItem') && s.Resource !== undefined && !Array.isArray(s.Resource)) {
+          expect(actions(s)).toEqual(['dynamodb:DeleteItem']);
+          expect(s.Resource).toEqual(table);
+          continue;
+        }
         expect(s.Resource).toEqual(spec.tableOnly ? [table] : [table, { 'Fn::Sub': '${StateTable.Arn}/index/*' }]);
       }
     });

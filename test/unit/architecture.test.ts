@@ -18,7 +18,7 @@ const allowedLayers: Record<Layer, readonly Layer[]> = {
   http: ['domain', 'engine', 'ports', 'usecases', 'http'],
   platform: ['domain', 'http', 'platform'],
   workflow: ['domain', 'engine', 'ports', 'usecases', 'workflow'],
-  runtime: ['domain', 'engine', 'ports', 'usecases', 'adapters', 'http', 'runtime', 'shared'],
+  runtime: ['domain', 'engine', 'ports', 'usecases', 'adapters', 'http', 'runtime', 'workflow', 'shared'],
   shared: ['shared'],
   // An entry point parses, calls one use case, maps the result (ARCHITECTURE.md).
   functions: ['http', 'platform', 'runtime', 'domain', 'usecases'],
@@ -38,7 +38,7 @@ const allowedPackages: Record<Layer, readonly (string | RegExp)[]> = {
   adapters: ['*'],
   http: ['zod/mini', 'node:crypto'],
   platform: ['@middy/core', 'aws-lambda', /^node:/],
-  workflow: [],
+  workflow: ['zod/mini'],
   runtime: [],
   shared: [],
   functions: ['aws-lambda'],

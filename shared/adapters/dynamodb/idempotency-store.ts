@@ -1,5 +1,5 @@
 /** IdempotencyStore on the one table: `IDEM#<key>`, expired by DynamoDB TTL. */
-import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { InternalError } from '../../domain/errors.js';
 import type { ClaimOutcome, IdempotencyRecord, IdempotencyStore } from '../../ports/idempotency-store.js';
 import { isConditionFailure, storeFailure, type TableHandle } from './client.js';
@@ -36,6 +36,23 @@ export class DynamoDbIdempotencyStore implements IdempotencyStore {
       return Item ? (Item['record'] as IdempotencyRecord) : undefined;
     } catch (error) {
       throw storeFailure(error, this.table.tableName, `read idempotency key ${key}`);
+    }
+  }
+
+  async forget(key: string, deploymentId: string): Promise<void> {
+    try {
+      await this.table.documents.send(
+        new DeleteCommand({
+          TableName: this.table.tableName,
+          Key: keys.idempotency(key),
+          ConditionExpression: '#record.#deployment.#id = :id',
+          ExpressionAttributeNames: { '#record': 'record', '#deployment': 'deployment', '#id': 'id' },
+          ExpressionAttributeValues: { ':id': deploymentId },
+        }),
+      );
+    } catch (error) {
+      if (isConditionFailure(error)) return; // gone already, or another deployment's: not ours to delete
+      throw storeFailure(error, this.table.tableName, `forget idempotency key ${key}`);
     }
   }
 }

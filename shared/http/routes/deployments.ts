@@ -8,6 +8,7 @@ import { requireAccess, requireAccessToEveryService } from '../auth.js';
 import { parseJsonBody } from '../body.js';
 import { hashCanonical } from '../canonical-hash.js';
 import { FunctionName, type Route } from '../route.js';
+import { deploymentControlRoutes } from './deployment-control.js';
 import { parseCreateDeploymentBody, parseIdempotencyKey } from '../schemas/create-deployment.js';
 import { deploymentUrl, statusDocument } from '../status-document.js';
 
@@ -57,6 +58,7 @@ export const deploymentRoutes: readonly Route[] = [
       return { statusCode: 200, body: statusDocument(deployment, baseUrl) };
     },
   },
+  ...deploymentControlRoutes,
 ];
 
 const STATUSES = Object.values(DeploymentStatus) as string[];

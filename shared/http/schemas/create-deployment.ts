@@ -3,6 +3,7 @@
  * misspelt `setWieght` silently ignored would deploy something nobody asked for.
  */
 import * as z from 'zod/mini';
+import { inlineAnalysisFields } from '../../domain/analysis-schema.js';
 import { cloudNames, type CloudName } from '../../domain/cloud.js';
 import { ValidationError } from '../../domain/errors.js';
 import { SERVICE_NAME_PATTERN, SERVICE_NAME_RULE, VERSION_PATTERN, VERSION_RULE } from '../../domain/names.js';
@@ -27,7 +28,8 @@ const stepSchemas = {
   pause: z.strictObject({ pause: z.strictObject({ duration: z.optional(shortText(32)) }) }),
   analysis: z.strictObject({
     analysis: z.strictObject({
-      template: z.string().check(z.regex(SERVICE_NAME_PATTERN, 'must be a template name (a DNS-1123 label)')),
+      template: z.optional(z.string().check(z.regex(SERVICE_NAME_PATTERN, 'must be a template name (a DNS-1123 label)'))),
+      ...inlineAnalysisFields,
       interval: shortText(32),
       count: wholeNumber(1, 100),
     }),

@@ -1,0 +1,85 @@
+/**
+ * Analysis templates: which metrics judge a canary, how each is queried for the baseline and the
+ * canary, and what the judge makes of it. Named templates live in crossfade.yaml
+ * (`analysis.templates`); a deployment may also carry its metrics inline. A deployment keeps the
+ * template as it was when it was created, so editing the configuration never changes a running
+ * canary's judge.
+ */
+import { ValidationError } from './errors.js';
+
+/**
+ * What a metric without data in an interval means. `fail`: the metric fails (Kayenta's
+ * mustHaveData); `ignore`: it does not count (Kayenta's Nodata; when half the metrics have none the
+ * score is 0); `wait`: the judgment is deferred by one interval, at most `count` times, for
+ * traffic to arrive, then the metric fails.
+ */
+export type NoDataPolicy = 'fail' | 'ignore' | 'wait';
+export const NO_DATA_POLICIES: readonly NoDataPolicy[] = ['fail', 'ignore', 'wait'];
+
+export type MetricDirection = 'increase' | 'decrease' | 'either';
+
+export interface AnalysisMetric {
+  name: string;
+  /** The score group it counts in (`groupWeights`). */
+  group: string;
+  /** A configured metrics provider (`analysis.providers[].name`). */
+  provider: string;
+  /**
+   * The query, with `{{version}}` standing for the scope's version and `{{service}}` for the
+   * service. `baselineQuery`/`canaryQuery` replace it for one scope when the two differ more.
+   */
+  query: string;
+  baselineQuery?: string;
+  canaryQuery?: string;
+  /** Cloud Monitoring only (ports/metrics-provider.ts). */
+  aligner?: string;
+  reducer?: string;
+  /** The direction that is bad: `increase` for errors and latency. */
+  direction: MetricDirection;
+  critical: boolean;
+  noData: NoDataPolicy;
+  /** Also fail on a wider spread or a worse tail, which Kayenta's test alone misses (kayenta#780). */
+  spreadCheck: boolean;
+  /** Effect-size gates on the mean ratio canary/baseline (Kayenta's defaults: 1.0, i.e. none). */
+  allowedIncrease?: number;
+  allowedDecrease?: number;
+  criticalIncrease?: number;
+  criticalDecrease?: number;
+}
+
+export interface AnalysisTemplate {
+  name: string;
+  /** Resolution of the series asked from the provider. */
+  stepSeconds: number;
+  /** Kayenta's score thresholds: pass ≥ `pass`; a score ≤ `marginal` ends the analysis. */
+  thresholds: { pass: number; marginal: number };
+  /** Weight per group, summing to at most 100; groups not named share the rest. */
+  groupWeights: Record<string, number>;
+  metrics: AnalysisMetric[];
+}
+
+export const DEFAULT_THRESHOLDS = { pass: 95, marginal: 75 } as const;
+
+/** The rules a template must follow beyond its shape; `field` prefixes the names in errors. */
+export function checkTemplate(template: AnalysisTemplate, field: string, knownProviders: readonly string[]): void {
+  if (template.metrics.length === 0) throw new ValidationError(`${field}.metrics must list at least one metric: an analysis without metrics judges nothing`, `${field}.metrics`, 'metrics-not-empty');
+  const { pass, marginal } = template.thresholds;
+  if (!(marginal <= pass)) throw new ValidationError(`${field}.thresholds.marginal (${marginal}) must not be above pass (${pass})`, `${field}.thresholds.marginal`, 'marginal-not-above-pass');
+  const names = new Set<string>();
+  template.metrics.forEach((metric, index) => {
+    const at = `${field}.metrics[${index}]`;
+    if (names.has(metric.name)) throw new ValidationError(`${at}.name "${metric.name}" is listed twice`, `${at}.name`, 'unique');
+    names.add(metric.name);
+    if (!knownProviders.includes(metric.provider)) {
+      throw new ValidationError(`${at}.provider "${metric.provider}" is not a configured metrics provider (${knownProviders.join(', ') || 'none configured'})`, `${at}.provider`, 'known-provider');
+    }
+  });
+  const total = Object.values(template.groupWeights).reduce((sum, w) => sum + w, 0);
+  if (total > 100) throw new ValidationError(`${field}.groupWeights sum to ${total}; they must sum to at most 100`, `${field}.groupWeights`, 'weights-at-most-100');
+}
+
+/** The query for one scope, with its placeholders filled in. */
+export function queryFor(metric: AnalysisMetric, scope: 'baseline' | 'canary', values: { service: string; version: string }): string {
+  const text = (scope === 'baseline' ? metric.baselineQuery : metric.canaryQuery) ?? metric.query;
+  return text.replaceAll('{{version}}', values.version).replaceAll('{{service}}', values.service);
+}

@@ -1,0 +1,78 @@
+/**
+ * How a run ends: promotion (canary 100%), rollback (baseline 100%), both verified on every proxy
+ * group, then the lock's release. Recover and give-up are the state machine's failure paths.
+ */
+import type { Deployment } from '../../domain/deployment.js';
+import { ConflictError, NotConvergedError } from '../../domain/errors.js';
+import { finished, released, rollbackDecided } from '../../domain/lifecycle.js';
+import { revise } from '../../domain/deployment.js';
+import type { ActionWork, TaskInput } from './run-task.js';
+import type { CanaryDeps } from './deps.js';
+import { renewLock } from './lock.js';
+import { applyShares, uniformShares, verifyShares, weightsOf } from './traffic.js';
+
+export const promote: ActionWork = (deps, d) => endWith(deps, d, 100);
+
+export const rollback: ActionWork = (deps, d) => endWith(deps, d, 0);
+
+export const release: ActionWork = async (deps, d) => {
+  const outcome = await deps.locks.release(d.service, d.id);
+  if (outcome === 'not-held') deps.logger.warn('deployment finished without holding its lock', { deploymentId: d.id, service: d.service });
+  return released(d, deps.clock.now());
+};
+
+/** A task failed for good: roll back, naming the error (an outcome already decided stays). */
+export const recover: ActionWork = async (deps, d, input) => rollbackDecided(d, `${describeFailure(input)}; rolled back`, 'ROLLED_BACK', deps.clock.now());
+
+/** The rollback's retries are spent. The registry already holds the baseline at 100%, so reconciliation repairs the proxies. */
+export const giveUp: ActionWork = async (deps, d, input) => {
+  const reason = `rollback could not be verified (${describeFailure(input)}); the registry holds ${d.baseline?.version ?? 'the baseline'} at 100% and reconciliation will repair the proxies`;
+  const failed = revise(d, { run: { ...d.run, outcome: { kind: 'rollback', reason, finalPhase: 'FAILED' } } }, deps.clock.now());
+  return finished(failed, d.weights, deps.clock.now());
+};
+
+/**
+ * Every proxy group to `canaryPercent`, verified. Only the lock's holder touches traffic: were the
+ * service taken over (an expired lease), this run would undo the new holder's steps.
+ */
+async function endWith(deps: CanaryDeps, d: Deployment, canaryPercent: 0 | 100): Promise<Deployment> {
+  if (!(await holdsLock(deps, d))) return finished(withReason(deps, d, `the service's lock is held by another deployment; traffic left to it`), d.weights, deps.clock.now());
+  // Prepare may have refused before resolving a baseline: nothing moved, nothing to move back.
+  if (d.baseline === null) return finished(d, d.weights, deps.clock.now());
+  const shares = uniformShares(deps, canaryPercent);
+  await applyShares(deps, d, shares);
+  const lagging = await verifyShares(deps, d, shares);
+  if (lagging.length > 0) {
+    const verb = canaryPercent === 100 ? 'promotion' : 'rollback';
+    throw new NotConvergedError(`${verb} of deployment ${d.id} is not served yet by ${lagging.slice(0, 5).map((l) => `${l.proxy}: ${l.reason}`).join('; ')}`, lagging.map((l) => l.proxy));
+  }
+  return finished(d, weightsOf(deps, d, shares), deps.clock.now());
+}
+
+async function holdsLock(deps: CanaryDeps, d: Deployment): Promise<boolean> {
+  try {
+    await renewLock(deps, d);
+    return true;
+  } catch (error) {
+    if (error instanceof ConflictError) return false;
+    throw error;
+  }
+}
+
+function withReason(deps: CanaryDeps, d: Deployment, reason: string): Deployment {
+  const finalPhase = d.run.outcome?.kind === 'rollback' ? d.run.outcome.finalPhase : 'FAILED';
+  return revise(d, { run: { ...d.run, outcome: { kind: 'rollback', reason, finalPhase } } }, deps.clock.now());
+}
+
+/** `Error: cause`, as Step Functions reports a caught error (the Cause of a Lambda error is its JSON). */
+function describeFailure(input: TaskInput): string {
+  const name = input.error?.Error ?? 'an error';
+  const cause = input.error?.Cause;
+  if (!cause) return name;
+  try {
+    const parsed = JSON.parse(cause) as { errorMessage?: string };
+    return `${name}: ${parsed.errorMessage ?? cause}`;
+  } catch {
+    return `${name}: ${cause}`;
+  }
+}

@@ -1,0 +1,144 @@
+/**
+ * Moving a deployment's traffic: which proxy groups a step reaches, the split each should serve,
+ * writing it to the registry (the desired state reconciliation also repairs from), putting it into
+ * the proxies, and asking them whether they serve it.
+ *
+ * Percentages are derived from the plan, never accumulated: the canary's share in a group at step
+ * i is the `setWeight` of the last step up to i whose wave reaches the group. Applying a step again
+ * (a retried task) therefore asks for exactly the same split.
+ */
+import type { CloudName } from '../../domain/cloud.js';
+import { isCloudName } from '../../domain/cloud.js';
+import type { Deployment, Weights } from '../../domain/deployment.js';
+import { InternalError, VersionConflictError } from '../../domain/errors.js';
+import type { ProxyGroup, Split } from '../../domain/mesh.js';
+import type { ServiceState } from '../../ports/mesh-registry.js';
+import type { LaggingProxy, VersionEndpoints } from '../../ports/traffic-router.js';
+import { publishSnapshots } from '../publish-snapshots.js';
+import { verifyEnvoyGroup } from '../verify-envoy-group.js';
+import type { CanaryDeps } from './deps.js';
+
+/** The canary's percentage in each proxy group, by group name. */
+export type CanaryShares = ReadonlyMap<string, number>;
+
+/** The proxy groups a wave reaches: a cloud reaches its groups, a cluster the groups of its cloud and region, none reaches all. */
+export function groupsOfWave(deps: Pick<CanaryDeps, 'proxyGroups' | 'clusters'>, wave: readonly string[] | null): ProxyGroup[] {
+  if (wave === null) return [...deps.proxyGroups];
+  return deps.proxyGroups.filter((group) =>
+    wave.some((entry) => {
+      if (isCloudName(entry)) return group.cloud === entry;
+      const cluster = deps.clusters.find((c) => c.name === entry);
+      return cluster !== undefined && cluster.cloud === group.cloud && cluster.region === group.region;
+    }),
+  );
+}
+
+/** The canary's share per group once steps 0..stepIndex have run. */
+export function sharesAtStep(deps: Pick<CanaryDeps, 'proxyGroups' | 'clusters'>, d: Deployment, stepIndex: number): CanaryShares {
+  const shares = new Map<string, number>(deps.proxyGroups.map((g) => [g.name, 0]));
+  for (const step of d.steps.slice(0, stepIndex + 1)) {
+    if (step.kind !== 'setWeight') continue;
+    for (const group of groupsOfWave(deps, step.wave)) shares.set(group.name, step.canaryPercent);
+  }
+  return shares;
+}
+
+export function uniformShares(deps: Pick<CanaryDeps, 'proxyGroups'>, canaryPercent: number): CanaryShares {
+  return new Map(deps.proxyGroups.map((g) => [g.name, canaryPercent]));
+}
+
+/** Every version of the service at 0 except the baseline and the canary, which share 100. */
+export function splitFor(d: Deployment, current: Split | undefined, canaryPercent: number): Split {
+  const baseline = d.baseline?.version;
+  if (baseline === undefined) throw new InternalError(`deployment ${d.id} has no baseline yet; traffic moves only after prepare`);
+  const zeroed = Object.fromEntries(Object.keys(current ?? {}).map((version) => [version, 0]));
+  return { ...zeroed, [baseline]: 100 - canaryPercent, [d.canary.version]: canaryPercent };
+}
+
+/** The status document's `weights`: per cloud, or per `cloud:region` for a cloud whose groups differ. */
+export function weightsOf(deps: Pick<CanaryDeps, 'proxyGroups'>, d: Deployment, shares: CanaryShares): Weights {
+  const weights: Record<string, Record<string, number>> = {};
+  const byCloud = new Map<CloudName, ProxyGroup[]>();
+  for (const group of deps.proxyGroups) byCloud.set(group.cloud, [...(byCloud.get(group.cloud) ?? []), group]);
+  for (const [cloud, groups] of byCloud) {
+    const percents = new Set(groups.map((g) => shares.get(g.name) ?? 0));
+    const keyed = percents.size === 1 ? [[cloud, groups[0]!] as const] : groups.map((g) => [`${cloud}:${g.region}`, g] as const);
+    for (const [key, group] of keyed) weights[key] = splitFor(d, undefined, shares.get(group.name) ?? 0);
+  }
+  return weights as Weights;
+}
+
+/**
+ * Writes each group's split to the registry (when it differs) and puts it into the proxies.
+ * Returns once every router accepted the change; convergence is asked separately (verifyShares).
+ */
+export async function applyShares(deps: CanaryDeps, d: Deployment, shares: CanaryShares): Promise<void> {
+  const state = await writeSplits(deps, d, shares);
+  const backend = backendOf(state);
+  const envoyGroups: string[] = [];
+  for (const group of deps.proxyGroups) {
+    if (group.kind === 'envoy') {
+      envoyGroups.push(group.name);
+      continue;
+    }
+    const router = deps.routers[group.kind];
+    if (!router) throw new InternalError(`no ${group.kind} router is wired for proxy group ${group.name}`);
+    await router.applySplit(group, d.service, backend, splitFor(d, undefined, shares.get(group.name) ?? 0));
+  }
+  if (envoyGroups.length > 0) await publishSnapshots(deps, { groups: envoyGroups, services: [d.service] });
+}
+
+/** The proxies that do not serve their group's split yet; empty when every group has converged. */
+export async function verifyShares(deps: CanaryDeps, d: Deployment, shares: CanaryShares): Promise<LaggingProxy[]> {
+  const state = await deps.registry.getService(d.service);
+  const backend = state ? backendOf(state) : [];
+  const lagging: LaggingProxy[] = [];
+  for (const group of deps.proxyGroups) {
+    const verification =
+      group.kind === 'envoy'
+        ? group.proxies.length === 0
+          ? ({ state: 'converged' } as const) // nothing listed to ask: the published snapshot is all there is
+          : await verifyEnvoyGroup(deps, group)
+        : await routerOf(deps, group).verifySplit(group, d.service, backend, splitFor(d, undefined, shares.get(group.name) ?? 0));
+    if (verification.state === 'pending') lagging.push(...verification.lagging.map((l) => ({ proxy: `${group.name}/${l.proxy}`, reason: l.reason })));
+    if (verification.state === 'unknown') lagging.push({ proxy: group.name, reason: verification.reason });
+  }
+  return lagging;
+}
+
+function routerOf(deps: CanaryDeps, group: ProxyGroup) {
+  const router = deps.routers[group.kind];
+  if (!router) throw new InternalError(`no ${group.kind} router is wired for proxy group ${group.name}`);
+  return router;
+}
+
+const SPLIT_WRITE_ATTEMPTS = 3;
+
+async function writeSplits(deps: CanaryDeps, d: Deployment, shares: CanaryShares): Promise<ServiceState> {
+  for (let attempt = 1; ; attempt++) {
+    const state = await deps.registry.getService(d.service);
+    if (!state) throw new InternalError(`service ${d.service} has no registration; prepare checks it`);
+    try {
+      const now = deps.clock.now().toISOString();
+      for (const group of deps.proxyGroups) {
+        const current = state.splits.find((s) => s.proxyGroup === group.name);
+        const weights = splitFor(d, current?.weights, shares.get(group.name) ?? 0);
+        if (current && sameSplit(current.weights, weights)) continue;
+        await deps.registry.putSplit({ service: d.service, proxyGroup: group.name, weights, revision: (current?.revision ?? 0) + 1, updatedAt: now });
+      }
+      return (await deps.registry.getService(d.service)) ?? state;
+    } catch (error) {
+      // A registration or a reconciliation wrote meanwhile: read again and redo ours on top.
+      if (!(error instanceof VersionConflictError) || attempt >= SPLIT_WRITE_ATTEMPTS) throw error;
+    }
+  }
+}
+
+function sameSplit(a: Split, b: Split): boolean {
+  const keys = new Set([...Object.keys(a), ...Object.keys(b)]);
+  return [...keys].every((k) => (a[k] ?? 0) === (b[k] ?? 0));
+}
+
+function backendOf(state: ServiceState): VersionEndpoints[] {
+  return state.versions.map((v) => ({ version: v.version, endpoints: v.clusters.flatMap((c) => c.endpoints) }));
+}

@@ -1,0 +1,73 @@
+/**
+ * Operators' and Spinnaker's requests to a running deployment (API.md): cancel, rollback, promote,
+ * pause, resume. Each is a pure transition (domain/lifecycle.ts) written conditionally; the state
+ * machine sees it at its next task (a Wait lasts at most `waitChunkSeconds`), and a run waiting at a
+ * gate is woken at once with the gate's token.
+ *
+ * Cancel is idempotent and tolerant (Spinnaker calls it on any stage failure, sometimes twice): a
+ * repeated cancel or a cancel of a finished deployment changes nothing and answers the document.
+ */
+import type { Deployment } from '../domain/deployment.js';
+import { NotFoundError, VersionConflictError } from '../domain/errors.js';
+import { cancelRequested, decideNext, pauseRequested, promoteRequested, resumeRequested, rollbackRequested, type RequestOutcome } from '../domain/lifecycle.js';
+import type { UseCaseDeps } from './deps.js';
+
+export type ControlRequest = { kind: 'cancel' } | { kind: 'rollback' } | { kind: 'promote'; full: boolean } | { kind: 'pause' } | { kind: 'resume' };
+
+export interface ControlCommand {
+  deploymentId: string;
+  request: ControlRequest;
+  actor: string;
+  reason: string | null;
+  /** Checked against the deployment's service before anything is written (scopes). */
+  authorize(service: string): void;
+}
+
+/** Races with the run's own writes are re-decided on a fresh read, a few times. */
+const ATTEMPTS = 5;
+
+export async function controlDeployment(deps: Pick<UseCaseDeps, 'deployments' | 'audit' | 'workflow' | 'clock' | 'logger' | 'settings'>, command: ControlCommand): Promise<Deployment> {
+  for (let attempt = 1; ; attempt++) {
+    const current = await deps.deployments.get(command.deploymentId);
+    if (!current) throw new NotFoundError(`deployment ${command.deploymentId} does not exist`);
+    command.authorize(current.service);
+    const { deployment, changed } = transition(current, command, deps.clock.now());
+    if (!changed) return current;
+    try {
+      await deps.deployments.update(deployment);
+    } catch (error) {
+      if (error instanceof VersionConflictError && attempt < ATTEMPTS) continue;
+      throw error;
+    }
+    await deps.audit.append({
+      subject: `deployment/${deployment.id}`,
+      eventId: `v${String(deployment.version).padStart(6, '0')}-${command.request.kind}`,
+      at: deployment.updatedAt,
+      actor: command.actor,
+      action: `deployment.${command.request.kind}`,
+      reason: command.reason,
+      details: { phase: deployment.phase, stepIndex: deployment.stepIndex, ...(command.request.kind === 'promote' ? { full: command.request.full } : {}) },
+    });
+    // The gate's token was read with the version just replaced: whoever waits on it moves on now.
+    if (current.run.gateToken !== null && decideNext(deployment, deps.settings).kind !== 'gate') {
+      const woken = await deps.workflow.wake(current.run.gateToken);
+      deps.logger.info('gate woken', { deploymentId: deployment.id, request: command.request.kind, woken });
+    }
+    return deployment;
+  }
+}
+
+function transition(d: Deployment, command: ControlCommand, now: Date): RequestOutcome {
+  switch (command.request.kind) {
+    case 'cancel':
+      return cancelRequested(d, command.actor, now);
+    case 'rollback':
+      return rollbackRequested(d, command.actor, now);
+    case 'promote':
+      return promoteRequested(d, command.request.full, command.actor, now);
+    case 'pause':
+      return pauseRequested(d, now);
+    case 'resume':
+      return resumeRequested(d, now);
+  }
+}
