@@ -5,7 +5,9 @@
  * A published snapshot is a small HEAD per group (the per-type versions and how the resources are
  * stored) over immutable resource chunks keyed by their type's content version. A poll that is
  * current needs the HEAD alone: `head` is the one read a current poll makes. Chunks are written
- * before the HEAD that names them, so a reader that has a HEAD always finds its chunks.
+ * before the HEAD that names them, so a reader that has a HEAD finds its chunks; the chunks a HEAD
+ * no longer names are removed, but not before a grace period (the DynamoDB adapter's: at least one
+ * hour) after the publish that replaced it, so read a HEAD's resources soon after reading the HEAD.
  *
  * Every method throws DependencyUnavailableError (retryable) when the store cannot be reached.
  */
@@ -91,6 +93,11 @@ export interface SnapshotStore {
    * `basedOn.revision`. Every item stays below 350 KB: a type is split into as many chunks as it
    * needs, whatever the size of a single resource.
    *
+   * After the HEAD write, the chunks of what `basedOn` named and the new HEAD does not (and of what
+   * an earlier publish left so) are scheduled for removal after the grace period; content named
+   * again is never removed. Failing to schedule it never fails the publish (a later publish, even an
+   * 'unchanged' one, does it).
+   *
    * Throws VersionConflictError (retryable: re-read the HEAD and the registry, rebuild, retry) when
    * another publish replaced the HEAD meanwhile; the chunks already written are harmless.
    * Throws InternalError when `basedOn` is another group's HEAD or a type has no version.
@@ -100,7 +107,8 @@ export interface SnapshotStore {
   /**
    * The resources of one type of `head`, in the order they were published: every chunk, read by
    * key in parallel batches. Throws NotFoundError when `head` has no such type, InternalError when a
-   * chunk `head` names is missing (the store was damaged: chunks are never deleted under a HEAD).
+   * chunk `head` names is missing (the store was damaged, or `head` was replaced longer than the
+   * grace period ago: chunks are never removed under the current HEAD).
    */
   resources(head: SnapshotHead, typeUrl: string): Promise<StoredResource[]>;
 

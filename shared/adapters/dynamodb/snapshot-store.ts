@@ -8,16 +8,42 @@
  * chunk that exists already holds exactly what would be written.
  *
  * Reads of chunks are BatchGetItem by key (the HEAD says how many there are), eventually consistent
- * first: chunks never change, and only a chunk written in the last moment can be missing, which a
- * strongly consistent retry of just those keys finds.
+ * first: a chunk's content never changes, and only a chunk written in the last moment can be
+ * missing, which a strongly consistent retry of just those keys finds.
+ *
+ * Superseded chunks expire. Once a HEAD write succeeds, the chunks of every content the previous
+ * HEAD named and the new one does not are given the table's TTL (`expiresAt`), `gcGraceSeconds`
+ * (1 hour) from now, and DynamoDB deletes them some time after (typically within two days). Why
+ * TTL rather than DeleteItem: a reader that read the old HEAD a moment ago (a discovery function
+ * between its HEAD read and its chunk reads, the ADS server between polls) still finds every chunk
+ * for at least the grace period, and until the deletion actually happens, since reads by key return
+ * expired items; and TTL deletions cost no write capacity.
+ *
+ * Content comes back (a rollback republishes the content of two revisions ago, and equal content
+ * always has the same chunks), so an expiry must never outlive a HEAD that names the content again:
+ * - every publish *claims* the chunks of each type whose version changed: it sets the chunk's
+ *   `claimRevision` to the revision it is about to write and removes any expiry (or creates the
+ *   chunk with that revision), before its HEAD write;
+ * - an expiry is set only by a condition that no HEAD from the superseding revision on has
+ *   claimed the chunk (`claimRevision` below it). HEAD revisions form one chain (each is a
+ *   conditional write over the one before), so a stale marker, one that runs after a later publish
+ *   claimed the content again, is refused by the item itself, whatever the order of the writes.
+ * What is to be marked is kept in the HEAD, written with it (`gcPending`: a publish that crashes or
+ * fails after its HEAD write leaves it there), and the list is trimmed once the marks are stored.
+ * The next publish, or the next unchanged one (reconciliation publishes every few minutes), marks
+ * what is left; a failure is logged and never fails the publish, whose HEAD is already out.
+ * What a publish that loses the HEAD race wrote or claimed is not marked (no HEAD supersedes it):
+ * see docs/dataplane.md.
  */
 import { createHash } from 'node:crypto';
 import { BatchGetCommand, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { mapConcurrently } from '../../domain/concurrency.js';
 import { DependencyUnavailableError, InternalError, NotFoundError, VersionConflictError } from '../../domain/errors.js';
+import type { Logger } from '../../ports/logger.js';
 import type { AckReport, ProxyAck, PublishedType, PublishOutcome, SnapshotHead, SnapshotStore, SnapshotToPublish, StoredResource } from '../../ports/snapshot-store.js';
+import { createJsonLogger } from '../json-logger.js';
 import { isConditionFailure, queryAll, storeFailure, type TableHandle } from './client.js';
-import { keys } from './table.js';
+import { keys, TTL_ATTRIBUTE } from './table.js';
 
 /** Room for the key and attribute names under 350 KB. */
 export const DEFAULT_CHUNK_BYTES = 340_000;
@@ -28,9 +54,20 @@ const CONCURRENCY = 8;
 const BATCH_ATTEMPTS = 6;
 /** Acknowledgements remembered per instance: 100,000 nodes × types is a few MB. */
 const MEMO_LIMIT = 100_000;
+/** How long superseded chunks stay readable at least: far longer than any read of an old HEAD takes. */
+export const DEFAULT_GC_GRACE_SECONDS = 3600;
+/**
+ * Contents kept in a HEAD's `gcPending` at most (~70 bytes each: the HEAD stays within one 4 KB read
+ * unit). Only marks failing publish after publish pile up; past this, the oldest are given up (logged).
+ */
+const PENDING_LIMIT = 16;
 
 export interface SnapshotStoreOptions {
   chunkBytes?: number;
+  /** How long superseded chunks are kept after the publish that superseded them (default 1 hour). */
+  gcGraceSeconds?: number;
+  /** Where a failure to mark superseded chunks is reported (default: JSON lines, warn and above). */
+  logger?: Logger;
 }
 
 interface StoredType extends PublishedType {
@@ -38,8 +75,29 @@ interface StoredType extends PublishedType {
   contentKey: string;
 }
 
+/**
+ * A HEAD as stored: the port's, plus the superseded contents whose chunks are not known to be
+ * marked yet, each `<type>#<content key>#<chunks>#<revision that superseded it>` (a string, not a
+ * map: a third of the size). Absent when there are none.
+ */
+interface StoredHead extends SnapshotHead {
+  gcPending?: string[];
+}
+
+/** One entry of `gcPending`, parsed. */
+interface Superseded {
+  type: string;
+  contentKey: string;
+  chunks: number;
+  supersededAt: number;
+}
+
+type ChunkKey = { pk: string; sk: string };
+
 export class DynamoDbSnapshotStore implements SnapshotStore {
   private readonly chunkBytes: number;
+  private readonly gcGraceSeconds: number;
+  private readonly logger: Logger;
   /** Per (field, group, node, type): the version this instance last saw stored. Bounded: cleared when full. */
   private readonly lastStored = new Map<string, string>();
 
@@ -48,12 +106,18 @@ export class DynamoDbSnapshotStore implements SnapshotStore {
     options: SnapshotStoreOptions = {},
   ) {
     this.chunkBytes = options.chunkBytes ?? DEFAULT_CHUNK_BYTES;
+    this.gcGraceSeconds = options.gcGraceSeconds ?? DEFAULT_GC_GRACE_SECONDS;
+    this.logger = options.logger ?? createJsonLogger({ level: 'warn' });
   }
 
   async head(group: string): Promise<SnapshotHead | undefined> {
     try {
       const { Item } = await this.table.documents.send(new GetCommand({ TableName: this.table.tableName, Key: keys.snapshotHead(group), ConsistentRead: true }));
-      return Item ? { group, revision: Item['revision'] as number, publishedAt: Item['publishedAt'] as string, types: Item['types'] as Record<string, StoredType> } : undefined;
+      if (!Item) return undefined;
+      const head: StoredHead = { group, revision: Item['revision'] as number, publishedAt: Item['publishedAt'] as string, types: Item['types'] as Record<string, StoredType> };
+      const pending = Item['gcPending'] as string[] | undefined;
+      if (pending && pending.length > 0) head.gcPending = pending;
+      return head;
     } catch (error) {
       throw storeFailure(error, this.table.tableName, `read the snapshot head of proxy group ${group}`);
     }
@@ -62,6 +126,7 @@ export class DynamoDbSnapshotStore implements SnapshotStore {
   async publish(snapshot: SnapshotToPublish, basedOn: SnapshotHead | undefined, at: string): Promise<PublishOutcome> {
     const { group } = snapshot;
     if (basedOn && basedOn.group !== group) throw new InternalError(`publishing proxy group ${group} over the head of ${basedOn.group}`);
+    const revision = (basedOn?.revision ?? 0) + 1;
     const types: Record<string, StoredType> = {};
     let chunksWritten = 0;
     for (const typeUrl of Object.keys(snapshot.resources).sort()) {
@@ -76,19 +141,21 @@ export class DynamoDbSnapshotStore implements SnapshotStore {
       const parts = splitUtf8(text, this.chunkBytes);
       const contentKey = createHash('sha256').update(`${this.chunkBytes}\n${text}`).digest('hex').slice(0, 32);
       types[typeUrl] = { version, chunks: parts.length, bytes: Buffer.byteLength(text), contentKey };
-      const written = await mapConcurrently(parts, CONCURRENCY, (part, index) => this.putChunk(keys.snapshotChunk(group, messageName(typeUrl), contentKey, index), part, typeUrl));
+      const written = await mapConcurrently(parts, CONCURRENCY, (part, index) => this.writeChunk(keys.snapshotChunk(group, messageName(typeUrl), contentKey, index), part, revision));
       chunksWritten += written.filter(Boolean).length;
     }
     const sameTypes = basedOn !== undefined && sameKeys(types, basedOn.types) && Object.entries(types).every(([typeUrl, t]) => basedOn.types[typeUrl]?.version === t.version);
-    if (sameTypes) return { outcome: 'unchanged', head: basedOn };
+    // Nothing to publish, but what an earlier publish left to mark is marked now.
+    if (sameTypes) return { outcome: 'unchanged', head: await this.markSuperseded(basedOn) };
 
-    const head: SnapshotHead = { group, revision: (basedOn?.revision ?? 0) + 1, publishedAt: at, types };
+    const gcPending = this.pendingAfter(basedOn, types, revision);
+    const head: StoredHead = { group, revision, publishedAt: at, types, ...(gcPending.length > 0 ? { gcPending } : {}) };
     const expected = basedOn?.revision ?? 0;
     try {
       await this.table.documents.send(
         new PutCommand({
           TableName: this.table.tableName,
-          Item: { ...keys.snapshotHead(group), entity: 'xds-head', revision: head.revision, publishedAt: at, types },
+          Item: { ...keys.snapshotHead(group), entity: 'xds-head', revision, publishedAt: at, types, ...(gcPending.length > 0 ? { gcPending } : {}) },
           ConditionExpression: basedOn ? '#revision = :expected' : 'attribute_not_exists(pk)',
           ExpressionAttributeNames: basedOn ? { '#revision': 'revision' } : undefined,
           ExpressionAttributeValues: basedOn ? { ':expected': expected } : undefined,
@@ -98,7 +165,7 @@ export class DynamoDbSnapshotStore implements SnapshotStore {
       if (isConditionFailure(error)) throw new VersionConflictError(`snapshot head of proxy group ${group}`, expected);
       throw storeFailure(error, this.table.tableName, `publish the snapshot of proxy group ${group}`);
     }
-    return { outcome: 'published', head, chunksWritten };
+    return { outcome: 'published', head: await this.markSuperseded(head), chunksWritten };
   }
 
   async resources(head: SnapshotHead, typeUrl: string): Promise<StoredResource[]> {
@@ -132,16 +199,142 @@ export class DynamoDbSnapshotStore implements SnapshotStore {
     return items.map((item) => toAck(group, item)).sort((a, b) => compare(a.nodeId, b.nodeId) || compare(a.typeUrl, b.typeUrl));
   }
 
-  /** Write-once: true when this call created the chunk, false when it existed (with the same content, by its key). */
-  private async putChunk(key: { pk: string; sk: string }, part: string, typeUrl: string): Promise<boolean> {
+  /**
+   * Makes the chunk at `key` hold `part` with no expiry, claimed by `revision` (see the file's
+   * comment): true when this call created it, false when it existed (with the same content, by its
+   * key). Claim first (one small update, no payload: content that comes back is rewritten for
+   * nothing), create when there is nothing to claim; a chunk created meanwhile by a racing publish
+   * is claimed after all. A claim refused twice means a later revision holds it: that HEAD is
+   * written or being written, so this publish's HEAD write will be refused.
+   */
+  private async writeChunk(key: ChunkKey, part: string, revision: number): Promise<boolean> {
+    if (await this.claimChunk(key, revision)) return false;
+    if (await this.createChunk(key, part, revision)) return true;
+    await this.claimChunk(key, revision);
+    return false;
+  }
+
+  /** True when the chunk exists and now carries `revision` and no expiry; false when it does not exist or a later revision claimed it. */
+  private async claimChunk(key: ChunkKey, revision: number): Promise<boolean> {
     try {
       await this.table.documents.send(
-        new PutCommand({ TableName: this.table.tableName, Item: { ...key, entity: 'xds-chunk', part }, ConditionExpression: 'attribute_not_exists(pk)' }),
+        new UpdateCommand({
+          TableName: this.table.tableName,
+          Key: key,
+          UpdateExpression: 'SET #claim = :revision REMOVE #ttl',
+          ConditionExpression: 'attribute_exists(pk) AND (attribute_not_exists(#claim) OR #claim <= :revision)',
+          ExpressionAttributeNames: { '#claim': 'claimRevision', '#ttl': TTL_ATTRIBUTE },
+          ExpressionAttributeValues: { ':revision': revision },
+        }),
       );
       return true;
     } catch (error) {
       if (isConditionFailure(error)) return false;
-      throw storeFailure(error, this.table.tableName, `write ${key.sk} of ${messageName(typeUrl)}`);
+      throw storeFailure(error, this.table.tableName, `claim ${key.sk} of ${key.pk}`);
+    }
+  }
+
+  /** Write-once: true when this call created the chunk, false when it existed. */
+  private async createChunk(key: ChunkKey, part: string, revision: number): Promise<boolean> {
+    try {
+      await this.table.documents.send(
+        new PutCommand({ TableName: this.table.tableName, Item: { ...key, entity: 'xds-chunk', part, claimRevision: revision }, ConditionExpression: 'attribute_not_exists(pk)' }),
+      );
+      return true;
+    } catch (error) {
+      if (isConditionFailure(error)) return false;
+      throw storeFailure(error, this.table.tableName, `write ${key.sk} of ${key.pk}`);
+    }
+  }
+
+  /**
+   * What the HEAD at `revision` leaves to mark: what `basedOn` left, and every content `basedOn`
+   * named, less whatever the new HEAD names (content keys are digests: equal content, same chunks).
+   */
+  private pendingAfter(basedOn: SnapshotHead | undefined, types: Record<string, StoredType>, revision: number): string[] {
+    const named = new Set(Object.entries(types).map(([typeUrl, t]) => `${messageName(typeUrl)}#${t.contentKey}`));
+    const pending = new Map<string, string>();
+    for (const entry of (basedOn as StoredHead | undefined)?.gcPending ?? []) pending.set(contentOf(entry), entry);
+    for (const [typeUrl, t] of Object.entries((basedOn?.types ?? {}) as Record<string, StoredType>)) {
+      const content = `${messageName(typeUrl)}#${t.contentKey}`;
+      if (!pending.has(content)) pending.set(content, `${content}#${t.chunks}#${revision}`);
+    }
+    const kept = [...pending.entries()].filter(([content]) => !named.has(content)).map(([, entry]) => entry);
+    if (kept.length <= PENDING_LIMIT) return kept;
+    // Oldest first (the superseding revision): those are the ones given up.
+    kept.sort((a, b) => parseSuperseded(a).supersededAt - parseSuperseded(b).supersededAt);
+    const dropped = kept.slice(0, kept.length - PENDING_LIMIT);
+    this.logger.warn('xds superseded chunks given up: they stay in the table without expiry', { group: basedOn?.group, contents: dropped });
+    return kept.slice(kept.length - PENDING_LIMIT);
+  }
+
+  /**
+   * Marks the chunks of every content in `head.gcPending` to expire, then trims the stored list to
+   * what failed, if the HEAD is still at `head.revision`. Never throws: the HEAD is published, and
+   * what is left is marked by a later publish. Resolves with `head` as it is now stored (or was).
+   */
+  private async markSuperseded(head: StoredHead): Promise<StoredHead> {
+    const pending = head.gcPending ?? [];
+    if (pending.length === 0) return head;
+    // The real clock, not the publish's `at`: DynamoDB compares the expiry with its own clock.
+    const expiresAt = Math.floor(Date.now() / 1000) + this.gcGraceSeconds;
+    const marks = pending.flatMap((entry) => {
+      const superseded = parseSuperseded(entry);
+      return Array.from({ length: superseded.chunks }, (_, index) => ({ entry, superseded, index }));
+    });
+    const failed = new Set<string>();
+    await mapConcurrently(marks, CONCURRENCY, async ({ entry, superseded, index }) => {
+      if (failed.has(entry)) return;
+      try {
+        await this.markChunk(keys.snapshotChunk(head.group, superseded.type, superseded.contentKey, index), superseded.supersededAt, expiresAt);
+      } catch (error) {
+        if (!failed.has(entry)) this.logger.warn('xds superseded chunks not marked to expire; the next publish retries', { group: head.group, content: entry, error: (error as Error).message });
+        failed.add(entry);
+      }
+    });
+    const left = pending.filter((entry) => failed.has(entry));
+    const { gcPending: _, ...rest } = head;
+    const trimmed: StoredHead = left.length > 0 ? { ...rest, gcPending: left } : rest;
+    try {
+      await this.table.documents.send(
+        new UpdateCommand({
+          TableName: this.table.tableName,
+          Key: keys.snapshotHead(head.group),
+          UpdateExpression: left.length > 0 ? 'SET #pending = :left' : 'REMOVE #pending',
+          ConditionExpression: '#revision = :revision',
+          ExpressionAttributeNames: { '#pending': 'gcPending', '#revision': 'revision' },
+          ExpressionAttributeValues: { ':revision': head.revision, ...(left.length > 0 ? { ':left': left } : {}) },
+        }),
+      );
+      return trimmed;
+    } catch (error) {
+      // The HEAD moved on: the publish that moved it carried the list (its marks are refused by the
+      // chunks where they are stale). Otherwise the list stays, and is marked again next time.
+      if (!isConditionFailure(error)) this.logger.warn('xds snapshot HEAD not trimmed of marked contents; the next publish marks them again', { group: head.group, error: (error as Error).message });
+      return head;
+    }
+  }
+
+  /**
+   * Sets the chunk's expiry unless it has one (a second mark does not push it back), only while no
+   * HEAD from `supersededAt` on has claimed it, and never recreating a chunk already deleted.
+   */
+  private async markChunk(key: ChunkKey, supersededAt: number, expiresAt: number): Promise<void> {
+    try {
+      await this.table.documents.send(
+        new UpdateCommand({
+          TableName: this.table.tableName,
+          Key: key,
+          UpdateExpression: 'SET #ttl = if_not_exists(#ttl, :expiresAt)',
+          ConditionExpression: 'attribute_exists(pk) AND (attribute_not_exists(#claim) OR #claim < :supersededAt)',
+          ExpressionAttributeNames: { '#claim': 'claimRevision', '#ttl': TTL_ATTRIBUTE },
+          ExpressionAttributeValues: { ':expiresAt': expiresAt, ':supersededAt': supersededAt },
+        }),
+      );
+    } catch (error) {
+      // Deleted already, or claimed again by a later HEAD: nothing to mark.
+      if (isConditionFailure(error)) return;
+      throw storeFailure(error, this.table.tableName, `mark ${key.sk} of ${key.pk} to expire`);
     }
   }
 
@@ -236,6 +429,17 @@ function toAck(group: string, item: Record<string, unknown>): ProxyAck {
     at: (item['at'] as string | undefined) ?? served?.at ?? '',
     ...(served ? { served } : {}),
   };
+}
+
+/** `<type>#<content key>#<chunks>#<revision>` → its parts. */
+function parseSuperseded(entry: string): Superseded {
+  const [type, contentKey, chunks, supersededAt] = entry.split('#');
+  return { type: type!, contentKey: contentKey!, chunks: Number(chunks), supersededAt: Number(supersededAt) };
+}
+
+/** `<type>#<content key>`: which chunks an entry of `gcPending` is about. */
+function contentOf(entry: string): string {
+  return entry.split('#', 2).join('#');
 }
 
 /** `type.googleapis.com/envoy.config.cluster.v3.Cluster` → `Cluster`. */

@@ -10,7 +10,7 @@
  *   registered version     SVC#<service>           VER#<version>               gsi2: SERVICES / <service>#<version>
  *   split of a proxy group SVC#<service>           SPLIT#<group>
  *   xDS snapshot HEAD      XDS#<group>             HEAD
- *   xDS resource chunk     XDS#<group>#<type>#<content key>  CHUNK#<index, 5 digits>
+ *   xDS resource chunk     XDS#<group>#<type>#<content key>  CHUNK#<index, 5 digits>   TTL on expiresAt, once superseded
  *   proxy acknowledgement  XDSACK#<group>          <nodeId>#<type URL>
  *
  * - Every item is found by its full key with a strongly consistent GetItem; only listings query.
@@ -25,8 +25,10 @@
  * - xDS (snapshot-store.ts): a group's HEAD is alone in its partition and a few hundred bytes, so
  *   the one read every Envoy poll makes costs one read unit and shares its partition with nothing.
  *   Chunks (< 350 KB each) are immutable: their key is a digest of what they hold, so the same
- *   content is never written twice, and a type's chunks share a partition. Acknowledgements live
- *   in their own per-group partition, written only when a proxy reports a different version.
+ *   content is never written twice, and a type's chunks share a partition. Chunks no HEAD names
+ *   any more are given an expiry an hour ahead, which a publish naming them again removes (the
+ *   claimRevision guard in snapshot-store.ts). Acknowledgements live in their own per-group
+ *   partition, written only when a proxy reports a different version.
  */
 import type { CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
 
@@ -95,5 +97,5 @@ export function tableDefinition(tableName: string): CreateTableCommandInput {
   };
 }
 
-/** The TTL attribute (epoch seconds) on idempotency records. */
+/** The TTL attribute (epoch seconds) on idempotency records and superseded xDS chunks. */
 export const TTL_ATTRIBUTE = 'expiresAt';
