@@ -31,8 +31,10 @@ export async function controlDeployment(deps: Pick<UseCaseDeps, 'deployments' | 
     const current = await deps.deployments.get(command.deploymentId);
     if (!current) throw new NotFoundError(`deployment ${command.deploymentId} does not exist`);
     command.authorize(current.service);
-    const { deployment, changed } = transition(current, command, deps.clock.now());
-    if (!changed) return current;
+    const outcome = transition(current, command, deps.clock.now());
+    if (!outcome.changed) return current;
+    // Transitions compose (a promote that completes a pause revises twice); one write is one version.
+    const deployment = { ...outcome.deployment, version: current.version + 1 };
     try {
       await deps.deployments.update(deployment);
     } catch (error) {

@@ -21,7 +21,7 @@ const allowedLayers: Record<Layer, readonly Layer[]> = {
   runtime: ['domain', 'engine', 'ports', 'usecases', 'adapters', 'http', 'runtime', 'workflow', 'shared'],
   shared: ['shared'],
   // An entry point parses, calls one use case, maps the result (ARCHITECTURE.md).
-  functions: ['http', 'platform', 'runtime', 'domain', 'usecases'],
+  functions: ['http', 'platform', 'runtime', 'domain', 'usecases', 'workflow'],
   // gcp/ also holds its deploy tooling, which reads the adapters' names for the table and config.
   gcp: ['http', 'platform', 'runtime', 'domain', 'adapters', 'usecases', 'gcp'],
   local: ['domain', 'ports', 'adapters', 'http', 'platform', 'runtime', 'local'],

@@ -86,7 +86,9 @@ export async function runCanaryTask(deps: CanaryDeps, input: TaskInput): Promise
   }
 
   const done = await work[input.action](deps, d, input);
-  const [next, auditDetails] = 'deployment' in done ? [done.deployment, done.auditDetails] : [done, {}];
+  const [changed, auditDetails] = 'deployment' in done ? [done.deployment, done.auditDetails] : [done, {}];
+  // Transitions compose (a wait that completes its step revises twice); one write is one version.
+  const next = changed === d ? d : { ...changed, version: d.version + 1 };
   if (next !== d) {
     await deps.deployments.update(next);
     await deps.audit.append({
