@@ -6,6 +6,7 @@
  * canary's judge.
  */
 import { ValidationError } from './errors.js';
+import { metricJudgeDefaults, validateJudgeConfig, type JudgeConfig } from './judge/index.js';
 
 /**
  * What a metric without data in an interval means. `fail`: the metric fails (Kayenta's
@@ -76,7 +77,39 @@ export function checkTemplate(template: AnalysisTemplate, field: string, knownPr
   });
   const total = Object.values(template.groupWeights).reduce((sum, w) => sum + w, 0);
   if (total > 100) throw new ValidationError(`${field}.groupWeights sum to ${total}; they must sum to at most 100`, `${field}.groupWeights`, 'weights-at-most-100');
+  // The judge's own rules (a weight for a group no metric has, weights that cannot reach 100), now rather than at the first judgment.
+  try {
+    validateJudgeConfig(judgeConfigOf(template, false));
+  } catch (error) {
+    if (!(error instanceof ValidationError)) throw error;
+    throw new ValidationError(`${field}: ${error.message}`, `${field}.${error.field ?? 'groupWeights'}`, error.rule);
+  }
 }
+
+/** The template in the judge's terms; `waitExhausted`: `wait` metrics now fail on no data. */
+export function judgeConfigOf(template: AnalysisTemplate, waitExhausted: boolean): JudgeConfig {
+  return {
+    groupWeights: template.groupWeights,
+    thresholds: template.thresholds,
+    metrics: template.metrics.map((metric) =>
+      metricJudgeDefaults({
+        name: metric.name,
+        groups: [metric.group],
+        direction: metric.direction,
+        critical: metric.critical,
+        mustHaveData: metric.noData === 'fail' || (metric.noData === 'wait' && waitExhausted),
+        effectSize: {
+          ...(metric.allowedIncrease !== undefined ? { allowedIncrease: metric.allowedIncrease } : {}),
+          ...(metric.allowedDecrease !== undefined ? { allowedDecrease: metric.allowedDecrease } : {}),
+          ...(metric.criticalIncrease !== undefined ? { criticalIncrease: metric.criticalIncrease } : {}),
+          ...(metric.criticalDecrease !== undefined ? { criticalDecrease: metric.criticalDecrease } : {}),
+        },
+        ...(metric.spreadCheck ? { spreadCheck: {} } : {}),
+      }),
+    ),
+  };
+}
+
 
 /** The query for one scope, with its placeholders filled in. */
 export function queryFor(metric: AnalysisMetric, scope: 'baseline' | 'canary', values: { service: string; version: string }): string {

@@ -8,11 +8,10 @@
  * `fail` fails it, `ignore` leaves it out (half the metrics without data scores 0), `wait` puts the
  * judgment off by one interval, at most `count` times, then fails it.
  */
-import type { AnalysisMetric, AnalysisTemplate } from '../../domain/analysis.js';
-import { queryFor } from '../../domain/analysis.js';
+import { judgeConfigOf, queryFor, type AnalysisMetric } from '../../domain/analysis.js';
 import type { Deployment, JudgmentSummary } from '../../domain/deployment.js';
 import { CrossfadeError, InternalError } from '../../domain/errors.js';
-import { judge as judgePairs, metricJudgeDefaults, runVerdict, type JudgeConfig, type MetricSetPair } from '../../domain/judge/index.js';
+import { judge as judgePairs, runVerdict, type MetricSetPair } from '../../domain/judge/index.js';
 import { judged, judgmentDeferred } from '../../domain/lifecycle.js';
 import type { MetricWindow } from '../../ports/metrics-provider.js';
 import type { CanaryDeps } from './deps.js';
@@ -87,30 +86,6 @@ function hasData(m: Measured): boolean {
   return m.baseline.some((v) => !Number.isNaN(v)) && m.canary.some((v) => !Number.isNaN(v));
 }
 
-/** The template in the judge's terms; `waitExhausted`: `wait` metrics now fail on no data. */
-export function judgeConfigOf(template: AnalysisTemplate, waitExhausted: boolean): JudgeConfig {
-  return {
-    groupWeights: template.groupWeights,
-    thresholds: template.thresholds,
-    metrics: template.metrics.map((metric) =>
-      metricJudgeDefaults({
-        name: metric.name,
-        groups: [metric.group],
-        direction: metric.direction,
-        critical: metric.critical,
-        mustHaveData: metric.noData === 'fail' || (metric.noData === 'wait' && waitExhausted),
-        effectSize: {
-          ...(metric.allowedIncrease !== undefined ? { allowedIncrease: metric.allowedIncrease } : {}),
-          ...(metric.allowedDecrease !== undefined ? { allowedDecrease: metric.allowedDecrease } : {}),
-          ...(metric.criticalIncrease !== undefined ? { criticalIncrease: metric.criticalIncrease } : {}),
-          ...(metric.criticalDecrease !== undefined ? { criticalDecrease: metric.criticalDecrease } : {}),
-        },
-        ...(metric.spreadCheck ? { spreadCheck: {} } : {}),
-      }),
-    ),
-  };
-}
-
 function recordInputs(measured: readonly Measured[]): Record<string, unknown>[] {
   const points = measured.reduce((sum, m) => sum + m.baseline.length + m.canary.length, 0);
   const keepValues = points <= MAX_RECORDED_POINTS;
@@ -129,7 +104,8 @@ function jsonNumber(value: number): number | string {
 }
 
 function describeFailures(result: ReturnType<typeof judgePairs>): string {
-  const failing = result.metrics.filter((m) => m.label !== 'Pass' && m.label !== 'Nodata');
+  // A critical metric without data fails the judgment on its own (score.ts), so it is named too.
+  const failing = result.metrics.filter((m) => m.label !== 'Pass' && (m.label !== 'Nodata' || m.critical));
   if (failing.length === 0) return '';
   return ` (${failing.map((m) => `${m.metric}: ${m.label}${m.reason ? ` — ${m.reason}` : ''}`).join('; ')})`;
 }
