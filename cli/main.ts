@@ -1,16 +1,19 @@
 /**
- * The `crossfade` command (`npm run crossfade -- <command>`). For now: `token`, which makes an API
- * token and the crossfade.yaml entry that grants it. The token is printed once and stored nowhere;
- * the configuration keeps only its sha256.
+ * The `crossfade` command (`npm run crossfade -- <command>`): `token`, which makes an API token and
+ * the crossfade.yaml entry that grants it (the token is printed once and stored nowhere; the
+ * configuration keeps only its sha256); `xds-server`; and `haproxy-state`, for HAProxy hosts.
  */
 import { parseArgs } from 'node:util';
+import { createJsonLogger } from '../shared/adapters/json-logger.js';
 import { parseScope } from '../shared/domain/scopes.js';
 import { generateToken, hashToken } from '../shared/http/auth.js';
 import { xdsServerDeps } from '../shared/runtime/xds.js';
+import { HAPROXY_STATE_USAGE, runHaproxyState } from './haproxy-state.js';
 import { runXdsServer, XDS_SERVER_USAGE } from './xds-server.js';
 
 const USAGE = `usage: crossfade token --id <name> --scope <scope> [--scope <scope> ...]
        ${XDS_SERVER_USAGE.replace('usage: ', '')}
+       ${HAPROXY_STATE_USAGE.replace('usage: ', '')}
 
   token       makes an API token. Scopes: admin, deploy:<service-glob>, read:<service-glob>,
               xds:<proxy-group-glob> (for the node metadata of polling Envoys).
@@ -18,7 +21,13 @@ const USAGE = `usage: crossfade token --id <name> --scope <scope> [--scope <scop
               under "tokens:" in crossfade.yaml.
   xds-server  serves Envoy (ADS over gRPC) and proxyless gRPC clients until SIGINT/SIGTERM: the
               snapshots published for the proxy groups with xds.api: ads (CROSSFADE_TABLE), read
-              every --poll-seconds, or those of --snapshot-file.`;
+              every --poll-seconds, or those of --snapshot-file.
+  haproxy-state
+              on an HAProxy host. save: writes the server-state file and the servers file (a
+              config fragment declaring crossfade's cf_* backends with their current servers), so a
+              reload keeps weights, drain and dynamic servers; run it before every reload, or every
+              --every seconds until SIGINT/SIGTERM. init: writes the servers file with empty backends
+              if there is none (first start). docs/dataplane.md "HAProxy reloads".`;
 
 export function tokenCommand(args: string[]): { token: string; entry: string } {
   const { values } = parseArgs({ args, options: { id: { type: 'string' }, scope: { type: 'string', multiple: true } }, strict: true });
@@ -44,10 +53,18 @@ async function serveXds(args: string[]): Promise<number> {
   return 0;
 }
 
+async function haproxyState(args: string[]): Promise<number> {
+  const stopping = new AbortController();
+  process.once('SIGINT', () => stopping.abort());
+  process.once('SIGTERM', () => stopping.abort());
+  return runHaproxyState(args, { logger: createJsonLogger({ level: 'info' }), signal: stopping.signal });
+}
+
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   try {
     if (command === 'xds-server') return await serveXds(rest);
+    if (command === 'haproxy-state') return await haproxyState(rest);
     if (command === 'token') {
       const { token, entry } = tokenCommand(rest);
       console.log(`token (shown once): ${token}\n\nadd to crossfade.yaml under tokens:\n${entry}`);

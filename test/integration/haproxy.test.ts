@@ -66,7 +66,7 @@ describe('traffic through a real HAProxy', () => {
   });
   afterAll(() => haproxy?.stop());
 
-  it('serves exactly 1800/200 at 90/10, then 1000/1000 at 50/50, then 2000/0 after a rollback', async () => {
+  it('serves exactly 1800/200 at 90/10, then 1000/1000 at 50/50, then 2000/0 after a rollback', { timeout: 90_000 }, async () => {
     const group = groupOf(haproxy.proxy);
 
     await router.applySplit(group, SERVICE, fullBackend(), { v1: 90, v2: 10 });

@@ -3,6 +3,9 @@
  * an admin socket (TCP and unix), a server-state file, one frontend, and the backends a test asks
  * for; `haproxy -W` (master-worker) started as a child process and stopped by PID. Plus a raw
  * socket for changes "by hand" and a relay that records every line sent to an admin socket.
+ *
+ * A reload goes through the master CLI (`-S`), as bench/lib/haproxy-fleet.ts explains: a SIGUSR2
+ * sent while the master is still re-executing itself is lost.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -38,20 +41,35 @@ export interface HaproxyInstance {
   stop(): Promise<void>;
   /** Stops, then starts again from the same config (and whatever the state file holds). */
   restart(): Promise<void>;
+  /**
+   * `reload` on the master CLI: the master re-reads every config file and starts a new worker.
+   * Resolves once the new worker answers and the old one has exited, so no later command can
+   * reach the old one; throws (with HAProxy's stderr) when the new config is refused.
+   */
+  reload(): Promise<void>;
+}
+
+export interface HaproxyOptions {
+  /** Further config files, loaded after the generated one as more `-f` (crossfade's servers file). */
+  extraConfigFiles?: readonly string[];
+  /** The frontend's default_backend when it is declared in an extra file rather than in `backends`. */
+  defaultBackend?: string;
 }
 
 
 /** Starts HAProxy with a frontend routing to the first backend. */
-export async function startHaproxy(name: string, backends: readonly BackendConfig[]): Promise<HaproxyInstance> {
+export async function startHaproxy(name: string, backends: readonly BackendConfig[], options: HaproxyOptions = {}): Promise<HaproxyInstance> {
   const dir = mkdtempSync(join(tmpdir(), `crossfade-haproxy-${name}-`));
   const adminPort = await freePort();
   const frontendPort = await freePort();
   const stateFile = join(dir, 'server-state');
   const socketPath = join(dir, 'admin.sock');
   const configPath = join(dir, 'haproxy.cfg');
-  writeFileSync(configPath, configText({ adminPort, frontendPort, stateFile, socketPath, backends }));
+  const masterSocket = join(dir, 'master.sock');
+  writeFileSync(configPath, configText({ adminPort, frontendPort, stateFile, socketPath, backends, defaultBackend: options.defaultBackend }));
+  const configFiles = [configPath, ...(options.extraConfigFiles ?? [])];
 
-  let running = await launch(configPath, adminPort);
+  let running = await launch(configFiles, adminPort, masterSocket);
   return {
     proxy: { name, runtimeApi: `127.0.0.1:${adminPort}` },
     unixProxy: { name, runtimeApi: `unix:${socketPath}` },
@@ -64,12 +82,15 @@ export async function startHaproxy(name: string, backends: readonly BackendConfi
     },
     restart: async () => {
       await halt(running);
-      running = await launch(configPath, adminPort);
+      running = await launch(configFiles, adminPort, masterSocket);
+    },
+    reload: async () => {
+      running = await reload(running, adminPort, masterSocket);
     },
   };
 }
 
-function configText(settings: { adminPort: number; frontendPort: number; stateFile: string; socketPath: string; backends: readonly BackendConfig[] }): string {
+function configText(settings: { adminPort: number; frontendPort: number; stateFile: string; socketPath: string; backends: readonly BackendConfig[]; defaultBackend?: string | undefined }): string {
   const backendSections = settings.backends.flatMap((backend) => [
     `backend ${backend.name}`,
     `    balance ${backend.balance ?? 'roundrobin'}`,
@@ -90,7 +111,7 @@ function configText(settings: { adminPort: number; frontendPort: number; stateFi
     '    load-server-state-from-file global',
     'frontend fe',
     `    bind 127.0.0.1:${settings.frontendPort}`,
-    `    default_backend ${settings.backends[0]?.name ?? 'none'}`,
+    `    default_backend ${settings.defaultBackend ?? settings.backends[0]?.name ?? 'none'}`,
     ...backendSections,
     '',
   ].join('\n');
@@ -100,13 +121,15 @@ interface Running {
   master: ChildProcess;
   workerPid: number;
   exited: Promise<void>;
+  /** What the master wrote to stderr so far (its config errors). */
+  stderr(): string;
 }
 
-/** Starts `haproxy -W -f cfg` and waits (a bounded number of tries) until its admin socket answers. */
-async function launch(configPath: string, adminPort: number): Promise<Running> {
+/** Starts `haproxy -W -S master.sock -f cfg [-f more]` and waits (a bounded number of tries) until its admin socket answers. */
+async function launch(configFiles: readonly string[], adminPort: number, masterSocket: string): Promise<Running> {
   // Debian installs HAProxy in /usr/sbin, which a non-root PATH may lack.
   const env = { ...process.env, PATH: `${process.env['PATH'] ?? ''}:/usr/sbin` };
-  const master = spawn('haproxy', ['-W', '-f', configPath], { stdio: ['ignore', 'ignore', 'pipe'], env });
+  const master = spawn('haproxy', ['-W', '-S', `${masterSocket},mode,600`, ...configFiles.flatMap((file) => ['-f', file])], { stdio: ['ignore', 'ignore', 'pipe'], env });
   let stderr = '';
   master.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
   let hasExited = false;
@@ -117,11 +140,47 @@ async function launch(configPath: string, adminPort: number): Promise<Running> {
     if (hasExited) break;
     const info = await adminCommand(adminPort, 'show info').catch(() => '');
     const pid = /^Pid: (\d+)$/m.exec(info)?.[1];
-    if (pid) return { master, workerPid: Number(pid), exited };
+    if (pid) return { master, workerPid: Number(pid), exited, stderr: () => stderr };
     await new Promise((resolve) => setTimeout(resolve, 25));
   }
   master.kill('SIGKILL');
-  throw new Error(`HAProxy did not start (${configPath}):\n${stderr}`);
+  throw new Error(`HAProxy did not start (${configFiles.join(', ')}):\n${stderr}`);
+}
+
+/** `reload` on the master CLI, then waits (bounded) for a new worker and for the old one to be gone. */
+async function reload(running: Running, adminPort: number, masterSocket: string): Promise<Running> {
+  const before = running.stderr().length;
+  const ask = (): Promise<void> =>
+    new Promise((done, fail) => {
+      const socket = connect({ path: masterSocket });
+      socket.on('connect', () => socket.end('reload\n'));
+      socket.on('close', () => done());
+      socket.on('error', fail);
+      socket.resume();
+    });
+  for (let attempt = 1; ; attempt++) {
+    // Refused only while the master re-executes itself after an earlier reload: ask again.
+    const refused = await ask().then(() => false, () => true);
+    if (!refused) break;
+    if (attempt >= 100) throw new Error(`master CLI ${masterSocket} refused reload ${attempt} times`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  for (let attempt = 0; attempt < 200; attempt++) {
+    const info = await adminCommand(adminPort, 'show info').catch(() => '');
+    const pid = Number(/^Pid: (\d+)$/m.exec(info)?.[1]);
+    if (pid && pid !== running.workerPid && !isAlive(running.workerPid)) return { ...running, workerPid: pid };
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+  throw new Error(`HAProxy did not reload:\n${running.stderr().slice(before)}`);
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 async function halt({ master, workerPid, exited }: Running): Promise<void> {

@@ -3,10 +3,11 @@
  *
  * Names inside HAProxy (configuration.txt §4: proxy names are [A-Za-z0-9_.:-]; server names pass
  * the same check, measured with an IPv6 name):
- * - backend `cf_<service>`: the haproxy.cfg of every instance declares it, with a dynamic balance
- *   algorithm (`balance roundrobin`; static ones refuse weights and `add server`). The prefix marks
- *   the backend as crossfade's: crossfade drains and deletes any server in it that is not a
- *   registered endpoint, so it must never share a backend with hand-written servers.
+ * - backend `cf_<service>`: every instance declares it with a dynamic balance algorithm (`balance
+ *   roundrobin`; static ones refuse weights and `add server`), in the servers file that `crossfade
+ *   haproxy-state` writes (server-state.ts), or in haproxy.cfg if reloads need not keep servers.
+ *   The prefix marks the backend as crossfade's: crossfade drains and deletes any server in it
+ *   that is not a registered endpoint, so it must never share a backend with hand-written servers.
  * - server `<version>_<address>_<port>` (`v42_10.0.0.7_8080`, `v42_fd00::7_8080`): derived from the
  *   endpoint, not its position, so an endpoint keeps its server when others come and go. Service
  *   names are DNS-1123 labels and versions [A-Za-z0-9._-]; the name reads back unambiguously from
@@ -22,11 +23,11 @@
  * next call.
  *
  * Runtime changes are lost on reload unless the config names the servers and a fresh
- * `server-state-file` is written just before the reload (writeServerStateFile, dataplane.md §3.3).
- * Dynamic servers never survive a reload; after one, the next applySplit adds them again.
+ * `server-state-file` is written just before the reload (dataplane.md §3.3): `crossfade
+ * haproxy-state save`, run on the proxy host before every reload, writes both (server-state.ts).
+ * Without it, dynamic servers are lost on reload and the next applySplit adds them again.
  */
-import { rename, rm, writeFile } from 'node:fs/promises';
-import { ConfigError, CrossfadeError, DependencyUnavailableError, InternalError, ValidationError } from '../../domain/errors.js';
+import { CrossfadeError, DependencyUnavailableError, InternalError, ValidationError } from '../../domain/errors.js';
 import { serverWeightsFor } from '../../domain/haproxy-weights.js';
 import { checkEndpoint, type Endpoint, type ProxyGroup, type Split } from '../../domain/mesh.js';
 import { isServiceName, SERVICE_NAME_RULE, VERSION_PATTERN, VERSION_RULE } from '../../domain/names.js';
@@ -95,24 +96,8 @@ export class HaproxyTrafficRouter implements TrafficRouter {
   }
 }
 
-/**
- * Dumps `show servers state` of `proxy` to `path`, so the next reload keeps runtime weights,
- * addresses and drain/maintenance states of the servers its config declares. Needs
- * `server-state-file <path>` in `global` and `load-server-state-from-file global` in `defaults`.
- * Written to a temporary file and renamed, so HAProxy never reads half a file; call it right
- * before every reload, since a stale file is applied again (dataplane.md §3.3).
- */
-export async function writeServerStateFile(proxy: RuntimeApiProxy, path: string, settings: RuntimeApiSettings = {}): Promise<void> {
-  const state = await new HaproxyRuntimeApi(proxy, settings).dumpServersState();
-  const temporary = `${path}.${process.pid}.tmp`;
-  try {
-    await writeFile(temporary, state, { mode: 0o600 });
-    await rename(temporary, path);
-  } catch (error) {
-    await rm(temporary, { force: true });
-    throw new ConfigError(`cannot write the server state file of HAProxy ${proxy.name} to ${path}: ${(error as Error).message}`, 'server-state-file');
-  }
-}
+// Moved beside the servers file it now comes with; still exported here for existing callers.
+export { writeServerStateFile } from './server-state.js';
 
 async function applyTo(api: HaproxyRuntimeApi, backend: string, desired: readonly DesiredServer[]): Promise<void> {
   const current = await api.showServersState(backend);

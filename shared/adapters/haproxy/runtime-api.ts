@@ -43,17 +43,27 @@ export interface ServerState {
   port: number;
   /** srv_uweight: the weight in force, set at runtime or from the config. */
   weight: number;
-  /** 'maint' and 'drain' take no new traffic (admin flags: FMAINT 0x01 … HMAINT 0x40, FDRAIN 0x08, IDRAIN 0x10). */
+  /** 'maint' and 'drain' take no new traffic (admin flags: FMAINT 0x01, IMAINT 0x02, RMAINT 0x20; FDRAIN 0x08, IDRAIN 0x10). */
   admin: 'ready' | 'drain' | 'maint';
 }
 
-const ADMIN_MAINT_FLAGS = 0x01 | 0x02 | 0x04 | 0x20 | 0x40;
+/**
+ * HAProxy's own SRV_ADMF_MAINT (0x23, include/haproxy/server-t.h). CMAINT 0x04 only records that the
+ * config says `disabled`: it stays after `set server … state ready`, and such a server serves
+ * (measured on 2.6.12). HMAINT 0x40 only records that the CLI set the server's FQDN.
+ */
+const ADMIN_MAINT_FLAGS = 0x01 | 0x02 | 0x20;
 const ADMIN_DRAIN_FLAGS = 0x08 | 0x10;
 const STILL_HAS_CONNECTIONS = 'Server still has connections attached to it, cannot remove it.';
 const succeedsSilently = (answer: string): boolean => answer === '';
 
 /** The commands crossfade sends; names and addresses reach here already validated. */
 export const runtimeCommands = {
+  /** "# name", then one backend per line, with or without servers. */
+  showBackends: (): RuntimeCommand => ({
+    line: 'show backend',
+    accepts: (answer) => answer.startsWith('# name'),
+  }),
   showServersState: (backend?: string): RuntimeCommand => ({
     line: backend === undefined ? 'show servers state' : `show servers state ${backend}`,
     accepts: (answer) => answer.startsWith('1\n# '),
@@ -128,6 +138,15 @@ export class HaproxyRuntimeApi {
   async dumpServersState(): Promise<string> {
     const [answer] = await this.run([runtimeCommands.showServersState()], 'dump server state');
     return `${answer!}\n`;
+  }
+
+  /**
+   * Every backend (`show backend`: a backend without servers has no row in the state) and every
+   * server, read in one line so both come from the same moment; `dump` as `dumpServersState` gives it.
+   */
+  async readServerState(): Promise<{ backends: string[]; servers: ServerState[]; dump: string }> {
+    const [backends, state] = await this.run([runtimeCommands.showBackends(), runtimeCommands.showServersState()], 'read backends and server state');
+    return { backends: backends!.split('\n').slice(1).filter((name) => name !== ''), servers: parseServersState(state!, this.dependency), dump: `${state!}\n` };
   }
 
   private async exchange(line: string, verb: string): Promise<string> {
