@@ -98,7 +98,8 @@ export function stepCompleted(d: Deployment, now: Date): Deployment {
     {
       stepIndex,
       phase: d.run.outcome ? d.phase : phaseOfStep(d, stepIndex),
-      run: { ...d.run, stepStartedAt: now.toISOString(), waitedSeconds: 0, analysisRuns: 0, analysisDeferrals: 0, shifted: false, gateToken: null },
+      // The gate's token stays until the run moves on: whoever passed the gate may still have to wake it.
+      run: { ...d.run, stepStartedAt: now.toISOString(), waitedSeconds: 0, analysisRuns: 0, analysisDeferrals: 0, shifted: false },
     },
     now,
   );
@@ -132,7 +133,7 @@ export function gateOpened(d: Deployment, token: string, now: Date): Deployment 
 /** Decides a rollback (a failed task, a refused step); an outcome already decided is kept. */
 export function rollbackDecided(d: Deployment, reason: string, finalPhase: Extract<Outcome, { kind: 'rollback' }>['finalPhase'], now: Date): Deployment {
   if (d.run.outcome?.kind === 'rollback' || isFinished(d.phase)) return d;
-  return revise(d, { phase: 'ROLLING_BACK', run: { ...d.run, outcome: { kind: 'rollback', reason, finalPhase }, gateToken: null } }, now);
+  return revise(d, { phase: 'ROLLING_BACK', run: { ...d.run, outcome: { kind: 'rollback', reason, finalPhase } } }, now);
 }
 
 export function finished(d: Deployment, weights: Weights, now: Date): Deployment {
@@ -168,6 +169,7 @@ export function cancelRequested(d: Deployment, actor: string, now: Date): Reques
 }
 
 export function rollbackRequested(d: Deployment, actor: string, now: Date): RequestOutcome {
+  refuseWhenDecided(d, 'rollback');
   const next = rollbackDecided(d, `rolled back by ${actor}`, 'ROLLED_BACK', now);
   return next === d ? unchanged(d) : { deployment: next, changed: true };
 }
@@ -180,7 +182,7 @@ export function promoteRequested(d: Deployment, full: boolean, actor: string, no
   refuseWhenDecided(d, 'promote');
   if (full) {
     if (d.run.outcome?.kind === 'promote') return unchanged(d);
-    return { deployment: revise(d, { phase: 'PROMOTING', run: { ...d.run, paused: false, outcome: { kind: 'promote', reason: `promoted in full by ${actor}` } } }, now), changed: true };
+    return { deployment: revise(d, { phase: d.phase === 'PENDING' ? d.phase : 'PROMOTING', run: { ...d.run, paused: false, outcome: { kind: 'promote', reason: `promoted in full by ${actor}` } } }, now), changed: true };
   }
   const step = d.steps[d.stepIndex];
   if (d.phase === 'PENDING' || step?.kind !== 'pause') {

@@ -32,7 +32,11 @@ export async function controlDeployment(deps: Pick<UseCaseDeps, 'deployments' | 
     if (!current) throw new NotFoundError(`deployment ${command.deploymentId} does not exist`);
     command.authorize(current.service);
     const outcome = transition(current, command, deps.clock.now());
-    if (!outcome.changed) return current;
+    if (!outcome.changed) {
+      // A repeat of a request whose write landed but whose wake was lost: wake now.
+      await wakeIfPassed(deps, current, command);
+      return current;
+    }
     // Transitions compose (a promote that completes a pause revises twice); one write is one version.
     const deployment = { ...outcome.deployment, version: current.version + 1 };
     try {
@@ -50,13 +54,16 @@ export async function controlDeployment(deps: Pick<UseCaseDeps, 'deployments' | 
       reason: command.reason,
       details: { phase: deployment.phase, stepIndex: deployment.stepIndex, ...(command.request.kind === 'promote' ? { full: command.request.full } : {}) },
     });
-    // The gate's token was read with the version just replaced: whoever waits on it moves on now.
-    if (current.run.gateToken !== null && decideNext(deployment, deps.settings).kind !== 'gate') {
-      const woken = await deps.workflow.wake(current.run.gateToken);
-      deps.logger.info('gate woken', { deploymentId: deployment.id, request: command.request.kind, woken });
-    }
+    await wakeIfPassed(deps, deployment, command);
     return deployment;
   }
+}
+
+/** A run waiting at a gate the deployment no longer stops at moves on now. A token already used answers 'stale'. */
+async function wakeIfPassed(deps: Pick<UseCaseDeps, 'workflow' | 'logger' | 'settings'>, d: Deployment, command: ControlCommand): Promise<void> {
+  if (d.run.gateToken === null || decideNext(d, deps.settings).kind === 'gate') return;
+  const woken = await deps.workflow.wake(d.run.gateToken);
+  deps.logger.info('gate woken', { deploymentId: d.id, request: command.request.kind, woken });
 }
 
 function transition(d: Deployment, command: ControlCommand, now: Date): RequestOutcome {

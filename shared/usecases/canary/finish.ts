@@ -37,8 +37,8 @@ export const giveUp: ActionWork = async (deps, d, input) => {
  */
 async function endWith(deps: CanaryDeps, d: Deployment, canaryPercent: 0 | 100): Promise<Deployment> {
   if (!(await holdsLock(deps, d))) return finished(withReason(deps, d, `the service's lock is held by another deployment; traffic left to it`), d.weights, deps.clock.now());
-  // Prepare may have refused before resolving a baseline: nothing moved, nothing to move back.
-  if (d.baseline === null) return finished(d, d.weights, deps.clock.now());
+  // Prepare never ran or refused (no step started; a baseline may be named at creation): nothing moved, nothing to move back.
+  if (d.baseline === null || d.run.stepStartedAt === null) return finished(d, d.weights, deps.clock.now());
   const shares = uniformShares(deps, canaryPercent);
   await applyShares(deps, d, shares);
   const lagging = await verifyShares(deps, d, shares);
