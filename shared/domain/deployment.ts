@@ -150,6 +150,21 @@ export interface RunState {
   /** The lock is released and the run is over. */
   released: boolean;
   judgments: JudgmentSummary[];
+  /**
+   * The audit event of the write that made this version, kept with it: the event is appended after
+   * the write, and a writer that dies in between leaves it to whoever reads next (appends are
+   * idempotent by `eventId`). Large details (a judgment's inputs) are left out here.
+   */
+  lastChange: RecordedChange | null;
+}
+
+export interface RecordedChange {
+  eventId: string;
+  at: string;
+  actor: string;
+  action: string;
+  reason: string | null;
+  details: Record<string, unknown>;
 }
 
 export const initialRunState: RunState = {
@@ -163,6 +178,7 @@ export const initialRunState: RunState = {
   outcome: null,
   released: false,
   judgments: [],
+  lastChange: null,
 };
 
 export interface NewDeployment {

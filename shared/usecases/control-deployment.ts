@@ -11,6 +11,7 @@ import type { Deployment } from '../domain/deployment.js';
 import { NotFoundError, VersionConflictError } from '../domain/errors.js';
 import { cancelRequested, decideNext, pauseRequested, promoteRequested, resumeRequested, rollbackRequested, type RequestOutcome } from '../domain/lifecycle.js';
 import type { UseCaseDeps } from './deps.js';
+import { ensureLastEvent, writeWithEvent } from './record-change.js';
 
 export type ControlRequest = { kind: 'cancel' } | { kind: 'rollback' } | { kind: 'promote'; full: boolean } | { kind: 'pause' } | { kind: 'resume' };
 
@@ -33,27 +34,23 @@ export async function controlDeployment(deps: Pick<UseCaseDeps, 'deployments' | 
     command.authorize(current.service);
     const outcome = transition(current, command, deps.clock.now());
     if (!outcome.changed) {
-      // A repeat of a request whose write landed but whose wake was lost: wake now.
+      // A repeat of a request whose write landed but whose event or wake was lost: finish them now.
+      await ensureLastEvent(deps, current);
       await wakeIfPassed(deps, current, command);
       return current;
     }
-    // Transitions compose (a promote that completes a pause revises twice); one write is one version.
-    const deployment = { ...outcome.deployment, version: current.version + 1 };
+    let deployment: Deployment;
     try {
-      await deps.deployments.update(deployment);
+      deployment = await writeWithEvent(deps, current, outcome.deployment, {
+        verb: command.request.kind,
+        actor: command.actor,
+        reason: command.reason,
+        details: { phase: outcome.deployment.phase, stepIndex: outcome.deployment.stepIndex, ...(command.request.kind === 'promote' ? { full: command.request.full } : {}) },
+      });
     } catch (error) {
       if (error instanceof VersionConflictError && attempt < ATTEMPTS) continue;
       throw error;
     }
-    await deps.audit.append({
-      subject: `deployment/${deployment.id}`,
-      eventId: `v${String(deployment.version).padStart(6, '0')}-${command.request.kind}`,
-      at: deployment.updatedAt,
-      actor: command.actor,
-      action: `deployment.${command.request.kind}`,
-      reason: command.reason,
-      details: { phase: deployment.phase, stepIndex: deployment.stepIndex, ...(command.request.kind === 'promote' ? { full: command.request.full } : {}) },
-    });
     await wakeIfPassed(deps, deployment, command);
     return deployment;
   }

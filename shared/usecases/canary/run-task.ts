@@ -11,6 +11,7 @@ import { decideNext, isCurrent, type Instruction, type InstructionKind } from '.
 import type { Deployment } from '../../domain/deployment.js';
 import { InternalError, NotFoundError } from '../../domain/errors.js';
 import type { CanaryDeps } from './deps.js';
+import { ensureLastEvent, writeWithEvent } from '../record-change.js';
 import { judge } from './judge.js';
 import { giveUp, promote, recover, release, rollback } from './finish.js';
 import { prepare } from './prepare.js';
@@ -81,27 +82,22 @@ export async function runCanaryTask(deps: CanaryDeps, input: TaskInput): Promise
       // A retry whose work already landed, a duplicate, or an operator's request changed the plan: do nothing.
       deps.logger.info('canary task skipped: instruction no longer current', { deploymentId: d.id, action: input.action, expected: input.expect, version: d.version });
       if (input.action === 'gate' && input.token !== undefined) await deps.workflow.wake(input.token);
+      await ensureLastEvent(deps, d);
       return output(deps, d);
     }
   }
 
   const done = await work[input.action](deps, d, input);
   const [changed, auditDetails] = 'deployment' in done ? [done.deployment, done.auditDetails] : [done, {}];
-  // Transitions compose (a wait that completes its step revises twice); one write is one version.
-  const next = changed === d ? d : { ...changed, version: d.version + 1 };
-  if (next !== d) {
-    await deps.deployments.update(next);
-    await deps.audit.append({
-      subject: `deployment/${d.id}`,
-      eventId: `v${String(next.version).padStart(6, '0')}-${input.action}`,
-      at: next.updatedAt,
-      actor: 'crossfade-canary',
-      action: `deployment.${input.action}`,
-      reason: next.run.outcome?.reason ?? null,
-      details: { phase: next.phase, stepIndex: next.stepIndex, weights: next.weights, ...(input.error ? { error: input.error } : {}), ...auditDetails },
-    });
-    deps.logger.info('canary task done', { deploymentId: d.id, action: input.action, phase: next.phase, step: next.stepIndex, version: next.version });
-  }
+  if (changed === d) return output(deps, d);
+  const next = await writeWithEvent(deps, d, changed, {
+    verb: input.action,
+    actor: 'crossfade-canary',
+    reason: changed.run.outcome?.reason ?? null,
+    details: { phase: changed.phase, stepIndex: changed.stepIndex, weights: changed.weights, ...(input.error ? { error: input.error } : {}) },
+    extraDetails: auditDetails,
+  });
+  deps.logger.info('canary task done', { deploymentId: d.id, action: input.action, phase: next.phase, step: next.stepIndex, version: next.version });
   return output(deps, next);
 }
 

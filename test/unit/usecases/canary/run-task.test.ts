@@ -251,18 +251,42 @@ describe('runCanaryTask: the guard', () => {
     expect(events(h, 'deployment.waited').map((e) => e.eventId)).toEqual([`v${String(after.version).padStart(6, '0')}-waited`]);
   });
 
+  it('a task whose write landed but whose audit event was lost: the retry appends the event', async () => {
+    const h = harness();
+    const d = await created(h, makeDeployment({ steps: TWO_SHIFTS }));
+    const atShift = await drive(h, d.id, (next) => next.kind === 'shift');
+    const append = h.deps.audit.append.bind(h.deps.audit);
+    let dropped = false;
+    h.deps.audit.append = async (event) => {
+      if (!dropped && event.action === 'deployment.shift') {
+        dropped = true;
+        throw new Error('the task died between its write and its event');
+      }
+      return append(event);
+    };
+    await expect(runCanaryTask(h.canary, { action: 'shift', deploymentId: d.id, expect: atShift.next })).rejects.toThrow('died');
+    expect(events(h, 'deployment.shift')).toHaveLength(0);
+
+    await runCanaryTask(h.canary, { action: 'shift', deploymentId: d.id, expect: atShift.next });
+
+    expect(events(h, 'deployment.shift').map((e) => e.eventId)).toEqual([`v${String(atShift.next.atVersion + 1).padStart(6, '0')}-shift`]);
+  });
+
   it('a stale instruction (an older atVersion) does nothing and answers the current decision', async () => {
     const h = harness();
     const d = await created(h, makeDeployment({ steps: TWO_SHIFTS }));
     const atShift = await drive(h, d.id, (next) => next.kind === 'shift');
-    const writes = h.deps.deployments.writeAttempts + h.deps.audit.writeAttempts + h.deps.registry.writeAttempts;
+    const writes = h.deps.deployments.writeAttempts + h.deps.registry.writeAttempts;
     const applied = h.router.applied.length;
+    const eventsBefore = h.deps.audit.all().length;
 
     const out = await runCanaryTask(h.canary, { action: 'shift', deploymentId: d.id, expect: { kind: 'shift', atVersion: atShift.next.atVersion - 1, stepIndex: 0 } });
 
     expect(out).toEqual(atShift);
     expect(h.router.applied).toHaveLength(applied);
-    expect(h.deps.deployments.writeAttempts + h.deps.audit.writeAttempts + h.deps.registry.writeAttempts).toBe(writes);
+    expect(h.deps.deployments.writeAttempts + h.deps.registry.writeAttempts).toBe(writes);
+    // The last event is appended again in case its writer died before it (a no-op here: it is there).
+    expect(h.deps.audit.all()).toHaveLength(eventsBefore);
   });
 
   it('a task given another kind of instruction than its own is a routing bug: InternalError, nothing done', async () => {
