@@ -75,7 +75,11 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     embedded = await startEmbeddedDynamo({ path }).catch((error: Error) => {
       throw new Error(`cannot open the embedded store at ${path}: ${error.message} (is another crossfade running on this data directory?)`);
     });
-    table = createTableHandle({ region: 'us-east-1', endpoint: embedded.endpoint, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } }, env['CROSSFADE_TABLE'] ?? DEFAULT_TABLE_NAME);
+    // One process serves the API and every canary run: many requests in flight share the store.
+    table = createTableHandle(
+      { region: 'us-east-1', endpoint: embedded.endpoint, credentials: { accessKeyId: 'local', secretAccessKey: 'local' }, maxSockets: 256, connectionTimeoutMs: 10_000, requestTimeoutMs: 10_000 },
+      env['CROSSFADE_TABLE'] ?? DEFAULT_TABLE_NAME,
+    );
     storeDescription = path ? `embedded store in ${path}` : 'embedded store in memory';
   }
   await ensureTable(table);

@@ -203,7 +203,7 @@ export function newDeployment(input: NewDeployment, now: Date): Deployment {
     result: null,
     createdAt: at,
     updatedAt: at,
-    run: initialRunState,
+    run: { ...initialRunState, judgments: [] },
     version: 1,
   };
 }

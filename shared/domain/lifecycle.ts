@@ -186,7 +186,7 @@ export function promoteRequested(d: Deployment, full: boolean, actor: string, no
   }
   const step = d.steps[d.stepIndex];
   if (d.phase === 'PENDING' || step?.kind !== 'pause') {
-    throw new ConflictError(`deployment ${d.id} is not at a pause (step ${d.stepIndex + 1}/${d.steps.length} is ${step?.kind ?? 'the promotion'}); promote with {"full": true} to skip to 100%`, d.id);
+    throw new ConflictError(`deployment ${d.id} is not at a pause (step ${d.stepIndex + 1}/${d.steps.length} is ${step?.kind ?? 'the promotion'}); promote with {"full": true} to skip to 100%`);
   }
   return { deployment: stepCompleted(revise(d, { run: { ...d.run, paused: false } }, now), now), changed: true };
 }
@@ -209,6 +209,6 @@ export function resumeRequested(d: Deployment, now: Date): RequestOutcome {
 
 function refuseWhenDecided(d: Deployment, verb: string): void {
   if (isFinished(d.phase) || d.run.outcome?.kind === 'rollback') {
-    throw new ConflictError(`cannot ${verb} deployment ${d.id}: it is ${d.run.outcome?.kind === 'rollback' && !isFinished(d.phase) ? 'rolling back' : d.phase.toLowerCase().replace('_', ' ')}`, d.id);
+    throw new ConflictError(`cannot ${verb} deployment ${d.id}: it is ${d.run.outcome?.kind === 'rollback' && !isFinished(d.phase) ? 'rolling back' : d.phase.toLowerCase().replace('_', ' ')}`);
   }
 }

@@ -25,6 +25,7 @@ import { createJsonLogger } from '../adapters/json-logger.js';
 import { randomIds, sha256Hex, systemClock } from '../adapters/system.js';
 import { tokenEntries } from '../domain/config.js';
 import type { Workflow } from '../ports/workflow.js';
+import { coalescingPublisher } from '../usecases/coalescing-publisher.js';
 import { analysisCatalogOf, canarySettingsOf, metricsProvidersOf, workflowFromEnv } from './canary.js';
 
 export interface RuntimeOptions {
@@ -80,6 +81,7 @@ export function buildHttpDeps(options: RuntimeOptions): RuntimeDeps {
     version: packageVersion,
     configSource: source,
   };
+  deps.publish = coalescingPublisher(deps);
   if (options.workflow) deps.workflow = options.workflow(deps);
   return deps;
 }
@@ -91,6 +93,8 @@ export function tableFromEnv(env: Record<string, string | undefined>): TableHand
       region: env['AWS_REGION'] ?? env['AWS_DEFAULT_REGION'] ?? 'us-east-1',
       endpoint,
       credentials: endpoint ? localCredentials(env) : undefined,
+      // A local endpoint serves a whole local stack from one process (client.ts explains).
+      ...(endpoint ? { maxSockets: 256, connectionTimeoutMs: 10_000 } : {}),
     },
     env[TABLE_ENV] ?? DEFAULT_TABLE_NAME,
   );

@@ -40,6 +40,15 @@ export interface CreateDeploymentResult {
 }
 
 export async function createDeployment(deps: UseCaseDeps, command: CreateDeploymentCommand): Promise<CreateDeploymentResult> {
+  // A replay gets the first answer even if what it was checked against changed since (a version
+  // deregistered, a template edited): it is checked before anything else.
+  if (command.idempotencyKey !== undefined) {
+    const first = await deps.idempotency.get(command.idempotencyKey);
+    if (first) {
+      if (first.requestHash !== command.requestHash) throw new IdempotencyKeyReusedError(command.idempotencyKey);
+      return finishCreation(deps, first.deployment, command, true);
+    }
+  }
   const reachable = command.targets.length > 0 ? command.targets.map((t) => ({ name: t.cluster, cloud: t.cloud })) : deps.clusters;
   checkTargets(command.targets, deps.clusters);
   const steps = compileSteps(command.steps, reachable, deps.analysis);
@@ -77,6 +86,11 @@ export async function createDeployment(deps: UseCaseDeps, command: CreateDeploym
     }
   }
 
+  return finishCreation(deps, deployment, command, replayed);
+}
+
+/** Steps 2 and 3 (and the run's start), for a new creation and a replay alike: each is a no-op when it happened already. */
+async function finishCreation(deps: UseCaseDeps, deployment: Deployment, command: CreateDeploymentCommand, replayed: boolean): Promise<CreateDeploymentResult> {
   // A replay of a creation that landed changes nothing (its run may be over and its lock released).
   if (!replayed || !(await deps.deployments.get(deployment.id))) await lockService(deps, deployment, command.idempotencyKey);
   await deps.deployments.createIfAbsent(deployment);

@@ -2,7 +2,9 @@
  * The IdempotencyStore contract (shared/ports/idempotency-store.ts), run against DynamoDB Local
  * and the embedded store.
  */
+import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { TableHandle } from '../../shared/adapters/dynamodb/client.js';
 import { createDynamoDbStores } from '../../shared/adapters/dynamodb/stores.js';
 import type { IdempotencyRecord, IdempotencyStore } from '../../shared/ports/idempotency-store.js';
 import { makeDeployment, minutesAfterT0, T0 } from '../support/deployments.js';
@@ -28,6 +30,34 @@ describe.each(backendFactories)('IdempotencyStore on %s', (_name, startBackend) 
 
   async function freshStore(): Promise<IdempotencyStore> {
     return createDynamoDbStores(await backend.freshTable()).idempotency;
+  }
+
+  /**
+   * A store whose next conditional claim that loses is followed, before the claimer can read the
+   * winner, by `meanwhile` (another request forgetting its claim): the window between the two calls.
+   */
+  async function storeWithGapAfterLostClaim(meanwhile: (store: IdempotencyStore) => Promise<void>): Promise<IdempotencyStore> {
+    const table = await backend.freshTable();
+    const plain = createDynamoDbStores(table).idempotency;
+    let armed = true;
+    const send = table.documents.send.bind(table.documents) as (command: unknown) => Promise<unknown>;
+    const gapped: TableHandle = {
+      tableName: table.tableName,
+      documents: {
+        send: async (command: unknown) => {
+          try {
+            return await send(command);
+          } catch (error) {
+            if (armed && command instanceof PutCommand && (error as Error).name === 'ConditionalCheckFailedException') {
+              armed = false;
+              await meanwhile(plain);
+            }
+            throw error;
+          }
+        },
+      } as TableHandle['documents'],
+    };
+    return createDynamoDbStores(gapped).idempotency;
   }
 
   describe('claim', () => {
@@ -80,6 +110,53 @@ describe.each(backendFactories)('IdempotencyStore on %s', (_name, startBackend) 
       await store.claim(makeRecord('exec-1-stage-1', 'sha256:aaa'));
 
       expect(await store.get('exec-2-stage-1')).toBeUndefined();
+    });
+  });
+
+  describe('forget', () => {
+    it('deletes the record while it holds the deployment named; the key can then be claimed anew', async () => {
+      const store = await freshStore();
+      const refused = makeRecord('01HEXEC-stage-1', 'sha256:aaa');
+      await store.claim(refused);
+
+      await store.forget(refused.key, refused.deployment.id);
+
+      expect(await store.get(refused.key)).toBeUndefined();
+      const retry = makeRecord('01HEXEC-stage-1', 'sha256:aaa', minutesAfterT0(5));
+      expect(await store.claim(retry)).toEqual({ claimed: true, record: retry });
+    });
+
+    it("leaves a record that holds another deployment: not the caller's to delete", async () => {
+      const store = await freshStore();
+      const record = makeRecord('01HEXEC-stage-1', 'sha256:aaa');
+      await store.claim(record);
+
+      await store.forget(record.key, makeDeployment().id);
+
+      expect(await store.get(record.key)).toEqual(record);
+    });
+
+    it('is idempotent: forgetting twice, or a key never used, is a no-op', async () => {
+      const store = await freshStore();
+      const record = makeRecord('01HEXEC-stage-1', 'sha256:aaa');
+      await store.claim(record);
+
+      await store.forget(record.key, record.deployment.id);
+      await store.forget(record.key, record.deployment.id);
+      await store.forget('never-used', record.deployment.id);
+
+      expect(await store.get(record.key)).toBeUndefined();
+    });
+
+    it('a claim that lost to a record forgotten before it could read it claims the key itself', async () => {
+      const first = makeRecord('01HEXEC-stage-1', 'sha256:aaa');
+      const store = await storeWithGapAfterLostClaim((other) => other.forget(first.key, first.deployment.id));
+      await store.claim(first);
+      const second = makeRecord('01HEXEC-stage-1', 'sha256:aaa', minutesAfterT0(1));
+
+      expect(await store.claim(second)).toEqual({ claimed: true, record: second });
+
+      expect(await store.get(second.key)).toEqual(second);
     });
   });
 });

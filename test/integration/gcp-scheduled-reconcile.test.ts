@@ -8,13 +8,15 @@ import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createDynamoDbStores } from '../../shared/adapters/dynamodb/stores.js';
-import { apiTableOnDynamoDbLocal } from '../support/http-targets.js';
+import { apiTableOnDynamoDbLocal, type ApiEnvironment } from '../support/http-targets.js';
 
+let api: ApiEnvironment;
 let server: Server;
 let base: string;
 
 beforeAll(async () => {
-  const table = await apiTableOnDynamoDbLocal('gcp-reconcile');
+  api = await apiTableOnDynamoDbLocal('gcp-reconcile');
+  const { table } = api;
   // Two registered services, so the run has something to count; its report is logged at info.
   const { registry } = createDynamoDbStores(table);
   for (const service of ['cart', 'search']) {
@@ -40,6 +42,7 @@ afterAll(async () => {
     server.close(() => done());
     server.closeAllConnections();
   });
+  await api.stop();
 });
 
 /** A Pub/Sub message as a binary-mode CloudEvent (what Eventarc delivers to a gen2 function). */

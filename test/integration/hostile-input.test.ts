@@ -6,20 +6,23 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TableHandle } from '../../shared/adapters/dynamodb/client.js';
-import { apiTableOnDynamoDbLocal, localTarget, tokens, type HttpTarget } from '../support/http-targets.js';
+import { apiTableOnDynamoDbLocal, localTarget, tokens, type ApiEnvironment, type HttpTarget } from '../support/http-targets.js';
 import { deploymentBody } from '../support/requests.js';
 import { scanTable } from '../support/store-backends.js';
 
+let api: ApiEnvironment;
 let table: TableHandle;
 let target: HttpTarget;
 
 beforeAll(async () => {
-  table = await apiTableOnDynamoDbLocal('hostile');
+  api = await apiTableOnDynamoDbLocal('hostile');
+  table = api.table;
   target = await localTarget();
 });
 
 afterAll(async () => {
   await target.stop();
+  await api.stop();
 });
 
 /** A valid body broken in exactly one place, so every generated body is certainly invalid. */

@@ -1,21 +1,42 @@
 /**
  * The HTTP API's first slice (API.md), specified once and run through every way it is served:
  * the Lambda bundles, the GCP bundle on functions-framework, and the local server. Every target
- * must give the same status, body and content type. Runs on DynamoDB Local.
+ * must give the same status, body and content type. Runs on DynamoDB Local; runs are started on
+ * the fake Step Functions. One deployment per service at a time: each test that creates one
+ * deploys a service of its own, with its versions registered first.
  */
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TableHandle } from '../../shared/adapters/dynamodb/client.js';
 import { scanTable } from '../support/store-backends.js';
-import { bearer, apiTableOnDynamoDbLocal, PUBLIC_BASE_URL, targetFactories, tokens, type Answer, type HttpTarget, type Sent } from '../support/http-targets.js';
+import {
+  apiTableOnDynamoDbLocal,
+  bearer,
+  PUBLIC_BASE_URL,
+  registerVersions,
+  targetFactories,
+  tokens,
+  uniqueService,
+  type Answer,
+  type ApiEnvironment,
+  type HttpTarget,
+  type Sent,
+} from '../support/http-targets.js';
+import { FAKE_STATE_MACHINE_ARN } from '../support/fake-clouds/step-functions.js';
 import { deploymentBody } from '../support/requests.js';
 
 const JSON_TYPE = 'application/json; charset=utf-8';
 
+let api: ApiEnvironment;
 let table: TableHandle;
 
 beforeAll(async () => {
-  table = await apiTableOnDynamoDbLocal('http');
+  api = await apiTableOnDynamoDbLocal('http');
+  table = api.table;
+});
+
+afterAll(async () => {
+  await api.stop();
 });
 
 function post(body: unknown, headers: Record<string, string> = bearer(tokens.admin)): Sent {
@@ -30,10 +51,19 @@ async function sendWritingNothing(target: HttpTarget, request: Sent): Promise<An
   return answer;
 }
 
-describe.each(targetFactories)('HTTP API through %s', (_name, factory) => {
+describe.each(targetFactories)('HTTP API through %s', (name, factory) => {
   let target: HttpTarget;
+  /** This target's service with v41 and v42 registered, which no test deploys (the not-registered case). */
+  const registered = `checkout-${name.replace(/[^a-z]/g, '')}`;
+  /** A fresh service with v41 and v42 registered: nothing holds its lock. */
+  const freshService = async (versions?: string[]): Promise<string> => {
+    const service = uniqueService();
+    await registerVersions(target, service, versions);
+    return service;
+  };
   beforeAll(async () => {
     target = await factory();
+    await registerVersions(target, registered);
   });
   afterAll(async () => {
     await target.stop();
@@ -46,13 +76,14 @@ describe.each(targetFactories)('HTTP API through %s', (_name, factory) => {
     expect(answer.body).toEqual({ status: 'ok', version: expect.stringMatching(/^\d+\.\d+\.\d+/) });
   });
 
-  it('creates a deployment: 202, absolute Location, the status document, readable at once', async () => {
-    const created = await target.send(post(deploymentBody(), { ...bearer(tokens.checkoutDeployer), 'x-idempotency-key': `exec-${randomUUID()}-3` }));
+  it('creates a deployment: 202, absolute Location, the status document, readable at once; its run is started', async () => {
+    const service = await freshService();
+    const created = await target.send(post(deploymentBody({ service }), { ...bearer(tokens.checkoutDeployer), 'x-idempotency-key': `exec-${randomUUID()}-3` }));
     expect(created.status).toBe(202);
     expect(created.headers['content-type']).toBe(JSON_TYPE);
     const doc = created.body as Record<string, unknown>;
     expect(doc).toMatchObject({
-      service: 'checkout',
+      service,
       status: 'NOT_STARTED',
       phase: 'PENDING',
       progress: 'accepted, waiting to start: 6 steps planned',
@@ -71,28 +102,36 @@ describe.each(targetFactories)('HTTP API through %s', (_name, factory) => {
     expect(read.status).toBe(200);
     expect(read.body).toEqual(doc);
 
-    const listed = await target.send({ method: 'GET', path: '/v1/deployments?service=checkout', headers: bearer(tokens.reader) });
+    const listed = await target.send({ method: 'GET', path: `/v1/deployments?service=${service}`, headers: bearer(tokens.reader) });
     expect(listed.status).toBe(200);
     expect((listed.body as { items: { id: string }[] }).items.map((d) => d.id)).toContain(doc['id']);
+
+    // One execution of the canary state machine, named after the deployment.
+    expect(api.stepFunctions.callsOf('StartExecution').filter((call) => call['name'] === doc['id'])).toEqual([
+      { stateMachineArn: FAKE_STATE_MACHINE_ARN, name: doc['id'], input: JSON.stringify({ deploymentId: doc['id'] }) },
+    ]);
   });
 
   it('replays the first answer for a repeated idempotency key, and refuses it with another body (422)', async () => {
+    const service = await freshService(['v41', 'v42', 'v43']);
     const key = `exec-${randomUUID()}-3`;
-    const first = await target.send(post(deploymentBody(), { ...bearer(tokens.admin), 'x-idempotency-key': key }));
+    const first = await target.send(post(deploymentBody({ service }), { ...bearer(tokens.admin), 'x-idempotency-key': key }));
+    expect(first.status).toBe(202);
     // Key order and whitespace do not make another body.
-    const reordered = JSON.stringify(Object.fromEntries(Object.entries(deploymentBody()).reverse()), null, 2);
+    const reordered = JSON.stringify(Object.fromEntries(Object.entries(deploymentBody({ service })).reverse()), null, 2);
     const again = await sendWritingNothing(target, post(reordered, { ...bearer(tokens.admin), 'x-idempotency-key': key }));
     expect(again.status).toBe(202);
     expect(again.body).toEqual(first.body);
     expect(again.headers['location']).toBe(first.headers['location']);
 
-    const other = await sendWritingNothing(target, post(deploymentBody({ canary: { version: 'v43' } }), { ...bearer(tokens.admin), 'x-idempotency-key': key }));
+    // Another registered canary: a valid body, but not the one the key was first used with.
+    const other = await sendWritingNothing(target, post(deploymentBody({ service, canary: { version: 'v43' } }), { ...bearer(tokens.admin), 'x-idempotency-key': key }));
     expect(other.status).toBe(422);
     expect(other.body).toEqual({ error: { code: 'IDEMPOTENCY_KEY_REUSED', message: `idempotency key "${key}" was already used with a different request body` } });
   });
 
   it("derives the idempotency key from spinnaker.executionId and stageId when there is no header", async () => {
-    const body = deploymentBody({ spinnaker: { executionId: randomUUID(), stageId: '7' } });
+    const body = deploymentBody({ service: await freshService(), spinnaker: { executionId: randomUUID(), stageId: '7' } });
     const first = await target.send(post(body));
     const again = await sendWritingNothing(target, post(body));
     expect(first.status).toBe(202);
@@ -100,7 +139,8 @@ describe.each(targetFactories)('HTTP API through %s', (_name, factory) => {
   });
 
   it('parses a JSON body sent as text/plain, as Spinnaker preconfigured stages send it', async () => {
-    const answer = await target.send({ method: 'POST', path: '/v1/deployments', headers: { ...bearer(tokens.admin), 'content-type': 'text/plain;charset=ISO-8859-1' }, body: JSON.stringify(deploymentBody({ spinnaker: undefined })) });
+    const body = JSON.stringify(deploymentBody({ service: await freshService(), spinnaker: undefined }));
+    const answer = await target.send({ method: 'POST', path: '/v1/deployments', headers: { ...bearer(tokens.admin), 'content-type': 'text/plain;charset=ISO-8859-1' }, body });
     expect(answer.status).toBe(202);
     expect(answer.body).toMatchObject({ status: 'NOT_STARTED' });
   });
@@ -185,6 +225,45 @@ describe.each(targetFactories)('HTTP API through %s', (_name, factory) => {
         error: { code: 'VALIDATION_FAILED', message: 'steps[0].pause.duration "five minutes" is not a duration such as 30s, 5m, 1h or 1h30m', field: 'steps[0].pause.duration', rule: 'duration' },
       },
       {
+        name: 'a canary that is not registered',
+        request: () => post(deploymentBody({ service: registered, canary: { version: 'v43' } })),
+        status: 400,
+        error: {
+          code: 'VALIDATION_FAILED',
+          message: `canary.version v43 is not registered for ${registered} (registered: v41, v42); register it with PUT /v1/services/${registered}/versions/v43`,
+          field: 'canary.version',
+          rule: 'registered',
+        },
+      },
+      {
+        name: 'a baseline that is not registered',
+        request: () => post(deploymentBody({ service: registered, baseline: { version: 'v40' } })),
+        status: 400,
+        error: { code: 'VALIDATION_FAILED', message: `baseline.version v40 is not registered for ${registered} (registered: v41, v42)`, field: 'baseline.version', rule: 'registered' },
+      },
+      {
+        name: 'an analysis template that is not configured',
+        request: () => post(deploymentBody({ service: registered, steps: [{ setWeight: 5 }, { analysis: { template: 'http-golden-signal', interval: '1m', count: 5 } }] })),
+        status: 400,
+        error: {
+          code: 'VALIDATION_FAILED',
+          message: 'steps[1].analysis.template "http-golden-signal" is not a configured analysis template (http-golden-signals)',
+          field: 'steps[1].analysis.template',
+          rule: 'known-template',
+        },
+      },
+      {
+        name: 'an analysis with no metrics',
+        request: () => post(deploymentBody({ service: registered, steps: [{ analysis: { metrics: [], interval: '1m', count: 5 } }] })),
+        status: 400,
+        error: {
+          code: 'VALIDATION_FAILED',
+          message: 'steps[0].analysis.metrics must list at least one metric: an analysis without metrics judges nothing',
+          field: 'steps[0].analysis.metrics',
+          rule: 'metrics-not-empty',
+        },
+      },
+      {
         name: 'no token',
         request: () => post(deploymentBody(), {}),
         status: 401,
@@ -232,7 +311,8 @@ describe.each(targetFactories)('HTTP API through %s', (_name, factory) => {
     });
 
     it("403s a deployment of a service outside the token's scope", async () => {
-      const created = await target.send(post(deploymentBody()));
+      const created = await target.send(post(deploymentBody({ service: await freshService(), spinnaker: undefined })));
+      expect(created.status).toBe(202);
       const id = (created.body as { id: string }).id;
       const answer = await target.send({ method: 'GET', path: `/v1/deployments/${id}`, headers: bearer(tokens.paymentsDeployer) });
       expect(answer.status).toBe(403);

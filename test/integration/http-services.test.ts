@@ -6,13 +6,19 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TableHandle } from '../../shared/adapters/dynamodb/client.js';
-import { apiTableOnDynamoDbLocal, bearer, targetFactories, tokens, type Answer, type HttpTarget, type Sent } from '../support/http-targets.js';
+import { apiTableOnDynamoDbLocal, bearer, targetFactories, tokens, type Answer, type ApiEnvironment, type HttpTarget, type Sent } from '../support/http-targets.js';
 import { scanTable } from '../support/store-backends.js';
 
+let api: ApiEnvironment;
 let table: TableHandle;
 
 beforeAll(async () => {
-  table = await apiTableOnDynamoDbLocal('services');
+  api = await apiTableOnDynamoDbLocal('services');
+  table = api.table;
+});
+
+afterAll(async () => {
+  await api.stop();
 });
 
 const awsTarget = (endpoints: unknown[]) => ({ cloud: 'aws', cluster: 'eks-use1', namespace: 'checkout', kubernetesService: 'checkout', port: 8080, endpoints });

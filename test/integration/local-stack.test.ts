@@ -1,6 +1,7 @@
 /**
- * `npm start` as an operator meets it: a real process on 127.0.0.1, the printed admin token,
- * state that survives a restart, a clean stop on SIGTERM, and a plain message when the port is taken.
+ * `npm start` as an operator meets it: a real process on 127.0.0.1, the printed admin token, the
+ * canary run in-process, state that survives a restart, a clean stop on SIGTERM, and a plain
+ * message when the port is taken.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
@@ -48,8 +49,17 @@ async function waitForOutput(started: Started, pattern: RegExp, timeoutMs = 20_0
   }
 }
 
+async function waitFor(condition: () => Promise<boolean>, timeoutMs = 15_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
 describe('npm start', () => {
-  it('prints a token that works, keeps deployments across a restart, and stops cleanly on SIGTERM', async () => {
+  // Three cold starts of `tsx local/main.ts`: ~3 s each alone, several times that on a loaded runner.
+  it('prints a token that works, runs the canary, keeps deployments across a restart, and stops cleanly on SIGTERM', async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'crossfade-start-'));
     const port = await freePort();
     const env = { CROSSFADE_DATA_DIR: dataDir, PORT: String(port) };
@@ -58,9 +68,19 @@ describe('npm start', () => {
     const [, token] = await waitForOutput(first, /admin token \(saved to [^)]+\): (cf_\S+)/);
     const base = `http://127.0.0.1:${port}`;
     expect((await fetch(`${base}/healthz`)).status).toBe(200);
-    const created = await fetch(`${base}/v1/deployments`, { method: 'POST', headers: { authorization: `Bearer ${token}` }, body: JSON.stringify(deploymentBody()) });
+    const call = (method: string, path: string, body?: unknown) => fetch(`${base}${path}`, { method, headers: { authorization: `Bearer ${token}` }, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
+    // A deployment's versions must be registered; the embedded configuration's clusters are eks-use1 and gke-usc1.
+    for (const [index, version] of ['v41', 'v42'].entries()) {
+      const registered = await call('PUT', `/v1/services/checkout/versions/${version}`, { targets: [{ cloud: 'gcp', cluster: 'gke-usc1', namespace: 'checkout', kubernetesService: 'checkout', port: 8080, endpoints: [{ address: `10.8.0.${index + 1}`, port: 8080 }] }] });
+      expect(registered.status).toBe(201);
+    }
+    // 5% on gcp, then a manual gate: the in-process run gets there at once and waits, so the document holds still.
+    const created = await call('POST', '/v1/deployments', deploymentBody({ steps: [{ setWeight: 5, wave: ['gcp'] }, { pause: {} }, { setWeight: 100 }] }));
     expect(created.status).toBe(202);
     const { id } = (await created.json()) as { id: string };
+    await waitFor(async () => ((await (await call('GET', `/v1/deployments/${id}/events`)).json()) as { items: { action: string }[] }).items.some((e) => e.action === 'deployment.gate'));
+    const atGate = (await (await call('GET', `/v1/deployments/${id}`)).json()) as Record<string, unknown>;
+    expect(atGate).toMatchObject({ id, status: 'RUNNING', phase: 'PAUSED', step: { index: 1, count: 3 }, weights: { gcp: { v41: 95, v42: 5 }, aws: { v41: 100, v42: 0 } } });
 
     first.child.kill('SIGTERM');
     expect(await first.exited).toBe(0);
@@ -69,7 +89,8 @@ describe('npm start', () => {
     await waitForOutput(second, /admin token: in /);
     const read = await fetch(`${base}/v1/deployments/${id}`, { headers: { authorization: `Bearer ${token}` } });
     expect(read.status).toBe(200);
-    expect(await read.json()).toMatchObject({ id, status: 'NOT_STARTED' });
+    // Exactly as it was at the gate: the run stopped with the process and resumes nowhere.
+    expect(await read.json()).toEqual(atGate);
 
     const third = start({ ...env, CROSSFADE_DATA_DIR: mkdtempSync(join(tmpdir(), 'crossfade-start-')) });
     expect(await third.exited).toBe(1);
@@ -78,5 +99,5 @@ describe('npm start', () => {
 
     second.child.kill('SIGINT');
     expect(await second.exited).toBe(0);
-  });
+  }, 90_000);
 });

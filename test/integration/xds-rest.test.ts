@@ -16,18 +16,20 @@ import { hashToken } from '../../shared/http/auth.js';
 import type { Logger } from '../../shared/ports/logger.js';
 import { publishSnapshots } from '../../shared/usecases/publish-snapshots.js';
 import { startDynamoDbCounter, type DynamoDbCounter } from '../support/dynamodb-counter.js';
-import { apiTableOnDynamoDbLocal, bearer, localTarget, tokens, type Answer, type HttpTarget } from '../support/http-targets.js';
+import { apiTableOnDynamoDbLocal, bearer, localTarget, tokens, type Answer, type ApiEnvironment, type HttpTarget } from '../support/http-targets.js';
 
 const XDS_TOKEN = 'cf_test_xds_envoy_aws_0123456789abcdef';
 const silent: Logger = { info: () => {}, warn: () => {}, error: () => {}, child: () => silent };
 
+let api: ApiEnvironment | undefined;
 let table: TableHandle;
 let stores: Stores;
 let counter: DynamoDbCounter;
 let target: HttpTarget;
 
 beforeAll(async () => {
-  table = await apiTableOnDynamoDbLocal('xds-rest', [{ id: 'envoy-aws', sha256: hashToken(XDS_TOKEN), scopes: ['xds:envoy-aws-*'] }]);
+  api = await apiTableOnDynamoDbLocal('xds-rest', [{ id: 'envoy-aws', sha256: hashToken(XDS_TOKEN), scopes: ['xds:envoy-aws-*'] }]);
+  table = api.table;
   stores = createDynamoDbStores(table);
   counter = await startDynamoDbCounter(process.env['CROSSFADE_DYNAMODB_ENDPOINT']!);
   process.env['CROSSFADE_DYNAMODB_ENDPOINT'] = counter.endpoint;
@@ -45,6 +47,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await target?.stop();
   await counter?.stop();
+  await api?.stop();
 });
 
 /** What a deployment step does: a new split in the registry, then the snapshots published. */

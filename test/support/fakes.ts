@@ -7,7 +7,7 @@
  * method (a store that is unreachable, a crash between two writes).
  */
 import { createHash } from 'node:crypto';
-import type { TokenEntry } from '../../shared/domain/config.js';
+import { embeddedDefaults, type TokenEntry } from '../../shared/domain/config.js';
 import { statusOf, type Deployment } from '../../shared/domain/deployment.js';
 import { ConflictError, ValidationError, VersionConflictError } from '../../shared/domain/errors.js';
 import { hashToken, indexTokens } from '../../shared/http/auth.js';
@@ -20,6 +20,9 @@ import type { IdGenerator } from '../../shared/ports/ids.js';
 import type { Logger } from '../../shared/ports/logger.js';
 import type { Page, PageRequest } from '../../shared/ports/page.js';
 import type { LockGrant, LockRequest, ServiceLockStore } from '../../shared/ports/service-lock.js';
+import type { RegisteredVersion } from '../../shared/domain/mesh.js';
+import type { Workflow } from '../../shared/ports/workflow.js';
+import type { AnalysisCatalog } from '../../shared/domain/plan.js';
 import type { UseCaseDeps } from '../../shared/usecases/deps.js';
 import { T0 } from './deployments.js';
 import { FakeStore } from './fake-store.js';
@@ -110,6 +113,13 @@ export class InMemoryIdempotencyStore extends FakeStore<keyof IdempotencyStore> 
     this.read('get');
     const found = this.records.get(key);
     return found && copy(found);
+  }
+
+  async forget(key: string, deploymentId: string): Promise<void> {
+    this.attemptWrite('forget');
+    if (this.records.get(key)?.deployment.id !== deploymentId) return;
+    this.records.delete(key);
+    this.writes++;
   }
 
   all(): IdempotencyRecord[] {
@@ -249,6 +259,42 @@ export class CapturingLogger implements Logger {
   }
 }
 
+/** A workflow engine that records what it was asked; wake answers 'woken' for tokens listed in `waiting`. */
+export class RecordingWorkflow implements Workflow {
+  readonly started: string[] = [];
+  readonly woken: string[] = [];
+  readonly waiting = new Set<string>();
+
+  async start(deploymentId: string): Promise<void> {
+    this.started.push(deploymentId);
+  }
+
+  async wake(token: string): Promise<'woken' | 'stale'> {
+    this.woken.push(token);
+    return this.waiting.delete(token) ? 'woken' : 'stale';
+  }
+}
+
+/** The embedded configuration's analysis catalog (as runtime/canary.ts analysisCatalogOf builds it): `http-golden-signals` on `prometheus`. */
+export const TEST_ANALYSIS_CATALOG: AnalysisCatalog = {
+  templates: embeddedDefaults.analysis.templates,
+  providers: embeddedDefaults.analysis.providers.map((p) => p.name),
+};
+
+export const TEST_CANARY_SETTINGS = { waitChunkSeconds: 10, lockLeaseMs: 30 * 60_000 } as const;
+
+/** The versions the test requests name (requests.ts, deployments.ts), registered with one endpoint each. */
+export function registeredTestVersions(): RegisteredVersion[] {
+  return ['v41', 'v42', 'v1.4.0', 'v1.5.0'].map((version, index) => ({
+    service: 'checkout',
+    version,
+    clusters: [{ cloud: 'aws', cluster: 'eks-use1', region: 'us-east-1', endpoints: [{ address: `10.0.0.${index + 1}`, port: 8080, zone: null }] }],
+    registeredAt: T0.toISOString(),
+    registeredBy: 'test',
+    revision: 1,
+  }));
+}
+
 /** UseCaseDeps whose every port is a fake the test can inspect. */
 export interface FakeDeps extends UseCaseDeps {
   deployments: InMemoryDeploymentStore;
@@ -258,6 +304,8 @@ export interface FakeDeps extends UseCaseDeps {
   clock: FixedClock;
   ids: SequentialIds;
   logger: CapturingLogger;
+  registry: InMemoryMeshRegistry;
+  workflow: RecordingWorkflow;
 }
 
 /** The clusters of the test configuration: one per cloud, as API.md's example names them. */
@@ -276,13 +324,17 @@ export function fakeDeps(overrides: Partial<FakeDeps> = {}): FakeDeps {
     ids: new SequentialIds(),
     logger: new CapturingLogger(),
     clusters: TEST_CLUSTERS.map((c) => ({ ...c })),
+    registry: InMemoryMeshRegistry.with(registeredTestVersions()),
+    workflow: new RecordingWorkflow(),
+    analysis: { ...TEST_ANALYSIS_CATALOG },
+    settings: { ...TEST_CANARY_SETTINGS },
     ...overrides,
   };
 }
 
-/** Write calls across every store of `deps`, whatever their outcome: 0 means nothing was written. */
-export function writeAttempts(deps: Pick<FakeDeps, 'deployments' | 'idempotency' | 'audit' | 'locks'>): number {
-  return deps.deployments.writeAttempts + deps.idempotency.writeAttempts + deps.audit.writeAttempts + deps.locks.writeAttempts;
+/** Write calls across every store of `deps` (the registry's too, when given), whatever their outcome: 0 means nothing was written. */
+export function writeAttempts(deps: Pick<FakeDeps, 'deployments' | 'idempotency' | 'audit' | 'locks'> & { registry?: InMemoryMeshRegistry }): number {
+  return deps.deployments.writeAttempts + deps.idempotency.writeAttempts + deps.audit.writeAttempts + deps.locks.writeAttempts + (deps.registry?.writeAttempts ?? 0);
 }
 
 /** Bearer tokens of the fake HTTP deps (each at least 16 printable characters, as auth requires). */
@@ -309,13 +361,13 @@ export function fakeHttpDeps(overrides: Partial<FakeHttpDeps> & { tokenEntries?:
     tokens: indexTokens(tokenEntries),
     publicBaseUrl: 'https://crossfade.test',
     version: '0.0.0-test',
-    registry: new InMemoryMeshRegistry(),
     clusterProvider: new StaticClusterProvider(),
     proxyGroups: TEST_PROXY_GROUPS,
     snapshots: new InMemorySnapshotStore(),
     hash: (text: string) => createHash('sha256').update(text).digest('hex'),
     // No proxies are reachable from unit tests: reconciliation reports the groups as not reconciled.
     routers: {},
+    metrics: new Map(),
     ...rest,
   };
 }

@@ -1,8 +1,11 @@
 /**
  * The three ways the HTTP API is served, behind one `send`: the built Lambda bundles invoked with
  * API Gateway HTTP API (v2) events, the built GCP bundle served by functions-framework on
- * 127.0.0.1, and the local stack's server. All three use one DynamoDB table and one configuration,
- * so a test case can run unchanged through each and expect the same answer.
+ * 127.0.0.1, and the local stack's server. All three use one DynamoDB table, one configuration and
+ * one (fake) Step Functions state machine, so a test case can run unchanged through each and
+ * expect the same answer. With the state machine configured the local stack starts runs there
+ * too, as the cloud functions do: no canary runs in these suites, a deployment stays where the
+ * API put it.
  */
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
@@ -15,8 +18,10 @@ import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context
 import { inject } from 'vitest';
 import { createTableHandle, type TableHandle } from '../../shared/adapters/dynamodb/client.js';
 import { ensureTable } from '../../shared/adapters/dynamodb/stores.js';
+import { embeddedDefaults } from '../../shared/domain/config.js';
 import { hashToken } from '../../shared/http/auth.js';
 import { startLocalStack, type LocalStack } from '../../local/stack.js';
+import { FAKE_STATE_MACHINE_ARN, startFakeStepFunctions, type FakeStepFunctions } from './fake-clouds/step-functions.js';
 
 export interface Sent {
   method: string;
@@ -59,18 +64,32 @@ export interface ConfiguredToken {
   scopes: string[];
 }
 
-/** A fresh table on DynamoDB Local, with the process environment pointed at it and the test configuration (plus `extraTokens`). */
-export async function apiTableOnDynamoDbLocal(prefix: string, extraTokens: readonly ConfiguredToken[] = []): Promise<TableHandle> {
+/** What the targets of one test file share: the table, and the fake state machine runs are started on. */
+export interface ApiEnvironment {
+  table: TableHandle;
+  stepFunctions: FakeStepFunctions;
+  /** Stops the fake Step Functions (the table stays: DynamoDB Local lives for the whole run). */
+  stop(): Promise<void>;
+}
+
+/**
+ * A fresh table on DynamoDB Local and a fake Step Functions on loopback, with the process
+ * environment pointed at both and at the test configuration (plus `extraTokens`). Once per test file.
+ */
+export async function apiTableOnDynamoDbLocal(prefix: string, extraTokens: readonly ConfiguredToken[] = []): Promise<ApiEnvironment> {
   const endpoint = inject('dynamoDbLocalEndpoint');
   const credentials = { accessKeyId: 'AKIAFAKEFAKEFAKE', secretAccessKey: 'fakesecretfakesecret' };
   const table = createTableHandle({ region: 'us-east-1', endpoint, credentials }, `${prefix}-${randomUUID()}`);
   await ensureTable(table);
-  configureEnvironment(endpoint, table.tableName, extraTokens);
-  return table;
+  const stepFunctions = await configureEnvironment(endpoint, table.tableName, extraTokens);
+  return { table, stepFunctions, stop: () => stepFunctions.stop() };
 }
 
-/** Writes the configuration every target loads, and points the process environment at it and the table. */
-export function configureEnvironment(endpoint: string, tableName: string, extraTokens: readonly ConfiguredToken[] = []): void {
+/**
+ * Writes the configuration every target loads, starts the fake Step Functions, and points the
+ * process environment at them and the table. The caller stops the fake.
+ */
+export async function configureEnvironment(endpoint: string, tableName: string, extraTokens: readonly ConfiguredToken[] = []): Promise<FakeStepFunctions> {
   const dir = mkdtempSync(join(tmpdir(), 'crossfade-config-'));
   const config = {
     publicBaseUrl: PUBLIC_BASE_URL,
@@ -89,6 +108,8 @@ export function configureEnvironment(endpoint: string, tableName: string, extraT
       { id: 'auditor', sha256: hashToken(tokens.reader), scopes: ['read:*'] },
       ...extraTokens,
     ],
+    // API.md's example plan names `http-golden-signals`: the embedded template, on a Prometheus nobody asks (no run happens here).
+    analysis: embeddedDefaults.analysis,
   };
   const path = join(dir, 'crossfade.json');
   writeFileSync(path, JSON.stringify(config));
@@ -96,6 +117,24 @@ export function configureEnvironment(endpoint: string, tableName: string, extraT
   process.env['CROSSFADE_TABLE'] = tableName;
   process.env['CROSSFADE_DYNAMODB_ENDPOINT'] = endpoint;
   process.env['CROSSFADE_LOG_LEVEL'] = 'silent';
+  const stepFunctions = await startFakeStepFunctions();
+  process.env['CROSSFADE_STATE_MACHINE_ARN'] = FAKE_STATE_MACHINE_ARN;
+  process.env['AWS_ENDPOINT_URL_SFN'] = stepFunctions.endpoint;
+  return stepFunctions;
+}
+
+/** `PUT /v1/services/{service}/versions/{version}` with one explicit endpoint per version (a deployment's versions must be registered). */
+export async function registerVersions(target: HttpTarget, service: string, versions: readonly string[] = ['v41', 'v42']): Promise<void> {
+  for (const [index, version] of versions.entries()) {
+    const body = { targets: [{ cloud: 'aws', cluster: 'eks-use1', namespace: service, kubernetesService: service, port: 8080, endpoints: [{ address: `10.0.0.${index + 1}`, port: 8080 }] }] };
+    const answer = await target.send({ method: 'PUT', path: `/v1/services/${service}/versions/${version}`, headers: { ...bearer(tokens.admin), 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    if (answer.status !== 201 && answer.status !== 200) throw new Error(`registering ${service}@${version} through ${target.name} answered ${answer.status}: ${answer.text}`);
+  }
+}
+
+/** A service name no other test uses (`checkout-…`, so the checkout pipeline's `deploy:checkout*` token reaches it). */
+export function uniqueService(prefix = 'checkout'): string {
+  return `${prefix}-${randomUUID().slice(0, 8)}`;
 }
 
 type LambdaHandler = (event: APIGatewayProxyEventV2, context: Context) => Promise<APIGatewayProxyStructuredResultV2>;

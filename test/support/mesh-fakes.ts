@@ -11,6 +11,13 @@ export class InMemoryMeshRegistry extends FakeStore<keyof MeshRegistry> implemen
   private readonly versions = new Map<string, RegisteredVersion>();
   private readonly splits = new Map<string, GroupSplit>();
 
+  /** A registry holding `versions` already (no writes counted). */
+  static with(versions: readonly RegisteredVersion[]): InMemoryMeshRegistry {
+    const registry = new InMemoryMeshRegistry();
+    for (const version of versions) registry.versions.set(`${version.service}@${version.version}`, structuredClone(version));
+    return registry;
+  }
+
   async getService(service: string): Promise<ServiceState | undefined> {
     this.read('getService');
     const versions = [...this.versions.values()].filter((v) => v.service === service);

@@ -14,6 +14,14 @@ export interface DynamoDbSettings {
   credentials?: { accessKeyId: string; secretAccessKey: string };
   /** Per-attempt socket timeout. Lambda's HTTP functions have 10 s; three attempts must fit. */
   requestTimeoutMs?: number;
+  /**
+   * Sockets to the endpoint, and how long a request may wait to get one and connect. The SDK's
+   * connection timer also runs while a request queues for a free socket, so a process with many
+   * requests in flight (the local stack running many canaries) needs more of both; a Lambda
+   * instance serves one request at a time and keeps the defaults (50 sockets, 1 s).
+   */
+  maxSockets?: number;
+  connectionTimeoutMs?: number;
 }
 
 export interface TableHandle {
@@ -27,7 +35,11 @@ export function createTableHandle(settings: DynamoDbSettings, tableName: string)
     endpoint: settings.endpoint,
     credentials: settings.credentials,
     maxAttempts: 3,
-    requestHandler: { requestTimeout: settings.requestTimeoutMs ?? 2_500, connectionTimeout: 1_000 },
+    requestHandler: {
+      requestTimeout: settings.requestTimeoutMs ?? 2_500,
+      connectionTimeout: settings.connectionTimeoutMs ?? 1_000,
+      ...(settings.maxSockets ? { httpAgent: { maxSockets: settings.maxSockets, keepAlive: true } } : {}),
+    },
   });
   const documents = DynamoDBDocumentClient.from(client, {
     marshallOptions: { removeUndefinedValues: true, convertClassInstanceToMap: false },

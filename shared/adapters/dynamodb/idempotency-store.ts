@@ -1,6 +1,5 @@
 /** IdempotencyStore on the one table: `IDEM#<key>`, expired by DynamoDB TTL. */
 import { DeleteCommand, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
-import { InternalError } from '../../domain/errors.js';
 import type { ClaimOutcome, IdempotencyRecord, IdempotencyStore } from '../../ports/idempotency-store.js';
 import { isConditionFailure, storeFailure, type TableHandle } from './client.js';
 import { keys, TTL_ATTRIBUTE } from './table.js';
@@ -24,7 +23,7 @@ export class DynamoDbIdempotencyStore implements IdempotencyStore {
     // Lost the race (or a replay): the winner's record is there, read it strongly consistently.
     // (ReturnValuesOnConditionCheckFailure would save this read, but the embedded store ignores it.)
     const winner = await this.get(record.key);
-    if (!winner) throw new InternalError(`idempotency key ${record.key} was taken but its record cannot be read`);
+    if (!winner) return this.claim(record); // forgotten (forget: a refused creation) between our write and this read: claim again
     return { claimed: false, record: winner };
   }
 

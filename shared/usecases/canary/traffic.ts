@@ -14,6 +14,8 @@ import { InternalError, VersionConflictError } from '../../domain/errors.js';
 import type { ProxyGroup, Split } from '../../domain/mesh.js';
 import type { ServiceState } from '../../ports/mesh-registry.js';
 import type { LaggingProxy, VersionEndpoints } from '../../ports/traffic-router.js';
+import { carriesSplit, publishedSplit } from '../../engine/envoy/published-split.js';
+import { XdsType } from '../../engine/envoy/snapshot.js';
 import { publishSnapshots } from '../publish-snapshots.js';
 import { verifyEnvoyGroup } from '../verify-envoy-group.js';
 import type { CanaryDeps } from './deps.js';
@@ -85,7 +87,22 @@ export async function applyShares(deps: CanaryDeps, d: Deployment, shares: Canar
     if (!router) throw new InternalError(`no ${group.kind} router is wired for proxy group ${group.name}`);
     await router.applySplit(group, d.service, backend, splitFor(d, undefined, shares.get(group.name) ?? 0));
   }
-  if (envoyGroups.length > 0) await publishSnapshots(deps, { groups: envoyGroups, services: [d.service] });
+  if (envoyGroups.length > 0) await publishEnvoyGroups(deps, envoyGroups, d.service);
+}
+
+/**
+ * Publishes the Envoy groups. Losing the race to other publishers (many canaries at once) is not
+ * a failure: a publish that read the registry after our split write carries it, and verifyShares
+ * checks the published routes, publishing again until one does.
+ */
+async function publishEnvoyGroups(deps: CanaryDeps, groups: readonly string[], service: string): Promise<void> {
+  try {
+    const request = { groups, services: [service] };
+    await (deps.publish ? deps.publish(request) : publishSnapshots(deps, request));
+  } catch (error) {
+    if (!(error instanceof VersionConflictError)) throw error;
+    deps.logger.info('snapshot publish lost the race; convergence checks what was published', { service, groups });
+  }
 }
 
 /** The proxies that do not serve their group's split yet; empty when every group has converged. */
@@ -93,17 +110,32 @@ export async function verifyShares(deps: CanaryDeps, d: Deployment, shares: Cana
   const state = await deps.registry.getService(d.service);
   const backend = state ? backendOf(state) : [];
   const lagging: LaggingProxy[] = [];
+  const stale: string[] = [];
   for (const group of deps.proxyGroups) {
+    const split = splitFor(d, undefined, shares.get(group.name) ?? 0);
+    if (group.kind === 'envoy' && !(await snapshotCarries(deps, group.name, d.service, split))) {
+      stale.push(group.name);
+      lagging.push({ proxy: group.name, reason: `the published snapshot does not carry ${d.service}'s split ${JSON.stringify(split)} yet` });
+      continue;
+    }
     const verification =
       group.kind === 'envoy'
         ? group.proxies.length === 0
-          ? ({ state: 'converged' } as const) // nothing listed to ask: the published snapshot is all there is
+          ? ({ state: 'converged' } as const) // no node listed to ask: the published snapshot is all there is
           : await verifyEnvoyGroup(deps, group)
-        : await routerOf(deps, group).verifySplit(group, d.service, backend, splitFor(d, undefined, shares.get(group.name) ?? 0));
+        : await routerOf(deps, group).verifySplit(group, d.service, backend, split);
     if (verification.state === 'pending') lagging.push(...verification.lagging.map((l) => ({ proxy: `${group.name}/${l.proxy}`, reason: l.reason })));
     if (verification.state === 'unknown') lagging.push({ proxy: group.name, reason: verification.reason });
   }
+  // The publish that carried our split lost its race and the winner read the registry before our write: publish again.
+  if (stale.length > 0) await publishEnvoyGroups(deps, stale, d.service);
   return lagging;
+}
+
+async function snapshotCarries(deps: CanaryDeps, group: string, service: string, split: Split): Promise<boolean> {
+  const head = await deps.snapshots.head(group);
+  if (!head || !head.types[XdsType.Route]) return false;
+  return carriesSplit(publishedSplit(await deps.snapshots.resources(head, XdsType.Route), service), service, split);
 }
 
 function routerOf(deps: CanaryDeps, group: ProxyGroup) {

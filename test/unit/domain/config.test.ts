@@ -8,6 +8,26 @@ const SHA = 'a'.repeat(64);
 const aws = { name: 'eks-use1', cloud: 'aws', region: 'us-east-1' };
 const gcp = { name: 'gke-usc1', cloud: 'gcp', project: 'crossfade-local', location: 'us-central1' };
 
+/** What a document that leaves them out gets: no proxy groups, tokens, providers or templates; the canary's default timings. */
+const DEFAULTED = {
+  proxyGroups: [],
+  tokens: [],
+  analysis: { providers: [], templates: [] },
+  canary: { waitChunkSeconds: 10, lockLeaseSeconds: 1800 },
+};
+
+/** An analysis template with every field given, so the parsed document equals it. */
+const template = {
+  name: 'http-golden-signals',
+  stepSeconds: 10,
+  thresholds: { pass: 95, marginal: 75 },
+  groupWeights: { errors: 60, latency: 40 },
+  metrics: [
+    { name: 'error-ratio', group: 'errors', provider: 'prometheus', query: 'sum(rate(errors{version="{{version}}"}[30s]))', direction: 'increase', critical: true, noData: 'wait', spreadCheck: false },
+    { name: 'latency-p99', group: 'latency', provider: 'cloudwatch-use1', query: 'p99', direction: 'increase', critical: false, noData: 'ignore', spreadCheck: true, allowedIncrease: 1.1 },
+  ],
+};
+
 /** The ConfigError parseConfig throws for `document`; fails the test when it accepts it. */
 function configErrorOf(document: unknown): ConfigError {
   try {
@@ -27,7 +47,7 @@ function expectNamesKey(error: ConfigError, key: string): void {
 
 describe('parseConfig', () => {
   it('accepts a minimal document like the embedded one, filling in the defaults', () => {
-    expect(parseConfig({ clusters: [aws, gcp] }, SOURCE)).toEqual({ clusters: [aws, gcp], proxyGroups: [], tokens: [] });
+    expect(parseConfig({ clusters: [aws, gcp] }, SOURCE)).toEqual({ clusters: [aws, gcp], ...DEFAULTED });
   });
 
   it('accepts the embedded defaults themselves', () => {
@@ -35,11 +55,11 @@ describe('parseConfig', () => {
   });
 
   it('an empty document (or an empty YAML file, null) is a configuration with nothing in it', () => {
-    expect(parseConfig({}, SOURCE)).toEqual({ clusters: [], proxyGroups: [], tokens: [] });
-    expect(parseConfig(null, SOURCE)).toEqual({ clusters: [], proxyGroups: [], tokens: [] });
+    expect(parseConfig({}, SOURCE)).toEqual({ clusters: [], ...DEFAULTED });
+    expect(parseConfig(null, SOURCE)).toEqual({ clusters: [], ...DEFAULTED });
   });
 
-  it('accepts a full document: proxy groups of both kinds, tokens, a public base URL', () => {
+  it('accepts a full document: proxy groups of both kinds, tokens, a public base URL, providers of each kind, a template, canary timings', () => {
     const document = {
       publicBaseUrl: 'https://crossfade.example.com',
       clusters: [{ ...aws, eksClusterName: 'prod-use1' }, gcp],
@@ -52,6 +72,15 @@ describe('parseConfig', () => {
         { id: 'checkout-pipeline', sha256: SHA, scopes: ['deploy:checkout*', 'read:*'] },
         { id: 'envoy-aws', sha256: 'b'.repeat(64), scopes: ['xds:envoy-aws-*'] },
       ],
+      analysis: {
+        providers: [
+          { name: 'prometheus', kind: 'prometheus', url: 'http://prometheus.monitoring:9090', bearerTokenEnv: 'PROMETHEUS_TOKEN' },
+          { name: 'cloudwatch-use1', kind: 'cloudwatch', region: 'us-east-1' },
+          { name: 'monitoring', kind: 'cloud-monitoring', project: 'crossfade-local' },
+        ],
+        templates: [template],
+      },
+      canary: { waitChunkSeconds: 30, lockLeaseSeconds: 3600 },
     };
     expect(parseConfig(document, SOURCE)).toEqual(document);
   });
@@ -136,6 +165,42 @@ describe('parseConfig', () => {
 
   it('a publicBaseUrl that is not http(s) is refused', () => {
     expectNamesKey(configErrorOf({ publicBaseUrl: 'ftp://crossfade.example.com' }), 'publicBaseUrl');
+  });
+
+  describe('analysis', () => {
+    const prometheus = { name: 'prometheus', kind: 'prometheus', url: 'http://127.0.0.1:9090' };
+
+    it('a metric fills in its defaults: group default, direction either, not critical, no data ignored, no spread check', () => {
+      const config = parseConfig({ analysis: { providers: [prometheus], templates: [{ name: 't', metrics: [{ name: 'm', provider: 'prometheus', query: 'up' }] }] } }, SOURCE);
+      expect(config.analysis.templates[0]).toEqual({
+        name: 't',
+        stepSeconds: 10,
+        thresholds: { pass: 95, marginal: 75 },
+        groupWeights: {},
+        metrics: [{ name: 'm', group: 'default', provider: 'prometheus', query: 'up', direction: 'either', critical: false, noData: 'ignore', spreadCheck: false }],
+      });
+    });
+
+    it('a template whose metric names a provider that is not configured names the metric’s provider', () => {
+      const error = configErrorOf({ analysis: { providers: [prometheus], templates: [{ ...template, name: 'errors-only', groupWeights: {}, metrics: [template.metrics[0]] }, template] } });
+      expectNamesKey(error, 'analysis.templates[1].metrics[1].provider');
+      expect(error.message).toContain('cloudwatch-use1');
+    });
+
+    it('a template without metrics is refused', () => {
+      expectNamesKey(configErrorOf({ analysis: { providers: [prometheus], templates: [{ name: 't', metrics: [] }] } }), 'analysis.templates[0].metrics');
+    });
+
+    it('a template name defined twice is refused', () => {
+      const one = { name: 't', metrics: [{ name: 'm', provider: 'prometheus', query: 'up' }] };
+      const error = configErrorOf({ analysis: { providers: [prometheus], templates: [one, one] } });
+      expect(error.key).toMatch(/^analysis\.templates\[1\]/);
+      expect(error.message).toContain('defined twice');
+    });
+
+    it('a wait chunk above 300 s names canary.waitChunkSeconds', () => {
+      expectNamesKey(configErrorOf({ canary: { waitChunkSeconds: 301 } }), 'canary.waitChunkSeconds');
+    });
   });
 });
 

@@ -79,7 +79,7 @@ describe('isFinished', () => {
 });
 
 describe('newDeployment', () => {
-  it('starts at version 1, PENDING, at step 0, with no weights and no result', () => {
+  it('starts at version 1, PENDING, at step 0, with no weights, no result, and a run that has not begun', () => {
     const d = newDeployment(input, CREATED);
     expect(d).toEqual({
       ...input,
@@ -89,6 +89,19 @@ describe('newDeployment', () => {
       result: null,
       createdAt: '2025-03-01T12:00:00.000Z',
       updatedAt: '2025-03-01T12:00:00.000Z',
+      run: {
+        stepStartedAt: null,
+        waitedSeconds: 0,
+        analysisRuns: 0,
+        analysisDeferrals: 0,
+        shifted: false,
+        paused: false,
+        gateToken: null,
+        outcome: null,
+        released: false,
+        judgments: [],
+        lastChange: null,
+      },
       version: 1,
     });
   });

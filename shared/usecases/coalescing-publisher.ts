@@ -1,0 +1,57 @@
+/**
+ * Publishing, coalesced within one process: while a publish runs, every request that arrives
+ * waits for the next one, and all of them share it. A publish reads the registry after it starts,
+ * so it carries every registry write made before its waiters asked; it is never skipped, only
+ * shared. Where many canaries run in one process (the local stack, the ADS server) this turns N
+ * concurrent publishes — each reading every service and racing for the same HEAD — into at most
+ * two at a time. A Lambda instance runs one task at a time and gains nothing, and loses nothing.
+ */
+import { publishSnapshots, type PublishReport, type PublishRequest } from './publish-snapshots.js';
+import type { XdsDeps } from './xds-deps.js';
+
+export type Publish = (request: PublishRequest) => Promise<PublishReport>;
+
+interface Batch {
+  groups: Set<string> | undefined;
+  services: Set<string>;
+  done: Promise<PublishReport>;
+  resolve: (report: PublishReport) => void;
+  reject: (error: unknown) => void;
+}
+
+export function coalescingPublisher(deps: XdsDeps): Publish {
+  let running: Promise<unknown> | undefined;
+  let next: Batch | undefined;
+
+  function start(batch: Batch): void {
+    const request: PublishRequest = { services: [...batch.services], ...(batch.groups ? { groups: [...batch.groups] } : {}) };
+    running = publishSnapshots(deps, request).then(batch.resolve, batch.reject);
+    void running.finally(() => {
+      running = undefined;
+      const waiting = next;
+      next = undefined;
+      if (waiting) start(waiting);
+    });
+  }
+
+  return (request) => {
+    const batch = next ?? newBatch();
+    // undefined groups means every Envoy group: a batch asked for all stays all.
+    if (request.groups === undefined) batch.groups = undefined;
+    else for (const group of request.groups) batch.groups?.add(group);
+    for (const service of request.services ?? []) batch.services.add(service);
+    if (!running) start(batch);
+    else next = batch;
+    return batch.done;
+  };
+}
+
+function newBatch(): Batch {
+  let resolve!: (report: PublishReport) => void;
+  let reject!: (error: unknown) => void;
+  const done = new Promise<PublishReport>((ok, fail) => {
+    resolve = ok;
+    reject = fail;
+  });
+  return { groups: new Set(), services: new Set(), done, resolve, reject };
+}
