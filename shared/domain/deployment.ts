@@ -216,18 +216,40 @@ export function revise(current: Deployment, change: Partial<Omit<Deployment, 'id
 /** A one-line, always-present account of where the deployment is (Spinnaker's `progressJsonPath`). */
 export function describeProgress(d: Deployment): string {
   const total = d.steps.length;
+  const at = `step ${Math.min(d.stepIndex + 1, total)}/${total}`;
+  const step = d.steps[d.stepIndex];
   switch (d.phase) {
     case 'PENDING':
       return `accepted, waiting to start: ${total} step${total === 1 ? '' : 's'} planned`;
     case 'SUCCEEDED':
       return `promoted: ${d.canary.version} serves 100%`;
     case 'ROLLED_BACK':
-      return `rolled back at step ${Math.min(d.stepIndex + 1, total)}/${total}`;
+      return `rolled back at ${at}${d.run.outcome ? `: ${d.run.outcome.reason}` : ''}`;
     case 'CANCELED':
-      return `canceled at step ${Math.min(d.stepIndex + 1, total)}/${total}`;
+      return `canceled at ${at}`;
     case 'FAILED':
-      return `failed at step ${Math.min(d.stepIndex + 1, total)}/${total}`;
+      return `failed at ${at}${d.run.outcome ? `: ${d.run.outcome.reason}` : ''}`;
+    case 'ROLLING_BACK':
+      return `rolling back from ${at}${d.run.outcome ? `: ${d.run.outcome.reason}` : ''}`;
+    case 'PROMOTING':
+      return `promoting: ${d.canary.version} to 100%`;
     default:
-      return `step ${Math.min(d.stepIndex + 1, total)}/${total}: ${d.phase.toLowerCase().replace('_', ' ')}`;
+      if (d.run.paused) return `${at}: paused by an operator, waiting for resume`;
+      return `${at}: ${stepProgress(d, step)}`;
+  }
+}
+
+function stepProgress(d: Deployment, step: Step | undefined): string {
+  switch (step?.kind) {
+    case 'setWeight':
+      return d.phase === 'CONVERGING' ? `waiting for every proxy to serve ${step.canaryPercent}%` : `shifting to ${step.canaryPercent}%`;
+    case 'pause':
+      return step.durationSeconds === null ? 'waiting for promote (manual gate)' : `pause, ${d.run.waitedSeconds}s of ${step.durationSeconds}s`;
+    case 'analysis': {
+      const last = d.run.judgments.filter((j) => j.stepIndex === d.stepIndex).at(-1);
+      return `analysis ${d.run.analysisRuns}/${step.count}${last ? `, score ${last.score}` : ''}`;
+    }
+    default:
+      return d.phase.toLowerCase().replace('_', ' ');
   }
 }

@@ -159,11 +159,33 @@ describe('describeProgress', () => {
 
   it('a step number never exceeds the step count, even once every step is done', () => {
     expect(describeProgress(at(Phase.Canceled, { stepIndex: 3 }))).toBe('canceled at step 3/3');
-    expect(describeProgress(at(Phase.Promoting, { stepIndex: 3 }))).toBe('step 3/3: promoting');
+    expect(describeProgress(at(Phase.RollingBack, { stepIndex: 3 }))).toBe('rolling back from step 3/3');
   });
 
-  it('a running phase names the step and the phase in words', () => {
-    expect(describeProgress(at(Phase.RollingBack, { stepIndex: 0 }))).toBe('step 1/3: rolling back');
+  it('a rollback under way says where it started and why', () => {
+    const d = at(Phase.RollingBack, { stepIndex: 0 });
+    expect(describeProgress({ ...d, run: { ...d.run, outcome: { kind: 'rollback', reason: 'canceled by alice', finalPhase: 'CANCELED' } } })).toBe('rolling back from step 1/3: canceled by alice');
+  });
+
+  it('the promotion names the canary', () => {
+    expect(describeProgress(at(Phase.Promoting, { stepIndex: 3 }))).toBe(`promoting: ${input.canary.version} to 100%`);
+  });
+
+  it('a step in progress says what it is doing, as API.md shows ("step 3/6: analysis 2/5, score 100")', () => {
+    const steps = [
+      { kind: 'setWeight', canaryPercent: 5, wave: null },
+      { kind: 'pause', durationSeconds: 300 },
+      { kind: 'pause', durationSeconds: null },
+      { kind: 'analysis', template: { name: 't', stepSeconds: 10, thresholds: { pass: 95, marginal: 75 }, groupWeights: {}, metrics: [] }, intervalSeconds: 60, count: 5 },
+    ] as const;
+    const base = { ...at(Phase.Shifting), steps: [...steps] } as Deployment;
+    expect(describeProgress(base)).toBe('step 1/4: shifting to 5%');
+    expect(describeProgress({ ...base, phase: Phase.Converging })).toBe('step 1/4: waiting for every proxy to serve 5%');
+    expect(describeProgress({ ...base, phase: Phase.Paused, stepIndex: 1, run: { ...base.run, waitedSeconds: 120 } })).toBe('step 2/4: pause, 120s of 300s');
+    expect(describeProgress({ ...base, phase: Phase.Paused, stepIndex: 2 })).toBe('step 3/4: waiting for promote (manual gate)');
+    const judged = { ...base.run, analysisRuns: 2, judgments: [{ stepIndex: 3, run: 1, at: 'x', score: 100, classification: 'Pass' as const, reason: null }] };
+    expect(describeProgress({ ...base, phase: Phase.Analyzing, stepIndex: 3, run: judged })).toBe('step 4/4: analysis 2/5, score 100');
+    expect(describeProgress({ ...base, phase: Phase.Analyzing, stepIndex: 3, run: { ...judged, paused: true } })).toBe('step 4/4: paused by an operator, waiting for resume');
   });
 
   it.each(phases)('%s: always a non-empty string', (phase) => {
