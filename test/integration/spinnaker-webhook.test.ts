@@ -148,7 +148,8 @@ describe('Orca webhook stage', () => {
     expect(run.final.result).toMatchObject({ outcome: 'promoted', judgments: [{ stepIndex: 1, classification: 'Pass' }] });
     // Orca polled through the run and saw it move (about every 200 ms, so at least the analysis' seconds).
     expect(run.polls.length).toBeGreaterThan(10);
-    expect(run.polls.map((p) => p.progress)).toContain('step 2/3: analyzing');
+    // Orca shows `progress` as is: during the analysis it counts the judgments (API.md: "analysis 2/5, score 100").
+    expect(run.polls.map((p) => p.progress).some((text) => /^step 2\/3: analysis \d\/\d/.test(text))).toBe(true);
     // NOT_STARTED (which Orca keeps polling on) only before the run's first task, then RUNNING until the end.
     const before = run.polls.slice(0, -1).map((p) => p.status);
     expect(before.slice(before.indexOf('RUNNING'))).toEqual(before.slice(before.indexOf('RUNNING')).map(() => 'RUNNING'));
@@ -163,7 +164,9 @@ describe('Orca webhook stage', () => {
     expect(await settled(rig, run.id, 30_000)).toBe('succeeded');
 
     expect(run.stage).toBe('TERMINAL');
-    expect(run.final).toMatchObject({ phase: 'ROLLED_BACK', progress: 'rolled back at step 3/4', weights: { aws: { v1: 100, v2: 0 } } });
+    expect(run.final).toMatchObject({ phase: 'ROLLED_BACK', weights: { aws: { v1: 100, v2: 0 } } });
+    // The reason reaches the pipeline's view too, not only `result`.
+    expect(run.final.progress).toMatch(/^rolled back at step 3\/4: analysis 3\/4 failed: .*error-ratio: High/);
     expect(run.final.result).toMatchObject({ outcome: 'rolled back', judgments: [{ stepIndex: 2, score: 0, classification: 'Fail' }] });
     expect(run.final.result!.reason).toContain('error-ratio: High');
     expect(run.cancelAfterEnd!.body).toMatchObject({ status: 'TERMINAL', phase: 'ROLLED_BACK', result: run.final.result });
@@ -221,7 +224,7 @@ describe('Orca webhook stage', () => {
 
     const atGate = run.polls.filter((p) => p.phase === 'PAUSED');
     expect(atGate.length).toBeGreaterThanOrEqual(10);
-    for (const doc of atGate) expect(doc).toMatchObject({ status: 'RUNNING', step: { index: 1, count: 3 }, progress: 'step 2/3: paused', weights: { aws: { v1: 90, v2: 10 } } });
+    for (const doc of atGate) expect(doc).toMatchObject({ status: 'RUNNING', step: { index: 1, count: 3 }, progress: 'step 2/3: waiting for promote (manual gate)', weights: { aws: { v1: 90, v2: 10 } } });
     expect(promoted).toMatchObject({ status: 200, body: { status: 'RUNNING', step: { index: 2 } } });
     expect(run.stage).toBe('SUCCEEDED');
     expect(run.final).toMatchObject({ phase: 'SUCCEEDED', weights: { aws: { v1: 0, v2: 100 } } });

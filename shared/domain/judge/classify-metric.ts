@@ -129,7 +129,8 @@ function compare(config: MetricJudgeConfig, ctl: number[], exp: number[], tieNoi
   const { allowedIncrease, allowedDecrease, criticalIncrease, criticalDecrease, measure } = config.effectSize;
   const gateOpen = Number.isNaN(effect);
   const ci = `the ${CONFIDENCE_LEVEL * 100}% interval [${fmt(interval.lower)}, ${fmt(interval.upper)}] of the shift (estimate ${fmt(interval.estimate)})`;
-  const effectText = `${measure} ${gateOpen ? 'undefined' : fmt(effect)}`;
+  // A mean ratio over a zero mean has no value: Kayenta then skips the effect-size gate, and so do we.
+  const gate = (verb: string, limit: number) => (gateOpen ? `the effect-size gate does not apply (${measure} has no value: a mean is 0)` : `${measure} ${fmt(effect)} ${verb} ${limit}`);
   let label: MetricLabel = 'Pass';
   let critical = false;
   let reason: string;
@@ -138,13 +139,13 @@ function compare(config: MetricJudgeConfig, ctl: number[], exp: number[], tieNoi
   if (highSide && (gateOpen || effect >= allowedIncrease)) {
     label = 'High';
     critical = config.critical && (gateOpen || effect >= criticalIncrease);
-    reason = `The metric was classified as High: ${ci} lies above the tolerance +${fmt(bound)} and ${effectText} reaches the allowed increase ${allowedIncrease}`;
+    reason = `The metric was classified as High: ${ci} lies above the tolerance +${fmt(bound)} and ${gate('reaches the allowed increase', allowedIncrease)}`;
   } else if (lowSide && (gateOpen || effect <= allowedDecrease)) {
     label = 'Low';
     critical = config.critical && (gateOpen || effect <= criticalDecrease);
-    reason = `The metric was classified as Low: ${ci} lies below the tolerance −${fmt(bound)} and ${effectText} reaches the allowed decrease ${allowedDecrease}`;
+    reason = `The metric was classified as Low: ${ci} lies below the tolerance −${fmt(bound)} and ${gate('reaches the allowed decrease', allowedDecrease)}`;
   } else if (highSide || lowSide) {
-    reason = `Pass: ${ci} lies ${highSide ? 'above' : 'below'} the tolerance ±${fmt(bound)}, but ${effectText} is within the allowed ${highSide ? `increase ${allowedIncrease}` : `decrease ${allowedDecrease}`}`;
+    reason = `Pass: ${ci} lies ${highSide ? 'above' : 'below'} the tolerance ±${fmt(bound)}, but ${gate(`is within the allowed ${highSide ? 'increase' : 'decrease'}`, highSide ? allowedIncrease : allowedDecrease)}`;
   } else {
     reason = `Pass: ${ci} does not lie beyond the tolerance ±${fmt(bound)} in a direction that fails (${config.direction})`;
   }
