@@ -4,6 +4,7 @@
  */
 import type { AnalysisTemplate } from './analysis.js';
 import type { CloudName } from './cloud.js';
+import { planHash } from './plan-hash.js';
 
 /** The finer state. Status (what Spinnaker matches on) is derived from it, never stored apart. */
 export const Phase = {
@@ -92,6 +93,8 @@ export interface Deployment {
   /** Empty: every cluster where the canary version is registered, resolved at prepare. */
   targets: Target[];
   steps: Step[];
+  /** The compiled plan's fingerprint (plan-hash.ts): two deployments with one hash run the same plan. */
+  planHash: string;
   phase: Phase;
   /** Index of the step being worked on; equals steps.length once every step is done. */
   stepIndex: number;
@@ -197,6 +200,7 @@ export function newDeployment(input: NewDeployment, now: Date): Deployment {
   const at = now.toISOString();
   return {
     ...input,
+    planHash: planHash(input.steps),
     phase: Phase.Pending,
     stepIndex: 0,
     weights: {},

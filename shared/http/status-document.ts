@@ -8,6 +8,7 @@ export interface StatusDocument {
   progress: string;
   phase: Phase;
   step: { index: number; count: number };
+  planHash: string;
   baseline: string | null;
   canary: string;
   weights: Weights;
@@ -31,6 +32,7 @@ export function statusDocument(d: Deployment, baseUrl: string): StatusDocument {
     progress: describeProgress(d),
     phase: d.phase,
     step: { index: d.stepIndex, count: d.steps.length },
+    planHash: d.planHash,
     baseline: d.baseline?.version ?? null,
     canary: d.canary.version,
     weights: d.weights,

@@ -8,6 +8,7 @@ import { cloudNames, type CloudName } from '../../domain/cloud.js';
 import { ValidationError } from '../../domain/errors.js';
 import { SERVICE_NAME_PATTERN, SERVICE_NAME_RULE, VERSION_PATTERN, VERSION_RULE } from '../../domain/names.js';
 import type { WireStep } from '../../domain/plan.js';
+import { strategySteps, type StrategyAnalysis } from '../../domain/strategies.js';
 import { parseWith } from './zod-errors.js';
 
 const MAX_STEPS = 50;
@@ -45,9 +46,12 @@ const body = z.strictObject({
       .array(z.strictObject({ cloud: z.enum(cloudNames as [CloudName, ...CloudName[]]), cluster: shortText(63) }))
       .check(z.maxLength(MAX_TARGETS, `must list at most ${MAX_TARGETS} clusters`)),
   ),
-  steps: z
-    .array(z.record(z.string(), z.unknown()))
-    .check(z.minLength(1, 'must list at least one step'), z.maxLength(MAX_STEPS, `must list at most ${MAX_STEPS} steps`)),
+  steps: z.optional(
+    z.array(z.record(z.string(), z.unknown())).check(z.minLength(1, 'must list at least one step'), z.maxLength(MAX_STEPS, `must list at most ${MAX_STEPS} steps`)),
+  ),
+  /** A ready-made plan instead of `steps` (domain/strategies.ts), with an optional analysis between its traffic steps. */
+  strategy: z.optional(z.string().check(z.minLength(1, 'must not be empty'), z.maxLength(64, 'must be at most 64 characters'))),
+  analysis: z.optional(stepSchemas.analysis.shape.analysis),
   spinnaker: z.optional(
     z.strictObject({
       executionId: z.optional(shortText(128)),
@@ -59,15 +63,20 @@ const body = z.strictObject({
   reason: z.optional(shortText(500)),
 });
 
-export type CreateDeploymentBody = Omit<z.infer<typeof body>, 'steps'> & { steps: WireStep[] };
+export type CreateDeploymentBody = Omit<z.infer<typeof body>, 'steps' | 'strategy' | 'analysis'> & { steps: WireStep[] };
 
 export function parseCreateDeploymentBody(value: Record<string, unknown>): CreateDeploymentBody {
   const parsed = parseWith(body, value);
   if (parsed.baseline && parsed.baseline.version === parsed.canary.version) {
     throw new ValidationError('canary.version must differ from baseline.version', 'canary.version', 'canary-differs');
   }
-  const steps = parsed.steps.map((step, index) => parseStep(step, index));
-  return { ...parsed, steps };
+  const { strategy, analysis, steps: listed, ...rest } = parsed;
+  if ((listed === undefined) === (strategy === undefined)) {
+    throw new ValidationError('exactly one of steps (a list) or strategy (a ready-made plan) must be given', listed === undefined ? 'steps' : 'strategy', 'steps-or-strategy');
+  }
+  if (analysis !== undefined && strategy === undefined) throw new ValidationError('analysis goes with a strategy; in steps, write it as a step', 'analysis', 'analysis-with-strategy');
+  const steps = strategy !== undefined ? strategySteps(strategy, analysis as StrategyAnalysis | undefined) : listed!.map((step, index) => parseStep(step, index));
+  return { ...rest, steps };
 }
 
 function parseStep(step: Record<string, unknown>, index: number): WireStep {

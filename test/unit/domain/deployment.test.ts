@@ -1,4 +1,5 @@
 /** The deployment and what Spinnaker sees of it (shared/domain/deployment.ts, API.md "status"). */
+import { planHash } from '../../../shared/domain/plan-hash.js';
 import { describe, expect, it } from 'vitest';
 import {
   DeploymentStatus,
@@ -83,6 +84,7 @@ describe('newDeployment', () => {
     const d = newDeployment(input, CREATED);
     expect(d).toEqual({
       ...input,
+      planHash: planHash(input.steps),
       phase: 'PENDING',
       stepIndex: 0,
       weights: {},
