@@ -93,6 +93,8 @@ export interface Deployment {
   /** Empty: every cluster where the canary version is registered, resolved at prepare. */
   targets: Target[];
   steps: Step[];
+  /** Once promoted, the baseline (at 0% everywhere) is drained and deregistered from the mesh. */
+  deregisterBaseline?: boolean;
   /** The compiled plan's fingerprint (plan-hash.ts): two deployments with one hash run the same plan. */
   planHash: string;
   phase: Phase;
@@ -191,6 +193,7 @@ export interface NewDeployment {
   canary: VersionRef;
   targets: Target[];
   steps: Step[];
+  deregisterBaseline?: boolean;
   createdBy: string;
   reason: string | null;
   spinnaker: SpinnakerOrigin | null;

@@ -25,6 +25,8 @@ export interface CreateDeploymentCommand {
   canary: VersionRef;
   targets: Target[];
   steps: WireStep[];
+  /** Drain and deregister the baseline once the canary is promoted. */
+  deregisterBaseline?: boolean;
   spinnaker: SpinnakerOrigin | null;
   reason: string | null;
   actor: string;
@@ -63,6 +65,7 @@ export async function createDeployment(deps: UseCaseDeps, command: CreateDeploym
       canary: command.canary,
       targets: command.targets,
       steps,
+      ...(command.deregisterBaseline ? { deregisterBaseline: true } : {}),
       createdBy: command.actor,
       reason: command.reason,
       spinnaker: command.spinnaker,

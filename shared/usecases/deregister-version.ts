@@ -11,6 +11,8 @@ export interface DeregisterVersionCommand {
   service: string;
   version: string;
   actor: string;
+  /** The deployment holding the service's lock may deregister (its own baseline, once promoted). */
+  asLockHolder?: string;
 }
 
 const WRITE_ATTEMPTS = 3;
@@ -27,7 +29,7 @@ export async function deregisterVersion(deps: MeshDeps, command: DeregisterVersi
         throw new ConflictError(`${service}@${version} carries ${serving.weights[version]}% of traffic in proxy group ${serving.proxyGroup}: shift it away first`, serving.proxyGroup);
       }
       const lock = await deps.locks.get(service);
-      if (lock && new Date(lock.leaseExpiresAt) > deps.clock.now()) {
+      if (lock && lock.owner !== command.asLockHolder && new Date(lock.leaseExpiresAt) > deps.clock.now()) {
         throw new ConflictError(`service ${service} is being deployed by ${lock.owner}`, lock.owner);
       }
       const now = deps.clock.now().toISOString();

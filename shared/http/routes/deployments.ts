@@ -27,6 +27,7 @@ export const deploymentRoutes: readonly Route[] = [
         canary: body.canary,
         targets: body.targets ?? [],
         steps: body.steps,
+        deregisterBaseline: body.onPromotion?.deregisterBaseline ?? false,
         spinnaker: body.spinnaker ?? null,
         reason: body.reason ?? null,
         actor: principal.tokenId,

@@ -61,6 +61,8 @@ const body = z.strictObject({
     }),
   ),
   reason: z.optional(shortText(500)),
+  /** What happens once the canary serves 100%. */
+  onPromotion: z.optional(z.strictObject({ deregisterBaseline: z._default(z.boolean(), false) })),
 });
 
 export type CreateDeploymentBody = Omit<z.infer<typeof body>, 'steps' | 'strategy' | 'analysis'> & { steps: WireStep[] };

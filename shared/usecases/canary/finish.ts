@@ -9,7 +9,8 @@ import { revise } from '../../domain/deployment.js';
 import type { ActionWork, TaskInput } from './run-task.js';
 import type { CanaryDeps } from './deps.js';
 import { renewLock } from './lock.js';
-import { applyShares, uniformShares, verifyShares, weightsOf } from './traffic.js';
+import { deregisterVersion } from '../deregister-version.js';
+import { applyShares, reapplyRegistered, uniformShares, verifyShares, weightsOf } from './traffic.js';
 
 export const promote: ActionWork = (deps, d) => endWith(deps, d, 100);
 
@@ -45,6 +46,11 @@ async function endWith(deps: CanaryDeps, d: Deployment, canaryPercent: 0 | 100):
   if (lagging.length > 0) {
     const verb = canaryPercent === 100 ? 'promotion' : 'rollback';
     throw new NotConvergedError(`${verb} of deployment ${d.id} is not served yet by ${lagging.slice(0, 5).map((l) => `${l.proxy}: ${l.reason}`).join('; ')}`, lagging.map((l) => l.proxy));
+  }
+  if (canaryPercent === 100 && d.deregisterBaseline) {
+    // Idempotent: a retried promotion finds it deregistered already. Its servers drain now and go at the next apply.
+    await deregisterVersion(deps, { service: d.service, version: d.baseline.version, actor: 'crossfade-canary', asLockHolder: d.id });
+    await reapplyRegistered(deps, d.service);
   }
   return finished(d, weightsOf(deps, d, shares), deps.clock.now());
 }

@@ -154,7 +154,7 @@ async function writeSplits(deps: CanaryDeps, d: Deployment, shares: CanaryShares
       const now = deps.clock.now().toISOString();
       for (const group of deps.proxyGroups) {
         const current = state.splits.find((s) => s.proxyGroup === group.name);
-        const weights = splitFor(d, current?.weights, shares.get(group.name) ?? 0);
+        const weights = onlyRegistered(splitFor(d, current?.weights, shares.get(group.name) ?? 0), state);
         if (current && sameSplit(current.weights, weights)) continue;
         await deps.registry.putSplit({ service: d.service, proxyGroup: group.name, weights, revision: (current?.revision ?? 0) + 1, updatedAt: now });
       }
@@ -164,6 +164,28 @@ async function writeSplits(deps: CanaryDeps, d: Deployment, shares: CanaryShares
       if (!(error instanceof VersionConflictError) || attempt >= SPLIT_WRITE_ATTEMPTS) throw error;
     }
   }
+}
+
+/** A version deregistered since (a promoted deployment's baseline, at 0%) leaves the split. */
+function onlyRegistered(split: Split, state: ServiceState): Split {
+  const registered = new Set(state.versions.map((v) => v.version));
+  return Object.fromEntries(Object.entries(split).filter(([version, percent]) => registered.has(version) || percent > 0));
+}
+
+/** Puts the registry's splits and endpoints into every proxy group again (after a deregistration: the gone version's servers drain). */
+export async function reapplyRegistered(deps: CanaryDeps, service: string): Promise<void> {
+  const state = await deps.registry.getService(service);
+  if (!state) return;
+  const envoyGroups: string[] = [];
+  for (const group of deps.proxyGroups) {
+    if (group.kind === 'envoy') {
+      envoyGroups.push(group.name);
+      continue;
+    }
+    const split = state.splits.find((s) => s.proxyGroup === group.name);
+    if (split) await routerOf(deps, group).applySplit(group, service, backendOf(state), split.weights);
+  }
+  if (envoyGroups.length > 0) await publishEnvoyGroups(deps, envoyGroups, service);
 }
 
 function sameSplit(a: Split, b: Split): boolean {
