@@ -190,6 +190,23 @@ describe.each(targetFactories)('HTTP API through %s', (name, factory) => {
         error: { code: 'VALIDATION_FAILED', message: 'steps[0].setWeight must be between 0 and 100', field: 'steps[0].setWeight', rule: 'too_big' },
       },
       {
+        name: 'a weight going down without a rollback',
+        request: () => post(deploymentBody({ steps: [{ setWeight: 50 }, { setWeight: 25 }] })),
+        status: 400,
+        error: {
+          code: 'VALIDATION_FAILED',
+          message: 'steps[1].setWeight 25 is lower than the 50 an earlier step gives cluster eks-use1: weights only go up (a rollback is not a step)',
+          field: 'steps[1].setWeight',
+          rule: 'weights-never-decrease',
+        },
+      },
+      {
+        name: 'a wave naming an unknown cloud',
+        request: () => post(deploymentBody({ steps: [{ setWeight: 5, wave: ['azure'] }] })),
+        status: 400,
+        error: { code: 'VALIDATION_FAILED', message: 'steps[0].wave[0] "azure" is neither a cloud nor a cluster this deployment reaches (eks-use1, gke-usc1)', field: 'steps[0].wave[0]', rule: 'known-wave' },
+      },
+      {
         name: 'an unknown field',
         request: () => post(deploymentBody({ canaryWeight: 5 })),
         status: 400,
