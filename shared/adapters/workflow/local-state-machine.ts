@@ -110,7 +110,13 @@ export class LocalStateMachine implements Workflow {
     const { Payload } = input as { Payload: Record<string, unknown> };
     const token = `local-gate-${++this.tokens}-${String(Payload['deploymentId'])}`;
     const woken = new Promise<void>((resolve) => this.gates.set(token, resolve));
-    await this.options.runTask({ ...Payload, token });
+    try {
+      await this.options.runTask({ ...Payload, token });
+    } catch (error) {
+      // The gate task failed (its retry mints another token): nothing will wait on this one.
+      this.gates.delete(token);
+      throw error;
+    }
     await woken;
     return {};
   }
