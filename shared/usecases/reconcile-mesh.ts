@@ -18,10 +18,11 @@ import { canonicalJson } from '../domain/canonical-json.js';
 import { CrossfadeError, VersionConflictError } from '../domain/errors.js';
 import { normalizeEndpoints, type ClusterEndpoints, type ProxyGroup, type ProxyKind, type RegisteredVersion } from '../domain/mesh.js';
 import type { ServiceState } from '../ports/mesh-registry.js';
-import type { TrafficRouter, VersionEndpoints } from '../ports/traffic-router.js';
+import type { TrafficRouter } from '../ports/traffic-router.js';
 import { mapConcurrently } from '../domain/concurrency.js';
 import type { MeshDeps } from './mesh-deps.js';
 import { publishSnapshots } from './publish-snapshots.js';
+import { serviceBackend } from './service-backend.js';
 import { verifyEnvoyGroup } from './verify-envoy-group.js';
 import type { XdsDeps } from './xds-deps.js';
 
@@ -137,7 +138,7 @@ async function reconcileGroup(deps: ReconcileDeps, group: ProxyGroup, state: Ser
     report.findings.push({ kind: 'not-reconciled', proxyGroup: group.name, reason: `no ${group.kind} router here` });
     return;
   }
-  const backend: VersionEndpoints[] = state.versions.map((v) => ({ version: v.version, endpoints: v.clusters.flatMap((c) => c.endpoints) }));
+  const backend = serviceBackend(state);
   const verification = await router.verifySplit(group, state.service, backend, split.weights);
   if (verification.state === 'converged') return;
   if (verification.state === 'unknown') {

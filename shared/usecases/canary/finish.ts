@@ -3,14 +3,14 @@
  * group, then the lock's release. Recover and give-up are the state machine's failure paths.
  */
 import type { Deployment } from '../../domain/deployment.js';
-import { ConflictError, NotConvergedError } from '../../domain/errors.js';
+import { ConflictError } from '../../domain/errors.js';
 import { finished, released, rollbackDecided } from '../../domain/lifecycle.js';
 import { revise } from '../../domain/deployment.js';
 import type { ActionWork, TaskInput } from './run-task.js';
 import type { CanaryDeps } from './deps.js';
 import { renewLock } from './lock.js';
 import { deregisterVersion } from '../deregister-version.js';
-import { applyShares, reapplyRegistered, uniformShares, verifyShares, weightsOf } from './traffic.js';
+import { applyShares, notConverged, reapplyRegistered, uniformShares, verifyShares, weightsOf } from './traffic.js';
 
 export const promote: ActionWork = (deps, d) => endWith(deps, d, 100);
 
@@ -28,8 +28,7 @@ export const recover: ActionWork = async (deps, d, input) => rollbackDecided(d, 
 /** The rollback's retries are spent. The registry already holds the baseline at 100%, so reconciliation repairs the proxies. */
 export const giveUp: ActionWork = async (deps, d, input) => {
   const reason = `rollback could not be verified (${describeFailure(input)}); the registry holds ${d.baseline?.version ?? 'the baseline'} at 100% and reconciliation will repair the proxies`;
-  const failed = revise(d, { run: { ...d.run, outcome: { kind: 'rollback', reason, finalPhase: 'FAILED' } } }, deps.clock.now());
-  return finished(failed, d.weights, deps.clock.now());
+  return finishedAsRollback(deps, d, reason, 'FAILED');
 };
 
 /**
@@ -37,16 +36,16 @@ export const giveUp: ActionWork = async (deps, d, input) => {
  * service taken over (an expired lease), this run would undo the new holder's steps.
  */
 async function endWith(deps: CanaryDeps, d: Deployment, canaryPercent: 0 | 100): Promise<Deployment> {
-  if (!(await holdsLock(deps, d))) return finished(withReason(deps, d, `the service's lock is held by another deployment; traffic left to it`), d.weights, deps.clock.now());
+  if (!(await holdsLock(deps, d))) {
+    const finalPhase = d.run.outcome?.kind === 'rollback' ? d.run.outcome.finalPhase : 'FAILED';
+    return finishedAsRollback(deps, d, `the service's lock is held by another deployment; traffic left to it`, finalPhase);
+  }
   // Prepare never ran or refused (no step started; a baseline may be named at creation): nothing moved, nothing to move back.
   if (d.baseline === null || d.run.stepStartedAt === null) return finished(d, d.weights, deps.clock.now());
   const shares = uniformShares(deps, canaryPercent);
   await applyShares(deps, d, shares);
   const lagging = await verifyShares(deps, d, shares);
-  if (lagging.length > 0) {
-    const verb = canaryPercent === 100 ? 'promotion' : 'rollback';
-    throw new NotConvergedError(`${verb} of deployment ${d.id} is not served yet by ${lagging.slice(0, 5).map((l) => `${l.proxy}: ${l.reason}`).join('; ')}`, lagging.map((l) => l.proxy));
-  }
+  if (lagging.length > 0) throw notConverged(`${canaryPercent === 100 ? 'promotion' : 'rollback'} of deployment ${d.id}`, lagging);
   if (canaryPercent === 100 && d.deregisterBaseline) {
     // Idempotent: a retried promotion finds it deregistered already. Its servers drain now and go at the next apply.
     await deregisterVersion(deps, { service: d.service, version: d.baseline.version, actor: 'crossfade-canary', asLockHolder: d.id });
@@ -65,9 +64,10 @@ async function holdsLock(deps: CanaryDeps, d: Deployment): Promise<boolean> {
   }
 }
 
-function withReason(deps: CanaryDeps, d: Deployment, reason: string): Deployment {
-  const finalPhase = d.run.outcome?.kind === 'rollback' ? d.run.outcome.finalPhase : 'FAILED';
-  return revise(d, { run: { ...d.run, outcome: { kind: 'rollback', reason, finalPhase } } }, deps.clock.now());
+/** Finished now as a rollback for `reason`, traffic left as it is. */
+function finishedAsRollback(deps: CanaryDeps, d: Deployment, reason: string, finalPhase: 'ROLLED_BACK' | 'CANCELED' | 'FAILED'): Deployment {
+  const now = deps.clock.now();
+  return finished(revise(d, { run: { ...d.run, outcome: { kind: 'rollback', reason, finalPhase } } }, now), d.weights, now);
 }
 
 /** `Error: cause`, as Step Functions reports a caught error (the Cause of a Lambda error is its JSON). */

@@ -1,12 +1,9 @@
 /** The tasks inside a step: shifting traffic, awaiting convergence, counting waits, opening a gate. */
-import { InternalError, NotConvergedError } from '../../domain/errors.js';
+import { InternalError } from '../../domain/errors.js';
 import { gateOpened, shifted, stepCompleted, waited } from '../../domain/lifecycle.js';
 import type { ActionWork } from './run-task.js';
 import { renewLock } from './lock.js';
-import { applyShares, sharesAtStep, verifyShares, weightsOf } from './traffic.js';
-
-/** At most this many lagging proxies are named in the error; the rest are counted. */
-const NAMED_LAGGING = 5;
+import { applyShares, notConverged, sharesAtStep, verifyShares, weightsOf } from './traffic.js';
 
 export const shift: ActionWork = async (deps, d) => {
   const shares = sharesAtStep(deps, d, d.stepIndex);
@@ -16,11 +13,7 @@ export const shift: ActionWork = async (deps, d) => {
 
 export const converge: ActionWork = async (deps, d) => {
   const lagging = await verifyShares(deps, d, sharesAtStep(deps, d, d.stepIndex));
-  if (lagging.length > 0) {
-    const named = lagging.slice(0, NAMED_LAGGING).map((l) => `${l.proxy}: ${l.reason}`);
-    const more = lagging.length > NAMED_LAGGING ? ` (and ${lagging.length - NAMED_LAGGING} more)` : '';
-    throw new NotConvergedError(`step ${d.stepIndex + 1}/${d.steps.length} of deployment ${d.id} is not served yet by ${named.join('; ')}${more}`, lagging.map((l) => l.proxy));
-  }
+  if (lagging.length > 0) throw notConverged(`step ${d.stepIndex + 1}/${d.steps.length} of deployment ${d.id}`, lagging);
   return stepCompleted(d, deps.clock.now());
 };
 

@@ -10,13 +10,14 @@
 import type { CloudName } from '../../domain/cloud.js';
 import { isCloudName } from '../../domain/cloud.js';
 import type { Deployment, Weights } from '../../domain/deployment.js';
-import { InternalError, VersionConflictError } from '../../domain/errors.js';
+import { InternalError, NotConvergedError, VersionConflictError } from '../../domain/errors.js';
 import type { ProxyGroup, Split } from '../../domain/mesh.js';
 import type { ServiceState } from '../../ports/mesh-registry.js';
-import type { LaggingProxy, VersionEndpoints } from '../../ports/traffic-router.js';
+import type { LaggingProxy } from '../../ports/traffic-router.js';
 import { carriesSplit, publishedSplit } from '../../engine/envoy/published-split.js';
 import { XdsType } from '../../engine/envoy/snapshot.js';
 import { publishSnapshots } from '../publish-snapshots.js';
+import { serviceBackend } from '../service-backend.js';
 import { verifyEnvoyGroup } from '../verify-envoy-group.js';
 import type { CanaryDeps } from './deps.js';
 
@@ -76,18 +77,28 @@ export function weightsOf(deps: Pick<CanaryDeps, 'proxyGroups'>, d: Deployment, 
  */
 export async function applyShares(deps: CanaryDeps, d: Deployment, shares: CanaryShares): Promise<void> {
   const state = await writeSplits(deps, d, shares);
-  const backend = backendOf(state);
+  await pushToProxies(deps, d.service, state, (group) => splitFor(d, undefined, shares.get(group.name) ?? 0));
+}
+
+/** Puts the registry's splits and endpoints into every proxy group again (after a deregistration: the gone version's servers drain). */
+export async function reapplyRegistered(deps: CanaryDeps, service: string): Promise<void> {
+  const state = await deps.registry.getService(service);
+  if (state) await pushToProxies(deps, service, state, (group) => state.splits.find((s) => s.proxyGroup === group.name)?.weights);
+}
+
+/** `service` into every proxy group: HAProxy routers get `splitOf` their group over the registered endpoints; Envoy groups are published. */
+async function pushToProxies(deps: CanaryDeps, service: string, state: ServiceState, splitOf: (group: ProxyGroup) => Split | undefined): Promise<void> {
+  const backend = serviceBackend(state);
   const envoyGroups: string[] = [];
   for (const group of deps.proxyGroups) {
     if (group.kind === 'envoy') {
       envoyGroups.push(group.name);
       continue;
     }
-    const router = deps.routers[group.kind];
-    if (!router) throw new InternalError(`no ${group.kind} router is wired for proxy group ${group.name}`);
-    await router.applySplit(group, d.service, backend, splitFor(d, undefined, shares.get(group.name) ?? 0));
+    const split = splitOf(group);
+    if (split) await routerOf(deps, group).applySplit(group, service, backend, split);
   }
-  if (envoyGroups.length > 0) await publishEnvoyGroups(deps, envoyGroups, d.service);
+  if (envoyGroups.length > 0) await publishEnvoyGroups(deps, envoyGroups, service);
 }
 
 /**
@@ -108,7 +119,7 @@ async function publishEnvoyGroups(deps: CanaryDeps, groups: readonly string[], s
 /** The proxies that do not serve their group's split yet; empty when every group has converged. */
 export async function verifyShares(deps: CanaryDeps, d: Deployment, shares: CanaryShares): Promise<LaggingProxy[]> {
   const state = await deps.registry.getService(d.service);
-  const backend = state ? backendOf(state) : [];
+  const backend = state ? serviceBackend(state) : [];
   const lagging: LaggingProxy[] = [];
   const stale: string[] = [];
   for (const group of deps.proxyGroups) {
@@ -130,6 +141,16 @@ export async function verifyShares(deps: CanaryDeps, d: Deployment, shares: Cana
   // The publish that carried our split lost its race and the winner read the registry before our write: publish again.
   if (stale.length > 0) await publishEnvoyGroups(deps, stale, d.service);
   return lagging;
+}
+
+/** At most this many lagging proxies are named in the error; the rest are counted. */
+const NAMED_LAGGING = 5;
+
+/** NotConvergedError for `what` ("step 2/5 of deployment dep_…"), naming the proxies that lag. */
+export function notConverged(what: string, lagging: readonly LaggingProxy[]): NotConvergedError {
+  const named = lagging.slice(0, NAMED_LAGGING).map((l) => `${l.proxy}: ${l.reason}`);
+  const more = lagging.length > NAMED_LAGGING ? ` (and ${lagging.length - NAMED_LAGGING} more)` : '';
+  return new NotConvergedError(`${what} is not served yet by ${named.join('; ')}${more}`, lagging.map((l) => l.proxy));
 }
 
 async function snapshotCarries(deps: CanaryDeps, group: string, service: string, split: Split): Promise<boolean> {
@@ -172,27 +193,7 @@ function onlyRegistered(split: Split, state: ServiceState): Split {
   return Object.fromEntries(Object.entries(split).filter(([version, percent]) => registered.has(version) || percent > 0));
 }
 
-/** Puts the registry's splits and endpoints into every proxy group again (after a deregistration: the gone version's servers drain). */
-export async function reapplyRegistered(deps: CanaryDeps, service: string): Promise<void> {
-  const state = await deps.registry.getService(service);
-  if (!state) return;
-  const envoyGroups: string[] = [];
-  for (const group of deps.proxyGroups) {
-    if (group.kind === 'envoy') {
-      envoyGroups.push(group.name);
-      continue;
-    }
-    const split = state.splits.find((s) => s.proxyGroup === group.name);
-    if (split) await routerOf(deps, group).applySplit(group, service, backendOf(state), split.weights);
-  }
-  if (envoyGroups.length > 0) await publishEnvoyGroups(deps, envoyGroups, service);
-}
-
 function sameSplit(a: Split, b: Split): boolean {
   const keys = new Set([...Object.keys(a), ...Object.keys(b)]);
   return [...keys].every((k) => (a[k] ?? 0) === (b[k] ?? 0));
-}
-
-function backendOf(state: ServiceState): VersionEndpoints[] {
-  return state.versions.map((v) => ({ version: v.version, endpoints: v.clusters.flatMap((c) => c.endpoints) }));
 }
