@@ -10,7 +10,8 @@ import type { ActionWork, TaskInput } from './run-task.js';
 import type { CanaryDeps } from './deps.js';
 import { renewLock } from './lock.js';
 import { deregisterVersion } from '../deregister-version.js';
-import { applyShares, notConverged, reapplyRegistered, uniformShares, verifyShares, weightsOf } from './traffic.js';
+import { programProxies } from '../program-proxies.js';
+import { applyShares, notConverged, uniformShares, verifyShares, weightsOf } from './traffic.js';
 
 export const promote: ActionWork = (deps, d) => endWith(deps, d, 100);
 
@@ -49,7 +50,7 @@ async function endWith(deps: CanaryDeps, d: Deployment, canaryPercent: 0 | 100):
   if (canaryPercent === 100 && d.deregisterBaseline) {
     // Idempotent: a retried promotion finds it deregistered already. Its servers drain now and go at the next apply.
     await deregisterVersion(deps, { service: d.service, version: d.baseline.version, actor: 'crossfade-canary', asLockHolder: d.id });
-    await reapplyRegistered(deps, d.service);
+    await programProxies(deps, d.service);
   }
   return finished(d, weightsOf(deps, d, shares), deps.clock.now());
 }

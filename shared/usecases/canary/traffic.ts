@@ -16,7 +16,8 @@ import type { ServiceState } from '../../ports/mesh-registry.js';
 import type { LaggingProxy } from '../../ports/traffic-router.js';
 import { carriesSplit, publishedSplit } from '../../engine/envoy/published-split.js';
 import { XdsType } from '../../engine/envoy/snapshot.js';
-import { publishSnapshots } from '../publish-snapshots.js';
+import { programProxies, publishEnvoyGroups } from '../program-proxies.js';
+import { routerOf } from '../router-of.js';
 import { serviceBackend } from '../service-backend.js';
 import { verifyEnvoyGroup } from '../verify-envoy-group.js';
 import type { CanaryDeps } from './deps.js';
@@ -72,48 +73,12 @@ export function weightsOf(deps: Pick<CanaryDeps, 'proxyGroups'>, d: Deployment, 
 }
 
 /**
- * Writes each group's split to the registry (when it differs) and puts it into the proxies.
- * Returns once every router accepted the change; convergence is asked separately (verifyShares).
+ * Writes each group's split to the registry (when it differs) and puts the registry's state into the
+ * proxies. Returns once every router accepted the change; convergence is asked separately (verifyShares).
  */
 export async function applyShares(deps: CanaryDeps, d: Deployment, shares: CanaryShares): Promise<void> {
   const state = await writeSplits(deps, d, shares);
-  await pushToProxies(deps, d.service, state, (group) => splitFor(d, undefined, shares.get(group.name) ?? 0));
-}
-
-/** Puts the registry's splits and endpoints into every proxy group again (after a deregistration: the gone version's servers drain). */
-export async function reapplyRegistered(deps: CanaryDeps, service: string): Promise<void> {
-  const state = await deps.registry.getService(service);
-  if (state) await pushToProxies(deps, service, state, (group) => state.splits.find((s) => s.proxyGroup === group.name)?.weights);
-}
-
-/** `service` into every proxy group: HAProxy routers get `splitOf` their group over the registered endpoints; Envoy groups are published. */
-async function pushToProxies(deps: CanaryDeps, service: string, state: ServiceState, splitOf: (group: ProxyGroup) => Split | undefined): Promise<void> {
-  const backend = serviceBackend(state);
-  const envoyGroups: string[] = [];
-  for (const group of deps.proxyGroups) {
-    if (group.kind === 'envoy') {
-      envoyGroups.push(group.name);
-      continue;
-    }
-    const split = splitOf(group);
-    if (split) await routerOf(deps, group).applySplit(group, service, backend, split);
-  }
-  if (envoyGroups.length > 0) await publishEnvoyGroups(deps, envoyGroups, service);
-}
-
-/**
- * Publishes the Envoy groups. Losing the race to other publishers (many canaries at once) is not
- * a failure: a publish that read the registry after our split write carries it, and verifyShares
- * checks the published routes, publishing again until one does.
- */
-async function publishEnvoyGroups(deps: CanaryDeps, groups: readonly string[], service: string): Promise<void> {
-  try {
-    const request = { groups, services: [service] };
-    await (deps.publish ? deps.publish(request) : publishSnapshots(deps, request));
-  } catch (error) {
-    if (!(error instanceof VersionConflictError)) throw error;
-    deps.logger.info('snapshot publish lost the race; convergence checks what was published', { service, groups });
-  }
+  await programProxies(deps, d.service, state);
 }
 
 /** The proxies that do not serve their group's split yet; empty when every group has converged. */
@@ -159,12 +124,6 @@ async function snapshotCarries(deps: CanaryDeps, group: string, service: string,
   return carriesSplit(publishedSplit(await deps.snapshots.resources(head, XdsType.Route), service), service, split);
 }
 
-function routerOf(deps: CanaryDeps, group: ProxyGroup) {
-  const router = deps.routers[group.kind];
-  if (!router) throw new InternalError(`no ${group.kind} router is wired for proxy group ${group.name}`);
-  return router;
-}
-
 const SPLIT_WRITE_ATTEMPTS = 3;
 
 async function writeSplits(deps: CanaryDeps, d: Deployment, shares: CanaryShares): Promise<ServiceState> {
@@ -193,7 +152,8 @@ function onlyRegistered(split: Split, state: ServiceState): Split {
   return Object.fromEntries(Object.entries(split).filter(([version, percent]) => registered.has(version) || percent > 0));
 }
 
+/** The same versions at the same percentages: a version the split must name at 0% is written even where it was absent. */
 function sameSplit(a: Split, b: Split): boolean {
-  const keys = new Set([...Object.keys(a), ...Object.keys(b)]);
-  return [...keys].every((k) => (a[k] ?? 0) === (b[k] ?? 0));
+  const keys = Object.keys(a);
+  return keys.length === Object.keys(b).length && keys.every((k) => Object.hasOwn(b, k) && a[k] === b[k]);
 }

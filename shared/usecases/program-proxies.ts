@@ -1,0 +1,75 @@
+/**
+ * Programming the proxies from the registry: the one path by which a service's splits and
+ * endpoints reach HAProxy and Envoy (after a traffic step, a registration, a deregistration).
+ *
+ * The registry is the source of truth and the only place traffic is decided (and fenced, see
+ * usecases/canary/traffic.ts): whoever programs a proxy puts into it what the registry says *now*,
+ * never a split of its own. HAProxy has no conditional write, so a slow writer could put an older
+ * registry state over a newer one; after applying, the registry is read again and, when a split
+ * changed meanwhile, the newer one is applied (a few times at most; convergence checks and
+ * reconciliation repair the rest).
+ */
+import { VersionConflictError } from '../domain/errors.js';
+import type { ProxyGroup } from '../domain/mesh.js';
+import type { ServiceState } from '../ports/mesh-registry.js';
+import type { Publish } from './coalescing-publisher.js';
+import { publishSnapshots } from './publish-snapshots.js';
+import type { ReconcileDeps } from './reconcile-mesh.js';
+import { routerOf } from './router-of.js';
+import { serviceBackend } from './service-backend.js';
+
+export interface ProgramDeps extends ReconcileDeps {
+  /** Publishing shared by this process (usecases/coalescing-publisher.ts); default: each publishes alone. */
+  publish?: Publish;
+}
+
+/** How many times a split that changed while it was applied is applied again. */
+const REAPPLY_ATTEMPTS = 3;
+
+/**
+ * Puts `service` as the registry holds it into every proxy group (or `groups`). `state` is the
+ * registry's state when the caller has just read or written it. Returns the state last applied.
+ */
+export async function programProxies(deps: ProgramDeps, service: string, state?: ServiceState, groups: readonly ProxyGroup[] = deps.proxyGroups): Promise<ServiceState | undefined> {
+  let current = state ?? (await deps.registry.getService(service));
+  if (!current) return undefined;
+  const envoyGroups = groups.filter((g) => g.kind === 'envoy').map((g) => g.name);
+  if (envoyGroups.length > 0) await publishEnvoyGroups(deps, envoyGroups, service);
+  const haproxyGroups = groups.filter((g) => g.kind !== 'envoy');
+  for (let attempt = 1; haproxyGroups.length > 0; attempt++) {
+    await applyToRouters(deps, current, haproxyGroups);
+    const after = await deps.registry.getService(service);
+    if (!after || sameSplits(after, current) || attempt >= REAPPLY_ATTEMPTS) return after ?? current;
+    deps.logger.info('split changed while it was applied: applying the newer one', { service, attempt });
+    current = after;
+  }
+  return current;
+}
+
+async function applyToRouters(deps: ProgramDeps, state: ServiceState, groups: readonly ProxyGroup[]): Promise<void> {
+  const backend = serviceBackend(state);
+  for (const group of groups) {
+    const split = state.splits.find((s) => s.proxyGroup === group.name);
+    if (split) await routerOf(deps, group).applySplit(group, state.service, backend, split.weights);
+  }
+}
+
+/**
+ * Publishes the Envoy groups. Losing the race to other publishers (many canaries at once) is not
+ * a failure: a publish that read the registry after our split write carries it, and convergence
+ * checks the published routes, publishing again until one does.
+ */
+export async function publishEnvoyGroups(deps: ProgramDeps, groups: readonly string[], service: string): Promise<void> {
+  try {
+    const request = { groups, services: [service] };
+    await (deps.publish ? deps.publish(request) : publishSnapshots(deps, request));
+  } catch (error) {
+    if (!(error instanceof VersionConflictError)) throw error;
+    deps.logger.info('snapshot publish lost the race; convergence checks what was published', { service, groups });
+  }
+}
+
+function sameSplits(a: ServiceState, b: ServiceState): boolean {
+  const revisions = (s: ServiceState) => s.splits.map((split) => `${split.proxyGroup}@${split.revision}`).sort().join(',');
+  return revisions(a) === revisions(b) && a.versions.map((v) => `${v.version}@${v.revision}`).sort().join(',') === b.versions.map((v) => `${v.version}@${v.revision}`).sort().join(',');
+}
