@@ -92,6 +92,13 @@ export interface GroupSplit {
   weights: Split;
   revision: number;
   updatedAt: string;
+  /**
+   * The fencing token of the service lock under which a deployment last wrote this split
+   * (ports/service-lock.ts). A write carrying a smaller token is refused: a run that lost the
+   * service never moves its traffic again. Writers that are not deployments (registration,
+   * deregistration) keep it as they found it.
+   */
+  fencingToken?: number;
 }
 
 /** Throws ValidationError (field `${field}.<version>` or `${field}`) unless `split` is a valid split. */
@@ -121,6 +128,15 @@ export function checkEndpoint(endpoint: Endpoint, field: string): void {
 export function normalizeEndpoints<T extends Endpoint>(endpoints: readonly T[]): T[] {
   const unique = new Map(endpoints.map((e) => [`${e.address}|${e.port}`, e]));
   return [...unique.values()].sort((a, b) => a.address.localeCompare(b.address) || a.port - b.port);
+}
+
+/**
+ * Why nothing can tell whether a group serves a split, or null when it can be asked: a group that
+ * lists no proxies (no HAProxy Runtime API, no Envoy node id) is `unverified`, never "converged".
+ */
+export function unverifiedReason(group: ProxyGroup): string | null {
+  if (group.proxies.length > 0) return null;
+  return group.kind === 'envoy' ? `proxy group ${group.name} lists no Envoy node ids: its snapshot is published but no proxy is asked whether it serves it` : `proxy group ${group.name} lists no HAProxy instances: no proxy is programmed or asked`;
 }
 
 /** The split of a group where only `version` carries traffic (a new service, a finished rollback or promotion). */
