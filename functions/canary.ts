@@ -5,9 +5,11 @@
 import { lambdaTaskHandler } from '../shared/platform/lambda-task.js';
 import { buildHttpDeps } from '../shared/runtime/deps.js';
 import { runCanaryTask } from '../shared/usecases/canary/run-task.js';
+import { canaryDefinition } from '../shared/workflow/definition.js';
+import { retryBudgetOf } from '../shared/workflow/retry-budget.js';
 import { parseTaskInput } from '../shared/workflow/task-input.js';
 
 export const handler = lambdaTaskHandler(() => {
-  const deps = buildHttpDeps({ env: process.env, configRequired: true });
+  const deps = { ...buildHttpDeps({ env: process.env, configRequired: true }), retryBudget: retryBudgetOf(canaryDefinition()) };
   return (event) => runCanaryTask(deps, parseTaskInput(event));
 });

@@ -1,8 +1,9 @@
 /**
- * Lambda `reconcile`: `POST /v1/reconcile`, and the same use case on EventBridge's schedule. One
- * function (one role) takes both events: an API Gateway event is served by the HTTP stack; a
- * scheduled event runs the reconciliation and lets errors through, so Lambda's retries and alarms
- * see them, and returns the report.
+ * Lambda `reconcile`: `POST /v1/reconcile`, and on EventBridge's schedule the sweep of unfinished
+ * runs (their executions started again when they are not running) then the reconciliation of the
+ * mesh. One function (one role) takes both events: an API Gateway event is served by the HTTP
+ * stack; a scheduled event lets errors through, so Lambda's retries and alarms see them, and
+ * returns both reports.
  */
 import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
 import { createHttpHandler } from '../shared/http/handle.js';
@@ -10,7 +11,7 @@ import { reconcileRoutes } from '../shared/http/routes/reconcile.js';
 import { lambdaHttpHandler } from '../shared/platform/lambda-http.js';
 import { buildHttpDeps, type RuntimeDeps } from '../shared/runtime/deps.js';
 import { cloudDiscovery } from '../shared/runtime/discovery.js';
-import { reconcileMesh } from '../shared/usecases/reconcile-mesh.js';
+import { maintenance } from '../shared/runtime/maintenance.js';
 
 let deps: RuntimeDeps | undefined;
 const depsOnce = (): RuntimeDeps => (deps ??= buildHttpDeps({ env: process.env, configRequired: true, discovery: cloudDiscovery }));
@@ -18,5 +19,5 @@ const http = lambdaHttpHandler(() => createHttpHandler(depsOnce(), reconcileRout
 
 export async function handler(event: APIGatewayProxyEventV2 | { source?: string }, context: Context) {
   if ('requestContext' in event) return http(event, context);
-  return reconcileMesh(depsOnce(), {});
+  return maintenance(depsOnce()).scheduled();
 }

@@ -1,8 +1,9 @@
 /**
  * GCP Cloud Functions entry points (functions-framework):
  * - `api` serves every route of the HTTP API;
- * - `reconcile` takes Cloud Scheduler's Pub/Sub CloudEvent and reconciles the whole mesh, letting
- *   errors through so Pub/Sub redelivers (API.md: "The same use case runs on a schedule").
+ * - `reconcile` takes Cloud Scheduler's Pub/Sub CloudEvent, starts again every unfinished run whose
+ *   execution is not running, then reconciles the whole mesh, letting errors through so Pub/Sub
+ *   redelivers.
  * gcp/deploy.ts deploys them. See docs/deploy-gcp.md.
  */
 import { cloudEvent, http } from '@google-cloud/functions-framework';
@@ -10,7 +11,7 @@ import { createApiHandler } from '../shared/http/routes.js';
 import { functionsFrameworkHandler, routeBodyParserErrorsToUs } from '../shared/platform/functions-framework.js';
 import { buildHttpDeps, type RuntimeDeps } from '../shared/runtime/deps.js';
 import { cloudDiscovery } from '../shared/runtime/discovery.js';
-import { reconcileMesh } from '../shared/usecases/reconcile-mesh.js';
+import { maintenance } from '../shared/runtime/maintenance.js';
 
 let deps: RuntimeDeps | undefined;
 const depsOnce = (): RuntimeDeps => (deps ??= buildHttpDeps({ env: process.env, configRequired: true, discovery: cloudDiscovery }));
@@ -18,8 +19,8 @@ const depsOnce = (): RuntimeDeps => (deps ??= buildHttpDeps({ env: process.env, 
 export const api = functionsFrameworkHandler(() => createApiHandler(depsOnce()));
 
 export async function reconcile(): Promise<void> {
-  const report = await reconcileMesh(depsOnce(), {});
-  depsOnce().logger.info('scheduled reconciliation', report.summary);
+  const { runs, mesh } = await maintenance(depsOnce()).scheduled();
+  depsOnce().logger.info('scheduled reconciliation', { runs: runs.summary, mesh: mesh.summary });
 }
 
 routeBodyParserErrorsToUs(api);

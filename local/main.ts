@@ -16,6 +16,10 @@ async function main(): Promise<void> {
   if (stack.adminTokenSource === 'generated') console.log(`  admin token (saved to ${stack.adminTokenPath}): ${stack.adminToken}`);
   else if (stack.adminTokenSource === 'file') console.log(`  admin token: in ${stack.adminTokenPath}`);
   else console.log('  admin token: from CROSSFADE_ADMIN_TOKEN');
+  const { started, restarted } = stack.resumed.summary;
+  if (started + restarted > 0) console.log(`  resumed: ${started + restarted} unfinished run${started + restarted === 1 ? '' : 's'} from their stored state`);
+  for (const { reason } of stack.unverifiedGroups) console.log(`  unverified: ${reason}`);
+  if (stack.unverifiedGroups.length > 0) console.log('    (traffic steps write and publish their splits, but no proxy confirms them: list proxies in crossfade.yaml)');
   console.log(`  try: curl ${stack.url}/healthz`);
 
   let stopping = false;

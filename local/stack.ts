@@ -20,6 +20,9 @@ import type { Logger } from '../shared/ports/logger.js';
 import type { LocalStateMachine } from '../shared/adapters/workflow/local-state-machine.js';
 import { localWorkflow } from '../shared/runtime/local-workflow.js';
 import { resolveAdminToken, type AdminTokenSource } from './admin-token.js';
+import { crashPointsFromEnv } from './crash-points.js';
+import { maintenance, type ResumeReport } from '../shared/runtime/maintenance.js';
+import { unverifiedReason } from '../shared/domain/mesh.js';
 import { startEmbeddedDynamo, type EmbeddedDynamo } from './embedded-dynamo.js';
 
 export interface LocalStackOptions {
@@ -39,6 +42,10 @@ export interface LocalStackOptions {
   waitMs?: number;
   /** Every retry of the canary waits this long (default CROSSFADE_LOCAL_RETRY_MS, else its backoff). */
   retryMs?: number;
+  /** How often unfinished runs are looked for and resumed (default CROSSFADE_SWEEP_SECONDS, else 30 s; 0: only at start). */
+  sweepEveryMs?: number;
+  /** How often the mesh is reconciled, as the clouds' schedule does (default CROSSFADE_RECONCILE_SECONDS, else 300 s; 0: never). */
+  reconcileEveryMs?: number;
 }
 
 export interface LocalStack {
@@ -50,6 +57,10 @@ export interface LocalStack {
   configSource: string;
   /** The in-process canary runner; undefined when runs go to Step Functions. */
   canaryRunner: LocalStateMachine | undefined;
+  /** What the start-up sweep found: the unfinished runs of an earlier process it started again. */
+  resumed: ResumeReport;
+  /** Proxy groups nothing can verify (they list no proxies): traffic steps report them `unverified`. */
+  unverifiedGroups: { group: string; reason: string }[];
   stop(): Promise<void>;
 }
 
@@ -85,6 +96,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   await ensureTable(table);
 
   let localRunner: LocalStateMachine | undefined;
+  const crashPoints = crashPointsFromEnv(env);
   const deps = buildHttpDeps({
     env,
     configRequired: false,
@@ -92,15 +104,25 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     logger,
     extraTokens: [{ id: 'local-admin', sha256: hashToken(admin.token), scopes: [{ kind: 'admin' }] }],
     discovery: cloudDiscovery,
+    ...(crashPoints ? { crashPoints } : {}),
     // Without a state machine in AWS, the canary runs here, on the real definition.
     ...(env['CROSSFADE_STATE_MACHINE_ARN'] ? {} : { workflow: (built) => (localRunner = localWorkflow(built, { waitMs: options.waitMs ?? numberFrom(env['CROSSFADE_LOCAL_WAIT_MS']), retryMs: options.retryMs ?? numberFrom(env['CROSSFADE_LOCAL_RETRY_MS']) })) }),
   });
+  // Every run an earlier process left unfinished goes on from its stored state, before anything else.
+  const jobs = maintenance(deps);
+  const resumed = await jobs.resumeRuns(0);
+  const schedules = [
+    every(options.sweepEveryMs ?? secondsFrom(env['CROSSFADE_SWEEP_SECONDS'], 30), () => jobs.resumeRuns(), logger, 'sweep'),
+    every(options.reconcileEveryMs ?? secondsFrom(env['CROSSFADE_RECONCILE_SECONDS'], 300), () => jobs.reconcile(), logger, 'reconcile'),
+  ];
   const host = options.host ?? env['HOST'] ?? '127.0.0.1';
   const port = options.port ?? Number(env['PORT'] ?? 8080);
   const server = createServer(nodeRequestListener(createApiHandler(deps), `http://${host}:${port}`));
   try {
     await listen(server, host, port);
   } catch (error) {
+    schedules.forEach((schedule) => schedule.stop());
+    localRunner?.stop();
     await embedded?.stop();
     throw error;
   }
@@ -114,8 +136,14 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     storeDescription,
     configSource: deps.configSource,
     canaryRunner: localRunner,
+    resumed,
+    unverifiedGroups: deps.proxyGroups.flatMap((group) => {
+      const reason = unverifiedReason(group);
+      return reason === null ? [] : [{ group: group.name, reason }];
+    }),
     async stop() {
-      // Runs stop where they are; their deployments keep their state and their locks' leases run out.
+      // Runs stop where they are; their deployments keep their state, and the next start resumes them.
+      schedules.forEach((schedule) => schedule.stop());
       localRunner?.stop();
       await new Promise<void>((done) => {
         server.close(() => done());
@@ -125,6 +153,26 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       await embedded?.stop();
     },
   };
+}
+
+/** Runs `work` every `intervalMs` (0: never), one at a time, logging what fails; the timer never keeps the process alive. */
+function every(intervalMs: number, work: () => Promise<unknown>, logger: Logger, what: string): { stop(): void } {
+  if (intervalMs <= 0) return { stop() {} };
+  let running = false;
+  const timer = setInterval(() => {
+    if (running) return;
+    running = true;
+    work()
+      .catch((error: unknown) => logger.error(`scheduled ${what} failed`, { error: error instanceof Error ? error.message : String(error) }))
+      .finally(() => (running = false));
+  }, intervalMs);
+  timer.unref();
+  return { stop: () => clearInterval(timer) };
+}
+
+function secondsFrom(text: string | undefined, fallbackSeconds: number): number {
+  const seconds = numberFrom(text);
+  return (seconds ?? fallbackSeconds) * 1000;
 }
 
 function numberFrom(text: string | undefined): number | undefined {

@@ -7,7 +7,6 @@ import * as z from 'zod/mini';
 import { ConfigError } from './errors.js';
 import { analysisConfigSchema } from './analysis-schema.js';
 import { checkTemplate } from './analysis.js';
-import { DEFAULT_WAIT_CHUNK_SECONDS } from './lifecycle.js';
 import { DEFAULT_XDS_TRANSPORT } from './mesh.js';
 import { RESOURCE_NAME_PATTERN } from './names.js';
 import { describeIssue } from './schema-issues.js';
@@ -102,12 +101,14 @@ export const configSchema = z.strictObject({
   /** How the canary state machine runs. */
   canary: z._default(
     z.strictObject({
-      /** The longest single Wait: how late a cancel or a pause may be noticed during a pause or an analysis interval. */
-      waitChunkSeconds: seconds(1, 300, DEFAULT_WAIT_CHUNK_SECONDS),
-      /** The service lock's lease, renewed by every wait; a run that dies stops renewing and the lock frees itself. */
+      /**
+       * The service lock's lease, renewed by every task of a live run (a hold renews it for as long
+       * as it lasts, plus this); a run whose process died is resumed from its stored state, and a
+       * run nobody resumes stops renewing, so the lock frees itself.
+       */
       lockLeaseSeconds: seconds(60, 86400, 1800),
     }),
-    { waitChunkSeconds: DEFAULT_WAIT_CHUNK_SECONDS, lockLeaseSeconds: 1800 },
+    { lockLeaseSeconds: 1800 },
   ),
 });
 
@@ -195,7 +196,7 @@ export const embeddedDefaults: CrossfadeConfig = {
       },
     ],
   },
-  canary: { waitChunkSeconds: DEFAULT_WAIT_CHUNK_SECONDS, lockLeaseSeconds: 1800 },
+  canary: { lockLeaseSeconds: 1800 },
 };
 
 function assertUnique(names: string[], key: string, source: string): void {

@@ -113,12 +113,46 @@ export interface Deployment {
   run: RunState;
   /** Optimistic-locking counter: 1 at creation, +1 on every write. */
   version: number;
+  /**
+   * A task that failed and will be tried again, noted without a new version (a version would
+   * make the retried task stale). Only meaningful while `retrying.atVersion` is `version`.
+   */
+  retrying?: RetryNote;
+}
+
+/** "retrying: HAProxy hap1 unreachable, attempt 2 of 7": what progress shows while a task is retried. */
+export interface RetryNote {
+  action: string;
+  atVersion: number;
+  /** The attempt about to be made (2 for the first retry). */
+  attempt: number;
+  /** Attempts the state machine allows for this error; null when unknown. */
+  maxAttempts: number | null;
+  reason: string;
+  at: string;
+}
+
+/**
+ * The run waits in a hold: a timed pause or analysis interval (`wait`), or a manual gate or an
+ * operator's pause (`gate`). One Step Functions task token per hold; promote, resume, pause and
+ * cancel send it, so a request takes effect at once, and a timed hold ends on its own timeout.
+ */
+export interface Hold {
+  token: string;
+  kind: 'wait' | 'gate';
+  /** The step it was opened in: time waited counts only for that step. */
+  stepIndex: number;
+  since: string;
+  /** How long it lasts before it times out (a gate is re-armed then). */
+  seconds: number;
+  /** The deployment version that stored it: a later version means a request changed the deployment, and the hold must be woken. */
+  version: number;
 }
 
 /** How a deployment ends, decided before the last actions (rollback or promotion) run. */
 export type Outcome =
-  | { kind: 'promote'; reason: string }
-  | { kind: 'rollback'; reason: string; finalPhase: 'ROLLED_BACK' | 'CANCELED' | 'FAILED' };
+  | { kind: 'promote'; reason: string; requestedBy?: string }
+  | { kind: 'rollback'; reason: string; finalPhase: 'ROLLED_BACK' | 'CANCELED' | 'FAILED'; requestedBy?: string };
 
 /** One judgment of an analysis step, as the status document's `result` reports it. */
 export interface JudgmentSummary {
@@ -148,13 +182,19 @@ export interface RunState {
   shifted: boolean;
   /** An operator paused the deployment: it waits at a gate until resumed. */
   paused: boolean;
-  /** The Step Functions task token of the gate the run waits at; promote/resume/cancel send it. */
-  gateToken: string | null;
+  /** The hold the run waits in, if any (closed by the run when it wakes or times out). */
+  hold: Hold | null;
   /** Set when the end is decided; the run then only promotes or rolls back, and releases. */
   outcome: Outcome | null;
   /** The lock is released and the run is over. */
   released: boolean;
   judgments: JudgmentSummary[];
+  /** The service lock's fencing token this run holds (from prepare on): a different one means the run lost the service. */
+  fencingToken: number | null;
+  /** The Step Functions execution driving the run; null: the first, named after the deployment. */
+  execution: string | null;
+  /** Proxy groups the last traffic step could not verify (they list no proxies): published or applied, never asked. */
+  unverified: string[];
   /**
    * The audit event of the write that made this version, kept with it: the event is appended after
    * the write, and a writer that dies in between leaves it to whoever reads next (appends are
@@ -179,10 +219,13 @@ export const initialRunState: RunState = {
   analysisDeferrals: 0,
   shifted: false,
   paused: false,
-  gateToken: null,
+  hold: null,
   outcome: null,
   released: false,
   judgments: [],
+  fencingToken: null,
+  execution: null,
+  unverified: [],
   lastChange: null,
 };
 
@@ -216,30 +259,55 @@ export function newDeployment(input: NewDeployment, now: Date): Deployment {
 }
 
 /** The next version of a deployment: every write goes through here so `version` and `updatedAt` never drift. */
-export function revise(current: Deployment, change: Partial<Omit<Deployment, 'id' | 'version' | 'createdAt'>>, now: Date): Deployment {
-  return { ...current, ...change, version: current.version + 1, updatedAt: now.toISOString() };
+export function revise(current: Deployment, change: Partial<Omit<Deployment, 'id' | 'version' | 'createdAt' | 'retrying'>>, now: Date): Deployment {
+  // A new version ends any retry noted against the old one.
+  const { retrying: _ended, ...rest } = current;
+  return { ...rest, ...change, version: current.version + 1, updatedAt: now.toISOString() };
+}
+
+/** The execution driving the run (Step Functions names executions; the first is named after the deployment). */
+export function executionOf(d: Pick<Deployment, 'id' | 'run'>): string {
+  return d.run.execution ?? d.id;
+}
+
+/**
+ * The name of the execution that takes over from `execution` (a continuation, or a restart of one
+ * that died): `dep_…-2`, `dep_…-3`, … Deterministic, so two takers start the same execution, which
+ * Step Functions runs once (a name is unique per state machine).
+ */
+export function successorExecution(deploymentId: string, execution: string): string {
+  const match = execution.startsWith(`${deploymentId}-`) ? /^(\d+)$/.exec(execution.slice(deploymentId.length + 1)) : null;
+  return `${deploymentId}-${match ? Number(match[1]) + 1 : 2}`;
 }
 
 /** A one-line, always-present account of where the deployment is (Spinnaker's `progressJsonPath`). */
 export function describeProgress(d: Deployment): string {
+  const retrying = d.retrying && d.retrying.atVersion === d.version ? ` (retrying: ${d.retrying.reason}, attempt ${d.retrying.attempt}${d.retrying.maxAttempts ? ` of ${d.retrying.maxAttempts}` : ''})` : '';
+  const unverified = d.run.unverified.length > 0 ? ` [unverified: ${d.run.unverified.join(', ')}]` : '';
+  return `${phaseProgress(d)}${retrying}${unverified}`;
+}
+
+function phaseProgress(d: Deployment): string {
   const total = d.steps.length;
   const at = `step ${Math.min(d.stepIndex + 1, total)}/${total}`;
   const step = d.steps[d.stepIndex];
+  const why = d.run.outcome ? `: ${d.run.outcome.reason}` : '';
   switch (d.phase) {
     case 'PENDING':
       return `accepted, waiting to start: ${total} step${total === 1 ? '' : 's'} planned`;
     case 'SUCCEEDED':
-      return `promoted: ${d.canary.version} serves 100%`;
+      return `promoted: ${d.canary.version} serves 100%${d.run.outcome?.requestedBy ? ` (${d.run.outcome.reason})` : ''}`;
     case 'ROLLED_BACK':
-      return `rolled back at ${at}${d.run.outcome ? `: ${d.run.outcome.reason}` : ''}`;
+      return `rolled back at ${at}${why}`;
     case 'CANCELED':
-      return `canceled at ${at}`;
+      // The outcome's reason reads "canceled by alice: why" (lifecycle.ts): "canceled at step 2/3 by alice: why".
+      return `canceled at ${at}${d.run.outcome ? ` ${d.run.outcome.reason.replace(/^canceled /, '')}` : ''}`;
     case 'FAILED':
-      return `failed at ${at}${d.run.outcome ? `: ${d.run.outcome.reason}` : ''}`;
+      return `failed at ${at}${why}`;
     case 'ROLLING_BACK':
-      return `rolling back from ${at}${d.run.outcome ? `: ${d.run.outcome.reason}` : ''}`;
+      return `rolling back from ${at}${why}`;
     case 'PROMOTING':
-      return `promoting: ${d.canary.version} to 100%`;
+      return `promoting: ${d.canary.version} to 100%${why}`;
     default:
       if (d.run.paused) return `${at}: paused by an operator, waiting for resume`;
       return `${at}: ${stepProgress(d, step)}`;
@@ -247,14 +315,16 @@ export function describeProgress(d: Deployment): string {
 }
 
 function stepProgress(d: Deployment, step: Step | undefined): string {
+  const hold = d.run.hold?.kind === 'wait' && d.run.hold.stepIndex === d.stepIndex ? d.run.hold : null;
+  const until = hold ? `, until ${new Date(Date.parse(hold.since) + hold.seconds * 1000).toISOString()}` : '';
   switch (step?.kind) {
     case 'setWeight':
       return d.phase === 'CONVERGING' ? `waiting for every proxy to serve ${step.canaryPercent}%` : `shifting to ${step.canaryPercent}%`;
     case 'pause':
-      return step.durationSeconds === null ? 'waiting for promote (manual gate)' : `pause, ${d.run.waitedSeconds}s of ${step.durationSeconds}s`;
+      return step.durationSeconds === null ? 'waiting for promote (manual gate)' : `pause, ${d.run.waitedSeconds}s of ${step.durationSeconds}s waited${until}`;
     case 'analysis': {
       const last = d.run.judgments.filter((j) => j.stepIndex === d.stepIndex).at(-1);
-      return `analysis ${d.run.analysisRuns}/${step.count}${last ? `, score ${last.score}` : ''}`;
+      return `analysis ${d.run.analysisRuns}/${step.count}${last ? `, score ${last.score}` : ''}${hold ? `, next judgment${until.replace(',', '')}` : ''}`;
     }
     default:
       return d.phase.toLowerCase().replace('_', ' ');

@@ -72,6 +72,22 @@ export class ConflictError extends CrossfadeError {
   }
 }
 
+/**
+ * A deployment's run lost its service: another deployment holds the lock, or held it since this
+ * run last did (the fencing token moved on). Not retryable: the run must not move traffic again;
+ * it ends, leaving traffic to the holder. `holder` names the holder when known.
+ */
+export class LockLostError extends CrossfadeError {
+  override readonly name = 'LockLostError';
+  readonly retryable = false;
+  constructor(
+    message: string,
+    readonly holder?: string,
+  ) {
+    super(message);
+  }
+}
+
 /** An optimistic-lock write lost a race: re-read and try again. */
 export class VersionConflictError extends CrossfadeError {
   override readonly name = 'VersionConflictError';

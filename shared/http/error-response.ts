@@ -29,6 +29,7 @@ const statusByName: Record<string, { statusCode: number; code: string }> = {
   NotFoundError: { statusCode: 404, code: 'NOT_FOUND' },
   ConflictError: { statusCode: 409, code: 'CONFLICT' },
   AlreadyExistsError: { statusCode: 409, code: 'CONFLICT' },
+  LockLostError: { statusCode: 409, code: 'LOCK_LOST' },
   // A lost optimistic-lock race that survived the use case's own retries: the caller may retry.
   VersionConflictError: { statusCode: 503, code: 'BUSY' },
   IdempotencyKeyReusedError: { statusCode: 422, code: 'IDEMPOTENCY_KEY_REUSED' },

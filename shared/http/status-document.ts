@@ -15,6 +15,10 @@ export interface StatusDocument {
   statusUrl: string;
   cancelUrl: string;
   result: Record<string, unknown> | null;
+  /** Proxy groups the last traffic step could not verify (they list no proxies): written and published, never confirmed. */
+  unverified: string[];
+  /** The task being retried now, if any ("retrying … attempt 2 of 7" in progress says the same). */
+  retrying: { action: string; attempt: number; maxAttempts: number | null; reason: string; at: string } | null;
   createdAt: string;
   updatedAt: string;
 }
@@ -39,6 +43,8 @@ export function statusDocument(d: Deployment, baseUrl: string): StatusDocument {
     statusUrl,
     cancelUrl: `${statusUrl}/cancel`,
     result: d.result,
+    unverified: d.run.unverified,
+    retrying: d.retrying && d.retrying.atVersion === d.version ? { action: d.retrying.action, attempt: d.retrying.attempt, maxAttempts: d.retrying.maxAttempts, reason: d.retrying.reason, at: d.retrying.at } : null,
     createdAt: d.createdAt,
     updatedAt: d.updatedAt,
   };

@@ -1,4 +1,4 @@
-import type { Deployment, DeploymentStatus } from '../domain/deployment.js';
+import type { Deployment, DeploymentStatus, RetryNote } from '../domain/deployment.js';
 import type { Page, PageRequest } from './page.js';
 
 export interface DeploymentQuery extends PageRequest {
@@ -29,6 +29,18 @@ export interface DeploymentStore {
    * deployment does not exist. A replay of a write that already landed therefore also throws it.
    */
   update(next: Deployment): Promise<void>;
+
+  /**
+   * Notes a task being retried on the deployment at `note.atVersion`, without a new version (a new
+   * version would make the retried task stale). A no-op when the deployment moved on.
+   */
+  noteRetry(id: string, note: RetryNote): Promise<void>;
+
+  /**
+   * Deletes a deployment that never started (still at version 1): a creation refused after its
+   * deployment was written. 'started' when it moved on (it will run to its end instead).
+   */
+  deleteUnstarted(id: string): Promise<'deleted' | 'started' | 'absent'>;
 
   /** Newest first. A cursor from another query is rejected with ValidationError (field `cursor`). */
   list(query: DeploymentQuery): Promise<Page<Deployment>>;

@@ -37,12 +37,12 @@ export function analysisCatalogOf(config: CrossfadeConfig): AnalysisCatalog {
 }
 
 export function canarySettingsOf(config: CrossfadeConfig): CanarySettings {
-  return { waitChunkSeconds: config.canary.waitChunkSeconds, lockLeaseMs: config.canary.lockLeaseSeconds * 1000 };
+  return { lockLeaseMs: config.canary.lockLeaseSeconds * 1000 };
 }
 
 export function workflowFromEnv(env: Record<string, string | undefined>): Workflow {
   const arn = env['CROSSFADE_STATE_MACHINE_ARN'];
   if (arn) return new StepFunctionsWorkflow(arn, env['AWS_ENDPOINT_URL_SFN'] ? { endpoint: env['AWS_ENDPOINT_URL_SFN'] } : {});
   const refuse = (): Promise<never> => Promise.reject(new DependencyUnavailableError('canary workflow', 'reach the state machine (CROSSFADE_STATE_MACHINE_ARN is not set)'));
-  return { start: refuse, wake: refuse };
+  return { start: refuse, wake: refuse, executionState: refuse };
 }

@@ -25,6 +25,7 @@ import { createJsonLogger } from '../adapters/json-logger.js';
 import { randomIds, sha256Hex, systemClock } from '../adapters/system.js';
 import { tokenEntries } from '../domain/config.js';
 import type { Workflow } from '../ports/workflow.js';
+import type { CrashPoints } from '../ports/crash-points.js';
 import { coalescingPublisher } from '../usecases/coalescing-publisher.js';
 import { analysisCatalogOf, canarySettingsOf, metricsProvidersOf, workflowFromEnv } from './canary.js';
 
@@ -36,6 +37,8 @@ export interface RuntimeOptions {
   table?: TableHandle;
   /** Tokens besides the configured ones (the local stack's admin token). */
   extraTokens?: readonly TokenEntry[];
+  /** Tests only: where the process may be made to die (the local stack wires them from the environment). */
+  crashPoints?: CrashPoints;
   logger?: Logger;
   /**
    * Builds endpoint discovery (runtime/discovery.ts) for entry points that register versions.
@@ -80,6 +83,7 @@ export function buildHttpDeps(options: RuntimeOptions): RuntimeDeps {
     publicBaseUrl: config.publicBaseUrl,
     version: packageVersion,
     configSource: source,
+    ...(options.crashPoints ? { crashPoints: options.crashPoints } : {}),
   };
   deps.publish = coalescingPublisher(deps);
   if (options.workflow) deps.workflow = options.workflow(deps);

@@ -7,18 +7,21 @@ import type { CanaryDeps } from '../usecases/canary/deps.js';
 import { runCanaryTask } from '../usecases/canary/run-task.js';
 import { parseTaskInput } from '../workflow/task-input.js';
 import { canaryDefinition } from '../workflow/definition.js';
+import { retryBudgetOf } from '../workflow/retry-budget.js';
 
 export interface LocalWorkflowOptions {
-  /** Every Wait state lasts this long (tests shorten waits here, never in the definition). */
+  /** Every timed hold lasts this long (tests shorten pauses and intervals here, never in the definition). */
   waitMs?: number | undefined;
   /** Every retry waits this long instead of its backoff. */
   retryMs?: number | undefined;
 }
 
 export function localWorkflow(deps: CanaryDeps, options: LocalWorkflowOptions = {}): LocalStateMachine {
+  const definition = canaryDefinition();
+  const taskDeps: CanaryDeps = { ...deps, retryBudget: retryBudgetOf(definition) };
   return new LocalStateMachine({
-    definition: canaryDefinition() as never,
-    runTask: (input) => runCanaryTask(deps, parseTaskInput(input)),
+    definition: definition as never,
+    runTask: (input) => runCanaryTask(taskDeps, parseTaskInput(input)),
     logger: deps.logger,
     waitMs: options.waitMs,
     retryMs: options.retryMs,

@@ -1,15 +1,15 @@
 /**
  * Operators' and Spinnaker's requests to a running deployment (API.md): cancel, rollback, promote,
- * pause, resume. Each is a pure transition (domain/lifecycle.ts) written conditionally; the state
- * machine sees it at its next task (a Wait lasts at most `waitChunkSeconds`), and a run waiting at a
- * gate is woken at once with the gate's token.
+ * pause, resume. Each is a pure transition (domain/lifecycle.ts) written conditionally; a run waiting
+ * in a hold (a pause, an analysis interval, a gate) is woken at once with the hold's token, and the
+ * state machine sees the request at its next task.
  *
  * Cancel is idempotent and tolerant (Spinnaker calls it on any stage failure, sometimes twice): a
  * repeated cancel or a cancel of a finished deployment changes nothing and answers the document.
  */
 import type { Deployment } from '../domain/deployment.js';
 import { NotFoundError, VersionConflictError } from '../domain/errors.js';
-import { cancelRequested, decideNext, pauseRequested, promoteRequested, resumeRequested, rollbackRequested, type RequestOutcome } from '../domain/lifecycle.js';
+import { cancelRequested, holdToWake, pauseRequested, promoteRequested, resumeRequested, rollbackRequested, type RequestOutcome } from '../domain/lifecycle.js';
 import type { UseCaseDeps } from './deps.js';
 import { ensureLastEvent, writeWithEvent } from './record-change.js';
 
@@ -27,7 +27,7 @@ export interface ControlCommand {
 /** Races with the run's own writes are re-decided on a fresh read, a few times. */
 const ATTEMPTS = 5;
 
-export async function controlDeployment(deps: Pick<UseCaseDeps, 'deployments' | 'audit' | 'workflow' | 'clock' | 'logger' | 'settings'>, command: ControlCommand): Promise<Deployment> {
+export async function controlDeployment(deps: Pick<UseCaseDeps, 'deployments' | 'audit' | 'workflow' | 'clock' | 'logger' | 'crashPoints'>, command: ControlCommand): Promise<Deployment> {
   for (let attempt = 1; ; attempt++) {
     const current = await deps.deployments.get(command.deploymentId);
     if (!current) throw new NotFoundError(`deployment ${command.deploymentId} does not exist`);
@@ -36,7 +36,7 @@ export async function controlDeployment(deps: Pick<UseCaseDeps, 'deployments' | 
     if (!outcome.changed) {
       // A repeat of a request whose write landed but whose event or wake was lost: finish them now.
       await ensureLastEvent(deps, current);
-      await wakeIfPassed(deps, current, command);
+      await wakeHold(deps, current, command);
       return current;
     }
     let deployment: Deployment;
@@ -51,26 +51,28 @@ export async function controlDeployment(deps: Pick<UseCaseDeps, 'deployments' | 
       if (error instanceof VersionConflictError && attempt < ATTEMPTS) continue;
       throw error;
     }
-    await wakeIfPassed(deps, deployment, command);
+    deps.crashPoints?.reached(`control:${command.request.kind}:before-wake`);
+    await wakeHold(deps, deployment, command);
     return deployment;
   }
 }
 
-/** A run waiting at a gate the deployment no longer stops at moves on now. A token already used answers 'stale'. */
-async function wakeIfPassed(deps: Pick<UseCaseDeps, 'workflow' | 'logger' | 'settings'>, d: Deployment, command: ControlCommand): Promise<void> {
-  if (d.run.gateToken === null || decideNext(d, deps.settings).kind === 'gate') return;
-  const woken = await deps.workflow.wake(d.run.gateToken);
-  deps.logger.info('gate woken', { deploymentId: d.id, request: command.request.kind, woken });
+/** A run waiting in a hold stored before this request's write is woken to decide again. A token already used answers 'stale'. */
+async function wakeHold(deps: Pick<UseCaseDeps, 'workflow' | 'logger'>, d: Deployment, command: ControlCommand): Promise<void> {
+  const hold = holdToWake(d);
+  if (hold === null) return;
+  const woken = await deps.workflow.wake(hold.token);
+  deps.logger.info('hold woken', { deploymentId: d.id, request: command.request.kind, hold: hold.kind, woken });
 }
 
 function transition(d: Deployment, command: ControlCommand, now: Date): RequestOutcome {
   switch (command.request.kind) {
     case 'cancel':
-      return cancelRequested(d, command.actor, now);
+      return cancelRequested(d, command.actor, command.reason, now);
     case 'rollback':
-      return rollbackRequested(d, command.actor, now);
+      return rollbackRequested(d, command.actor, command.reason, now);
     case 'promote':
-      return promoteRequested(d, command.request.full, command.actor, now);
+      return promoteRequested(d, command.request.full, command.actor, command.reason, now);
     case 'pause':
       return pauseRequested(d, now);
     case 'resume':

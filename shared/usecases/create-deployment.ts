@@ -1,16 +1,25 @@
 /**
  * Accepts a canary deployment (API.md `POST /v1/deployments`).
  *
- * Idempotency without transactions, three single-item conditional writes in this order:
+ * Idempotency and atomicity without transactions, single-item conditional writes in this order:
  *   1. claim the idempotency key with the whole new deployment inside the record;
- *   2. create the deployment if absent;
- *   3. append the audit event if absent.
+ *   2. mark the run active (ports/active-runs.ts: what the sweeper drives to an end);
+ *   3. create the deployment if absent (its `created` event kept inside it);
+ *   4. take the service's lock for it;
+ *   5. append the `created` event if absent;
+ *   6. start its run (idempotent by execution name).
  * Whoever loses step 1 (a replay, or a concurrent duplicate) adopts the winner's record and
- * performs 2 and 3 again. Both are no-ops when they already happened, and they finish a creation
- * whose first attempt crashed after step 1, so every answer ever given points at a deployment that
- * exists ("readable from the moment the create returned"), and N duplicates make one deployment.
+ * performs 2-6 again; each is a no-op when it already happened, so a retry finishes a creation
+ * whose first attempt died anywhere, and N duplicates make one deployment.
+ *
+ * Whatever instant a creation dies at, the result is nothing a client was told about (the retry
+ * with the same key creates it), or a deployment that will run: the sweeper starts a marked,
+ * unstarted deployment after a grace period, and its prepare takes the lock or ends it, saying why.
+ * The lock is taken after the deployment exists, so it never names a deployment that does not.
+ * A lock held by another deployment (409) deletes the unstarted deployment again, and the mark
+ * and the key's claim with it.
  */
-import { newDeployment, type Deployment, type SpinnakerOrigin, type Target, type VersionRef } from '../domain/deployment.js';
+import { executionOf, newDeployment, type Deployment, type SpinnakerOrigin, type Target, type VersionRef } from '../domain/deployment.js';
 import { ConflictError, IdempotencyKeyReusedError, ValidationError } from '../domain/errors.js';
 import { checkTargets, compileSteps, type WireStep } from '../domain/plan.js';
 import type { AuditEvent } from '../ports/audit-log.js';
@@ -57,7 +66,7 @@ export async function createDeployment(deps: UseCaseDeps, command: CreateDeploym
   await checkRegistered(deps, command);
 
   const now = deps.clock.now();
-  let deployment = newDeployment(
+  let deployment = withCreatedEvent(newDeployment(
     {
       id: deps.ids.deploymentId(),
       service: command.service,
@@ -71,7 +80,7 @@ export async function createDeployment(deps: UseCaseDeps, command: CreateDeploym
       spinnaker: command.spinnaker,
     },
     now,
-  );
+  ));
   let replayed = false;
 
   if (command.idempotencyKey !== undefined) {
@@ -92,14 +101,25 @@ export async function createDeployment(deps: UseCaseDeps, command: CreateDeploym
   return finishCreation(deps, deployment, command, replayed);
 }
 
-/** Steps 2 and 3 (and the run's start), for a new creation and a replay alike: each is a no-op when it happened already. */
+/** Steps 2-6, for a new creation and a replay alike: each is a no-op when it happened already. */
 async function finishCreation(deps: UseCaseDeps, deployment: Deployment, command: CreateDeploymentCommand, replayed: boolean): Promise<CreateDeploymentResult> {
-  // A replay of a creation that landed changes nothing (its run may be over and its lock released).
-  if (!replayed || !(await deps.deployments.get(deployment.id))) await lockService(deps, deployment, command.idempotencyKey);
+  deps.crashPoints?.reached('create:after-claim');
+  // A replay of a creation whose run is over changes nothing (its lock is released, its mark gone).
+  const earlier = replayed ? await deps.deployments.get(deployment.id) : undefined;
+  if (earlier?.run.released) return { deployment, replayed };
+  await deps.activeRuns.mark(deployment.id, deployment.createdAt);
+  deps.crashPoints?.reached('create:after-marker');
   await deps.deployments.createIfAbsent(deployment);
+  deps.crashPoints?.reached('create:after-deployment');
+  const stored = (await deps.deployments.get(deployment.id)) ?? deployment;
+  // Only a run that has not started needs the lock from here; a started one holds it or has ended.
+  // A replay whose creation took it already writes nothing (not even a renewal).
+  if (stored.version === 1 && !(replayed && (await deps.locks.get(stored.service))?.owner === stored.id)) await lockOrRefuse(deps, stored, command.idempotencyKey);
+  deps.crashPoints?.reached('create:after-lock');
   await deps.audit.append(createdEvent(deployment));
+  deps.crashPoints?.reached('create:after-event');
   // Starting is idempotent: a replay also starts a run whose first start was lost.
-  await deps.workflow.start(deployment.id);
+  await deps.workflow.start(stored.id, executionOf(stored));
   deps.logger.info(replayed ? 'deployment create replayed' : 'deployment created', {
     deploymentId: deployment.id,
     service: deployment.service,
@@ -109,13 +129,20 @@ async function finishCreation(deps: UseCaseDeps, deployment: Deployment, command
   return { deployment, replayed };
 }
 
-/** API.md: one deployment per service at a time; a second gets 409 naming the holder. */
-async function lockService(deps: UseCaseDeps, deployment: Deployment, idempotencyKey: string | undefined): Promise<void> {
+/**
+ * API.md: one deployment per service at a time; a second gets 409 naming the holder, and what this
+ * creation wrote is taken back (the deployment while it is unstarted, its mark, the key's claim).
+ */
+async function lockOrRefuse(deps: UseCaseDeps, deployment: Deployment, idempotencyKey: string | undefined): Promise<void> {
   try {
     await deps.locks.acquire({ service: deployment.service, owner: deployment.id, now: deps.clock.now(), leaseMs: deps.settings.lockLeaseMs });
   } catch (error) {
+    if (!(error instanceof ConflictError)) throw error;
+    // Started meanwhile (the sweeper): it runs, and its prepare ends it, naming the holder.
+    if ((await deps.deployments.deleteUnstarted(deployment.id)) === 'started') return;
+    await deps.activeRuns.unmark(deployment.id);
     // Refused: the claimed key must not make a retry replay a deployment that never existed.
-    if (error instanceof ConflictError && idempotencyKey !== undefined) await deps.idempotency.forget(idempotencyKey, deployment.id);
+    if (idempotencyKey !== undefined) await deps.idempotency.forget(idempotencyKey, deployment.id);
     throw error;
   }
 }
@@ -131,6 +158,16 @@ async function checkRegistered(deps: UseCaseDeps, command: CreateDeploymentComma
   if (command.baseline && !registered.has(command.baseline.version)) {
     throw new ValidationError(`baseline.version ${command.baseline.version} is not registered for ${command.service} (registered: ${known})`, 'baseline.version', 'registered');
   }
+  const splits = state?.splits ?? [];
+  if (splits.length > 0 && splits.every((split) => split.weights[command.canary.version] === 100)) {
+    throw new ValidationError(`canary.version ${command.canary.version} already serves 100% of ${command.service}'s traffic in every proxy group: there is nothing to deploy`, 'canary.version', 'not-serving-everything');
+  }
+}
+
+/** The deployment with its `created` event kept inside it (record-change.ts): whoever reads it next appends the event if a crash lost it. */
+function withCreatedEvent(deployment: Deployment): Deployment {
+  const { subject: _subject, ...recorded } = createdEvent(deployment);
+  return { ...deployment, run: { ...deployment.run, lastChange: recorded } };
 }
 
 /** Keyed by the deployment's version, so a retried creation records one event. */

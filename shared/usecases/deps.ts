@@ -1,6 +1,7 @@
 /** What use cases are given: ports only, built once per cold start by the entry point. */
 import type { ConfiguredCluster } from '../domain/mesh.js';
 import type { AnalysisCatalog } from '../domain/plan.js';
+import type { ActiveRuns } from '../ports/active-runs.js';
 import type { AuditLog } from '../ports/audit-log.js';
 import type { Clock } from '../ports/clock.js';
 import type { DeploymentStore } from '../ports/deployment-store.js';
@@ -9,11 +10,14 @@ import type { IdempotencyStore } from '../ports/idempotency-store.js';
 import type { Logger } from '../ports/logger.js';
 import type { MeshRegistry } from '../ports/mesh-registry.js';
 import type { ServiceLockStore } from '../ports/service-lock.js';
+import type { CrashPoints } from '../ports/crash-points.js';
 import type { Workflow } from '../ports/workflow.js';
 import type { CanarySettings } from './canary/deps.js';
 
 export interface UseCaseDeps {
   deployments: DeploymentStore;
+  /** The deployments whose run has not ended: what the sweeper drives to an end (usecases/resume-runs.ts). */
+  activeRuns: ActiveRuns;
   idempotency: IdempotencyStore;
   audit: AuditLog;
   locks: ServiceLockStore;
@@ -27,4 +31,6 @@ export interface UseCaseDeps {
   /** The analysis templates and metrics providers a plan may name (crossfade.yaml `analysis`). */
   analysis: AnalysisCatalog;
   settings: CanarySettings;
+  /** Tests only: where the process may be made to die (ports/crash-points.ts). */
+  crashPoints?: CrashPoints;
 }

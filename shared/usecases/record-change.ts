@@ -7,6 +7,7 @@
 import type { Deployment, RecordedChange } from '../domain/deployment.js';
 import type { AuditLog } from '../ports/audit-log.js';
 import type { DeploymentStore } from '../ports/deployment-store.js';
+import type { CrashPoints } from '../ports/crash-points.js';
 
 export interface Change {
   /** `cancel`, `shift`…: the event's id suffix; the action is `deployment.<verb>`. */
@@ -22,7 +23,7 @@ export interface Change {
  * Writes `next` as the version after `current` (transitions compose; one write is one version),
  * with its event. Throws VersionConflictError when `current` is no longer the stored version.
  */
-export async function writeWithEvent(deps: { deployments: DeploymentStore; audit: AuditLog }, current: Deployment, next: Deployment, change: Change): Promise<Deployment> {
+export async function writeWithEvent(deps: { deployments: DeploymentStore; audit: AuditLog; crashPoints?: CrashPoints | undefined }, current: Deployment, next: Deployment, change: Change): Promise<Deployment> {
   const version = current.version + 1;
   const recorded: RecordedChange = {
     eventId: `v${String(version).padStart(6, '0')}-${change.verb}`,
@@ -34,6 +35,7 @@ export async function writeWithEvent(deps: { deployments: DeploymentStore; audit
   };
   const written: Deployment = { ...next, version, run: { ...next.run, lastChange: recorded } };
   await deps.deployments.update(written);
+  deps.crashPoints?.reached(`write:${change.verb}:after-write:step${current.stepIndex}`);
   await deps.audit.append({ subject: `deployment/${written.id}`, ...recorded, details: { ...recorded.details, ...(change.extraDetails ?? {}) } });
   return written;
 }

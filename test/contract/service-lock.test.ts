@@ -46,16 +46,31 @@ describe.each(backendFactories)('ServiceLockStore on %s', (_name, startBackend) 
       expect(await locks.get('checkout')).toEqual(grant);
     });
 
-    it('renews when the holder acquires again: the lease is extended and the fencing token grows', async () => {
+    it('renews when the holder acquires again: the lease is extended and the fencing token kept (the holder never lost it)', async () => {
       const locks = await freshLocks();
       const first = await locks.acquire({ service: 'checkout', owner: A, now: T0, leaseMs: LEASE_MS });
 
       const renewed = await locks.acquire({ service: 'checkout', owner: A, now: after(10_000), leaseMs: LEASE_MS });
+      // Even after its lease ran out, while nobody else took it.
+      const late = await locks.acquire({ service: 'checkout', owner: A, now: after(10_000 + LEASE_MS + 5), leaseMs: LEASE_MS });
 
       expect(renewed.owner).toBe(A);
       expect(renewed.leaseExpiresAt).toBe(after(10_000 + LEASE_MS).toISOString());
-      expect(renewed.fencingToken).toBeGreaterThan(first.fencingToken);
-      expect(await locks.get('checkout')).toEqual(renewed);
+      expect(renewed.fencingToken).toBe(first.fencingToken);
+      expect(late.fencingToken).toBe(first.fencingToken);
+      expect(await locks.get('checkout')).toEqual(late);
+    });
+
+    it('a holder that lost the lock in between gets it back only with a larger token (taken, released, taken again)', async () => {
+      const locks = await freshLocks();
+      const first = await locks.acquire({ service: 'checkout', owner: A, now: T0, leaseMs: LEASE_MS });
+      const other = await locks.acquire({ service: 'checkout', owner: B, now: after(LEASE_MS + 1), leaseMs: LEASE_MS });
+      await locks.release('checkout', B);
+
+      const again = await locks.acquire({ service: 'checkout', owner: A, now: after(LEASE_MS + 2), leaseMs: LEASE_MS });
+
+      expect(other.fencingToken).toBeGreaterThan(first.fencingToken);
+      expect(again.fencingToken).toBeGreaterThan(other.fencingToken);
     });
 
     it('refuses another owner while the lease runs, with ConflictError naming the holder, and changes nothing', async () => {

@@ -1,14 +1,14 @@
 /**
  * The canary end to end, on real parts: the local stack on DynamoDB Local running the real ASL
- * definition in-process (Wait states shortened), one real HAProxy 2.6 in front of two metered
+ * definition in-process (timed holds shortened), one real HAProxy 2.6 in front of two metered
  * backends per version, a real Prometheus scraping every backend each second, and traffic sent
  * through HAProxy while a deployment runs. Each scenario has its own service (own HAProxy
  * backend and frontend, own series), so none depends on another.
  *
- * Timing: a wait chunk is 2 seconds of the plan and lasts WAIT_MS of real time, so a 10 s analysis
- * interval is 5 chunks, about 6 s with the tasks between them: 6-8 points at one per second. The
- * judge needs 5 a side (with 4, Mann-Whitney's 98% interval can never exclude 0). Its window is
- * real time from the step's start; rate() over RANGE_SECONDS spans several 1 s scrapes.
+ * Timing: every timed hold (a pause, an analysis interval) lasts WAIT_MS of real time, so a 10 s
+ * analysis interval is about 6 s with the tasks around it: 6-8 points at one per second. The judge
+ * needs 5 a side (with 4, Mann-Whitney's 98% interval can never exclude 0). Its window is real time
+ * from the step's start; rate() over RANGE_SECONDS spans several 1 s scrapes.
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -42,7 +42,7 @@ import {
   type StatusDoc,
 } from '../support/canary-rig.js';
 
-const WAIT_MS = 1_000;
+const WAIT_MS = 6_000;
 const RETRY_MS = 400;
 const RANGE_SECONDS = 4;
 const RPS = 150;
@@ -62,7 +62,6 @@ beforeAll(async () => {
     ],
     prometheus: ['prom', 'prom-b'],
     templates: [goldenTemplate('golden', 'prom', RANGE_SECONDS), goldenTemplate('golden-b', 'prom-b', RANGE_SECONDS)],
-    waitChunkSeconds: 2,
     waitMs: WAIT_MS,
     retryMs: RETRY_MS,
   });
@@ -318,6 +317,8 @@ describe('a task that crashes', () => {
       createIfAbsent: (d) => store.createIfAbsent(d),
       get: (id) => store.get(id),
       list: (query) => store.list(query),
+      noteRetry: (id, note) => store.noteRetry(id, note),
+      deleteUnstarted: (id) => store.deleteUnstarted(id),
       async update(next: Deployment) {
         if (next.service === 'cart' && next.phase === 'CONVERGING' && next.run.shifted && next.stepIndex === 0 && !crashedAt(0)) {
           crashes.push({ stepIndex: 0, when: 'after applying, before saving', haproxy: (await haproxyShares(rig, 'cart')).shares });
@@ -390,17 +391,19 @@ describe('a task that crashes', () => {
     expect(done).toMatchObject({ status: 'SUCCEEDED', phase: 'SUCCEEDED', weights: { aws: { v1: 0, v2: 100 } } });
     await expectHaproxyToServe('cart', { v1: 0, v2: 100 });
 
-    // Every step in order, each once: one shift per traffic step, one convergence moving to the next step, one wait per pause.
+    // Every step in order, each once: one shift per traffic step, one convergence moving to the next step, one hold (opened, closed) per pause.
     const events = await auditOf(rig, id);
     expect(events.map((e) => [e.action.replace('deployment.', ''), e.details['stepIndex'] ?? null])).toEqual([
       ['created', null],
       ['prepare', 0],
       ['shift', 0],
       ['converge', 1],
-      ['waited', 2],
+      ['hold', 1],
+      ['unhold', 2],
       ['shift', 2],
       ['converge', 3],
-      ['waited', 4],
+      ['hold', 3],
+      ['unhold', 4],
       ['shift', 4],
       ['converge', 5],
       ['promote', 5],

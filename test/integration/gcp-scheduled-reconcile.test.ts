@@ -75,6 +75,6 @@ describe('GCP scheduled reconciliation', () => {
     }
     expect(answer.status).toBe(204);
     const line = written.filter((text) => text.startsWith('{')).map((text) => JSON.parse(text) as Record<string, unknown>).find((entry) => entry['message'] === 'scheduled reconciliation');
-    expect(line).toMatchObject({ services: 2, failed: 0 });
+    expect(line).toMatchObject({ mesh: { services: 2, failed: 0 }, runs: { marked: 0, failed: 0 } });
   });
 });

@@ -59,7 +59,7 @@ async function waitFor(condition: () => Promise<boolean>, timeoutMs = 15_000): P
 
 describe('npm start', () => {
   // Three cold starts of `tsx local/main.ts`: ~3 s each alone, several times that on a loaded runner.
-  it('prints a token that works, runs the canary, keeps deployments across a restart, and stops cleanly on SIGTERM', async () => {
+  it('prints a token that works, runs the canary, keeps deployments across a restart and resumes their runs, and stops cleanly on SIGTERM', async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'crossfade-start-'));
     const port = await freePort();
     const env = { CROSSFADE_DATA_DIR: dataDir, PORT: String(port) };
@@ -78,7 +78,8 @@ describe('npm start', () => {
     const created = await call('POST', '/v1/deployments', deploymentBody({ steps: [{ setWeight: 5, wave: ['gcp'] }, { pause: {} }, { setWeight: 100 }] }));
     expect(created.status).toBe(202);
     const { id } = (await created.json()) as { id: string };
-    await waitFor(async () => ((await (await call('GET', `/v1/deployments/${id}/events`)).json()) as { items: { action: string }[] }).items.some((e) => e.action === 'deployment.gate'));
+    const actions = async () => ((await (await call('GET', `/v1/deployments/${id}/events`)).json()) as { items: { action: string }[] }).items.map((e) => e.action);
+    await waitFor(async () => (await actions()).includes('deployment.hold'));
     const atGate = (await (await call('GET', `/v1/deployments/${id}`)).json()) as Record<string, unknown>;
     expect(atGate).toMatchObject({ id, status: 'RUNNING', phase: 'PAUSED', step: { index: 1, count: 3 }, weights: { gcp: { v41: 95, v42: 5 }, aws: { v41: 100, v42: 0 } } });
 
@@ -87,10 +88,18 @@ describe('npm start', () => {
 
     const second = start(env);
     await waitForOutput(second, /admin token: in /);
+    expect(second.output()).toContain('resumed: 1 unfinished run from their stored state');
+    // The run stopped with the process and goes on in this one: the gate's hold (whose token died
+    // with the first process) is closed and opened again, at the same step, with the same traffic.
+    await waitFor(async () => (await actions()).filter((action) => action === 'deployment.hold').length === 2);
     const read = await fetch(`${base}/v1/deployments/${id}`, { headers: { authorization: `Bearer ${token}` } });
     expect(read.status).toBe(200);
-    // Exactly as it was at the gate: the run stopped with the process and resumes nowhere.
-    expect(await read.json()).toEqual(atGate);
+    const resumed = (await read.json()) as Record<string, unknown>;
+    expect(resumed).toMatchObject({ id, status: 'RUNNING', phase: 'PAUSED', step: { index: 1, count: 3 }, weights: atGate['weights'] });
+    expect(await actions()).toEqual(expect.arrayContaining(['deployment.created', 'deployment.prepare', 'deployment.shift', 'deployment.converge', 'deployment.hold', 'deployment.unhold']));
+    // The gate is passed in this process: the run ends as its plan says.
+    expect((await call('POST', `/v1/deployments/${id}/promote`, {})).status).toBe(200);
+    await waitFor(async () => ((await (await call('GET', `/v1/deployments/${id}`)).json()) as { status: string }).status === 'SUCCEEDED');
 
     const third = start({ ...env, CROSSFADE_DATA_DIR: mkdtempSync(join(tmpdir(), 'crossfade-start-')) });
     expect(await third.exited).toBe(1);

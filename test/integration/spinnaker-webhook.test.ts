@@ -30,8 +30,8 @@ beforeAll(async () => {
     ],
     prometheus: ['prom'],
     templates: [goldenTemplate('golden', 'prom', 4)],
-    waitChunkSeconds: 2,
-    waitMs: 1_000,
+    // A timed hold (a 10 s interval) lasts 6 s: enough points for the judge (see canary-e2e.test.ts).
+    waitMs: 6_000,
     retryMs: 300,
     tokens: [{ id: 'spinnaker', token: SPINNAKER_TOKEN, scopes: ['deploy:spin-*'] }],
   });
@@ -201,7 +201,7 @@ describe('Orca webhook stage', () => {
     }
 
     expect(run.stage).toBe('CANCELED');
-    expect(run.final).toMatchObject({ phase: 'CANCELED', progress: 'canceled at step 2/3', weights: { aws: { v1: 100, v2: 0 } } });
+    expect(run.final).toMatchObject({ phase: 'CANCELED', progress: 'canceled at step 2/3 by spinnaker', weights: { aws: { v1: 100, v2: 0 } } });
     expect(run.final.result).toMatchObject({ outcome: 'canceled', reason: 'canceled by spinnaker' });
     expect(run.cancelAfterEnd!.body).toMatchObject({ status: 'CANCELED', phase: 'CANCELED' });
     await expectCancelToChangeNothing(run.id);

@@ -43,7 +43,6 @@ export interface RigOptions {
   prometheus: readonly string[];
   /** Analysis templates, given the provider names. */
   templates: readonly Record<string, unknown>[];
-  waitChunkSeconds: number;
   waitMs: number;
   retryMs: number;
   /** Extra tokens for crossfade.json: `{id, token, scopes}`. */
@@ -123,7 +122,7 @@ export async function startCanaryRig(options: RigOptions): Promise<CanaryRig> {
         providers: options.prometheus.map((name) => ({ name, kind: 'prometheus', url: prometheus.get(name)!.url })),
         templates: options.templates,
       },
-      canary: { waitChunkSeconds: options.waitChunkSeconds, lockLeaseSeconds: 120 },
+      canary: { lockLeaseSeconds: 120 },
     };
     const configPath = join(dir, 'crossfade.json');
     writeFileSync(configPath, JSON.stringify(config, null, 2));

@@ -8,7 +8,7 @@
  */
 import { createHash } from 'node:crypto';
 import { embeddedDefaults, type TokenEntry } from '../../shared/domain/config.js';
-import { statusOf, type Deployment } from '../../shared/domain/deployment.js';
+import { statusOf, type Deployment, type RetryNote } from '../../shared/domain/deployment.js';
 import { ConflictError, ValidationError, VersionConflictError } from '../../shared/domain/errors.js';
 import { hashToken, indexTokens } from '../../shared/http/auth.js';
 import type { HttpDeps } from '../../shared/http/routes.js';
@@ -21,7 +21,8 @@ import type { Logger } from '../../shared/ports/logger.js';
 import type { Page, PageRequest } from '../../shared/ports/page.js';
 import type { LockGrant, LockRequest, ServiceLockStore } from '../../shared/ports/service-lock.js';
 import type { RegisteredVersion } from '../../shared/domain/mesh.js';
-import type { Workflow } from '../../shared/ports/workflow.js';
+import type { ExecutionState, Workflow } from '../../shared/ports/workflow.js';
+import type { ActiveRun, ActiveRuns } from '../../shared/ports/active-runs.js';
 import type { AnalysisCatalog } from '../../shared/domain/plan.js';
 import type { UseCaseDeps } from '../../shared/usecases/deps.js';
 import { T0 } from './deployments.js';
@@ -79,6 +80,24 @@ export class InMemoryDeploymentStore extends FakeStore<keyof DeploymentStore> im
     if (!stored || stored.version !== expectedVersion) throw new VersionConflictError(`deployment ${next.id}`, expectedVersion);
     this.items.set(next.id, copy(next));
     this.writes++;
+  }
+
+  async noteRetry(id: string, note: RetryNote): Promise<void> {
+    this.attemptWrite('noteRetry');
+    const stored = this.items.get(id);
+    if (!stored || stored.version !== note.atVersion) return;
+    this.items.set(id, { ...stored, retrying: copy(note) });
+    this.writes++;
+  }
+
+  async deleteUnstarted(id: string): Promise<'deleted' | 'started' | 'absent'> {
+    this.attemptWrite('deleteUnstarted');
+    const stored = this.items.get(id);
+    if (!stored) return 'absent';
+    if (stored.version !== 1) return 'started';
+    this.items.delete(id);
+    this.writes++;
+    return 'deleted';
   }
 
   async list(query: DeploymentQuery): Promise<Page<Deployment>> {
@@ -171,7 +190,9 @@ export class InMemoryServiceLockStore extends FakeStore<keyof ServiceLockStore> 
       const leaseExpiresAt = new Date(item.leaseExpiresAtMs).toISOString();
       throw new ConflictError(`service ${request.service} is locked by ${item.owner} until ${leaseExpiresAt}`, item.owner);
     }
-    const next: LockItem = { owner: request.owner, leaseExpiresAtMs: nowMs + request.leaseMs, fencingToken: (item?.fencingToken ?? 0) + 1 };
+    // A renewal by the holder keeps the token; taking the lock (free, or expired) bumps it.
+    const renewal = item?.owner === request.owner;
+    const next: LockItem = { owner: request.owner, leaseExpiresAtMs: nowMs + request.leaseMs, fencingToken: renewal ? item.fencingToken : (item?.fencingToken ?? 0) + 1 };
     this.locks.set(request.service, next);
     this.writes++;
     return grant(request.service, next);
@@ -259,19 +280,52 @@ export class CapturingLogger implements Logger {
   }
 }
 
-/** A workflow engine that records what it was asked; wake answers 'woken' for tokens listed in `waiting`. */
+/**
+ * A workflow engine that records what it was asked; wake answers 'woken' for tokens listed in
+ * `waiting`. `started` lists deployment ids, `executions` the execution names; an execution is
+ * running once started unless a test ends it (`states`).
+ */
 export class RecordingWorkflow implements Workflow {
   readonly started: string[] = [];
+  readonly executions: string[] = [];
   readonly woken: string[] = [];
   readonly waiting = new Set<string>();
+  readonly states = new Map<string, ExecutionState>();
 
-  async start(deploymentId: string): Promise<void> {
+  async start(deploymentId: string, execution: string = deploymentId): Promise<void> {
     this.started.push(deploymentId);
+    this.executions.push(execution);
+    if (!this.states.has(execution)) this.states.set(execution, 'running');
+  }
+
+  async executionState(execution: string): Promise<ExecutionState> {
+    return this.states.get(execution) ?? 'absent';
   }
 
   async wake(token: string): Promise<'woken' | 'stale'> {
     this.woken.push(token);
     return this.waiting.delete(token) ? 'woken' : 'stale';
+  }
+}
+
+export class InMemoryActiveRuns extends FakeStore<keyof ActiveRuns> implements ActiveRuns {
+  private readonly marks = new Map<string, string>();
+
+  async mark(deploymentId: string, at: string): Promise<void> {
+    this.attemptWrite('mark');
+    if (this.marks.has(deploymentId)) return;
+    this.marks.set(deploymentId, at);
+    this.writes++;
+  }
+
+  async unmark(deploymentId: string): Promise<void> {
+    this.attemptWrite('unmark');
+    if (this.marks.delete(deploymentId)) this.writes++;
+  }
+
+  async list(): Promise<ActiveRun[]> {
+    this.read('list');
+    return [...this.marks].map(([deploymentId, markedAt]) => ({ deploymentId, markedAt })).sort((a, b) => a.markedAt.localeCompare(b.markedAt));
   }
 }
 
@@ -281,7 +335,7 @@ export const TEST_ANALYSIS_CATALOG: AnalysisCatalog = {
   providers: embeddedDefaults.analysis.providers.map((p) => p.name),
 };
 
-export const TEST_CANARY_SETTINGS = { waitChunkSeconds: 10, lockLeaseMs: 30 * 60_000 } as const;
+export const TEST_CANARY_SETTINGS = { lockLeaseMs: 30 * 60_000 } as const;
 
 /** The versions the test requests name (requests.ts, deployments.ts), registered with one endpoint each. */
 export function registeredTestVersions(): RegisteredVersion[] {
@@ -306,6 +360,7 @@ export interface FakeDeps extends UseCaseDeps {
   logger: CapturingLogger;
   registry: InMemoryMeshRegistry;
   workflow: RecordingWorkflow;
+  activeRuns: InMemoryActiveRuns;
 }
 
 /** The clusters of the test configuration: one per cloud, as API.md's example names them. */
@@ -317,6 +372,7 @@ export const TEST_CLUSTERS = [
 export function fakeDeps(overrides: Partial<FakeDeps> = {}): FakeDeps {
   return {
     deployments: new InMemoryDeploymentStore(),
+    activeRuns: new InMemoryActiveRuns(),
     idempotency: new InMemoryIdempotencyStore(),
     audit: new InMemoryAuditLog(),
     locks: new InMemoryServiceLockStore(),
@@ -333,8 +389,8 @@ export function fakeDeps(overrides: Partial<FakeDeps> = {}): FakeDeps {
 }
 
 /** Write calls across every store of `deps` (the registry's too, when given), whatever their outcome: 0 means nothing was written. */
-export function writeAttempts(deps: Pick<FakeDeps, 'deployments' | 'idempotency' | 'audit' | 'locks'> & { registry?: InMemoryMeshRegistry }): number {
-  return deps.deployments.writeAttempts + deps.idempotency.writeAttempts + deps.audit.writeAttempts + deps.locks.writeAttempts + (deps.registry?.writeAttempts ?? 0);
+export function writeAttempts(deps: Pick<FakeDeps, 'deployments' | 'idempotency' | 'audit' | 'locks'> & { registry?: InMemoryMeshRegistry; activeRuns?: InMemoryActiveRuns }): number {
+  return deps.deployments.writeAttempts + deps.idempotency.writeAttempts + deps.audit.writeAttempts + deps.locks.writeAttempts + (deps.registry?.writeAttempts ?? 0) + (deps.activeRuns?.writeAttempts ?? 0);
 }
 
 /** Bearer tokens of the fake HTTP deps (each at least 16 printable characters, as auth requires). */

@@ -48,7 +48,10 @@ export class InMemoryMeshRegistry extends FakeStore<keyof MeshRegistry> implemen
   async putSplit(split: GroupSplit): Promise<void> {
     this.attemptWrite('putSplit');
     const key = `${split.service}/${split.proxyGroup}`;
-    if ((this.splits.get(key)?.revision ?? 0) !== split.revision - 1) throw new VersionConflictError(`split ${key}`, split.revision - 1);
+    const stored = this.splits.get(key);
+    if ((stored?.revision ?? 0) !== split.revision - 1) throw new VersionConflictError(`split ${key}`, split.revision - 1);
+    // Fenced as the DynamoDB registry is: never an older writer's token (or none) over a newer one.
+    if (stored?.fencingToken !== undefined && (split.fencingToken ?? -1) < stored.fencingToken) throw new VersionConflictError(`split ${key} (fenced)`, split.revision - 1);
     this.splits.set(key, structuredClone(split));
     this.writes++;
   }

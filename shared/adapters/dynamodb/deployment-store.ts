@@ -1,6 +1,6 @@
 /** DeploymentStore on the one table (key design in table.ts). */
-import { GetCommand, PutCommand, QueryCommand, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
-import { statusOf, type Deployment, type DeploymentStatus, type Phase } from '../../domain/deployment.js';
+import { DeleteCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
+import { initialRunState, statusOf, type Deployment, type DeploymentStatus, type Phase, type RetryNote } from '../../domain/deployment.js';
 import { VersionConflictError } from '../../domain/errors.js';
 import type { DeploymentQuery, DeploymentStore } from '../../ports/deployment-store.js';
 import type { Page } from '../../ports/page.js';
@@ -51,6 +51,42 @@ export class DynamoDbDeploymentStore implements DeploymentStore {
     } catch (error) {
       if (isConditionFailure(error)) throw new VersionConflictError(`deployment ${next.id}`, expectedVersion);
       throw storeFailure(error, this.table.tableName, `update deployment ${next.id}`);
+    }
+  }
+
+  async noteRetry(id: string, note: RetryNote): Promise<void> {
+    try {
+      await this.table.documents.send(
+        new UpdateCommand({
+          TableName: this.table.tableName,
+          Key: keys.deployment(id),
+          UpdateExpression: 'SET #retrying = :note',
+          ConditionExpression: 'attribute_exists(pk) AND #version = :version',
+          ExpressionAttributeNames: { '#retrying': 'retrying', '#version': 'version' },
+          ExpressionAttributeValues: { ':note': note, ':version': note.atVersion },
+        }),
+      );
+    } catch (error) {
+      if (isConditionFailure(error)) return;
+      throw storeFailure(error, this.table.tableName, `note a retry of deployment ${id}`);
+    }
+  }
+
+  async deleteUnstarted(id: string): Promise<'deleted' | 'started' | 'absent'> {
+    try {
+      await this.table.documents.send(
+        new DeleteCommand({
+          TableName: this.table.tableName,
+          Key: keys.deployment(id),
+          ConditionExpression: 'attribute_exists(pk) AND #version = :first',
+          ExpressionAttributeNames: { '#version': 'version' },
+          ExpressionAttributeValues: { ':first': 1 },
+        }),
+      );
+      return 'deleted';
+    } catch (error) {
+      if (!isConditionFailure(error)) throw storeFailure(error, this.table.tableName, `delete unstarted deployment ${id}`);
+      return (await this.get(id)) ? 'started' : 'absent';
     }
   }
 
@@ -117,5 +153,7 @@ function fromItem(item: Record<string, unknown>): Deployment {
   const copy: Record<string, unknown> = { ...item };
   for (const attribute of KEY_ATTRIBUTES) delete copy[attribute];
   const deployment = copy as unknown as Deployment;
-  return { ...deployment, phase: deployment.phase as Phase };
+  // Deployments stored by an earlier release lack the run fields added since.
+  const { gateToken: _legacy, ...run } = { ...initialRunState, ...deployment.run } as Deployment['run'] & { gateToken?: unknown };
+  return { ...deployment, phase: deployment.phase as Phase, run };
 }

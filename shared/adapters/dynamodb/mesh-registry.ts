@@ -61,8 +61,15 @@ export class DynamoDbMeshRegistry implements MeshRegistry {
   }
 
   async putSplit(split: GroupSplit): Promise<void> {
-    const item = { ...keys.groupSplit(split.service, split.proxyGroup), entity: 'split', revision: split.revision, split };
-    await this.guardedPut(item, split.revision, `set the split of ${split.service} in ${split.proxyGroup}`);
+    const fence = split.fencingToken;
+    const item = { ...keys.groupSplit(split.service, split.proxyGroup), entity: 'split', revision: split.revision, split, ...(fence !== undefined ? { fencingToken: fence } : {}) };
+    // Fenced: a split written under a newer lock is never replaced by one carrying an older token,
+    // nor by one carrying none (writers that are not deployments pass on the token they read).
+    const fenceGuard =
+      fence === undefined
+        ? { condition: 'attribute_not_exists(#fence)', names: { '#fence': 'fencingToken' }, values: {} }
+        : { condition: '(attribute_not_exists(#fence) OR #fence <= :fence)', names: { '#fence': 'fencingToken' }, values: { ':fence': fence } };
+    await this.guardedPut(item, split.revision, `set the split of ${split.service} in ${split.proxyGroup}`, fenceGuard);
   }
 
   async listServices(): Promise<string[]> {
@@ -75,16 +82,19 @@ export class DynamoDbMeshRegistry implements MeshRegistry {
     return [...services].sort();
   }
 
-  private async guardedPut(item: Record<string, unknown>, revision: number, verb: string): Promise<void> {
+  private async guardedPut(item: Record<string, unknown>, revision: number, verb: string, extra?: { condition: string; names: Record<string, string>; values: Record<string, unknown> }): Promise<void> {
     const creating = revision === 1;
+    const names = { ...(creating ? {} : { '#revision': 'revision' }), ...(extra && !creating ? extra.names : {}) };
+    const values = { ...(creating ? {} : { ':expected': revision - 1 }), ...(extra && !creating ? extra.values : {}) };
     try {
       await this.table.documents.send(
         new PutCommand({
           TableName: this.table.tableName,
           Item: item,
-          ConditionExpression: creating ? REVISION_GUARD.create : REVISION_GUARD.replace,
-          ExpressionAttributeNames: creating ? undefined : { '#revision': 'revision' },
-          ExpressionAttributeValues: creating ? undefined : { ':expected': revision - 1 },
+          // Creating: nothing stored, so nothing to fence against.
+          ConditionExpression: creating ? REVISION_GUARD.create : `${REVISION_GUARD.replace}${extra ? ` AND ${extra.condition}` : ''}`,
+          ExpressionAttributeNames: Object.keys(names).length > 0 ? names : undefined,
+          ExpressionAttributeValues: Object.keys(values).length > 0 ? values : undefined,
         }),
       );
     } catch (error) {

@@ -1,6 +1,7 @@
 /**
- * ServiceLockStore on the one table: `LOCK#<service>`. One conditional UpdateItem takes, renews or
- * takes over the lock, and bumps the fencing token in the same write. Release clears the owner but
+ * ServiceLockStore on the one table: `LOCK#<service>`. A holder's renewal is one conditional
+ * UpdateItem that extends the lease and keeps the fencing token; taking the lock (free, or its
+ * lease expired) is another that bumps the token in the same write. Release clears the owner but
  * keeps the item, so the fencing token keeps growing across releases (a deleted item would restart it at 1).
  */
 import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
@@ -20,35 +21,51 @@ export class DynamoDbServiceLockStore implements ServiceLockStore {
   constructor(private readonly table: TableHandle) {}
 
   async acquire(request: LockRequest): Promise<LockGrant> {
-    const nowMs = request.now.getTime();
-    try {
-      const { Attributes } = await this.table.documents.send(
-        new UpdateCommand({
-          TableName: this.table.tableName,
-          Key: keys.lock(request.service),
-          UpdateExpression: 'SET #service = :service, #owner = :owner, #lease = :lease, #entity = :entity ADD #fencing :one',
-          ConditionExpression: 'attribute_not_exists(#owner) OR #owner = :owner OR #lease <= :now',
-          ExpressionAttributeNames: { '#service': 'service', '#owner': 'owner', '#lease': 'leaseExpiresAtMs', '#fencing': 'fencingToken', '#entity': 'entity' },
-          ExpressionAttributeValues: {
-            ':service': request.service,
-            ':owner': request.owner,
-            ':lease': nowMs + request.leaseMs,
-            ':now': nowMs,
-            ':one': 1,
-            ':entity': 'lock',
-          },
-          ReturnValues: 'ALL_NEW',
-        }),
-      );
-      return toGrant(Attributes as LockItem);
-    } catch (error) {
-      if (!isConditionFailure(error)) throw storeFailure(error, this.table.tableName, `lock service ${request.service}`);
-    }
+    // Most calls are a run renewing its own lock: try that first, then taking it.
+    const grant = (await this.renew(request)) ?? (await this.take(request));
+    if (grant) return grant;
     const holder = await this.get(request.service);
     throw new ConflictError(
       `service ${request.service} is locked by ${holder?.owner ?? 'another holder'} until ${holder?.leaseExpiresAt ?? 'its lease ends'}`,
       holder?.owner,
     );
+  }
+
+  private renew(request: LockRequest): Promise<LockGrant | undefined> {
+    return this.conditionalUpdate(request, 'SET #lease = :lease', '#owner = :owner', { ':owner': request.owner, ':lease': request.now.getTime() + request.leaseMs }, ['#owner', '#lease']);
+  }
+
+  private take(request: LockRequest): Promise<LockGrant | undefined> {
+    const nowMs = request.now.getTime();
+    return this.conditionalUpdate(
+      request,
+      'SET #service = :service, #owner = :owner, #lease = :lease, #entity = :entity ADD #fencing :one',
+      'attribute_not_exists(#owner) OR #lease <= :now',
+      { ':service': request.service, ':owner': request.owner, ':lease': nowMs + request.leaseMs, ':now': nowMs, ':one': 1, ':entity': 'lock' },
+      ['#service', '#owner', '#lease', '#fencing', '#entity'],
+    );
+  }
+
+  /** The grant after the write, or undefined when its condition failed. */
+  private async conditionalUpdate(request: LockRequest, update: string, condition: string, values: Record<string, unknown>, names: string[]): Promise<LockGrant | undefined> {
+    const allNames: Record<string, string> = { '#service': 'service', '#owner': 'owner', '#lease': 'leaseExpiresAtMs', '#fencing': 'fencingToken', '#entity': 'entity' };
+    try {
+      const { Attributes } = await this.table.documents.send(
+        new UpdateCommand({
+          TableName: this.table.tableName,
+          Key: keys.lock(request.service),
+          UpdateExpression: update,
+          ConditionExpression: condition,
+          ExpressionAttributeNames: Object.fromEntries(names.map((name) => [name, allNames[name]!])),
+          ExpressionAttributeValues: values,
+          ReturnValues: 'ALL_NEW',
+        }),
+      );
+      return toGrant(Attributes as LockItem);
+    } catch (error) {
+      if (isConditionFailure(error)) return undefined;
+      throw storeFailure(error, this.table.tableName, `lock service ${request.service}`);
+    }
   }
 
   async release(service: string, owner: string): Promise<'released' | 'not-held'> {

@@ -1,11 +1,13 @@
 /** Every store port on one table, and the table's creation for local and test stacks. */
 import { CreateTableCommand, DescribeTableCommand, UpdateTimeToLiveCommand } from '@aws-sdk/client-dynamodb';
+import type { ActiveRuns } from '../../ports/active-runs.js';
 import type { AuditLog } from '../../ports/audit-log.js';
 import type { DeploymentStore } from '../../ports/deployment-store.js';
 import type { IdempotencyStore } from '../../ports/idempotency-store.js';
 import type { MeshRegistry } from '../../ports/mesh-registry.js';
 import type { ServiceLockStore } from '../../ports/service-lock.js';
 import type { SnapshotStore } from '../../ports/snapshot-store.js';
+import { DynamoDbActiveRuns } from './active-runs.js';
 import { DynamoDbAuditLog } from './audit-log.js';
 import { storeFailure, type TableHandle } from './client.js';
 import { DynamoDbDeploymentStore } from './deployment-store.js';
@@ -22,6 +24,7 @@ export interface Stores {
   locks: ServiceLockStore;
   registry: MeshRegistry;
   snapshots: SnapshotStore;
+  activeRuns: ActiveRuns;
 }
 
 export function createDynamoDbStores(table: TableHandle): Stores {
@@ -32,6 +35,7 @@ export function createDynamoDbStores(table: TableHandle): Stores {
     locks: new DynamoDbServiceLockStore(table),
     registry: new DynamoDbMeshRegistry(table),
     snapshots: new DynamoDbSnapshotStore(table),
+    activeRuns: new DynamoDbActiveRuns(table),
   };
 }
 

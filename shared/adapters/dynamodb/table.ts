@@ -12,6 +12,7 @@
  *   xDS snapshot HEAD      XDS#<group>             HEAD
  *   xDS resource chunk     XDS#<group>#<type>#<content key>  CHUNK#<index, 5 digits>   TTL on expiresAt, once superseded
  *   proxy acknowledgement  XDSACK#<group>          <nodeId>#<type URL>
+ *   active run             RUNS                    <deployment id>
  *
  * - Every item is found by its full key with a strongly consistent GetItem; only listings query.
  * - gsi1 lists one service's deployments newest first; gsi2 lists all of them (low volume: a few
@@ -29,6 +30,9 @@
  *   any more are given an expiry an hour ahead, which a publish naming them again removes (the
  *   claimRevision guard in snapshot-store.ts). Acknowledgements live in their own per-group
  *   partition, written only when a proxy reports a different version.
+ * - Active runs (ports/active-runs.ts) share one partition: a mark per unfinished deployment, a
+ *   few writes a minute at most, read whole by the sweeper. Listing them from the deployments
+ *   would read every deployment ever made.
  */
 import type { CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
 
@@ -55,6 +59,8 @@ export const keys = {
   }),
   proxyAcks: (group: string) => `XDSACK#${group}`,
   proxyAck: (group: string, nodeId: string, typeUrl: string) => ({ pk: `XDSACK#${group}`, sk: `${nodeId}#${typeUrl}` }),
+  activeRuns: 'RUNS',
+  activeRun: (deploymentId: string) => ({ pk: 'RUNS', sk: deploymentId }),
 } as const;
 
 export const indexes = { byService: 'gsi1', all: 'gsi2' } as const;

@@ -1,10 +1,13 @@
 /**
- * Workflow on AWS Step Functions (Standard): one execution per deployment, named after it, so a
- * second StartExecution of the same deployment is recognised instead of starting a second run.
+ * Workflow on AWS Step Functions (Standard): executions named after the deployment (then `-2`,
+ * `-3`… for continuations and restarts), so a second StartExecution of the same name is recognised
+ * instead of starting a second run. An execution's ARN is derived from the state machine's and the
+ * name (`arn:…:stateMachine:<machine>` → `arn:…:execution:<machine>:<name>`), so asking about one
+ * needs no listing.
  */
-import { SendTaskSuccessCommand, SFNClient, StartExecutionCommand, type SFNClientConfig } from '@aws-sdk/client-sfn';
+import { DescribeExecutionCommand, SendTaskSuccessCommand, SFNClient, StartExecutionCommand, type SFNClientConfig } from '@aws-sdk/client-sfn';
 import { DependencyUnavailableError } from '../../domain/errors.js';
-import type { Workflow } from '../../ports/workflow.js';
+import type { ExecutionState, Workflow } from '../../ports/workflow.js';
 
 /** SendTaskSuccess answers these when nothing waits on the token any more. */
 const STALE_TOKEN_ERRORS = new Set(['InvalidToken', 'TaskDoesNotExist', 'TaskTimedOut']);
@@ -19,15 +22,30 @@ export class StepFunctionsWorkflow implements Workflow {
     this.client = new SFNClient({ maxAttempts: 3, ...config });
   }
 
-  async start(deploymentId: string): Promise<void> {
+  async start(deploymentId: string, execution: string = deploymentId): Promise<void> {
     try {
       // Same name and same input: Step Functions answers the running execution (idempotent start).
-      await this.client.send(new StartExecutionCommand({ stateMachineArn: this.stateMachineArn, name: deploymentId, input: JSON.stringify({ deploymentId }) }));
+      // The state machine's own continuation (canary.asl.json StartSuccessor) sends this same input.
+      await this.client.send(new StartExecutionCommand({ stateMachineArn: this.stateMachineArn, name: execution, input: JSON.stringify({ deploymentId }) }));
     } catch (error) {
-      // The execution of that name exists and has ended: the deployment ran already.
+      // The execution of that name exists and has ended: it ran already.
       if (nameOf(error) === 'ExecutionAlreadyExists') return;
-      throw new DependencyUnavailableError(`Step Functions ${this.stateMachineArn}`, `start execution ${deploymentId}`, { cause: error, throttled: nameOf(error) === 'ThrottlingException' });
+      throw new DependencyUnavailableError(`Step Functions ${this.stateMachineArn}`, `start execution ${execution}`, { cause: error, throttled: nameOf(error) === 'ThrottlingException' });
     }
+  }
+
+  async executionState(execution: string): Promise<ExecutionState> {
+    try {
+      const { status } = await this.client.send(new DescribeExecutionCommand({ executionArn: this.executionArn(execution) }));
+      return status === 'RUNNING' ? 'running' : 'ended';
+    } catch (error) {
+      if (nameOf(error) === 'ExecutionDoesNotExist') return 'absent';
+      throw new DependencyUnavailableError(`Step Functions ${this.stateMachineArn}`, `describe execution ${execution}`, { cause: error, throttled: nameOf(error) === 'ThrottlingException' });
+    }
+  }
+
+  private executionArn(execution: string): string {
+    return `${this.stateMachineArn.replace(':stateMachine:', ':execution:')}:${execution}`;
   }
 
   async wake(token: string): Promise<'woken' | 'stale'> {

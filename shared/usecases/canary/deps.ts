@@ -1,18 +1,22 @@
 /** What the canary's tasks are given: the mesh and xDS ports, the deployment store, the workflow engine, metrics. */
-import type { LifecycleSettings } from '../../domain/lifecycle.js';
 import type { MetricsProvider } from '../../ports/metrics-provider.js';
 import type { UseCaseDeps } from '../deps.js';
 import type { Publish } from '../coalescing-publisher.js';
 import type { ReconcileDeps } from '../reconcile-mesh.js';
 
-export interface CanarySettings extends LifecycleSettings {
-  /** The service lock's lease; every wait renews it. */
+export interface CanarySettings {
+  /** The service lock's lease; every task of a live run renews it (a hold for as long as it lasts, plus this). */
   lockLeaseMs: number;
 }
 
-export interface CanaryDeps extends ReconcileDeps, Pick<UseCaseDeps, 'deployments' | 'workflow' | 'analysis' | 'settings'> {
+export interface CanaryDeps extends ReconcileDeps, Pick<UseCaseDeps, 'deployments' | 'activeRuns' | 'workflow' | 'analysis' | 'settings' | 'crashPoints'> {
   /** By configured provider name. */
   metrics: ReadonlyMap<string, MetricsProvider>;
   /** Publishing shared by the canaries of this process (usecases/coalescing-publisher.ts); default: each publishes alone. */
   publish?: Publish;
+  /**
+   * How many attempts the state machine gives `action` when it fails with `errorName` (its Retry
+   * policy, workflow/retry-budget.ts), for the "retrying … attempt 2 of 7" of progress; null: unknown.
+   */
+  retryBudget?: (action: string, errorName: string) => number | null;
 }

@@ -3,12 +3,12 @@
  * group, then the lock's release. Recover and give-up are the state machine's failure paths.
  */
 import type { Deployment } from '../../domain/deployment.js';
-import { ConflictError } from '../../domain/errors.js';
-import { finished, released, rollbackDecided } from '../../domain/lifecycle.js';
+import { LockLostError } from '../../domain/errors.js';
+import { finished, released, rollbackDecided, withUnverified } from '../../domain/lifecycle.js';
 import { revise } from '../../domain/deployment.js';
 import type { ActionWork, TaskInput } from './run-task.js';
 import type { CanaryDeps } from './deps.js';
-import { renewLock } from './lock.js';
+import { holdLock } from './lock.js';
 import { deregisterVersion } from '../deregister-version.js';
 import { programProxies } from '../program-proxies.js';
 import { applyShares, notConverged, uniformShares, verifyShares, weightsOf } from './traffic.js';
@@ -37,30 +37,33 @@ export const giveUp: ActionWork = async (deps, d, input) => {
  * service taken over (an expired lease), this run would undo the new holder's steps.
  */
 async function endWith(deps: CanaryDeps, d: Deployment, canaryPercent: 0 | 100): Promise<Deployment> {
-  if (!(await holdsLock(deps, d))) {
-    const finalPhase = d.run.outcome?.kind === 'rollback' ? d.run.outcome.finalPhase : 'FAILED';
-    return finishedAsRollback(deps, d, `the service's lock is held by another deployment; traffic left to it`, finalPhase);
+  const lost = await lostLock(deps, d);
+  if (lost) {
+    // Nothing was rolled back: FAILED, unless an operator asked for the end (CANCELED stays).
+    const finalPhase = d.run.outcome?.kind === 'rollback' && d.run.outcome.finalPhase === 'CANCELED' ? 'CANCELED' : 'FAILED';
+    return finishedAsRollback(deps, d, lost.message, finalPhase);
   }
   // Prepare never ran or refused (no step started; a baseline may be named at creation): nothing moved, nothing to move back.
   if (d.baseline === null || d.run.stepStartedAt === null) return finished(d, d.weights, deps.clock.now());
   const shares = uniformShares(deps, canaryPercent);
   await applyShares(deps, d, shares);
-  const lagging = await verifyShares(deps, d, shares);
+  const { lagging, unverified } = await verifyShares(deps, d, shares);
   if (lagging.length > 0) throw notConverged(`${canaryPercent === 100 ? 'promotion' : 'rollback'} of deployment ${d.id}`, lagging);
   if (canaryPercent === 100 && d.deregisterBaseline) {
     // Idempotent: a retried promotion finds it deregistered already. Its servers drain now and go at the next apply.
     await deregisterVersion(deps, { service: d.service, version: d.baseline.version, actor: 'crossfade-canary', asLockHolder: d.id });
     await programProxies(deps, d.service);
   }
-  return finished(d, weightsOf(deps, d, shares), deps.clock.now());
+  return finished(withUnverified(d, unverified), weightsOf(deps, d, shares), deps.clock.now());
 }
 
-async function holdsLock(deps: CanaryDeps, d: Deployment): Promise<boolean> {
+/** Why the run may not touch traffic any more, or null while it holds the service. */
+async function lostLock(deps: CanaryDeps, d: Deployment): Promise<LockLostError | null> {
   try {
-    await renewLock(deps, d);
-    return true;
+    await holdLock(deps, d);
+    return null;
   } catch (error) {
-    if (error instanceof ConflictError) return false;
+    if (error instanceof LockLostError) return error;
     throw error;
   }
 }

@@ -6,11 +6,11 @@ import type { Deployment } from '../../domain/deployment.js';
 import { prepared, rollbackDecided } from '../../domain/lifecycle.js';
 import type { ServiceState } from '../../ports/mesh-registry.js';
 import type { ActionWork } from './run-task.js';
-import { renewLock } from './lock.js';
+import { holdLock } from './lock.js';
 import { applyShares, uniformShares, weightsOf } from './traffic.js';
 
 export const prepare: ActionWork = async (deps, d) => {
-  await renewLock(deps, d);
+  const grant = await holdLock(deps, d);
   const now = deps.clock.now();
   const state = await deps.registry.getService(d.service);
   const registered = new Set(state?.versions.map((v) => v.version) ?? []);
@@ -19,10 +19,10 @@ export const prepare: ActionWork = async (deps, d) => {
   if (baseline === undefined) return refuse(deps, d, `${d.service} has no version serving traffic to compare ${d.canary.version} with; name baseline.version`);
   if (!registered.has(baseline)) return refuse(deps, d, `baseline version ${baseline} of ${d.service} is not registered in the mesh`);
 
-  const withBaseline: Deployment = { ...d, baseline: { version: baseline } };
+  const withBaseline: Deployment = { ...d, baseline: { version: baseline }, run: { ...d.run, fencingToken: grant.fencingToken } };
   const shares = uniformShares(deps, 0);
   await applyShares(deps, withBaseline, shares);
-  return prepared(d, { baseline, weights: weightsOf(deps, withBaseline, shares) }, now);
+  return prepared(d, { baseline, weights: weightsOf(deps, withBaseline, shares), fencingToken: grant.fencingToken }, now);
 };
 
 /** Nothing was shifted: the rollback that follows only finishes the deployment and frees the service. */

@@ -1,35 +1,50 @@
-/** The tasks inside a step: shifting traffic, awaiting convergence, counting waits, opening a gate. */
+/** The tasks inside a step: shifting traffic, awaiting convergence, holding (pauses, intervals, gates). */
 import { InternalError } from '../../domain/errors.js';
-import { gateOpened, shifted, stepCompleted, waited } from '../../domain/lifecycle.js';
+import { heldSeconds, holdClosed, holdOpened, shifted, stepCompleted, withUnverified } from '../../domain/lifecycle.js';
+import { programProxies } from '../program-proxies.js';
 import type { ActionWork } from './run-task.js';
-import { renewLock } from './lock.js';
+import { holdLock } from './lock.js';
 import { applyShares, notConverged, sharesAtStep, verifyShares, weightsOf } from './traffic.js';
 
 export const shift: ActionWork = async (deps, d) => {
+  await holdLock(deps, d);
   const shares = sharesAtStep(deps, d, d.stepIndex);
   await applyShares(deps, d, shares);
   return shifted(d, weightsOf(deps, d, shares), deps.clock.now());
 };
 
+/**
+ * Done when every proxy that can be asked serves the step's split. A proxy that does not yet is
+ * programmed again from the registry before the retry asks once more (a proxy restarted, or
+ * programmed late by a slow writer: program-proxies.ts).
+ */
 export const converge: ActionWork = async (deps, d) => {
-  const lagging = await verifyShares(deps, d, sharesAtStep(deps, d, d.stepIndex));
-  if (lagging.length > 0) throw notConverged(`step ${d.stepIndex + 1}/${d.steps.length} of deployment ${d.id}`, lagging);
-  return stepCompleted(d, deps.clock.now());
+  await holdLock(deps, d);
+  const { lagging, unverified } = await verifyShares(deps, d, sharesAtStep(deps, d, d.stepIndex));
+  if (lagging.length > 0) {
+    const groups = deps.proxyGroups.filter((g) => g.kind !== 'envoy' && lagging.some((l) => l.proxy === g.name || l.proxy.startsWith(`${g.name}/`)));
+    if (groups.length > 0) await programProxies(deps, d.service, undefined, groups);
+    throw notConverged(`step ${d.stepIndex + 1}/${d.steps.length} of deployment ${d.id}`, lagging);
+  }
+  return withUnverified(stepCompleted(d, deps.clock.now()), unverified);
 };
 
-export const waitedFor: ActionWork = async (deps, d, input) => {
-  const seconds = input.expect?.kind === 'wait' ? input.expect.seconds : 0;
-  await renewLock(deps, d);
-  return waited(d, seconds, deps.clock.now());
+/**
+ * Opens a hold: stores the task token the run now waits on (promote, resume, pause and cancel send
+ * it) and renews the lock for as long as the hold may last, so nobody can take the service meanwhile.
+ */
+export const hold: ActionWork = async (deps, d, input) => {
+  const expect = input.expect;
+  if (input.token === undefined || (expect?.kind !== 'wait' && expect?.kind !== 'gate')) throw new InternalError('the Hold state was reached without a task token or a wait/gate instruction: it must pass $$.Task.Token and $.next');
+  await holdLock(deps, d, expect.seconds * 1000 + deps.settings.lockLeaseMs);
+  return holdOpened(d, { token: input.token, kind: expect.kind, seconds: expect.seconds }, deps.clock.now());
 };
 
-/** Stores the token the gate waits on; promote, resume or cancel send it (usecases/control-deployment.ts). */
-export const gate: ActionWork = async (deps, d, input) => {
-  if (input.token === undefined) throw new InternalError('the gate was reached without a task token: the Gate state must pass $$.Task.Token');
-  // A gate may wait days: the lease must outlive it, or another deployment could take the service.
-  await renewLock(deps, d, GATE_LEASE_MS);
-  return gateOpened(d, input.token, deps.clock.now());
+/** Closes the open hold (woken, timed out, or left by an execution that died), counting the time it lasted. */
+export const unhold: ActionWork = async (deps, d, input) => {
+  // A retry whose write landed: nothing left to close.
+  if (d.run.hold === null) return d;
+  await holdLock(deps, d);
+  const now = deps.clock.now();
+  return holdClosed(d, heldSeconds(d.run.hold, input.timedOut === true, now), now);
 };
-
-/** The Gate state's own timeout (canary.asl.json: 7 days). */
-const GATE_LEASE_MS = 7 * 24 * 3600 * 1000;

@@ -10,8 +10,8 @@
 import type { CloudName } from '../../domain/cloud.js';
 import { isCloudName } from '../../domain/cloud.js';
 import type { Deployment, Weights } from '../../domain/deployment.js';
-import { InternalError, NotConvergedError, VersionConflictError } from '../../domain/errors.js';
-import type { ProxyGroup, Split } from '../../domain/mesh.js';
+import { InternalError, LockLostError, NotConvergedError, VersionConflictError } from '../../domain/errors.js';
+import { unverifiedReason, type ProxyGroup, type Split } from '../../domain/mesh.js';
 import type { ServiceState } from '../../ports/mesh-registry.js';
 import type { LaggingProxy } from '../../ports/traffic-router.js';
 import { carriesSplit, publishedSplit } from '../../engine/envoy/published-split.js';
@@ -78,14 +78,23 @@ export function weightsOf(deps: Pick<CanaryDeps, 'proxyGroups'>, d: Deployment, 
  */
 export async function applyShares(deps: CanaryDeps, d: Deployment, shares: CanaryShares): Promise<void> {
   const state = await writeSplits(deps, d, shares);
+  deps.crashPoints?.reached(`traffic:after-split-write:step${d.stepIndex}`);
   await programProxies(deps, d.service, state);
 }
 
-/** The proxies that do not serve their group's split yet; empty when every group has converged. */
-export async function verifyShares(deps: CanaryDeps, d: Deployment, shares: CanaryShares): Promise<LaggingProxy[]> {
+/** What the proxies said about a traffic step. */
+export interface ShareVerification {
+  /** The proxies that do not serve their group's split yet; empty when every group that can be asked has converged. */
+  lagging: LaggingProxy[];
+  /** Groups that list no proxies: their split is written (and, for Envoy, published) but nothing can say it is served. */
+  unverified: string[];
+}
+
+export async function verifyShares(deps: CanaryDeps, d: Deployment, shares: CanaryShares): Promise<ShareVerification> {
   const state = await deps.registry.getService(d.service);
   const backend = state ? serviceBackend(state) : [];
   const lagging: LaggingProxy[] = [];
+  const unverified: string[] = [];
   const stale: string[] = [];
   for (const group of deps.proxyGroups) {
     const split = splitFor(d, undefined, shares.get(group.name) ?? 0);
@@ -94,18 +103,17 @@ export async function verifyShares(deps: CanaryDeps, d: Deployment, shares: Cana
       lagging.push({ proxy: group.name, reason: `the published snapshot does not carry ${d.service}'s split ${JSON.stringify(split)} yet` });
       continue;
     }
-    const verification =
-      group.kind === 'envoy'
-        ? group.proxies.length === 0
-          ? ({ state: 'converged' } as const) // no node listed to ask: the published snapshot is all there is
-          : await verifyEnvoyGroup(deps, group)
-        : await routerOf(deps, group).verifySplit(group, d.service, backend, split);
+    if (unverifiedReason(group) !== null) {
+      unverified.push(group.name);
+      continue;
+    }
+    const verification = group.kind === 'envoy' ? await verifyEnvoyGroup(deps, group) : await routerOf(deps, group).verifySplit(group, d.service, backend, split);
     if (verification.state === 'pending') lagging.push(...verification.lagging.map((l) => ({ proxy: `${group.name}/${l.proxy}`, reason: l.reason })));
     if (verification.state === 'unknown') lagging.push({ proxy: group.name, reason: verification.reason });
   }
   // The publish that carried our split lost its race and the winner read the registry before our write: publish again.
   if (stale.length > 0) await publishEnvoyGroups(deps, stale, d.service);
-  return lagging;
+  return { lagging, unverified };
 }
 
 /** At most this many lagging proxies are named in the error; the rest are counted. */
@@ -126,7 +134,14 @@ async function snapshotCarries(deps: CanaryDeps, group: string, service: string,
 
 const SPLIT_WRITE_ATTEMPTS = 3;
 
+/**
+ * Fenced: each split is written with the run's fencing token, and the registry refuses it when a
+ * newer holder of the service has written (registry adapter's condition). Seeing a newer token
+ * here ends the run the same way: it has lost the service and must not move its traffic.
+ */
 async function writeSplits(deps: CanaryDeps, d: Deployment, shares: CanaryShares): Promise<ServiceState> {
+  const fencingToken = d.run.fencingToken;
+  if (fencingToken === null) throw new InternalError(`deployment ${d.id} moves traffic without a fencing token; prepare records it`);
   for (let attempt = 1; ; attempt++) {
     const state = await deps.registry.getService(d.service);
     if (!state) throw new InternalError(`service ${d.service} has no registration; prepare checks it`);
@@ -134,9 +149,11 @@ async function writeSplits(deps: CanaryDeps, d: Deployment, shares: CanaryShares
       const now = deps.clock.now().toISOString();
       for (const group of deps.proxyGroups) {
         const current = state.splits.find((s) => s.proxyGroup === group.name);
+        if ((current?.fencingToken ?? 0) > fencingToken) throw fencedOff(d, group.name, current!.fencingToken!);
         const weights = onlyRegistered(splitFor(d, current?.weights, shares.get(group.name) ?? 0), state);
-        if (current && sameSplit(current.weights, weights)) continue;
-        await deps.registry.putSplit({ service: d.service, proxyGroup: group.name, weights, revision: (current?.revision ?? 0) + 1, updatedAt: now });
+        // The same split under an older token is written again: it claims the split for this holder.
+        if (current && sameSplit(current.weights, weights) && current.fencingToken === fencingToken) continue;
+        await deps.registry.putSplit({ ...current, service: d.service, proxyGroup: group.name, weights, revision: (current?.revision ?? 0) + 1, updatedAt: now, fencingToken });
       }
       return (await deps.registry.getService(d.service)) ?? state;
     } catch (error) {
@@ -144,6 +161,10 @@ async function writeSplits(deps: CanaryDeps, d: Deployment, shares: CanaryShares
       if (!(error instanceof VersionConflictError) || attempt >= SPLIT_WRITE_ATTEMPTS) throw error;
     }
   }
+}
+
+function fencedOff(d: Deployment, group: string, newer: number): LockLostError {
+  return new LockLostError(`deployment ${d.id} lost service ${d.service}: proxy group ${group}'s split was written under a newer lock (fencing token ${newer} > ${d.run.fencingToken}); traffic is left to the newer holder`);
 }
 
 /** A version deregistered since (a promoted deployment's baseline, at 0%) leaves the split. */

@@ -13,7 +13,7 @@ const DEFAULTED = {
   proxyGroups: [],
   tokens: [],
   analysis: { providers: [], templates: [] },
-  canary: { waitChunkSeconds: 10, lockLeaseSeconds: 1800 },
+  canary: { lockLeaseSeconds: 1800 },
 };
 
 /** An analysis template with every field given, so the parsed document equals it. */
@@ -80,7 +80,7 @@ describe('parseConfig', () => {
         ],
         templates: [template],
       },
-      canary: { waitChunkSeconds: 30, lockLeaseSeconds: 3600 },
+      canary: { lockLeaseSeconds: 3600 },
     };
     expect(parseConfig(document, SOURCE)).toEqual(document);
   });
@@ -198,8 +198,12 @@ describe('parseConfig', () => {
       expect(error.message).toContain('defined twice');
     });
 
-    it('a wait chunk above 300 s names canary.waitChunkSeconds', () => {
-      expectNamesKey(configErrorOf({ canary: { waitChunkSeconds: 301 } }), 'canary.waitChunkSeconds');
+    it('a lease under a minute names canary.lockLeaseSeconds', () => {
+      expectNamesKey(configErrorOf({ canary: { lockLeaseSeconds: 30 } }), 'canary.lockLeaseSeconds');
+    });
+
+    it('the wait chunk of earlier releases is gone (one hold per pause): naming it is an error that names it', () => {
+      expect(configErrorOf({ canary: { waitChunkSeconds: 10 } }).message).toContain('waitChunkSeconds');
     });
   });
 });

@@ -98,10 +98,13 @@ describe('newDeployment', () => {
         analysisDeferrals: 0,
         shifted: false,
         paused: false,
-        gateToken: null,
+        hold: null,
         outcome: null,
         released: false,
         judgments: [],
+        fencingToken: null,
+        execution: null,
+        unverified: [],
         lastChange: null,
       },
       version: 1,
@@ -183,11 +186,29 @@ describe('describeProgress', () => {
     const base = { ...at(Phase.Shifting), steps: [...steps] } as Deployment;
     expect(describeProgress(base)).toBe('step 1/4: shifting to 5%');
     expect(describeProgress({ ...base, phase: Phase.Converging })).toBe('step 1/4: waiting for every proxy to serve 5%');
-    expect(describeProgress({ ...base, phase: Phase.Paused, stepIndex: 1, run: { ...base.run, waitedSeconds: 120 } })).toBe('step 2/4: pause, 120s of 300s');
+    expect(describeProgress({ ...base, phase: Phase.Paused, stepIndex: 1, run: { ...base.run, waitedSeconds: 120 } })).toBe('step 2/4: pause, 120s of 300s waited');
+    // A long pause is one hold: progress says until when, not a count every few seconds.
+    const holding = { ...base.run, waitedSeconds: 120, hold: { token: 't', kind: 'wait' as const, stepIndex: 1, since: '2025-03-01T12:00:00.000Z', seconds: 180, version: 3 } };
+    expect(describeProgress({ ...base, phase: Phase.Paused, stepIndex: 1, run: holding })).toBe('step 2/4: pause, 120s of 300s waited, until 2025-03-01T12:03:00.000Z');
     expect(describeProgress({ ...base, phase: Phase.Paused, stepIndex: 2 })).toBe('step 3/4: waiting for promote (manual gate)');
     const judged = { ...base.run, analysisRuns: 2, judgments: [{ stepIndex: 3, run: 1, at: 'x', score: 100, classification: 'Pass' as const, reason: null }] };
     expect(describeProgress({ ...base, phase: Phase.Analyzing, stepIndex: 3, run: judged })).toBe('step 4/4: analysis 2/5, score 100');
     expect(describeProgress({ ...base, phase: Phase.Analyzing, stepIndex: 3, run: { ...judged, paused: true } })).toBe('step 4/4: paused by an operator, waiting for resume');
+  });
+
+  it('says what is being retried, while the note is about the current version, and which groups could not be verified', () => {
+    const base = at(Phase.Converging, { version: 4 });
+    const note = { action: 'converge', atVersion: 4, attempt: 2, maxAttempts: 13, reason: 'HAProxy hap1 unreachable', at: 'x' };
+    expect(describeProgress({ ...base, retrying: note })).toMatch(/ \(retrying: HAProxy hap1 unreachable, attempt 2 of 13\)$/);
+    expect(describeProgress({ ...base, retrying: { ...note, atVersion: 3 } })).not.toContain('retrying');
+    expect(describeProgress({ ...base, run: { ...base.run, unverified: ['envoy-aws-use1'] } })).toMatch(/ \[unverified: envoy-aws-use1\]$/);
+  });
+
+  it('an operator’s reason is in the progress of the end it asked for', () => {
+    const canceled = at(Phase.Canceled, { run: { ...at(Phase.Canceled).run, outcome: { kind: 'rollback', reason: 'canceled by alice: bad latency', finalPhase: 'CANCELED', requestedBy: 'alice' } } });
+    expect(describeProgress(canceled)).toMatch(/^canceled at step \d+\/\d+ by alice: bad latency$/);
+    const promoted = at(Phase.Succeeded, { run: { ...at(Phase.Succeeded).run, outcome: { kind: 'promote', reason: 'promoted in full by bob: hotfix', requestedBy: 'bob' } } });
+    expect(describeProgress(promoted)).toBe(`promoted: ${promoted.canary.version} serves 100% (promoted in full by bob: hotfix)`);
   });
 
   it.each(phases)('%s: always a non-empty string', (phase) => {

@@ -5,15 +5,15 @@
  * races the run's own writes, and a run waiting at a gate is woken with the gate's token.
  */
 import { describe, expect, it } from 'vitest';
-import { initialRunState, type Deployment, type RunState } from '../../../shared/domain/deployment.js';
+import { initialRunState, type Deployment, type Hold, type RetryNote, type RunState } from '../../../shared/domain/deployment.js';
 import { ConflictError, ForbiddenError, NotFoundError, VersionConflictError } from '../../../shared/domain/errors.js';
-import { decideNext, phaseOfStep, waited } from '../../../shared/domain/lifecycle.js';
+import { decideNext, GATE_HOLD_SECONDS, holdClosed, phaseOfStep } from '../../../shared/domain/lifecycle.js';
 import type { DeploymentQuery, DeploymentStore } from '../../../shared/ports/deployment-store.js';
 import type { Page } from '../../../shared/ports/page.js';
 import { controlDeployment, type ControlCommand, type ControlRequest } from '../../../shared/usecases/control-deployment.js';
 import { makeDeployment, T0 } from '../../support/deployments.js';
 import { rejectionOf } from '../../support/errors.js';
-import { fakeDeps, TEST_CANARY_SETTINGS, type FakeDeps } from '../../support/fakes.js';
+import { fakeDeps, type FakeDeps } from '../../support/fakes.js';
 
 const TIMED_PAUSE = 1;
 
@@ -23,9 +23,14 @@ function at(stepIndex: number, run: Partial<RunState> = {}, change: Partial<Depl
   return { ...d, phase: phaseOfStep(d, stepIndex), stepIndex, version: 5, run: { ...initialRunState, stepStartedAt: T0.toISOString(), ...run }, ...change };
 }
 
+/** The hold the run of a version-5 deployment opened at `stepIndex`. */
+function holdOf(token: string, kind: Hold['kind'], stepIndex: number, seconds: number): Hold {
+  return { token, kind, stepIndex, since: T0.toISOString(), seconds, version: 5 };
+}
+
 /** A manual gate at step 1, the run waiting on `token`. */
-function atGate(token: string | null): Deployment {
-  const d = at(1, { gateToken: token });
+function atGate(token: string): Deployment {
+  const d = at(1, { hold: holdOf(token, 'gate', 1, GATE_HOLD_SECONDS) });
   return { ...d, steps: [d.steps[0]!, { kind: 'pause', durationSeconds: null }, d.steps[2]!] };
 }
 
@@ -49,7 +54,7 @@ describe('controlDeployment', () => {
 
       const result = await controlDeployment(deps, command(d, { kind: 'cancel' }));
 
-      expect(result).toMatchObject({ version: 6, phase: 'ROLLING_BACK', run: { outcome: { kind: 'rollback', reason: 'canceled by alice', finalPhase: 'CANCELED' } } });
+      expect(result).toMatchObject({ version: 6, phase: 'ROLLING_BACK', run: { outcome: { kind: 'rollback', reason: 'canceled by alice: bad latency on the canary', finalPhase: 'CANCELED', requestedBy: 'alice' } } });
       expect(await deps.deployments.get(d.id)).toEqual(result);
       expect(deps.audit.all()).toEqual([
         {
@@ -96,13 +101,23 @@ describe('controlDeployment', () => {
 
       expect(deps.workflow.woken).toEqual(['token-gate-1']);
       expect(deps.workflow.waiting.size).toBe(0);
-      expect(decideNext(result, TEST_CANARY_SETTINGS).kind).not.toBe('gate');
-      expect(deps.logger.lines).toContainEqual(expect.objectContaining({ message: 'gate woken', fields: expect.objectContaining({ request: 'cancel', woken: 'woken' }) }));
+      expect(decideNext(result).kind).toBe('unhold');
+      expect(deps.logger.lines).toContainEqual(expect.objectContaining({ message: 'hold woken', fields: expect.objectContaining({ request: 'cancel', hold: 'gate', woken: 'woken' }) }));
     });
 
-    it('away from a gate wakes nothing', async () => {
+    it('during a timed pause (a 24 h hold) wakes the run at once', async () => {
       const deps = fakeDeps();
-      const d = await seeded(deps, at(TIMED_PAUSE));
+      deps.workflow.waiting.add('token-pause-1');
+      const d = await seeded(deps, at(TIMED_PAUSE, { hold: holdOf('token-pause-1', 'wait', TIMED_PAUSE, 86_400) }));
+
+      await controlDeployment(deps, command(d, { kind: 'cancel' }));
+
+      expect(deps.workflow.woken).toEqual(['token-pause-1']);
+    });
+
+    it('outside a hold wakes nothing', async () => {
+      const deps = fakeDeps();
+      const d = await seeded(deps, at(0));
       await controlDeployment(deps, command(d, { kind: 'cancel' }));
       expect(deps.workflow.woken).toEqual([]);
     });
@@ -116,7 +131,7 @@ describe('controlDeployment', () => {
       const result = await controlDeployment(deps, command(d, { kind: 'promote', full: false }));
 
       expect(result).toMatchObject({ version: 6, stepIndex: 2, phase: 'SHIFTING', run: { waitedSeconds: 0, outcome: null } });
-      expect(decideNext(result, deps.settings)).toEqual({ kind: 'shift', atVersion: 6, stepIndex: 2 });
+      expect(decideNext(result)).toEqual({ kind: 'shift', atVersion: 6, stepIndex: 2 });
       expect(deps.audit.all()).toMatchObject([{ eventId: 'v000006-promote', action: 'deployment.promote', details: { phase: 'SHIFTING', stepIndex: 2, full: false } }]);
     });
 
@@ -144,7 +159,7 @@ describe('controlDeployment', () => {
 
       const result = await controlDeployment(deps, command(d, { kind: 'promote', full: true }));
 
-      expect(decideNext(result, deps.settings)).toEqual({ kind: 'promote', atVersion: 6 });
+      expect(decideNext(result)).toEqual({ kind: 'promote', atVersion: 6 });
       expect(deps.audit.all()).toMatchObject([{ details: { full: true } }]);
     });
   });
@@ -156,11 +171,11 @@ describe('controlDeployment', () => {
 
       const paused = await controlDeployment(deps, command(d, { kind: 'pause' }));
       expect(paused).toMatchObject({ version: 6, stepIndex: TIMED_PAUSE, run: { paused: true } });
-      expect(decideNext(paused, deps.settings)).toEqual({ kind: 'gate', atVersion: 6, stepIndex: TIMED_PAUSE });
+      expect(decideNext(paused)).toEqual({ kind: 'gate', atVersion: 6, stepIndex: TIMED_PAUSE, seconds: GATE_HOLD_SECONDS });
 
       const resumed = await controlDeployment(deps, command(d, { kind: 'resume' }));
       expect(resumed).toMatchObject({ version: 7, stepIndex: TIMED_PAUSE, run: { paused: false, waitedSeconds: 30 } });
-      expect(decideNext(resumed, deps.settings)).toEqual({ kind: 'wait', atVersion: 7, stepIndex: TIMED_PAUSE, seconds: 10 });
+      expect(decideNext(resumed)).toEqual({ kind: 'wait', atVersion: 7, stepIndex: TIMED_PAUSE, seconds: 30 });
       expect(deps.audit.all().map((e) => e.eventId)).toEqual(['v000006-pause', 'v000007-resume']);
     });
 
@@ -170,14 +185,18 @@ describe('controlDeployment', () => {
       await controlDeployment(deps, command(d, { kind: 'pause' }));
       await controlDeployment(deps, command(d, { kind: 'pause' }));
       expect(deps.audit.all()).toHaveLength(1);
-      // The run reached the Gate and stored its token.
+      // The run reached the Hold and stored its token.
       const paused = (await deps.deployments.get(d.id))!;
-      await deps.deployments.update({ ...paused, version: paused.version + 1, run: { ...paused.run, gateToken: 'token-pause' } });
+      const gateHold: Hold = { token: 'token-pause', kind: 'gate', stepIndex: 0, since: T0.toISOString(), seconds: GATE_HOLD_SECONDS, version: paused.version + 1 };
+      await deps.deployments.update({ ...paused, version: paused.version + 1, run: { ...paused.run, hold: gateHold } });
 
       await controlDeployment(deps, command(d, { kind: 'resume' }));
 
       expect(deps.workflow.woken).toEqual(['token-pause']);
-      expect(decideNext((await deps.deployments.get(d.id))!, deps.settings)).toMatchObject({ kind: 'shift' });
+      // The run closes the hold first, then shifts.
+      const resumed = (await deps.deployments.get(d.id))!;
+      expect(decideNext(resumed)).toMatchObject({ kind: 'unhold' });
+      expect(decideNext({ ...resumed, run: { ...resumed.run, hold: null } })).toMatchObject({ kind: 'shift' });
     });
 
     it('pausing at a manual gate leaves the run waiting there (nothing woken)', async () => {
@@ -248,13 +267,20 @@ describe('controlDeployment', () => {
         if (this.races > 0) {
           this.races--;
           const current = (await this.inner.get(next.id))!;
-          const taskWrite = waited(current, 10, T0);
+          // The run closes a 10 s hold it had opened in the current step.
+          const taskWrite = holdClosed({ ...current, run: { ...current.run, hold: { token: 't', kind: 'wait', stepIndex: current.stepIndex, since: T0.toISOString(), seconds: 10, version: current.version } } }, 10, T0);
           await this.inner.update({ ...taskWrite, version: current.version + 1 });
         }
         return this.inner.update(next);
       }
       list(query: DeploymentQuery): Promise<Page<Deployment>> {
         return this.inner.list(query);
+      }
+      noteRetry(id: string, note: RetryNote) {
+        return this.inner.noteRetry(id, note);
+      }
+      deleteUnstarted(id: string) {
+        return this.inner.deleteUnstarted(id);
       }
     }
 

@@ -8,7 +8,9 @@ import { describe, expect, it } from 'vitest';
 import { ConflictError, DependencyUnavailableError, IdempotencyKeyReusedError, ValidationError } from '../../../shared/domain/errors.js';
 import { createDeployment, IDEMPOTENCY_RETENTION_SECONDS, type CreateDeploymentCommand } from '../../../shared/usecases/create-deployment.js';
 import { T0 } from '../../support/deployments.js';
-import { fakeDeps, writeAttempts } from '../../support/fakes.js';
+import { fakeDeps, writeAttempts, type FakeDeps } from '../../support/fakes.js';
+import type { Deployment } from '../../../shared/domain/deployment.js';
+import { finished, released } from '../../../shared/domain/lifecycle.js';
 import { rejectionOf } from '../../support/errors.js';
 
 const HASH_A = 'a'.repeat(64);
@@ -321,10 +323,20 @@ describe('createDeployment', () => {
       expect(replay).toEqual({ deployment: first.deployment, replayed: true });
     });
 
-    it('a replay of a finished deployment whose lock was released does not take the lock again', async () => {
+    /** The run of `d` ended: it finished, released its lock and its active-run mark. */
+    async function runEnded(deps: FakeDeps, d: Deployment): Promise<void> {
+      const stored = (await deps.deployments.get(d.id))!;
+      const ended = finished(stored, {}, T0);
+      await deps.deployments.update(ended);
+      await deps.deployments.update(released(ended, T0));
+      await deps.locks.release('checkout', d.id);
+      await deps.activeRuns.unmark(d.id);
+    }
+
+    it('a replay of a finished deployment whose lock was released does not take the lock again (nor mark or start its run)', async () => {
       const deps = fakeDeps();
       const first = await createDeployment(deps, command());
-      await deps.locks.release('checkout', first.deployment.id);
+      await runEnded(deps, first.deployment);
       const lockWrites = deps.locks.writeAttempts;
 
       const replay = await createDeployment(deps, command());
@@ -332,12 +344,14 @@ describe('createDeployment', () => {
       expect(replay).toEqual({ deployment: first.deployment, replayed: true });
       expect(await deps.locks.get('checkout')).toBeUndefined();
       expect(deps.locks.writeAttempts).toBe(lockWrites);
+      expect(await deps.activeRuns.list()).toEqual([]);
+      expect(deps.workflow.started).toEqual([first.deployment.id]);
     });
 
     it('nor does it while the next deployment of the service holds it: the replay still answers the first', async () => {
       const deps = fakeDeps();
       const first = await createDeployment(deps, command());
-      await deps.locks.release('checkout', first.deployment.id);
+      await runEnded(deps, first.deployment);
       const next = await createDeployment(deps, command({ idempotencyKey: '01HNEXT-1', requestHash: HASH_B }));
 
       const replay = await createDeployment(deps, command());

@@ -2,9 +2,9 @@
  * The canary state machine's definition (shared/workflow/canary.asl.json): valid Amazon States
  * Language, every transition lands on a state, every instruction of lifecycle.ts is routed, every
  * Task names an action the task function knows, and every failure path ends in Recover. Then the
- * real definition runs on the local engine (LocalStateMachine, waits and retries shortened) over
- * fakes: a plan to SUCCEEDED through a manual gate, a cancel during a long pause, and a converge
- * that never converges.
+ * real definition runs on the local engine (LocalStateMachine, holds and retries shortened) over
+ * fakes: a plan to SUCCEEDED through a manual gate, a cancel during a 24 h pause (not shortened),
+ * a converge that never converges, and a run that continues as new executions past the task bound.
  */
 // @ts-expect-error asl-validator 4.0.0 ships no type declarations; its shape is declared below.
 import aslValidator from 'asl-validator';
@@ -18,7 +18,7 @@ import type { TrafficRouter, Verification } from '../../../shared/ports/traffic-
 import type { Workflow } from '../../../shared/ports/workflow.js';
 import { runCanaryTask, TASK_ACTIONS } from '../../../shared/usecases/canary/run-task.js';
 import { controlDeployment, type ControlRequest } from '../../../shared/usecases/control-deployment.js';
-import { canaryDefinition, taskStateNames, waitStateNames, type AslDefinition } from '../../../shared/workflow/definition.js';
+import { canaryDefinition, taskStateNames, type AslDefinition } from '../../../shared/workflow/definition.js';
 import { parseTaskInput } from '../../../shared/workflow/task-input.js';
 import { makeDeployment, T0 } from '../../support/deployments.js';
 import { fakeHttpDeps, registeredTestVersions, type FakeHttpDeps } from '../../support/fakes.js';
@@ -34,7 +34,7 @@ function statesOf(d: AslDefinition = canaryDefinition()): Record<string, State> 
 }
 
 /** Every kind of instruction decideNext can give; the Record makes the compiler fail when lifecycle.ts adds one. */
-const INSTRUCTION_KINDS: Record<InstructionKind, true> = { prepare: true, shift: true, converge: true, wait: true, gate: true, judge: true, promote: true, rollback: true, release: true, done: true };
+const INSTRUCTION_KINDS: Record<InstructionKind, true> = { prepare: true, shift: true, converge: true, wait: true, gate: true, unhold: true, judge: true, promote: true, rollback: true, release: true, done: true };
 
 /** Each Task state's action: in Parameters, or in the Payload of a `.waitForTaskToken` invocation. */
 function actionOf(state: State): unknown {
@@ -50,7 +50,15 @@ interface Catcher {
 }
 
 /** The failure paths: where each task's Catch leads when it is not Recover. */
-const FAILURE_PATHS: Record<string, string> = { Recover: 'Abandon', Rollback: 'GiveUp', Release: 'LockLeftToExpire', GiveUp: 'Abandon' };
+const FAILURE_PATHS: Record<string, string> = { Recover: 'Abandon', Rollback: 'GiveUp', Release: 'LockLeftToExpire', GiveUp: 'Abandon', StartSuccessor: 'ContinuationFailed' };
+
+/** Task states that act on the stored deployment alone, whatever the instruction was (or that call no task of ours). */
+const UNGUARDED = ['Decide', 'Recover', 'GiveUp', 'EndHold', 'HoldTimedOut', 'PrepareContinuation', 'StartSuccessor'];
+
+/** The Route choices that dispatch on the instruction (the first choice is the continuation rule). */
+function dispatching(states: Record<string, State>): { Variable: string; StringEquals: string; Next: string }[] {
+  return (states['Route']!['Choices'] as { Variable?: string; StringEquals: string; Next: string }[]).filter((c): c is { Variable: string; StringEquals: string; Next: string } => c.Variable === '$.next.kind');
+}
 
 describe('canary.asl.json', () => {
   it('is valid Amazon States Language (asl-validator), paths and ARNs checked', () => {
@@ -83,56 +91,89 @@ describe('canary.asl.json', () => {
     expect(targets.filter(([, target]) => typeof target !== 'string' || !names.has(target))).toEqual([]);
   });
 
-  it('Route has exactly one choice per instruction kind of lifecycle.ts, on $.next.kind', () => {
-    const route = statesOf()['Route']!;
+  it('Route first continues as a new execution past the task bound (unless the run is done), then has one choice per instruction kind, on $.next.kind', () => {
+    const states = statesOf();
+    const route = states['Route']!;
     expect(route.Type).toBe('Choice');
-    const choices = route['Choices'] as { Variable: string; StringEquals: string; Next: string }[];
-    expect(choices.every((c) => c.Variable === '$.next.kind')).toBe(true);
+    const [first] = route['Choices'] as Record<string, unknown>[];
+    expect(first).toEqual({ And: [{ Variable: '$.loop', NumericGreaterThanEquals: expect.any(Number) }, { Not: { Variable: '$.next.kind', StringEquals: 'done' } }], Next: 'PrepareContinuation' });
+    expect(states['PrepareContinuation']!['Next']).toBe('StartSuccessor');
+    expect(states['StartSuccessor']!['Resource']).toBe('arn:aws:states:::states:startExecution');
+    expect(states['StartSuccessor']!['Next']).toBe('Continued');
+    expect(states['Continued']!.Type).toBe('Succeed');
+    const choices = dispatching(states);
+    expect(choices).toHaveLength((route['Choices'] as unknown[]).length - 1);
     expect(choices.map((c) => c.StringEquals).sort()).toEqual(Object.keys(INSTRUCTION_KINDS).sort());
     expect(route['Default']).toBe('UnknownInstruction');
   });
 
-  it('routes each instruction to the state whose task carries it out', () => {
+  it('routes each instruction to the state whose task carries it out; a wait and a gate are one Hold', () => {
     const states = statesOf();
-    const route = states['Route']!['Choices'] as { StringEquals: string; Next: string }[];
-    const routed = Object.fromEntries(route.map((c) => [c.StringEquals, c.Next]));
+    const routed = Object.fromEntries(dispatching(states).map((c) => [c.StringEquals, c.Next]));
     const action = (name: string | undefined) => (name === undefined ? undefined : actionOf(states[name]!));
-    expect(routed['wait'] && states[routed['wait']]!.Type).toBe('Wait');
-    expect(action(states[routed['wait']!]!['Next'] as string)).toBe('waited');
+    expect(routed['wait']).toBe('Hold');
+    expect(routed['gate']).toBe('Hold');
+    expect(action('Hold')).toBe('hold');
+    expect(action(routed['unhold'])).toBe('unhold');
     expect(states[routed['done']!]!.Type).toBe('Succeed');
-    for (const kind of ['prepare', 'shift', 'converge', 'gate', 'judge', 'promote', 'rollback', 'release'] as const) expect(action(routed[kind])).toBe(kind);
+    for (const kind of ['prepare', 'shift', 'converge', 'judge', 'promote', 'rollback', 'release'] as const) expect(action(routed[kind])).toBe(kind);
   });
 
-  it('every Task state’s action is one of TASK_ACTIONS, and every action but decide has a state', () => {
+  it('the Hold waits on its task token for the instruction’s seconds: woken it goes to EndHold, timed out to HoldTimedOut, both closing the hold', () => {
     const states = statesOf();
-    const actions = taskStateNames().map((name) => actionOf(states[name]!));
+    const hold = states['Hold']!;
+    expect(hold['Resource']).toMatch(/\.waitForTaskToken$/);
+    expect((hold['Parameters'] as { Payload: Record<string, unknown> }).Payload['token.$']).toBe('$$.Task.Token');
+    expect(hold['TimeoutSecondsPath']).toBe('$.next.seconds');
+    expect(hold['ResultPath']).toBeNull();
+    expect(hold['Next']).toBe('EndHold');
+    expect((hold['Catch'] as Catcher[])[0]).toEqual({ ErrorEquals: ['States.Timeout'], ResultPath: '$.timeout', Next: 'HoldTimedOut' });
+    expect(actionOf(states['EndHold']!)).toBe('unhold');
+    expect((states['HoldTimedOut']!['Parameters'] as Record<string, unknown>)['timedOut']).toBe(true);
+    expect((states['EndHold']!['Parameters'] as Record<string, unknown>)['timedOut']).toBeUndefined();
+  });
+
+  it('every task of ours but Decide counts the loop ($.loop), which bounds an execution’s history', () => {
+    const states = statesOf();
+    for (const name of taskStateNames().filter((n) => n !== 'StartSuccessor')) {
+      const parameters = states[name]!['Parameters'] as Record<string, unknown>;
+      const passed = (parameters['Payload'] as Record<string, unknown> | undefined) ?? parameters;
+      expect(passed['loop.$'], name).toBe(name === 'Decide' ? undefined : '$.loop');
+    }
+  });
+
+  it('every Task state’s action is one of TASK_ACTIONS, and every action has a state', () => {
+    const states = statesOf();
+    const actions = taskStateNames()
+      .filter((name) => name !== 'StartSuccessor')
+      .map((name) => actionOf(states[name]!));
     expect(actions.filter((a) => !(TASK_ACTIONS as readonly unknown[]).includes(a))).toEqual([]);
     expect([...new Set(actions)].sort()).toEqual([...TASK_ACTIONS].sort());
   });
 
-  it('every Task but Decide, Recover and GiveUp hands over the instruction that led to it ($.next), the gate its task token too', () => {
+  it('every guarded Task hands over the instruction that led to it ($.next); the unguarded ones act on the stored deployment', () => {
     const states = statesOf();
-    for (const name of taskStateNames()) {
+    for (const name of taskStateNames().filter((n) => n !== 'StartSuccessor')) {
       const parameters = states[name]!['Parameters'] as Record<string, unknown>;
       const passed = (parameters['Payload'] as Record<string, unknown> | undefined) ?? parameters;
       expect(passed['deploymentId.$'], name).toBe('$.deploymentId');
-      // Decide may come first (no instruction yet); Recover and GiveUp act whatever the instruction was.
-      if (['Decide', 'Recover', 'GiveUp'].includes(name)) expect(passed['expect.$'], name).toBeUndefined();
+      // Decide may come first (no instruction yet); the others act whatever the instruction was.
+      if (UNGUARDED.includes(name)) expect(passed['expect.$'], name).toBeUndefined();
       else expect(passed['expect.$'], name).toBe('$.next');
     }
-    const gate = states['Gate']!;
-    expect(gate['Resource']).toMatch(/\.waitForTaskToken$/);
-    expect((gate['Parameters'] as { Payload: Record<string, unknown> }).Payload['token.$']).toBe('$$.Task.Token');
+    expect((states['PrepareContinuation']!['Parameters'] as Record<string, unknown>)['execution.$']).toBe('$$.Execution.Name');
   });
 
-  it('every Task (but the failure paths themselves) catches everything into Recover, keeping the error in $.error', () => {
+  it('every Task (but the failure paths themselves) catches everything into Recover last, keeping the error in $.error', () => {
     const states = statesOf();
     for (const name of taskStateNames()) {
       const catchers = (states[name]!['Catch'] as Catcher[] | undefined) ?? [];
-      expect(catchers, `${name} has no Catch`).toHaveLength(1);
-      expect(catchers[0]!.ErrorEquals, name).toEqual(['States.ALL']);
-      expect(catchers[0]!.ResultPath, name).toBe('$.error');
-      expect(catchers[0]!.Next, name).toBe(FAILURE_PATHS[name] ?? 'Recover');
+      // Only the Hold (its timeout) and StartSuccessor (a successor started already) catch something first.
+      expect(catchers, `${name}'s Catch`).toHaveLength(name === 'Hold' || name === 'StartSuccessor' ? 2 : 1);
+      const last = catchers.at(-1)!;
+      expect(last.ErrorEquals, name).toEqual(['States.ALL']);
+      expect(last.ResultPath, name).toBe('$.error');
+      expect(last.Next, name).toBe(FAILURE_PATHS[name] ?? 'Recover');
     }
     expect(Object.keys(FAILURE_PATHS).every((name) => taskStateNames().includes(name))).toBe(true);
   });
@@ -142,14 +183,14 @@ describe('canary.asl.json', () => {
     const retried = (name: string) => ((states[name]!['Retry'] as { ErrorEquals: string[] }[] | undefined) ?? []).flatMap((r) => r.ErrorEquals);
     for (const name of ['AwaitConvergence', 'Promote']) expect(retried(name)).toContain('NotConvergedError');
     for (const name of taskStateNames().filter((n) => !(n in FAILURE_PATHS) || n === 'Release')) {
+      if (name === 'StartSuccessor') continue;
       expect(retried(name), name).toEqual(expect.arrayContaining(['DependencyUnavailableError', 'VersionConflictError']));
     }
     expect(retried('Rollback')).toEqual(['States.ALL']);
   });
 
-  it('the Wait state takes its seconds from the instruction', () => {
-    expect(waitStateNames()).toEqual(['Wait']);
-    expect(statesOf()['Wait']!['SecondsPath']).toBe('$.next.seconds');
+  it('has no Wait state: time passes only in holds, which a request wakes at once', () => {
+    expect(Object.values(statesOf()).filter((state) => state.Type === 'Wait')).toEqual([]);
   });
 });
 
@@ -185,12 +226,14 @@ interface Run {
 const realTime: Clock = { now: () => new Date() };
 
 /** A fresh registry where v41 serves 100%; the deployment (baseline resolved at prepare) holds the lock and its run is started. */
-async function started(steps: Step[], waitChunkSeconds: number, router = new ScriptedRouter()): Promise<Run> {
+async function started(steps: Step[], options: { router?: ScriptedRouter; waitMs?: number | undefined; definition?: AslDefinition } = {}): Promise<Run> {
+  const router = options.router ?? new ScriptedRouter();
   const registry = InMemoryMeshRegistry.with(registeredTestVersions());
   await registry.putSplit({ service: 'checkout', proxyGroup: HAPROXY_GROUP.name, weights: { v41: 100 }, revision: 1, updatedAt: T0.toISOString() });
   const base = fakeHttpDeps({ registry, proxyGroups: [HAPROXY_GROUP], routers: { haproxy: router } });
-  const deps: RunDeps = { ...base, clock: realTime, settings: { waitChunkSeconds, lockLeaseMs: 60_000 } };
-  const machine = new LocalStateMachine({ definition: canaryDefinition() as never, runTask: (input) => runCanaryTask(deps, parseTaskInput(input)), logger: deps.logger, waitMs: 1, retryMs: 1 });
+  const deps: RunDeps = { ...base, clock: realTime, settings: { lockLeaseMs: 60_000 } };
+  const waitMs = 'waitMs' in options ? options.waitMs : 1;
+  const machine = new LocalStateMachine({ definition: (options.definition ?? canaryDefinition()) as never, runTask: (input) => runCanaryTask(deps, parseTaskInput(input)), logger: deps.logger, waitMs, retryMs: 1 });
   deps.workflow = machine;
   const deployment = makeDeployment({ steps, baseline: null, canary: { version: CANARY } }, new Date());
   await deps.deployments.createIfAbsent(deployment);
@@ -245,7 +288,7 @@ async function settled(run: Run, timeoutMs = 10_000): Promise<string> {
   }
 }
 
-describe('the definition run on LocalStateMachine (waits and retries 1 ms, a real-time clock)', () => {
+describe('the definition run on LocalStateMachine (timed holds and retries 1 ms unless said, a real-time clock)', () => {
   it('setWeight 10, a timed pause, a manual gate resumed by an operator, setWeight 100: SUCCEEDED, lock released', async () => {
     const run = await started(
       [
@@ -254,10 +297,9 @@ describe('the definition run on LocalStateMachine (waits and retries 1 ms, a rea
         { kind: 'pause', durationSeconds: null },
         { kind: 'setWeight', canaryPercent: 100, wave: null },
       ],
-      10,
     );
 
-    const atGate = await until(run, (d) => d.run.gateToken !== null);
+    const atGate = await until(run, (d) => d.run.hold?.kind === 'gate');
     expect(atGate.stepIndex).toBe(2);
     expect(atGate.phase).toBe('PAUSED');
     await control(run, { kind: 'resume' });
@@ -270,31 +312,35 @@ describe('the definition run on LocalStateMachine (waits and retries 1 ms, a rea
     expect(d.result).toMatchObject({ outcome: 'promoted', weights: { gcp: { v41: 0, v42: 100 } } });
     expect(await run.deps.locks.get('checkout')).toBeUndefined();
     expect(run.router.applied.map((s) => s[CANARY])).toEqual([0, 10, 100, 100]);
-    expect(actions(run)).toEqual(['prepare', 'shift', 'converge', 'waited', 'waited', 'waited', 'gate', 'resume', 'shift', 'converge', 'promote', 'release']);
+    // The 30 s pause is one hold that timed out (its start and end); the gate is one hold that the resume woke.
+    expect(actions(run)).toEqual(['prepare', 'shift', 'converge', 'hold', 'unhold', 'hold', 'resume', 'unhold', 'shift', 'converge', 'promote', 'release']);
   });
 
-  it('a cancel during a long pause (waited in chunks of 1 s) is seen at the next chunk: CANCELED, baseline back at 100%, lock released', async () => {
+  it('a cancel during a 24 h pause (not shortened: one real 24 h hold) wakes the run at once: CANCELED, baseline back at 100%, lock released', async () => {
     const run = await started(
       [
         { kind: 'setWeight', canaryPercent: 10, wave: null },
         { kind: 'pause', durationSeconds: 86_400 },
         { kind: 'setWeight', canaryPercent: 100, wave: null },
       ],
-      1,
+      { waitMs: undefined },
     );
 
-    await until(run, (d) => d.stepIndex === 1 && d.run.waitedSeconds >= 3);
+    await until(run, (d) => d.stepIndex === 1 && d.run.hold !== null);
+    const canceledAt = Date.now();
     await control(run, { kind: 'cancel' });
 
     expect(await settled(run)).toBe('succeeded');
+    // Measured, not asserted (tests never assert timings): the note of issue 8 reports it.
+    console.log(`cancel during a 24 h pause: the run ended ${Date.now() - canceledAt} ms after the cancel`);
     const d = await current(run);
     expect(d.phase).toBe('CANCELED');
     expect(d.result).toMatchObject({ outcome: 'canceled', reason: 'canceled by alice', weights: { gcp: { v41: 100, v42: 0 } } });
-    expect(d.run.waitedSeconds).toBeLessThan(86_400);
+    expect(d.run.waitedSeconds).toBe(0);
     expect(d.run.released).toBe(true);
     expect(run.router.applied.map((s) => s[CANARY])).toEqual([0, 10, 0]);
     expect(await run.deps.locks.get('checkout')).toBeUndefined();
-    expect(actions(run).slice(-3)).toEqual(['cancel', 'rollback', 'release']);
+    expect(actions(run).slice(-4)).toEqual(['cancel', 'unhold', 'rollback', 'release']);
   });
 
   it('a converge that never converges is retried, then rolled back (the rollback converges), lock released', async () => {
@@ -305,8 +351,7 @@ describe('the definition run on LocalStateMachine (waits and retries 1 ms, a rea
         { kind: 'setWeight', canaryPercent: 10, wave: null },
         { kind: 'setWeight', canaryPercent: 100, wave: null },
       ],
-      10,
-      router,
+      { router },
     );
 
     expect(await settled(run)).toBe('succeeded');
@@ -321,7 +366,8 @@ describe('the definition run on LocalStateMachine (waits and retries 1 ms, a rea
     // The first attempt and the definition's 12 retries, all on the step's split; then the rollback's.
     expect(router.verified.filter((s) => s[CANARY] === 10)).toHaveLength(13);
     expect(router.verified.at(-1)).toEqual({ v41: 100, v42: 0 });
-    expect(router.applied.map((s) => s[CANARY])).toEqual([0, 10, 0]);
+    // Each attempt that found the proxy lagging programmed it again from the registry.
+    expect(router.applied.map((s) => s[CANARY])).toEqual([0, 10, ...Array<number>(13).fill(10), 0]);
     expect(await run.deps.locks.get('checkout')).toBeUndefined();
     expect(actions(run)).toEqual(['prepare', 'shift', 'recover', 'rollback', 'release']);
   });

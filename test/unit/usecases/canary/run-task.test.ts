@@ -8,9 +8,9 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { AnalysisMetric, AnalysisTemplate, NoDataPolicy } from '../../../../shared/domain/analysis.js';
-import type { Deployment, Step } from '../../../../shared/domain/deployment.js';
+import type { Deployment, RetryNote, Step } from '../../../../shared/domain/deployment.js';
 import { DependencyUnavailableError, InternalError, NotConvergedError, ValidationError } from '../../../../shared/domain/errors.js';
-import { cancelRequested, decideNext, promoteRequested, type Instruction, type InstructionKind } from '../../../../shared/domain/lifecycle.js';
+import { cancelRequested, decideNext, GATE_HOLD_SECONDS, promoteRequested, type Instruction, type InstructionKind } from '../../../../shared/domain/lifecycle.js';
 import type { ProxyGroup, Split } from '../../../../shared/domain/mesh.js';
 import type { AuditEvent } from '../../../../shared/ports/audit-log.js';
 import type { DeploymentQuery, DeploymentStore } from '../../../../shared/ports/deployment-store.js';
@@ -80,6 +80,12 @@ class CrashingDeploymentStore implements DeploymentStore {
   list(query: DeploymentQuery): Promise<Page<Deployment>> {
     return this.inner.list(query);
   }
+  noteRetry(id: string, note: RetryNote): Promise<void> {
+    return this.inner.noteRetry(id, note);
+  }
+  deleteUnstarted(id: string): Promise<'deleted' | 'started' | 'absent'> {
+    return this.inner.deleteUnstarted(id);
+  }
 }
 
 /** A metrics provider answering from a map of expression → series, or throwing `failure` for every query. */
@@ -104,8 +110,9 @@ const ACTION_OF: Record<Exclude<InstructionKind, 'done'>, TaskAction> = {
   prepare: 'prepare',
   shift: 'shift',
   converge: 'converge',
-  wait: 'waited',
-  gate: 'gate',
+  wait: 'hold',
+  gate: 'hold',
+  unhold: 'unhold',
   judge: 'judge',
   promote: 'promote',
   rollback: 'rollback',
@@ -114,7 +121,7 @@ const ACTION_OF: Record<Exclude<InstructionKind, 'done'>, TaskAction> = {
 
 function inputFor(deploymentId: string, next: Instruction, extra: Partial<TaskInput> = {}): TaskInput {
   if (next.kind === 'done') throw new Error('a done run has no task');
-  return { action: ACTION_OF[next.kind], deploymentId, expect: next, ...(next.kind === 'gate' ? { token: `token-v${next.atVersion}` } : {}), ...extra };
+  return { action: ACTION_OF[next.kind], deploymentId, expect: next, ...(next.kind === 'gate' || next.kind === 'wait' ? { token: `token-v${next.atVersion}` } : {}), ...extra };
 }
 
 interface Harness {
@@ -137,13 +144,21 @@ async function created(h: Harness, d: Deployment): Promise<Deployment> {
   return d;
 }
 
-/** Runs the tasks decideNext asks for, as the state machine would, until `stop` says so; the clock follows the waits. */
+/**
+ * Runs the tasks decideNext asks for, as the state machine would, until `stop` says so. A timed
+ * hold lasts its seconds (the clock moves on), then the run closes it as the Hold state's timeout
+ * does; a gate is never passed here (tests stop at it, or pass it with a request).
+ */
 async function drive(h: Harness, deploymentId: string, stop: (next: Instruction) => boolean, limit = 100): Promise<TaskOutput> {
   let out = await runCanaryTask(h.canary, { action: 'decide', deploymentId });
   for (let i = 0; !stop(out.next); i++) {
     if (i >= limit || out.next.kind === 'done') throw new Error(`the run did not reach the expected instruction; it is at ${JSON.stringify(out.next)}`);
-    if (out.next.kind === 'wait') h.deps.clock.advance(out.next.seconds * 1000);
-    out = await runCanaryTask(h.canary, inputFor(deploymentId, out.next));
+    const next = out.next;
+    out = await runCanaryTask(h.canary, inputFor(deploymentId, next));
+    if (next.kind === 'wait' && out.next.kind === 'unhold' && !stop(out.next)) {
+      h.deps.clock.advance(next.seconds * 1000);
+      out = await runCanaryTask(h.canary, { action: 'unhold', deploymentId, timedOut: true });
+    }
   }
   return out;
 }
@@ -177,7 +192,7 @@ describe('runCanaryTask: the guard', () => {
 
     const out = await runCanaryTask(h.canary, { action: 'decide', deploymentId: d.id });
 
-    expect(out).toEqual({ deploymentId: d.id, next: { kind: 'prepare', atVersion: 1 } });
+    expect(out).toEqual({ deploymentId: d.id, next: { kind: 'prepare', atVersion: 1 }, loop: 1 });
     expect(h.deps.deployments.writeAttempts).toBe(writes);
   });
 
@@ -232,23 +247,49 @@ describe('runCanaryTask: the guard', () => {
     const after = await stored(h, d.id);
     expect(after.stepIndex).toBe(1);
     expect(after.version).toBe(atShift.next.atVersion + 2);
-    expect(converged.next).toEqual({ kind: 'gate', atVersion: after.version, stepIndex: 1 });
+    expect(converged.next).toEqual({ kind: 'gate', atVersion: after.version, stepIndex: 1, seconds: GATE_HOLD_SECONDS });
     expect(h.router.applied).toHaveLength(applied + 2);
   });
 
-  it('a task whose step completes (transitions composed) writes one version, not two', async () => {
+  it('a pause is one hold: its start and its end are the two writes (and events), the step completing in the second', async () => {
     const h = harness();
-    const d = await created(h, makeDeployment({ steps: [{ kind: 'setWeight', canaryPercent: 10, wave: null }, { kind: 'pause', durationSeconds: 10 }] }));
+    const d = await created(h, makeDeployment({ steps: [{ kind: 'setWeight', canaryPercent: 10, wave: null }, { kind: 'pause', durationSeconds: 86_400 }] }));
     const atWait = await drive(h, d.id, (next) => next.kind === 'wait');
-    expect(atWait.next).toMatchObject({ seconds: 10 });
+    expect(atWait.next).toMatchObject({ seconds: 86_400 });
 
-    const out = await runCanaryTask(h.canary, inputFor(d.id, atWait.next));
+    const opened = await runCanaryTask(h.canary, inputFor(d.id, atWait.next));
+    expect(opened.next).toEqual({ kind: 'unhold', atVersion: atWait.next.atVersion + 1 });
+    expect((await stored(h, d.id)).run.hold).toMatchObject({ kind: 'wait', seconds: 86_400, token: `token-v${atWait.next.atVersion}`, since: h.deps.clock.now().toISOString() });
+    // The lock is held for as long as the hold may last, and then some.
+    expect(Date.parse((await h.deps.locks.get('checkout'))!.leaseExpiresAt)).toBe(h.deps.clock.now().getTime() + 86_400_000 + h.deps.settings.lockLeaseMs);
+    h.deps.clock.advance(86_400_000);
+    const out = await runCanaryTask(h.canary, { action: 'unhold', deploymentId: d.id, timedOut: true });
 
     const after = await stored(h, d.id);
-    expect(after.version).toBe(atWait.next.atVersion + 1);
+    expect(after.version).toBe(atWait.next.atVersion + 2);
     expect(after.stepIndex).toBe(2);
+    expect(after.run.hold).toBeNull();
     expect(out.next).toEqual({ kind: 'promote', atVersion: after.version });
-    expect(events(h, 'deployment.waited').map((e) => e.eventId)).toEqual([`v${String(after.version).padStart(6, '0')}-waited`]);
+    expect(events(h, 'deployment.hold')).toHaveLength(1);
+    expect(events(h, 'deployment.hold')[0]!.details).toMatchObject({ hold: { kind: 'wait', seconds: 86_400 } });
+    expect(events(h, 'deployment.unhold').map((e) => e.eventId)).toEqual([`v${String(after.version).padStart(6, '0')}-unhold`]);
+    expect(events(h, 'deployment.unhold')[0]!.details).toMatchObject({ timedOut: true });
+  });
+
+  it('a hold closed early (woken by a request) counts the time it lasted; a retried close changes nothing', async () => {
+    const h = harness();
+    const d = await created(h, makeDeployment({ steps: [{ kind: 'setWeight', canaryPercent: 10, wave: null }, { kind: 'pause', durationSeconds: 600 }] }));
+    const atWait = await drive(h, d.id, (next) => next.kind === 'wait');
+    await runCanaryTask(h.canary, inputFor(d.id, atWait.next));
+    h.deps.clock.advance(90_500);
+
+    const out = await runCanaryTask(h.canary, { action: 'unhold', deploymentId: d.id });
+    const again = await runCanaryTask(h.canary, { action: 'unhold', deploymentId: d.id });
+
+    expect((await stored(h, d.id)).run).toMatchObject({ waitedSeconds: 90, hold: null });
+    expect(out.next).toEqual({ kind: 'wait', atVersion: atWait.next.atVersion + 2, stepIndex: 1, seconds: 510 });
+    expect(again.next).toEqual(out.next);
+    expect(events(h, 'deployment.unhold')).toHaveLength(1);
   });
 
   it('a task whose write landed but whose audit event was lost: the retry appends the event', async () => {
@@ -297,38 +338,38 @@ describe('runCanaryTask: the guard', () => {
     expect(h.router.applied).toEqual([]);
   });
 
-  it('a gate reached when no longer current wakes its own token, so the run does not wait on it', async () => {
+  it('a hold reached when no longer current wakes its own token, so the run does not wait on it', async () => {
     const h = harness();
     const d = await created(h, makeDeployment({ steps: TWO_SHIFTS }));
     const atGate = await drive(h, d.id, (next) => next.kind === 'gate');
-    // An operator passed the gate between the Route and the Gate task.
-    const passed = promoteRequested(await stored(h, d.id), false, 'alice', h.deps.clock.now()).deployment;
+    // An operator passed the gate between the Route and the Hold task.
+    const passed = promoteRequested(await stored(h, d.id), false, 'alice', null, h.deps.clock.now()).deployment;
     await h.deps.deployments.update({ ...passed, version: atGate.next.atVersion + 1 });
 
-    const out = await runCanaryTask(h.canary, { action: 'gate', deploymentId: d.id, expect: atGate.next, token: 'token-late' });
+    const out = await runCanaryTask(h.canary, { action: 'hold', deploymentId: d.id, expect: atGate.next, token: 'token-late' });
 
     expect(h.deps.workflow.woken).toEqual(['token-late']);
     expect(out.next).toEqual({ kind: 'shift', atVersion: atGate.next.atVersion + 1, stepIndex: 2 });
-    expect((await stored(h, d.id)).run.gateToken).toBeNull();
+    expect((await stored(h, d.id)).run.hold).toBeNull();
   });
 
-  it('a current gate stores its token and wakes nothing', async () => {
+  it('a current gate stores its token as a gate hold and wakes nothing', async () => {
     const h = harness();
     const d = await created(h, makeDeployment({ steps: TWO_SHIFTS }));
     const atGate = await drive(h, d.id, (next) => next.kind === 'gate');
 
-    const out = await runCanaryTask(h.canary, { action: 'gate', deploymentId: d.id, expect: atGate.next, token: 'token-1' });
+    const out = await runCanaryTask(h.canary, { action: 'hold', deploymentId: d.id, expect: atGate.next, token: 'token-1' });
 
     expect(h.deps.workflow.woken).toEqual([]);
-    expect((await stored(h, d.id)).run.gateToken).toBe('token-1');
-    expect(out.next).toEqual({ kind: 'gate', atVersion: atGate.next.atVersion + 1, stepIndex: 1 });
+    expect((await stored(h, d.id)).run.hold).toMatchObject({ token: 'token-1', kind: 'gate', stepIndex: 1, seconds: GATE_HOLD_SECONDS });
+    expect(out.next).toEqual({ kind: 'unhold', atVersion: atGate.next.atVersion + 1 });
   });
 
-  it('a gate without a task token is a wiring bug: InternalError', async () => {
+  it('a hold without a task token is a wiring bug: InternalError', async () => {
     const h = harness();
     const d = await created(h, makeDeployment({ steps: TWO_SHIFTS }));
     const atGate = await drive(h, d.id, (next) => next.kind === 'gate');
-    expect(await rejectionOf(runCanaryTask(h.canary, { action: 'gate', deploymentId: d.id, expect: atGate.next }))).toBeInstanceOf(InternalError);
+    expect(await rejectionOf(runCanaryTask(h.canary, { action: 'hold', deploymentId: d.id, expect: atGate.next }))).toBeInstanceOf(InternalError);
   });
 });
 
@@ -349,7 +390,7 @@ describe('runCanaryTask: traffic', () => {
     expect(out.next).toEqual({ kind: 'shift', atVersion: 2, stepIndex: 0 });
   });
 
-  it('converge throws NotConvergedError naming the lagging proxies while the router says pending, and writes nothing', async () => {
+  it('converge throws NotConvergedError naming the lagging proxies while the router says pending, programs them again, and only notes the retry', async () => {
     const h = harness();
     const d = await created(h, makeDeployment({ steps: TWO_SHIFTS }));
     const atConverge = await drive(h, d.id, (next) => next.kind === 'converge');
@@ -363,7 +404,13 @@ describe('runCanaryTask: traffic', () => {
     expect((error as NotConvergedError).message).toContain('step 1/3');
     expect((error as NotConvergedError).message).toContain('haproxy-gcp-usc1/edge-1: server checkout_v1.5.0 has weight 0, expected 10');
     expect(h.router.verified.at(-1)).toEqual({ 'v1.4.0': 90, 'v1.5.0': 10 });
-    expect(h.deps.deployments.writeAttempts).toBe(writes);
+    // The lagging group is given the registry's split again before the retry asks once more.
+    expect(h.router.applied.at(-1)).toMatchObject({ group: 'haproxy-gcp-usc1', split: { 'v1.4.0': 90, 'v1.5.0': 10 } });
+    // No new version (the retry must stay current); progress says what is retried.
+    const noted = await stored(h, d.id);
+    expect(noted.version).toBe(atConverge.next.atVersion);
+    expect(noted.retrying).toMatchObject({ action: 'converge', atVersion: atConverge.next.atVersion, attempt: 2, reason: expect.stringContaining('haproxy-gcp-usc1/edge-1') });
+    expect(h.deps.deployments.writeAttempts).toBe(writes + 1);
 
     h.router.answer = () => ({ state: 'unknown', reason: 'edge-1: connection refused' });
     const unknown = await rejectionOf(runCanaryTask(h.canary, inputFor(d.id, atConverge.next)));
@@ -409,7 +456,7 @@ describe('runCanaryTask: traffic', () => {
     const h = harness();
     const d = await created(h, makeDeployment({ steps: TWO_SHIFTS }));
     await drive(h, d.id, (next) => next.kind === 'gate');
-    await h.deps.deployments.update(cancelRequested(await stored(h, d.id), 'alice', h.deps.clock.now()).deployment);
+    await h.deps.deployments.update(cancelRequested(await stored(h, d.id), 'alice', null, h.deps.clock.now()).deployment);
 
     const out = await drive(h, d.id, (next) => next.kind === 'release');
 
@@ -464,7 +511,7 @@ describe('runCanaryTask: traffic', () => {
       const h = harness();
       await servingV41(h);
       const d = await created(h, makeDeployment({ steps: TWO_SHIFTS, baseline: { version: 'v1.4.0' } }));
-      await h.deps.deployments.update(cancelRequested(d, 'alice', h.deps.clock.now()).deployment);
+      await h.deps.deployments.update(cancelRequested(d, 'alice', null, h.deps.clock.now()).deployment);
 
       await drive(h, d.id, (next) => next.kind === 'done');
 
@@ -524,7 +571,8 @@ describe('runCanaryTask: traffic', () => {
       expect((await h.deps.registry.getService('checkout'))!.splits).toEqual(splits);
       const after = await stored(h, d.id);
       expect(after.phase).toBe('FAILED');
-      expect(after.result).toMatchObject({ outcome: 'rolled back', reason: "the service's lock is held by another deployment; traffic left to it" });
+      expect(after.result).toMatchObject({ outcome: 'rolled back' });
+      expect(after.result!['reason']).toMatch(new RegExp(`^deployment ${d.id} lost service checkout: service checkout is locked by dep_other`));
       expect(out.next.kind).toBe('release');
 
       await runCanaryTask(h.canary, inputFor(d.id, out.next));
@@ -535,7 +583,7 @@ describe('runCanaryTask: traffic', () => {
       const h = harness();
       const d = await created(h, makeDeployment({ steps: TWO_SHIFTS }));
       await drive(h, d.id, (next) => next.kind === 'gate');
-      await h.deps.deployments.update(cancelRequested(await stored(h, d.id), 'alice', h.deps.clock.now()).deployment);
+      await h.deps.deployments.update(cancelRequested(await stored(h, d.id), 'alice', null, h.deps.clock.now()).deployment);
       await takenOver(h, d);
       const applied = h.router.applied.length;
 
@@ -553,7 +601,7 @@ describe('runCanaryTask: traffic', () => {
     const h = harness();
     await h.deps.registry.putSplit({ service: 'checkout', proxyGroup: HAPROXY_GROUP.name, weights: { v41: 100 }, revision: 1, updatedAt: T0.toISOString() });
     const d = await created(h, makeDeployment({ steps: TWO_SHIFTS, baseline: null, canary: { version: 'v42' } }));
-    const promoted = promoteRequested(d, true, 'alice', h.deps.clock.now()).deployment;
+    const promoted = promoteRequested(d, true, 'alice', null, h.deps.clock.now()).deployment;
     await h.deps.deployments.update(promoted);
 
     await drive(h, d.id, (next) => next.kind === 'release');
@@ -762,5 +810,5 @@ it('every task answers decideNext of what it stored', async () => {
   const h = harness();
   const d = await created(h, makeDeployment({ steps: TWO_SHIFTS }));
   const out = await drive(h, d.id, (next) => next.kind === 'gate');
-  expect(out.next).toEqual(decideNext(await stored(h, d.id), h.deps.settings));
+  expect(out.next).toEqual(decideNext(await stored(h, d.id)));
 });
