@@ -48,8 +48,11 @@ export interface MetricsProvider {
   queryRange(query: MetricQuery, window: MetricWindow): Promise<number[]>;
 }
 
-/** What a system said of a query it was asked to check: `ok` (it ran it, with or without data), or `refused` and why. */
-export type QueryCheck = { kind: 'ok' } | { kind: 'refused'; reason: string };
+/**
+ * What a system said of a query it was asked to check: `ok` (it ran it, with or without data), or
+ * `refused`, why, and which part of the query it refused.
+ */
+export type QueryCheck = { kind: 'ok' } | { kind: 'refused'; reason: string; part: keyof MetricQuery };
 
 /**
  * Optional capability of a MetricsProvider: asks the system whether it accepts a query, reading as
@@ -61,7 +64,8 @@ export type QueryCheck = { kind: 'ok' } | { kind: 'refused'; reason: string };
  * - `ok`: the system ran the query. Whether it has data, or how many series, is not checked: at
  *   creation the canary has no traffic yet.
  * - `refused`: the system refused the query as malformed, which queryRange reports as
- *   ValidationError rule `query`; `reason` is that error's message (it names the query).
+ *   ValidationError rule `query`; `reason` is that error's message (it names the query), `part`
+ *   the field it names (`expression`, or Cloud Monitoring's `aligner` or `reducer`).
  * - Unreachable, 5xx, throttled, timed out or credentials refused after the adapter's own retries:
  *   DependencyUnavailableError naming the provider, as for queryRange.
  */

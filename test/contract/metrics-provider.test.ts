@@ -308,7 +308,7 @@ describe.each(targets)('MetricsProvider on %s', (_kind, startTarget) => {
     it('answers refused, naming the query, for one the system refuses as malformed, without retrying', async () => {
       const check = await provider().checkQuery(target.malformed);
 
-      expect(check).toMatchObject({ kind: 'refused' });
+      expect(check).toMatchObject({ kind: 'refused', part: 'expression' });
       expect((check as { reason: string }).reason).toContain(target.malformed.expression);
       expect(target.attempts()).toBe(1);
     });
@@ -369,6 +369,12 @@ describe('Cloud Monitoring specifics', () => {
     const sent = fake.requests.map((r) => [r.query.get('aggregation.perSeriesAligner'), r.query.get('aggregation.crossSeriesReducer'), r.query.get('view')]);
     expect(sent).toEqual([['12', null, '0'], ['2', '4', '0']]);
     expect(fake.requests[0]!.path).toBe('/v3/projects/crossfade-test/timeSeries');
+  });
+
+  it('a check refuses an aligner or reducer Cloud Monitoring does not have, naming which, without asking it', async () => {
+    expect(await provider.checkQuery({ expression: filter, aligner: 'ALIGN_AVERAGE' })).toMatchObject({ kind: 'refused', part: 'aligner' });
+    expect(await provider.checkQuery({ expression: filter, reducer: 'REDUCE_AVERAGE' })).toMatchObject({ kind: 'refused', part: 'reducer' });
+    expect(fake.requests).toHaveLength(0);
   });
 
   it('refuses an aligner or reducer Cloud Monitoring does not have, without asking it', async () => {

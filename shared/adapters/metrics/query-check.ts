@@ -4,7 +4,10 @@ import type { MetricWindow, QueryCheck } from '../../ports/metrics-provider.js';
 
 /** A refusal of the query (ValidationError rule `query`, as queryRange raises it) as a check's answer; anything else is thrown on. */
 export function refusalOf(error: unknown): QueryCheck {
-  if (error instanceof ValidationError && error.rule === 'query') return { kind: 'refused', reason: error.message };
+  if (error instanceof ValidationError && error.rule === 'query') {
+    const part = error.field === 'query.aligner' ? 'aligner' : error.field === 'query.reducer' ? 'reducer' : 'expression';
+    return { kind: 'refused', reason: error.message, part };
+  }
   throw error;
 }
 
