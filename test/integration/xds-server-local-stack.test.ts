@@ -11,27 +11,19 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import * as grpc from '@grpc/grpc-js';
-import { register } from '@grpc/grpc-js-xds';
-import { loadSync } from '@grpc/proto-loader';
+import type * as grpc from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startLocalStack, type LocalStack } from '../../local/stack.js';
 import { readStoreEndpoint, STORE_ENDPOINT_FILE } from '../../shared/adapters/local-store-endpoint.js';
 import type { Logger } from '../../shared/ports/logger.js';
+import { startEchoBackend, trafficFollows, waitFor, xdsEchoClient } from '../support/grpc-echo.js';
 import { freePort } from '../support/ports.js';
-
-// grpc-js-xds registers its resolver and balancers once per process.
-register();
 
 const SERVICE = 'echo';
 const NODE_ID = 'grpc-client-local-1';
 const GROUP = 'grpc-ads-use1';
 type Version = 'v1' | 'v2';
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-const echoPackage = grpc.loadPackageDefinition(loadSync(join(import.meta.dirname, '../support/echo.proto'), { keepCase: true })) as any;
-const EchoClient = echoPackage.crossfade.test.Echo as typeof grpc.Client;
-const echoService = echoPackage.crossfade.test.Echo.service as grpc.ServiceDefinition;
 const silent: Logger = { info: () => {}, warn: () => {}, error: () => {}, child: () => silent };
 
 interface Child {
@@ -55,14 +47,6 @@ function xdsServer(args: string[], env: Record<string, string>): Child {
   return { process: child, output: () => output, exited: new Promise((resolve) => child.once('exit', (code) => resolve(code))) };
 }
 
-async function waitFor(what: string, condition: () => boolean | Promise<boolean>, deadlineMs = 30_000): Promise<void> {
-  const giveUpAt = Date.now() + deadlineMs;
-  while (!(await condition())) {
-    if (Date.now() > giveUpAt) throw new Error(`gave up waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
-
 /** The child's log lines (JSON) whose message contains `text`. */
 const logLines = (child: Child, text: string) => child.output().split('\n').filter((line) => line.startsWith('{') && line.includes(text));
 
@@ -74,13 +58,6 @@ let env: Record<string, string>;
 let stack: LocalStack;
 let server: Child;
 let client: grpc.Client;
-
-async function startBackend(version: Version): Promise<number> {
-  const backend = new grpc.Server();
-  backend.addService(echoService, { Say: (call: grpc.ServerUnaryCall<{ text: string }, unknown>, done: grpc.sendUnaryData<unknown>) => done(null, { backend: version, text: call.request.text }) });
-  backends.push(backend);
-  return new Promise((resolve, reject) => backend.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (error, port) => (error ? reject(error) : resolve(port))));
-}
 
 /** What `npm start` runs, on this test's data directory and configuration. */
 const startStack = () => startLocalStack({ env, dataDir, persist: true, port: 0, logger: silent, waitMs: 20, retryMs: 100 });
@@ -110,22 +87,6 @@ async function shiftAllTraffic(from: Version, to: Version): Promise<void> {
   expect(status).toBe('SUCCEEDED');
 }
 
-function say(): Promise<Version> {
-  return new Promise((resolve, reject) => {
-    // eslint-disable-next-line @typescript-eslint/no-explicit-any
-    (client as any).Say({ text: 'hi' }, { deadline: Date.now() + 10_000 }, (error: grpc.ServiceError | null, reply: { backend: Version }) => (error ? reject(error) : resolve(reply.backend)));
-  });
-}
-
-/** Until 20 RPCs in a row reach `version` (an RPC that fails while the client resolves counts as a miss). */
-async function trafficFollows(version: Version): Promise<void> {
-  let inARow = 0;
-  await waitFor(`20 RPCs in a row served by ${version}`, async () => {
-    inARow = (await say().catch(() => undefined)) === version ? inARow + 1 : 0;
-    return inARow >= 20;
-  });
-}
-
 beforeAll(async () => {
   dataDir = mkdtempSync(join(tmpdir(), 'crossfade-data-'));
   const configPath = join(dataDir, 'crossfade.json');
@@ -134,7 +95,7 @@ beforeAll(async () => {
     proxyGroups: [{ name: GROUP, kind: 'envoy', cloud: 'aws', region: 'us-east-1', proxies: [{ nodeId: NODE_ID }], xds: { api: 'ads' } }],
   }));
   env = { CROSSFADE_CONFIG: configPath, CROSSFADE_ADMIN_TOKEN: 'cf_xds_local_admin_token_0123456789' };
-  for (const version of ['v1', 'v2'] as const) ports.set(version, await startBackend(version));
+  for (const version of ['v1', 'v2'] as const) ports.set(version, await startEchoBackend(version, backends));
   stack = await startStack();
 }, 60_000);
 
@@ -159,16 +120,15 @@ describe('crossfade xds-server on the embedded store of npm start', () => {
     await registerVersion('v2');
     const port = await freePort();
     server = xdsServer(['--port', String(port), '--poll-seconds', '0.2'], { ...env, CROSSFADE_DATA_DIR: dataDir });
-    await waitFor('the xds-server to listen', () => server.output().includes('listening on') || server.process.exitCode !== null);
+    await waitFor('the xds-server to listen', () => server.output().includes('listening on') || server.process.exitCode !== null, 30_000);
     expect(server.output()).toContain(`listening on 127.0.0.1:${port}`);
     expect(logLines(server, 'xds server store')[0]).toContain(readStoreEndpoint(dataDir)!.endpoint);
 
-    const bootstrap = { xds_servers: [{ server_uri: `127.0.0.1:${port}`, channel_creds: [{ type: 'insecure' }], server_features: ['xds_v3'] }], node: { id: NODE_ID, locality: {} } };
-    client = new EchoClient(`xds:///${SERVICE}`, grpc.credentials.createInsecure(), { 'grpc.TEST_ONLY_DO_NOT_USE_IN_PROD.xds_bootstrap_config': JSON.stringify(bootstrap) });
-    await trafficFollows('v1');
+    client = xdsEchoClient(SERVICE, port, NODE_ID);
+    await trafficFollows(client, 'v1');
 
     await shiftAllTraffic('v1', 'v2');
-    await trafficFollows('v2');
+    await trafficFollows(client, 'v2');
     const described = await call('GET', `/v1/services/${SERVICE}`);
     expect((described.body['proxies'] as Record<string, { acknowledgedVersion: string }[]>)[GROUP]![0]!.acknowledgedVersion).toBe((described.body['publishedVersions'] as Record<string, string>)[GROUP]);
     expect(logLines(server, 'cannot be read')).toEqual([]);
@@ -186,7 +146,7 @@ describe('crossfade xds-server on the embedded store of npm start', () => {
     expect(readStoreEndpoint(dataDir)!.endpoint).not.toBe(before);
     await waitFor('the xds-server to follow the restarted store', () => logLines(server, 'answers again').length > 0);
     await shiftAllTraffic('v2', 'v1');
-    await trafficFollows('v1');
+    await trafficFollows(client, 'v1');
     expect(logLines(server, 'cannot be read')).toHaveLength(1);
   }, 120_000);
 
