@@ -5,6 +5,7 @@
  */
 import { parseArgs } from 'node:util';
 import { createJsonLogger } from '../shared/adapters/json-logger.js';
+import { ConfigError } from '../shared/domain/errors.js';
 import { parseScope } from '../shared/domain/scopes.js';
 import { generateToken, hashToken } from '../shared/http/auth.js';
 import { xdsServerDeps } from '../shared/runtime/xds.js';
@@ -20,8 +21,10 @@ const USAGE = `usage: crossfade token --id <name> --scope <scope> [--scope <scop
               Prints the token (give it to its user; it is shown only now) and the entry to add
               under "tokens:" in crossfade.yaml.
   xds-server  serves Envoy (ADS over gRPC) and proxyless gRPC clients until SIGINT/SIGTERM: the
-              snapshots published for the proxy groups with xds.api: ads (CROSSFADE_TABLE), read
-              every --poll-seconds, or those of --snapshot-file.
+              snapshots published for the proxy groups with xds.api: ads, read every
+              --poll-seconds, or those of --snapshot-file. The table: CROSSFADE_DYNAMODB_ENDPOINT's,
+              else DynamoDB's (CROSSFADE_TABLE) with AWS credentials, else npm start's embedded
+              store (.crossfade/store-endpoint.json, or in CROSSFADE_DATA_DIR); none: exit 1.
   haproxy-state
               on an HAProxy host. save: writes the server-state file and the servers file (a
               config fragment declaring crossfade's cf_* backends with their current servers), so a
@@ -74,7 +77,8 @@ async function main(argv: string[]): Promise<number> {
     return command === '--help' ? 0 : 2;
   } catch (error) {
     console.error(`crossfade: ${(error as Error).message}`);
-    return 2;
+    // A configuration or environment to fix is 1; a command line to fix, 2.
+    return error instanceof ConfigError ? 1 : 2;
   }
 }
 

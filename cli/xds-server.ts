@@ -4,11 +4,14 @@
  * Nodes map to groups through crossfade.yaml's `proxyGroups` (CROSSFADE_CONFIG).
  *
  * By default it follows the snapshots the functions publish (shared/usecases/publish-snapshots.ts)
- * for every Envoy group with `xds.api: ads`, in the table the environment names (CROSSFADE_TABLE,
- * CROSSFADE_DYNAMODB_ENDPOINT): every `--poll-seconds` it reads each group's HEAD (one GetItem per
- * group) and, when it moved, the resources of the types that changed, and serves them once checked.
+ * for every Envoy group with `xds.api: ads`: in the table CROSSFADE_DYNAMODB_ENDPOINT names, in
+ * DynamoDB when there are AWS credentials, else in the embedded store `npm start` publishes in its
+ * data directory (shared/runtime/xds.ts `openSnapshotStore`); with none of these it exits at once
+ * saying what to set. Every `--poll-seconds` it reads each group's HEAD (one GetItem per group)
+ * and, when it moved, the resources of the types that changed, and serves them once checked.
  * The nodes' ACKs and NACKs are stored beside the REST-polling Envoys' (GET /v1/services). A store
- * that cannot be read is logged and retried at the next poll: the last good snapshot stays served.
+ * that cannot be read is retried at every poll and logged when it stops and when it starts
+ * answering again: the last good snapshot stays served.
  *
  * With `--snapshot-file` it serves the snapshots of a JSON file instead: an array of what engine
  * `buildSnapshot` returns (`{ group, resources, versions }`), each checked before it is served.
@@ -37,8 +40,8 @@ export interface XdsServerDeps {
   env: Record<string, string | undefined>;
   clock: Clock;
   followStore(deps: FollowDeps, serve: ServeSnapshot): StoreFollowing;
-  /** The snapshot store of the table the environment names; called only in the store-backed mode. */
-  openSnapshotStore(): SnapshotStore;
+  /** The snapshot store to follow and what it is (runtime/xds.ts says how it is found); called only in the store-backed mode. ConfigError when there is none. */
+  openSnapshotStore(): Promise<{ snapshots: SnapshotStore; description: string }>;
 }
 
 export interface RunningXdsServer {
@@ -64,7 +67,9 @@ export async function runXdsServer(args: string[], deps: XdsServerDeps): Promise
   const logger = createJsonLogger({ level: 'info' });
   const file = values['snapshot-file'];
   if (!file) {
-    return startStoreBackedXdsServer({ ...deps, snapshots: deps.openSnapshotStore(), proxyGroups: config.proxyGroups, logger, host: values.host, port, pollSeconds, configSource: source });
+    const store = await deps.openSnapshotStore();
+    logger.info('xds server store', { store: store.description });
+    return startStoreBackedXdsServer({ ...deps, snapshots: store.snapshots, proxyGroups: config.proxyGroups, logger, host: values.host, port, pollSeconds, configSource: source });
   }
   const snapshots = readSnapshots(file);
   const server = createAdsServer({

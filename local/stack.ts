@@ -9,6 +9,7 @@ import type { AddressInfo } from 'node:net';
 import { join, resolve } from 'node:path';
 import { ensureTable } from '../shared/adapters/dynamodb/stores.js';
 import { createJsonLogger } from '../shared/adapters/json-logger.js';
+import { writeStoreEndpoint } from '../shared/adapters/local-store-endpoint.js';
 import { createApiHandler } from '../shared/http/routes.js';
 import { hashToken } from '../shared/http/auth.js';
 import { nodeRequestListener } from '../shared/platform/node-http.js';
@@ -94,6 +95,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     storeDescription = path ? `embedded store in ${path}` : 'embedded store in memory';
   }
   await ensureTable(table);
+  if (embedded) writeStoreEndpoint(dataDir, { endpoint: embedded.endpoint, table: table.tableName });
 
   let localRunner: LocalStateMachine | undefined;
   const crashPoints = crashPointsFromEnv(env);

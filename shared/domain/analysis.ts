@@ -74,6 +74,7 @@ export function checkTemplate(template: AnalysisTemplate, field: string, knownPr
     if (!knownProviders.includes(metric.provider)) {
       throw new ValidationError(`${at}.provider "${metric.provider}" is not a configured metrics provider (${knownProviders.join(', ') || 'none configured'})`, `${at}.provider`, 'known-provider');
     }
+    checkPlaceholders(metric, at);
   });
   const total = Object.values(template.groupWeights).reduce((sum, w) => sum + w, 0);
   if (total > 100) throw new ValidationError(`${field}.groupWeights sum to ${total}; they must sum to at most 100`, `${field}.groupWeights`, 'weights-at-most-100');
@@ -111,8 +112,51 @@ export function judgeConfigOf(template: AnalysisTemplate, waitExhausted: boolean
 }
 
 
-/** The query for one scope, with its placeholders filled in. */
-export function queryFor(metric: AnalysisMetric, scope: 'baseline' | 'canary', values: { service: string; version: string }): string {
+/** What queryFor fills in: `{{service}}` and `{{version}}`. Anything else between `{{` and `}}` is a typo. */
+export const QUERY_PLACEHOLDERS = ['service', 'version'] as const;
+type Placeholder = (typeof QUERY_PLACEHOLDERS)[number];
+const PLACEHOLDER = new RegExp(`\\{\\{(${QUERY_PLACEHOLDERS.join('|')})\\}\\}`, 'g');
+/** The fields of a metric that queryFor renders. */
+export const TEMPLATED_QUERY_FIELDS = ['query', 'baselineQuery', 'canaryQuery'] as const;
+
+/** The query for one scope, with its placeholders filled in (in one pass: a value is never read as a placeholder). */
+export function queryFor(metric: AnalysisMetric, scope: 'baseline' | 'canary', values: Record<Placeholder, string>): string {
   const text = (scope === 'baseline' ? metric.baselineQuery : metric.canaryQuery) ?? metric.query;
-  return text.replaceAll('{{version}}', values.version).replaceAll('{{service}}', values.service);
+  return text.replace(PLACEHOLDER, (_, name: Placeholder) => values[name]);
+}
+
+/**
+ * Every `{{` in `text` that does not open a known placeholder, as written up to its `}}` (or its
+ * first characters when it is never closed). `{{ver}}` would otherwise reach the provider as it
+ * is, and the mistake show only at the first judgment, after traffic moved.
+ */
+export function unknownPlaceholders(text: string): string[] {
+  const found: string[] = [];
+  for (let open = text.indexOf('{{'); open >= 0; ) {
+    const known = QUERY_PLACEHOLDERS.find((name) => text.startsWith(`{{${name}}}`, open));
+    if (known !== undefined) {
+      open = text.indexOf('{{', open + known.length + 4);
+      continue;
+    }
+    const close = text.indexOf('}}', open + 2);
+    const closed = close >= 0 && close - open <= 40;
+    found.push(closed ? text.slice(open, close + 2) : text.slice(open, open + 20) + (open + 20 < text.length ? '...' : ''));
+    open = text.indexOf('{{', closed ? close + 2 : open + 2);
+  }
+  return found;
+}
+
+/** Each templated field uses only known placeholders; ValidationError `${at}.<field>`, rule `known-placeholders`. */
+export function checkPlaceholders(metric: AnalysisMetric, at: string): void {
+  for (const key of TEMPLATED_QUERY_FIELDS) {
+    const text = metric[key];
+    const unknown = text === undefined ? [] : unknownPlaceholders(text);
+    if (unknown.length > 0) {
+      throw new ValidationError(
+        `${at}.${key} uses ${unknown.join(', ')}, which ${unknown.length > 1 ? 'are not placeholders' : 'is not a placeholder'}: the placeholders are ${QUERY_PLACEHOLDERS.map((name) => `{{${name}}}`).join(' and ')}`,
+        `${at}.${key}`,
+        'known-placeholders',
+      );
+    }
+  }
 }

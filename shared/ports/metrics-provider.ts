@@ -47,3 +47,33 @@ export interface MetricsProvider {
   readonly name: string;
   queryRange(query: MetricQuery, window: MetricWindow): Promise<number[]>;
 }
+
+/**
+ * What a system said of a query it was asked to check: `ok` (it ran it, with or without data), or
+ * `refused`, why, and which part of the query it refused.
+ */
+export type QueryCheck = { kind: 'ok' } | { kind: 'refused'; reason: string; part: keyof MetricQuery };
+
+/**
+ * Optional capability of a MetricsProvider: asks the system whether it accepts a query, reading as
+ * little as it can (an instant query, a one-minute window, one page), so a deployment whose
+ * analysis the system would refuse is refused before any traffic moves.
+ *
+ * Contract:
+ * - checkQuery is a read: idempotent, safe to repeat.
+ * - `ok`: the system ran the query. Whether it has data, or how many series, is not checked: at
+ *   creation the canary has no traffic yet.
+ * - `refused`: the system refused the query as malformed, which queryRange reports as
+ *   ValidationError rule `query`; `reason` is that error's message (it names the query), `part`
+ *   the field it names (`expression`, or Cloud Monitoring's `aligner` or `reducer`).
+ * - Unreachable, 5xx, throttled, timed out or credentials refused after the adapter's own retries:
+ *   DependencyUnavailableError naming the provider, as for queryRange.
+ */
+export interface MetricsQueryChecker {
+  checkQuery(query: MetricQuery): Promise<QueryCheck>;
+}
+
+/** Whether `provider` has the capability (a provider without it is simply not asked). */
+export function canCheckQueries(provider: MetricsProvider): provider is MetricsProvider & MetricsQueryChecker {
+  return typeof (provider as Partial<MetricsQueryChecker>).checkQuery === 'function';
+}

@@ -94,7 +94,7 @@ export function tableFromEnv(env: Record<string, string | undefined>): TableHand
   const endpoint = env['CROSSFADE_DYNAMODB_ENDPOINT'];
   return createTableHandle(
     {
-      region: env['AWS_REGION'] ?? env['AWS_DEFAULT_REGION'] ?? 'us-east-1',
+      region: regionFromEnv(env),
       endpoint,
       credentials: endpoint ? localCredentials(env) : undefined,
       // A local endpoint serves a whole local stack from one process (client.ts explains).
@@ -102,6 +102,10 @@ export function tableFromEnv(env: Record<string, string | undefined>): TableHand
     },
     env[TABLE_ENV] ?? DEFAULT_TABLE_NAME,
   );
+}
+
+export function regionFromEnv(env: Record<string, string | undefined>): string {
+  return env['AWS_REGION'] ?? env['AWS_DEFAULT_REGION'] ?? 'us-east-1';
 }
 
 /**

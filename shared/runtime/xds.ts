@@ -1,16 +1,18 @@
 /**
  * What the long-running ADS server (`crossfade xds-server`) is given: the engine's rules and the
  * use cases, which the CLI and the adapters may not import themselves (ARCHITECTURE.md), and, for
- * the store-backed mode, the snapshot store of the table the environment names (CROSSFADE_TABLE,
- * CROSSFADE_DYNAMODB_ENDPOINT: see runtime/deps.ts), built only when asked for.
+ * the store-backed mode, the snapshot store it follows, found only when asked for (openSnapshotStore).
  */
+import { awsCredentialsAvailable, createTableHandle, type TableHandle } from '../adapters/dynamodb/client.js';
 import { createDynamoDbStores } from '../adapters/dynamodb/stores.js';
+import { localDataDir, readStoreEndpoint, storeEndpointPath, type PublishedStoreEndpoint } from '../adapters/local-store-endpoint.js';
 import { systemClock } from '../adapters/system.js';
+import { ConfigError, DependencyUnavailableError } from '../domain/errors.js';
 import { assertConsistent } from '../engine/envoy/consistency.js';
 import { groupOfNode } from '../engine/envoy/discovery.js';
 import type { SnapshotStore } from '../ports/snapshot-store.js';
 import { AdsReportRecorder, PublishedSnapshotFollower, type AdsReport, type FollowDeps, type GroupPoll, type ServeSnapshot } from '../usecases/follow-published-snapshots.js';
-import { tableFromEnv } from './deps.js';
+import { regionFromEnv, tableFromEnv } from './deps.js';
 
 export type { AdsReport, FollowDeps, GroupPoll, ServeSnapshot };
 
@@ -32,6 +34,12 @@ export function followStore(deps: FollowDeps, serve: ServeSnapshot): StoreFollow
   return { groups: follower.groups, poll: () => follower.poll(), record: (report) => recorder.record(report), settled: () => recorder.settled() };
 }
 
+export interface OpenedSnapshotStore {
+  snapshots: SnapshotStore;
+  /** Which table, where, and why that one: for the start-up log. */
+  description: string;
+}
+
 export function xdsServerDeps(env: Record<string, string | undefined>) {
   return {
     checkSnapshot: assertConsistent,
@@ -39,6 +47,76 @@ export function xdsServerDeps(env: Record<string, string | undefined>) {
     env,
     clock: systemClock,
     followStore,
-    openSnapshotStore: (): SnapshotStore => createDynamoDbStores(tableFromEnv(env)).snapshots,
+    openSnapshotStore: () => openSnapshotStore(env),
   };
+}
+
+/**
+ * The table the xds-server follows, the first that applies:
+ * 1. CROSSFADE_DYNAMODB_ENDPOINT (DynamoDB Local, any local endpoint), as every entry point;
+ * 2. DynamoDB itself, when the SDK's default chain finds AWS credentials;
+ * 3. the local stack's embedded store, as `npm start` publishes it in its data directory
+ *    (CROSSFADE_DATA_DIR, default .crossfade/), with the static credentials the stack itself uses.
+ * None: ConfigError, one line saying what to set, rather than a server that polls nothing.
+ */
+export async function openSnapshotStore(env: Record<string, string | undefined>): Promise<OpenedSnapshotStore> {
+  const endpoint = env['CROSSFADE_DYNAMODB_ENDPOINT'];
+  if (endpoint || (await awsCredentialsAvailable(regionFromEnv(env)))) {
+    const table = tableFromEnv(env);
+    return { snapshots: createDynamoDbStores(table).snapshots, description: `table ${table.tableName} ${endpoint ? `at ${endpoint}` : `in DynamoDB (${regionFromEnv(env)})`}` };
+  }
+  const dataDir = localDataDir(env);
+  const published = readStoreEndpoint(dataDir);
+  if (!published) {
+    throw new ConfigError(
+      `no table to follow: set CROSSFADE_DYNAMODB_ENDPOINT, run npm start (it publishes its store in ${storeEndpointPath(dataDir)}; CROSSFADE_DATA_DIR names another data directory), or give AWS credentials for DynamoDB`,
+      'CROSSFADE_DYNAMODB_ENDPOINT',
+    );
+  }
+  return { snapshots: publishedStoreSnapshots(dataDir, published), description: `table ${published.table} of the local stack at ${published.endpoint} (from ${published.path})` };
+}
+
+/** The embedded store's snapshots. A call the store does not answer is made once more at the endpoint published now, when the stack was restarted on another port. */
+function publishedStoreSnapshots(dataDir: string, first: PublishedStoreEndpoint): SnapshotStore {
+  let published = first;
+  let table = localTable(first);
+  let snapshots = createDynamoDbStores(table).snapshots;
+  const moved = (): boolean => {
+    const now = readPublished(dataDir);
+    if (now === undefined || (now.endpoint === published.endpoint && now.table === published.table)) return false;
+    table.documents.destroy();
+    [published, table] = [now, localTable(now)];
+    snapshots = createDynamoDbStores(table).snapshots;
+    return true;
+  };
+  // Every call is a read or a conditional write: making it again is safe.
+  const call = async <T>(use: (store: SnapshotStore) => Promise<T>): Promise<T> => {
+    try {
+      return await use(snapshots);
+    } catch (error) {
+      if (!(error instanceof DependencyUnavailableError) || !moved()) throw error;
+      return use(snapshots);
+    }
+  };
+  return {
+    head: (group) => call((store) => store.head(group)),
+    publish: (snapshot, basedOn, at) => call((store) => store.publish(snapshot, basedOn, at)),
+    resources: (head, typeUrl) => call((store) => store.resources(head, typeUrl)),
+    recordAck: (report) => call((store) => store.recordAck(report)),
+    recordServed: (report) => call((store) => store.recordServed(report)),
+    listAcks: (group) => call((store) => store.listAcks(group)),
+  };
+}
+
+function localTable(published: PublishedStoreEndpoint): TableHandle {
+  return createTableHandle({ region: 'us-east-1', endpoint: published.endpoint, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } }, published.table);
+}
+
+/** A file being replaced or removed while read counts as not published (yet): the next failure reads it again. */
+function readPublished(dataDir: string): PublishedStoreEndpoint | undefined {
+  try {
+    return readStoreEndpoint(dataDir);
+  } catch {
+    return undefined;
+  }
 }

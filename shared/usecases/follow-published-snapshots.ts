@@ -7,8 +7,8 @@
  * than those served are the resources of the changed types read; the unchanged types keep the
  * resources already served (same objects, so the server's encoding cache keeps working). A HEAD
  * the server refuses (inconsistent) is logged once and not re-read until the HEAD moves; a store
- * that cannot be read is logged and retried at the next poll. Either way the last good snapshot
- * stays served.
+ * that cannot be read is retried at the next poll, and logged when a group's reads start failing
+ * and when they succeed again, not at every poll. Either way the last good snapshot stays served.
  */
 import { DEFAULT_XDS_TRANSPORT } from '../domain/mesh.js';
 import type { Clock } from '../ports/clock.js';
@@ -40,6 +40,8 @@ export class PublishedSnapshotFollower {
   private readonly served = new Map<string, SnapshotToPublish>();
   /** Per group, the HEAD revision the server refused: not re-read until the HEAD moves. */
   private readonly refused = new Map<string, number>();
+  /** The groups whose last poll could not read the store. */
+  private readonly failing = new Set<string>();
   readonly groups: readonly string[];
 
   constructor(
@@ -51,17 +53,28 @@ export class PublishedSnapshotFollower {
 
   /** One poll of every group, side by side. Never throws: failures are in the report, and logged. */
   async poll(): Promise<GroupPoll[]> {
-    return Promise.all(this.groups.map((group) => this.pollGroup(group)));
+    return Promise.all(this.groups.map(async (group) => this.noteReadable(await this.pollGroup(group))));
+  }
+
+  /** Logs a group's store reads starting to fail, and succeeding again: once per change, not per poll. */
+  private noteReadable(poll: GroupPoll): GroupPoll {
+    const { group } = poll;
+    if (poll.outcome === 'failed' && !this.failing.has(group)) {
+      this.failing.add(group);
+      this.deps.logger.warn('xds snapshot store cannot be read; the last good snapshot stays served, retrying at every poll (logged again when it answers)', { group, error: poll.reason });
+    } else if (poll.outcome !== 'failed' && this.failing.delete(group)) {
+      this.deps.logger.info('xds snapshot store answers again', { group });
+    }
+    return poll;
   }
 
   private async pollGroup(group: string): Promise<GroupPoll> {
-    const { snapshots, logger } = this.deps;
+    const { snapshots } = this.deps;
     let head;
     try {
       head = await snapshots.head(group);
     } catch (error) {
-      logger.warn('xds snapshot HEAD not read; retrying at the next poll', { group, error: (error as Error).message });
-      return { group, outcome: 'failed', reason: (error as Error).message };
+      return { group, outcome: 'failed', reason: `HEAD not read: ${(error as Error).message}` };
     }
     if (!head) return { group, outcome: 'none' };
     const current = this.served.get(group);
@@ -76,8 +89,7 @@ export class PublishedSnapshotFollower {
     try {
       read = await Promise.all(changed.map((typeUrl) => snapshots.resources(head, typeUrl)));
     } catch (error) {
-      logger.warn('xds snapshot resources not read; retrying at the next poll', { group, revision: head.revision, error: (error as Error).message });
-      return { group, outcome: 'failed', reason: (error as Error).message };
+      return { group, outcome: 'failed', reason: `resources of revision ${head.revision} not read: ${(error as Error).message}` };
     }
     const resources: Record<string, readonly StoredResource[]> = {};
     for (const typeUrl of Object.keys(versions)) {
@@ -89,7 +101,7 @@ export class PublishedSnapshotFollower {
       this.serve(group, snapshot);
     } catch (error) {
       this.refused.set(group, head.revision);
-      logger.error('xds snapshot refused; the last good one stays served', { group, revision: head.revision, error: (error as Error).message });
+      this.deps.logger.error('xds snapshot refused; the last good one stays served', { group, revision: head.revision, error: (error as Error).message });
       return { group, outcome: 'refused', revision: head.revision, reason: (error as Error).message };
     }
     this.served.set(group, snapshot);

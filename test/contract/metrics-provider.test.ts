@@ -46,6 +46,8 @@ interface Target {
   attempts(): number;
   /** The window of the last request, in the system's own terms, checked against what the adapter must send. */
   expectAskedFor(window: MetricWindow): void;
+  /** The last request was the cheapest the system offers for checking `query`. */
+  expectCheckedCheaply(query: MetricQuery): void;
   reset(): void;
   stop(): Promise<void>;
 }
@@ -68,6 +70,11 @@ async function prometheusTarget(): Promise<Target> {
     expectAskedFor: (window) => {
       const query = relay.requests.at(-1)!.query;
       expect([query.get('start'), query.get('end'), query.get('step')]).toEqual([String(window.start.getTime() / 1000), String(window.end.getTime() / 1000), String(window.stepSeconds)]);
+    },
+    expectCheckedCheaply: (query) => {
+      // An instant query at Prometheus' own now: no range to evaluate.
+      const last = relay.requests.at(-1)!;
+      expect([last.path, last.query.get('query'), last.query.get('time')]).toEqual(['/api/v1/query', query.expression, null]);
     },
     reset: () => relay.reset(),
     stop: async () => {
@@ -109,6 +116,12 @@ async function cloudWatchTarget(): Promise<Target> {
       // EndTime is exclusive in CloudWatch: one period past the last point wanted.
       expect(call).toMatchObject({ id: 'm', periodSeconds: window.stepSeconds, start: window.start, end: new Date(window.end.getTime() + window.stepSeconds * 1000), scanBy: 'TimestampAscending' });
     },
+    expectCheckedCheaply: (query) => {
+      // The last minute, one period.
+      const call = fake.calls.at(-1)!;
+      expect(call).toMatchObject({ expression: query.expression, periodSeconds: 60 });
+      expect(call.end.getTime() - call.start.getTime()).toBe(120_000);
+    },
     reset: () => fake.reset(),
     stop: () => fake.stop(),
   };
@@ -140,6 +153,12 @@ async function cloudMonitoringTarget(): Promise<Target> {
       expect([query.get('interval.startTime'), query.get('interval.endTime'), query.get('aggregation.alignmentPeriod')]).toEqual([
         new Date(window.start.getTime() - window.stepSeconds * 1000).toISOString(), window.end.toISOString(), `${window.stepSeconds}s`,
       ]);
+    },
+    expectCheckedCheaply: (query) => {
+      // One page of one series, over the last minute.
+      const asked = fake.requests.at(-1)!.query;
+      expect([asked.get('filter'), asked.get('pageSize'), asked.get('aggregation.alignmentPeriod')]).toEqual([query.expression, '1', '60s']);
+      expect(fake.requests).toHaveLength(1);
     },
     reset: () => fake.reset(),
     stop: () => fake.stop(),
@@ -270,6 +289,48 @@ describe.each(targets)('MetricsProvider on %s', (_kind, startTarget) => {
     expect(error).toMatchObject({ name: 'ValidationError', field: 'window.end' });
     expect(target.attempts()).toBe(0);
   });
+
+  describe('checkQuery (MetricsQueryChecker)', () => {
+    it('answers ok for a query the system runs, asking it once, as cheaply as it can', async () => {
+      expect(await provider().checkQuery(target.query('long'))).toEqual({ kind: 'ok' });
+      target.expectCheckedCheaply(target.query('long'));
+      expect(target.attempts()).toBe(1);
+    });
+
+    it('answers ok for a query without data: the canary has no traffic yet', async () => {
+      expect(await provider().checkQuery(target.query('none'))).toEqual({ kind: 'ok' });
+    });
+
+    it('answers ok for a query yielding several series: only the judgment needs one', async () => {
+      expect(await provider().checkQuery(target.query('pair'))).toEqual({ kind: 'ok' });
+    });
+
+    it('answers refused, naming the query, for one the system refuses as malformed, without retrying', async () => {
+      const check = await provider().checkQuery(target.malformed);
+
+      expect(check).toMatchObject({ kind: 'refused', part: 'expression' });
+      expect((check as { reason: string }).reason).toContain(target.malformed.expression);
+      expect(target.attempts()).toBe(1);
+    });
+
+    it('retries 5xx answers, then throws DependencyUnavailableError naming the provider', async () => {
+      target.failNext(10, 'server');
+      const built = provider();
+
+      const error = await rejectionOf(built.checkQuery(target.query('rising')));
+
+      expect(error).toBeInstanceOf(DependencyUnavailableError);
+      expect((error as DependencyUnavailableError).dependency).toContain(`metrics provider ${built.name}`);
+      expect(target.attempts()).toBe(MAX_ATTEMPTS);
+    });
+
+    it('credentials refused: DependencyUnavailableError, not a refusal of the query', async () => {
+      const error = await rejectionOf(provider('refused').checkQuery(target.query('rising')));
+
+      expect(error).toBeInstanceOf(DependencyUnavailableError);
+      expect((error as Error).message).toContain('credentials refused');
+    });
+  });
 });
 
 describe('Cloud Monitoring specifics', () => {
@@ -308,6 +369,12 @@ describe('Cloud Monitoring specifics', () => {
     const sent = fake.requests.map((r) => [r.query.get('aggregation.perSeriesAligner'), r.query.get('aggregation.crossSeriesReducer'), r.query.get('view')]);
     expect(sent).toEqual([['12', null, '0'], ['2', '4', '0']]);
     expect(fake.requests[0]!.path).toBe('/v3/projects/crossfade-test/timeSeries');
+  });
+
+  it('a check refuses an aligner or reducer Cloud Monitoring does not have, naming which, without asking it', async () => {
+    expect(await provider.checkQuery({ expression: filter, aligner: 'ALIGN_AVERAGE' })).toMatchObject({ kind: 'refused', part: 'aligner' });
+    expect(await provider.checkQuery({ expression: filter, reducer: 'REDUCE_AVERAGE' })).toMatchObject({ kind: 'refused', part: 'reducer' });
+    expect(fake.requests).toHaveLength(0);
   });
 
   it('refuses an aligner or reducer Cloud Monitoring does not have, without asking it', async () => {

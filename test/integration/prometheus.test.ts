@@ -90,6 +90,27 @@ describe('Prometheus scraping metered backends', () => {
   });
 });
 
+describe('Prometheus checking a query before a deployment starts (checkQuery)', () => {
+  it('accepts the queries a canary analysis asks, for a version with traffic and one without', async () => {
+    const ratio = (version: string) => `sum(rate(http_requests_total{version="${version}",code=~"5.."}[30s])) / sum(rate(http_requests_total{version="${version}"}[30s]))`;
+
+    expect(await provider.checkQuery({ expression: ratio('v2') })).toEqual({ kind: 'ok' });
+    expect(await provider.checkQuery({ expression: ratio('v9') })).toEqual({ kind: 'ok' });
+  });
+
+  it('refuses what Prometheus 2.42 cannot parse or type, in its own words', async () => {
+    const unclosed = await provider.checkQuery({ expression: 'sum(rate(http_requests_total[30s])' });
+    const untyped = await provider.checkQuery({ expression: 'rate(http_requests_total)' });
+
+    expect(unclosed).toMatchObject({ kind: 'refused', part: 'expression', reason: expect.stringMatching(/bad_data: .*parse error/) });
+    expect(untyped).toMatchObject({ kind: 'refused', reason: expect.stringContaining('expected type range vector') });
+  });
+
+  it('accepts a placeholder typo as a label value: only the configuration check catches {{ver}}', async () => {
+    expect(await provider.checkQuery({ expression: 'sum(rate(http_requests_total{version="{{ver}}"}[30s]))' })).toEqual({ kind: 'ok' });
+  });
+});
+
 describe('Prometheus unreachable', () => {
   it('once stopped, a query is a DependencyUnavailableError naming the provider, after the retries', async () => {
     const doomed = await startPrometheus();
@@ -104,5 +125,6 @@ describe('Prometheus unreachable', () => {
     expect((error as DependencyUnavailableError).dependency).toContain('metrics provider prom-stopped');
     expect((error as Error).message).toMatch(/3 attempts/);
     expect((error as Error).message).toMatch(/ECONNREFUSED|fetch failed/);
+    expect(await rejectionOf(gone.checkQuery({ expression: 'vector(1)' }))).toBeInstanceOf(DependencyUnavailableError);
   });
 });

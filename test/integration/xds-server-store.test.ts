@@ -5,10 +5,7 @@
  * resolves `xds:///echo` through the server. The server follows the published HEAD by polling; the
  * client's ACKs land in the snapshot store. No timing is asserted: waits poll with a deadline.
  */
-import { join } from 'node:path';
-import * as grpc from '@grpc/grpc-js';
-import { register } from '@grpc/grpc-js-xds';
-import { loadSync } from '@grpc/proto-loader';
+import type * as grpc from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startStoreBackedXdsServer, type RunningXdsServer } from '../../cli/xds-server.js';
 import { createDynamoDbStores } from '../../shared/adapters/dynamodb/stores.js';
@@ -19,10 +16,8 @@ import type { Logger } from '../../shared/ports/logger.js';
 import type { SnapshotStore } from '../../shared/ports/snapshot-store.js';
 import { xdsServerDeps } from '../../shared/runtime/xds.js';
 import { publishSnapshots } from '../../shared/usecases/publish-snapshots.js';
+import { say as sayTo, startEchoBackend, trafficFollows as clientFollows, waitFor, xdsEchoClient } from '../support/grpc-echo.js';
 import { embeddedBackend, type StoreBackend } from '../support/store-backends.js';
-
-// grpc-js-xds registers its resolver and balancers once per process.
-register();
 
 const SERVICE = 'echo';
 const NODE_ID = 'grpc-client-store-1';
@@ -30,11 +25,6 @@ const group: ProxyGroup = { name: 'grpc-ads-use1', kind: 'envoy', cloud: 'aws', 
 // A REST group beside it: the server follows only the ADS ones.
 const restGroup: ProxyGroup = { name: 'envoy-rest-use1', kind: 'envoy', cloud: 'aws', region: 'us-east-1', proxies: [] };
 type Version = 'v1' | 'v2';
-
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-const echoPackage = grpc.loadPackageDefinition(loadSync(join(import.meta.dirname, '../support/echo.proto'), { keepCase: true })) as any;
-const EchoClient = echoPackage.crossfade.test.Echo as typeof grpc.Client;
-const echoService = echoPackage.crossfade.test.Echo.service as grpc.ServiceDefinition;
 
 const silent: Logger = { info: () => {}, warn: () => {}, error: () => {}, child: () => silent };
 const clock = { now: () => new Date() };
@@ -47,13 +37,6 @@ let client: grpc.Client;
 /** While set, every HEAD read the server makes fails, as an unreachable table would. */
 let storeDown = false;
 let splitRevision = 0;
-
-async function startBackend(version: Version): Promise<number> {
-  const server = new grpc.Server();
-  server.addService(echoService, { Say: (call: grpc.ServerUnaryCall<{ text: string }, unknown>, done: grpc.sendUnaryData<unknown>) => done(null, { backend: version, text: call.request.text }) });
-  backends.push(server);
-  return new Promise((resolve, reject) => server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (error, port) => (error ? reject(error) : resolve(port))));
-}
 
 function registration(version: Version): RegisteredVersion {
   return {
@@ -76,29 +59,8 @@ async function publishSplit(weights: Split): Promise<Record<string, string>> {
   return (published as { versions: Record<string, string> }).versions;
 }
 
-async function waitFor(what: string, condition: () => boolean | Promise<boolean>, deadlineMs = 20_000): Promise<void> {
-  const giveUpAt = Date.now() + deadlineMs;
-  while (!(await condition())) {
-    if (Date.now() > giveUpAt) throw new Error(`gave up waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
-
-function say(): Promise<Version> {
-  return new Promise((resolve, reject) => {
-    // eslint-disable-next-line @typescript-eslint/no-explicit-any
-    (client as any).Say({ text: 'hi' }, { deadline: Date.now() + 10_000 }, (error: grpc.ServiceError | null, reply: { backend: Version }) => (error ? reject(error) : resolve(reply.backend)));
-  });
-}
-
-/** Until 20 RPCs in a row reach `version` (an RPC that fails while the client resolves counts as a miss). */
-async function trafficFollows(version: Version): Promise<void> {
-  let inARow = 0;
-  await waitFor(`20 RPCs in a row served by ${version}`, async () => {
-    inARow = (await say().catch(() => undefined)) === version ? inARow + 1 : 0;
-    return inARow >= 20;
-  });
-}
+const say = () => sayTo(client);
+const trafficFollows = (version: Version) => clientFollows(client, version);
 
 async function ackedInStore(versions: Record<string, string>): Promise<boolean> {
   const acks = (await stores.snapshots.listAcks(group.name)).filter((a) => a.nodeId === NODE_ID);
@@ -111,7 +73,7 @@ describe('crossfade xds-server following the snapshot store', () => {
   beforeAll(async () => {
     store = await embeddedBackend();
     stores = createDynamoDbStores(await store.freshTable());
-    for (const version of ['v1', 'v2'] as const) ports.set(version, await startBackend(version));
+    for (const version of ['v1', 'v2'] as const) ports.set(version, await startEchoBackend(version, backends));
     for (const version of ['v1', 'v2'] as const) await stores.registry.putVersion(registration(version));
     firstVersions = await publishSplit({ v1: 100, v2: 0 });
 
@@ -126,12 +88,7 @@ describe('crossfade xds-server following the snapshot store', () => {
     };
     const { checkSnapshot, groupOfNode, followStore } = xdsServerDeps({});
     running = await startStoreBackedXdsServer({ checkSnapshot, groupOfNode, followStore, clock, snapshots, proxyGroups: [group, restGroup], logger: silent, port: 0, pollSeconds: 0.1 });
-    const bootstrap = {
-      xds_servers: [{ server_uri: `127.0.0.1:${running.port}`, channel_creds: [{ type: 'insecure' }], server_features: ['xds_v3'] }],
-      node: { id: NODE_ID, locality: {} },
-    };
-    client = new EchoClient(`xds:///${SERVICE}`, grpc.credentials.createInsecure(), { 'grpc.TEST_ONLY_DO_NOT_USE_IN_PROD.xds_bootstrap_config': JSON.stringify(bootstrap) });
-    client.getChannel().getConnectivityState(true);
+    client = xdsEchoClient(SERVICE, running.port, NODE_ID);
   }, 60_000);
 
   afterAll(async () => {

@@ -47,6 +47,24 @@ export function createTableHandle(settings: DynamoDbSettings, tableName: string)
   return { documents, tableName };
 }
 
+/**
+ * Whether the SDK's default chain finds AWS credentials on this machine (environment, shared
+ * files, SSO, web identity, a container's or an instance's role) within `timeoutMs`. A
+ * long-running process asks once at start, rather than have every later request fail.
+ */
+export async function awsCredentialsAvailable(region: string, timeoutMs = 5_000): Promise<boolean> {
+  const client = new DynamoDBClient({ region });
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  try {
+    const found = client.config.credentials().then(() => true, () => false);
+    const late = new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), timeoutMs)));
+    return await Promise.race([found, late]);
+  } finally {
+    clearTimeout(timer);
+    client.destroy();
+  }
+}
+
 const THROTTLES = new Set(['ProvisionedThroughputExceededException', 'ThrottlingException', 'RequestLimitExceeded', 'LimitExceededException']);
 const TRANSIENT = new Set(['InternalServerError', 'ServiceUnavailable', 'TimeoutError', 'RequestTimeout', 'TransactionConflictException']);
 const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN']);

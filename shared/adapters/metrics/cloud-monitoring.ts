@@ -11,7 +11,8 @@ import type * as Monitoring from '@google-cloud/monitoring';
 import type { MetricServiceClient, protos } from '@google-cloud/monitoring';
 import { GoogleAuth, type AuthClient } from 'google-auth-library';
 import { DependencyUnavailableError, InternalError, ValidationError } from '../../domain/errors.js';
-import type { MetricQuery, MetricsProvider, MetricWindow } from '../../ports/metrics-provider.js';
+import type { MetricQuery, MetricsProvider, MetricsQueryChecker, MetricWindow, QueryCheck } from '../../ports/metrics-provider.js';
+import { probeWindow, refusalOf } from './query-check.js';
 
 type TimeSeries = protos.google.monitoring.v3.ITimeSeries;
 type Point = protos.google.monitoring.v3.IPoint;
@@ -43,7 +44,7 @@ const Code = { InvalidArgument: 3, NotFound: 5, PermissionDenied: 7, ResourceExh
 const TRANSIENT_CODES = new Set([1, 4, 8, 10, 13, 14]); // CANCELLED (a timeout), DEADLINE_EXCEEDED, RESOURCE_EXHAUSTED, ABORTED, INTERNAL, UNAVAILABLE
 const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN']);
 
-export function createCloudMonitoringProvider(settings: CloudMonitoringSettings): MetricsProvider & { close(): Promise<void> } {
+export function createCloudMonitoringProvider(settings: CloudMonitoringSettings): MetricsProvider & MetricsQueryChecker & { close(): Promise<void> } {
   const dependency = `metrics provider ${settings.name} (Cloud Monitoring, project ${settings.project})`;
   const auth = settings.auth ?? new GoogleAuth({ scopes: [MONITORING_READ_SCOPE] });
   const requestTimeoutMs = settings.requestTimeoutMs ?? 10_000;
@@ -67,7 +68,8 @@ export function createCloudMonitoringProvider(settings: CloudMonitoringSettings)
     return { client: metrics, library };
   }
 
-  async function list(query: MetricQuery, window: MetricWindow): Promise<TimeSeries[]> {
+  /** Every page, or with `firstPageOnly` one page of at most one series (all a check needs). */
+  async function list(query: MetricQuery, window: MetricWindow, firstPageOnly = false): Promise<TimeSeries[]> {
     const { client: metricService, library: { protos } } = await client();
     const aggregation = protos.google.monitoring.v3.Aggregation;
     const request: protos.google.monitoring.v3.IListTimeSeriesRequest = {
@@ -82,11 +84,12 @@ export function createCloudMonitoringProvider(settings: CloudMonitoringSettings)
         ...(query.reducer !== undefined && { crossSeriesReducer: enumValue(aggregation.Reducer, 'reducer', query.reducer, settings.name) }),
       },
       view: 'FULL',
+      ...(firstPageOnly && { pageSize: 1 }),
     };
     for (let n = 1; ; n++) {
       try {
         // autoPaginate follows nextPageToken and concatenates every page's timeSeries.
-        const [series] = await metricService.listTimeSeries(request, { timeout: requestTimeoutMs, retry: null, autoPaginate: true });
+        const [series] = await metricService.listTimeSeries(request, { timeout: requestTimeoutMs, retry: null, autoPaginate: !firstPageOnly });
         return series;
       } catch (error) {
         const failure = monitoringFailure(error, settings.name, dependency, query.expression);
@@ -120,6 +123,15 @@ export function createCloudMonitoringProvider(settings: CloudMonitoringSettings)
         .map((point) => ({ atMs: millisOf(point.interval?.endTime), value: valueOf(point) }))
         .sort((a, b) => a.atMs - b.atMs)
         .map((p) => p.value);
+    },
+    // timeSeries.list checks the filter, aligner and reducer (400 INVALID_ARGUMENT) before it reads any data.
+    async checkQuery(query: MetricQuery): Promise<QueryCheck> {
+      try {
+        await list(query, probeWindow(new Date()), true);
+        return { kind: 'ok' };
+      } catch (error) {
+        return refusalOf(error);
+      }
     },
     async close() {
       await metrics?.close();

@@ -7,8 +7,9 @@
  */
 import { CloudWatchClient, GetMetricDataCommand, type GetMetricDataCommandOutput, type MetricDataResult } from '@aws-sdk/client-cloudwatch';
 import { DependencyUnavailableError, InternalError, ValidationError } from '../../domain/errors.js';
-import type { MetricQuery, MetricsProvider, MetricWindow } from '../../ports/metrics-provider.js';
+import type { MetricQuery, MetricsProvider, MetricsQueryChecker, MetricWindow, QueryCheck } from '../../ports/metrics-provider.js';
 import type { AwsCredentialsProvider } from '../clusters/eks.js';
+import { probeWindow, refusalOf } from './query-check.js';
 
 export interface CloudWatchSettings {
   kind: 'cloudwatch';
@@ -49,7 +50,7 @@ interface Series {
   points: { atMs: number; value: number }[];
 }
 
-export function createCloudWatchProvider(settings: CloudWatchSettings): MetricsProvider & { close(): Promise<void> } {
+export function createCloudWatchProvider(settings: CloudWatchSettings): MetricsProvider & MetricsQueryChecker & { close(): Promise<void> } {
   const dependency = `metrics provider ${settings.name} (CloudWatch in ${settings.region})`;
   let client: CloudWatchClient | undefined;
 
@@ -113,6 +114,16 @@ export function createCloudWatchProvider(settings: CloudWatchSettings): MetricsP
         );
       }
       return withData[0]!.points.sort((a, b) => a.atMs - b.atMs).map((p) => p.value);
+    },
+    // One page of the last minute: CloudWatch checks the expression (a 400 ValidationError) before it reads any data.
+    async checkQuery(query: MetricQuery): Promise<QueryCheck> {
+      try {
+        const answer = await page(query, probeWindow(new Date()), undefined);
+        for (const result of answer.MetricDataResults ?? []) collect(result, new Map(), dependency);
+        return { kind: 'ok' };
+      } catch (error) {
+        return refusalOf(error);
+      }
     },
     async close() {
       client?.destroy();

@@ -4,7 +4,7 @@
  * entry point may build all providers once per cold start and pay only for the ones a judgment uses.
  */
 import { ConfigError, NotFoundError } from '../../domain/errors.js';
-import type { MetricsProvider } from '../../ports/metrics-provider.js';
+import type { MetricsProvider, MetricsQueryChecker } from '../../ports/metrics-provider.js';
 import { createCloudMonitoringProvider, type CloudMonitoringSettings } from './cloud-monitoring.js';
 import { createCloudWatchProvider, type CloudWatchSettings } from './cloudwatch.js';
 import { createPrometheusProvider, type PrometheusAuthorization, type PrometheusSettings } from './prometheus.js';
@@ -15,8 +15,8 @@ export type MetricsProviderSettings = PrometheusSettings | CloudWatchSettings | 
 
 export const METRICS_PROVIDER_KINDS = ['prometheus', 'cloudwatch', 'cloud-monitoring'] as const satisfies readonly MetricsProviderSettings['kind'][];
 
-/** A provider and the clients it holds; close() once, when the process is done with it. */
-export type ClosableMetricsProvider = MetricsProvider & { close(): Promise<void> };
+/** A provider, able to check queries before a deployment starts, and the clients it holds; close() once, when the process is done with it. */
+export type ClosableMetricsProvider = MetricsProvider & MetricsQueryChecker & { close(): Promise<void> };
 
 export function createMetricsProvider(settings: MetricsProviderSettings): ClosableMetricsProvider {
   switch (settings.kind) {

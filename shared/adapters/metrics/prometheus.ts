@@ -2,6 +2,9 @@
  * Prometheus (and anything that serves its HTTP API: Thanos, Mimir, Amazon Managed Prometheus
  * behind a signing proxy): `GET <url>/api/v1/query_range`, with node's fetch. No client library:
  * one GET and one JSON shape do not need one. https://prometheus.io/docs/prometheus/latest/querying/api/#range-queries
+ * checkQuery is one instant query (`GET <url>/api/v1/query`, at Prometheus' own now): it parses
+ * and evaluates the expression over the least data, on every version (Debian's 2.42 answers 404
+ * to `parse_query`; its `format_query` parses only, so it misses what fails when evaluated).
  *
  * Failures: 400 `bad_data` and 422 `execution` → ValidationError (rule `query`); 401/403 →
  * DependencyUnavailableError at once (a refusal does not heal by repeating); 5xx, 429, timeouts
@@ -9,7 +12,8 @@
  * DependencyUnavailableError naming the provider; any other answer → InternalError.
  */
 import { ConfigError, DependencyUnavailableError, InternalError, ValidationError } from '../../domain/errors.js';
-import type { MetricQuery, MetricsProvider, MetricWindow } from '../../ports/metrics-provider.js';
+import type { MetricQuery, MetricsProvider, MetricsQueryChecker, MetricWindow, QueryCheck } from '../../ports/metrics-provider.js';
+import { refusalOf } from './query-check.js';
 
 /** How to present ourselves; Prometheus' own web config knows basic auth, proxies in front of it bearer tokens. */
 export type PrometheusAuthorization = { kind: 'bearer'; token: string } | { kind: 'basic'; username: string; password: string };
@@ -29,7 +33,7 @@ export interface PrometheusSettings {
   backoffBaseMs?: number;
 }
 
-/** The parts of a query_range answer we read; anything may be missing in an unexpected one. */
+/** The parts of a query or query_range answer we read; anything may be missing in an unexpected one. */
 interface QueryRangeAnswer {
   status?: string;
   errorType?: string;
@@ -42,18 +46,20 @@ type Attempt = { kind: 'ok'; answer: QueryRangeAnswer } | { kind: 'retry'; cause
 const MAX_BACKOFF_MS = 2_000;
 const QUERY_FIELD = 'query.expression';
 
-export function createPrometheusProvider(settings: PrometheusSettings): MetricsProvider {
+export function createPrometheusProvider(settings: PrometheusSettings): MetricsProvider & MetricsQueryChecker {
   const base = URL.canParse(settings.url) ? new URL(settings.url) : undefined;
   if (base === undefined || !/^https?:$/.test(base.protocol)) throw new ConfigError(`metrics provider ${settings.name}: url "${settings.url}" is not an http(s) URL`, 'url');
   if (base.username !== '' || base.password !== '') throw new ConfigError(`metrics provider ${settings.name}: put credentials in "authorization", not in the URL`, 'url');
-  const endpoint = new URL(`${base.pathname.replace(/\/+$/, '')}/api/v1/query_range`, base);
+  const api = (path: string) => new URL(`${base.pathname.replace(/\/+$/, '')}/api/v1/${path}`, base);
+  const rangeEndpoint = api('query_range');
+  const instantEndpoint = api('query');
   const dependency = `metrics provider ${settings.name} (Prometheus at ${base.origin})`;
   const requestTimeoutMs = settings.requestTimeoutMs ?? 10_000;
   const maxAttempts = Math.max(1, settings.maxAttempts ?? 3);
   const backoffBaseMs = settings.backoffBaseMs ?? 200;
   const headers: Record<string, string> = { accept: 'application/json', ...authorizationHeader(settings.authorization) };
 
-  async function attempt(url: URL, expression: string): Promise<Attempt> {
+  async function attempt(url: URL, expression: string, verb: string): Promise<Attempt> {
     let response: Response;
     let text: string;
     try {
@@ -74,32 +80,47 @@ export function createPrometheusProvider(settings: PrometheusSettings): MetricsP
       return { kind: 'fail', error: new ValidationError(`metrics provider ${settings.name} refused the query "${expression}": ${said}`, QUERY_FIELD, 'query') };
     }
     if (status === 401 || status === 403) {
-      return { kind: 'fail', error: new DependencyUnavailableError(dependency, 'query_range', { cause: new Error(`HTTP ${status}: credentials refused: ${said}`) }) };
+      return { kind: 'fail', error: new DependencyUnavailableError(dependency, verb, { cause: new Error(`HTTP ${status}: credentials refused: ${said}`) }) };
     }
     if (status === 429 || status >= 500) {
       return { kind: 'retry', cause: new Error(`HTTP ${status}: ${said}`), throttled: status === 429, retryAfterSeconds: retryAfterOf(response) };
     }
-    return { kind: 'fail', error: new InternalError(`${dependency}: query_range answered HTTP ${status}: ${said} (is the URL the API's base?)`) };
+    return { kind: 'fail', error: new InternalError(`${dependency}: ${verb} answered HTTP ${status}: ${said} (is the URL the API's base?)`) };
+  }
+
+  /** One GET of `url`, retried on 5xx, 429 and transport failures (bounded, jittered backoff). */
+  async function ask(url: URL, expression: string, verb: 'query_range' | 'query'): Promise<QueryRangeAnswer> {
+    for (let n = 1; ; n++) {
+      const outcome = await attempt(url, expression, verb);
+      if (outcome.kind === 'ok') return outcome.answer;
+      if (outcome.kind === 'fail') throw outcome.error;
+      if (n >= maxAttempts) {
+        const { cause, throttled, retryAfterSeconds } = outcome;
+        throw new DependencyUnavailableError(dependency, `${verb} (${n} attempts)`, { cause, throttled, retryAfterSeconds });
+      }
+      await sleep(Math.random() * Math.min(MAX_BACKOFF_MS, backoffBaseMs * 2 ** (n - 1)));
+    }
   }
 
   return {
     name: settings.name,
     async queryRange(query: MetricQuery, window: MetricWindow): Promise<number[]> {
       checkWindow(settings.name, window);
-      const url = new URL(endpoint);
+      const url = new URL(rangeEndpoint);
       url.searchParams.set('query', query.expression);
       url.searchParams.set('start', seconds(window.start));
       url.searchParams.set('end', seconds(window.end));
       url.searchParams.set('step', String(window.stepSeconds));
-      for (let n = 1; ; n++) {
-        const outcome = await attempt(url, query.expression);
-        if (outcome.kind === 'ok') return valuesOf(outcome.answer, settings.name, query.expression);
-        if (outcome.kind === 'fail') throw outcome.error;
-        if (n >= maxAttempts) {
-          const { cause, throttled, retryAfterSeconds } = outcome;
-          throw new DependencyUnavailableError(dependency, `query_range (${n} attempts)`, { cause, throttled, retryAfterSeconds });
-        }
-        await sleep(Math.random() * Math.min(MAX_BACKOFF_MS, backoffBaseMs * 2 ** (n - 1)));
+      return valuesOf(await ask(url, query.expression, 'query_range'), settings.name, query.expression);
+    },
+    async checkQuery(query: MetricQuery): Promise<QueryCheck> {
+      const url = new URL(instantEndpoint);
+      url.searchParams.set('query', query.expression);
+      try {
+        await ask(url, query.expression, 'query');
+        return { kind: 'ok' };
+      } catch (error) {
+        return refusalOf(error);
       }
     },
   };

@@ -187,6 +187,18 @@ describe('parseConfig', () => {
       expect(error.message).toContain('cloudwatch-use1');
     });
 
+    it('a query with a placeholder queryFor does not fill names the metric’s query: ConfigError at start-up, not a failed judgment', () => {
+      const typo = { ...template.metrics[0], name: 'typo', query: 'sum(rate(errors{version="{{ver}}"}[30s]))' };
+      const error = configErrorOf({ analysis: { providers: [prometheus], templates: [{ name: 't', metrics: [template.metrics[0], typo] }] } });
+      expectNamesKey(error, 'analysis.templates[0].metrics[1].query');
+      expect(error.message).toContain('{{ver}}');
+    });
+
+    it('a placeholder typo in a baselineQuery or canaryQuery names that key', () => {
+      const typo = { ...template.metrics[0], canaryQuery: 'errors{version="{{ version }}"}' };
+      expectNamesKey(configErrorOf({ analysis: { providers: [prometheus], templates: [{ name: 't', metrics: [typo] }] } }), 'analysis.templates[0].metrics[0].canaryQuery');
+    });
+
     it('a template without metrics is refused', () => {
       expectNamesKey(configErrorOf({ analysis: { providers: [prometheus], templates: [{ name: 't', metrics: [] }] } }), 'analysis.templates[0].metrics');
     });

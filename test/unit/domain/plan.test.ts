@@ -139,6 +139,13 @@ describe('compileSteps', () => {
       expect(error).toMatchObject({ field: 'steps[0].analysis.metrics[1].provider', rule: 'known-provider' });
       expect(error.message).toContain('"datadog"');
     });
+
+    it('inline metrics whose query names a placeholder queryFor does not fill are refused with known-placeholders, naming the query', () => {
+      const steps: WireStep[] = [{ setWeight: 10 }, { pause: {} }, ...analysis({ metrics: [{ ...errorRatio, query: 'errors{version="{{ver}}"}' }] })];
+      const error = validationErrorOf(() => compileSteps(steps, clusters, catalog));
+      expect(error).toMatchObject({ field: 'steps[2].analysis.metrics[0].query', rule: 'known-placeholders' });
+      expect(error.message).toContain('{{ver}}');
+    });
   });
 
   describe('duration bounds', () => {
