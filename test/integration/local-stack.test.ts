@@ -1,10 +1,11 @@
 /**
  * `npm start` as an operator meets it: a real process on 127.0.0.1, the printed admin token, the
  * canary run in-process, state that survives a restart, a clean stop on SIGTERM, and a plain
- * message when the port is taken.
+ * message, one line and exit 1, when it cannot start (the port taken, the data directory held by
+ * another crossfade, an admin-token file other users may read).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -100,4 +101,37 @@ describe('npm start', () => {
     second.child.kill('SIGINT');
     expect(await second.exited).toBe(0);
   }, 90_000);
+
+  /** What a refused start printed: exactly one line, `crossfade: ...`, and no stack. */
+  async function refusedStart(started: Started): Promise<string> {
+    expect(await started.exited).toBe(1);
+    const lines = started.output().split('\n').filter((line) => line.startsWith('crossfade'));
+    expect(lines).toHaveLength(1);
+    expect(started.output()).not.toMatch(/\n\s+at /);
+    return lines[0]!;
+  }
+
+  it('a second crossfade on the same data directory stops at start with one line, and the first keeps serving', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'crossfade-start-'));
+    const [firstPort, secondPort] = [await freePort(), await freePort()];
+    const first = start({ CROSSFADE_DATA_DIR: dataDir, PORT: String(firstPort) });
+    await waitForOutput(first, /crossfade listening on /);
+
+    const second = start({ CROSSFADE_DATA_DIR: dataDir, PORT: String(secondPort) });
+    const line = await refusedStart(second);
+    expect(line).toBe(`crossfade: cannot start: cannot open the embedded store at ${join(dataDir, 'store')}: its LevelDB is locked by another process (is another crossfade running on this data directory?)`);
+    expect((await fetch(`http://127.0.0.1:${firstPort}/healthz`)).status).toBe(200);
+
+    first.child.kill('SIGTERM');
+    expect(await first.exited).toBe(0);
+  }, 60_000);
+
+  it.skipIf(process.platform === 'win32')('an admin-token file other users may read stops the start, saying how to fix it', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'crossfade-start-'));
+    const tokenPath = join(dataDir, 'admin-token');
+    writeFileSync(tokenPath, 'cf_a_token_anybody_on_this_host_can_read\n');
+    chmodSync(tokenPath, 0o644);
+    const line = await refusedStart(start({ CROSSFADE_DATA_DIR: dataDir, PORT: String(await freePort()) }));
+    expect(line).toBe(`crossfade: cannot start: ${tokenPath} is open to other users (mode 0644) and holds the admin token: run chmod 600 ${tokenPath}`);
+  }, 60_000);
 });
