@@ -37,6 +37,8 @@ const statusByName: Record<string, { statusCode: number; code: string }> = {
   DependencyUnavailableError: { statusCode: 503, code: 'UNAVAILABLE' },
   // Our credentials were refused by a cluster's or a cloud's API: a fault upstream, not the caller's.
   ClusterAuthError: { statusCode: 502, code: 'CLUSTER_AUTH_FAILED' },
+  // No credentials configured for a cluster's cloud: the caller can send the endpoints instead.
+  MissingCredentialsError: { statusCode: 422, code: 'CLUSTER_CREDENTIALS_MISSING' },
   // A proxy refused a change (its configuration must change first): upstream, not the caller's.
   ProxyCommandError: { statusCode: 502, code: 'PROXY_REFUSED' },
   NotConvergedError: { statusCode: 503, code: 'NOT_CONVERGED' },

@@ -9,6 +9,7 @@ import {
   ForbiddenError,
   IdempotencyKeyReusedError,
   InternalError,
+  MissingCredentialsError,
   NotConvergedError,
   NotFoundError,
   PayloadTooLargeError,
@@ -58,6 +59,11 @@ describe('mapError', () => {
     const mapped = mapError(new ClusterAuthError('eks-use1', 'list EndpointSlices', 'HTTP 403'));
     expect(mapped.statusCode).toBe(502);
     expect(mapped.body).toEqual({ error: { code: 'CLUSTER_AUTH_FAILED', message: 'cluster eks-use1: list EndpointSlices was refused: HTTP 403' } });
+  });
+
+  it('MissingCredentialsError: 422 CLUSTER_CREDENTIALS_MISSING (the caller can give the endpoints instead)', () => {
+    const message = 'no AWS credentials for cluster eks-use1; set AWS_PROFILE or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, or give the endpoints explicitly';
+    expect(mapError(new MissingCredentialsError('eks-use1', message))).toEqual({ statusCode: 422, body: { error: { code: 'CLUSTER_CREDENTIALS_MISSING', message } }, headers: {} });
   });
 
   it('NotFoundError: 404 NOT_FOUND', () => {
