@@ -39,11 +39,11 @@ export function createApiServer(listener: RequestListener, env: Record<string, s
   );
 }
 
+/** The headers are part of the request: node refuses a headers timeout longer than the request's. */
 export function serverTimeouts(env: Record<string, string | undefined>): ServerTimeouts {
-  return {
-    headersTimeoutMs: positiveMs(env['CROSSFADE_HTTP_HEADERS_TIMEOUT_MS']) ?? DEFAULT_SERVER_TIMEOUTS.headersTimeoutMs,
-    requestTimeoutMs: positiveMs(env['CROSSFADE_HTTP_REQUEST_TIMEOUT_MS']) ?? DEFAULT_SERVER_TIMEOUTS.requestTimeoutMs,
-  };
+  const requestTimeoutMs = positiveMs(env['CROSSFADE_HTTP_REQUEST_TIMEOUT_MS']) ?? DEFAULT_SERVER_TIMEOUTS.requestTimeoutMs;
+  const headersTimeoutMs = positiveMs(env['CROSSFADE_HTTP_HEADERS_TIMEOUT_MS']) ?? DEFAULT_SERVER_TIMEOUTS.headersTimeoutMs;
+  return { headersTimeoutMs: Math.min(headersTimeoutMs, requestTimeoutMs), requestTimeoutMs };
 }
 
 function positiveMs(text: string | undefined): number | undefined {

@@ -117,6 +117,8 @@ describe('the local server times slow clients out', () => {
     expect(serverTimeouts({})).toEqual({ headersTimeoutMs: 30_000, requestTimeoutMs: 30_000 });
     expect(DEFAULT_SERVER_TIMEOUTS).toEqual({ headersTimeoutMs: 30_000, requestTimeoutMs: 30_000 });
     expect(serverTimeouts({ CROSSFADE_HTTP_HEADERS_TIMEOUT_MS: 'soon', CROSSFADE_HTTP_REQUEST_TIMEOUT_MS: '-1' })).toEqual(DEFAULT_SERVER_TIMEOUTS);
+    // The headers are part of the request: their timeout is never the longer one.
+    expect(serverTimeouts({ CROSSFADE_HTTP_HEADERS_TIMEOUT_MS: '60000', CROSSFADE_HTTP_REQUEST_TIMEOUT_MS: '5000' })).toEqual({ headersTimeoutMs: 5000, requestTimeoutMs: 5000 });
   });
 
   it('headers that never end: 408, the connection closed', async () => {
