@@ -4,7 +4,7 @@
  * endpoint named by CROSSFADE_DYNAMODB_ENDPOINT, e.g. DynamoDB Local).
  */
 import { mkdirSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
+import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join, resolve } from 'node:path';
 import { ensureTable } from '../shared/adapters/dynamodb/stores.js';
@@ -12,7 +12,7 @@ import { createJsonLogger } from '../shared/adapters/json-logger.js';
 import { writeStoreEndpoint } from '../shared/adapters/local-store-endpoint.js';
 import { createApiHandler } from '../shared/http/routes.js';
 import { hashToken } from '../shared/http/auth.js';
-import { nodeRequestListener } from '../shared/platform/node-http.js';
+import { createApiServer, nodeRequestListener } from '../shared/platform/node-http.js';
 import { buildHttpDeps, tableFromEnv } from '../shared/runtime/deps.js';
 import { cloudDiscovery } from '../shared/runtime/discovery.js';
 import { createTableHandle } from '../shared/adapters/dynamodb/client.js';
@@ -119,7 +119,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   ];
   const host = options.host ?? env['HOST'] ?? '127.0.0.1';
   const port = options.port ?? Number(env['PORT'] ?? 8080);
-  const server = createServer(nodeRequestListener(createApiHandler(deps), `http://${host}:${port}`));
+  const server = createApiServer(nodeRequestListener(createApiHandler(deps), `http://${host}:${port}`), env);
   try {
     await listen(server, host, port);
   } catch (error) {

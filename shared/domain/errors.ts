@@ -154,6 +154,24 @@ export class ClusterAuthError extends CrossfadeError {
   }
 }
 
+/**
+ * Discovery needs a cloud's credentials and none are configured where crossfade runs (it asks no
+ * metadata server outside that cloud's own functions). Nothing was refused: the caller can give the
+ * version's endpoints explicitly, or an operator can configure credentials. `cluster` is the
+ * crossfade cluster name.
+ */
+export class MissingCredentialsError extends CrossfadeError {
+  override readonly name = 'MissingCredentialsError';
+  readonly retryable = false;
+  constructor(
+    readonly cluster: string,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
 /** The configuration file (or environment) is invalid; `key` names the offending entry. */
 export class ConfigError extends CrossfadeError {
   override readonly name = 'ConfigError';

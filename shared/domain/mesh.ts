@@ -146,5 +146,5 @@ export function allTo(version: string): Split {
 
 /** The split with a new version entered at 0% (API.md: "a new version enters the mesh at weight 0"). */
 export function withVersionAtZero(split: Split, version: string): Split {
-  return version in split ? split : { ...split, [version]: 0 };
+  return Object.hasOwn(split, version) ? split : { ...split, [version]: 0 };
 }

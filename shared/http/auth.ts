@@ -72,3 +72,8 @@ export function requireAccessToEveryService(principal: Principal, access: Access
     throw new ForbiddenError(`token ${principal.tokenId} may not ${access} every service: name one with ?service=`, 'scope');
   }
 }
+
+/** For what only an operator may ask: `what` says it ("give steps[2].analysis.metrics: ..."). */
+export function requireAdmin(principal: Principal, what: string, rule: string): void {
+  if (!principal.scopes.some((scope) => scope.kind === 'admin')) throw new ForbiddenError(`token ${principal.tokenId} may not ${what} (needs scope admin)`, rule);
+}

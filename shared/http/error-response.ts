@@ -1,6 +1,8 @@
 /**
  * The one error → HTTP mapping (API.md "Common rules"). Keyed by the error's stable `name`.
  * Anything that is not a CrossfadeError is a bug: 500 with a generic message, details in the log.
+ * A failure of a dependency names the dependency and the verb, never its address or the underlying
+ * error (`connect ECONNREFUSED 10.0.0.7:8000`): those stay in the log, which gets the whole error.
  */
 import {
   ConflictError,
@@ -36,6 +38,8 @@ const statusByName: Record<string, { statusCode: number; code: string }> = {
   DependencyUnavailableError: { statusCode: 503, code: 'UNAVAILABLE' },
   // Our credentials were refused by a cluster's or a cloud's API: a fault upstream, not the caller's.
   ClusterAuthError: { statusCode: 502, code: 'CLUSTER_AUTH_FAILED' },
+  // No credentials configured for a cluster's cloud: the caller can send the endpoints instead.
+  MissingCredentialsError: { statusCode: 422, code: 'CLUSTER_CREDENTIALS_MISSING' },
   // A proxy refused a change (its configuration must change first): upstream, not the caller's.
   ProxyCommandError: { statusCode: 502, code: 'PROXY_REFUSED' },
   NotConvergedError: { statusCode: 503, code: 'NOT_CONVERGED' },
@@ -46,7 +50,7 @@ export function mapError(error: unknown): MappedError {
   if (!known || !(error instanceof CrossfadeError)) {
     return { statusCode: 500, body: { error: { code: 'INTERNAL', message: 'internal error; see the logs for the request id' } }, headers: {} };
   }
-  const body: ErrorBody = { error: { code: known.code, message: error.message } };
+  const body: ErrorBody = { error: { code: known.code, message: callerMessage(error, known.statusCode) } };
   const headers: Record<string, string> = {};
   if (error instanceof ValidationError) {
     if (error.field !== undefined) body.error.field = error.field;
@@ -65,4 +69,21 @@ export function mapError(error: unknown): MappedError {
   }
   if (statusCode === 503 && !headers['retry-after']) headers['retry-after'] = '1';
   return { statusCode, body, headers };
+}
+
+function callerMessage(error: CrossfadeError, statusCode: number): string {
+  if (error instanceof DependencyUnavailableError) return withoutAddresses(`${error.dependency}: ${error.verb} failed`);
+  return statusCode >= 500 ? withoutAddresses(error.message) : error.message;
+}
+
+const ADDRESSES = [
+  /\b[a-z][a-z0-9+.-]*:\/\/[^\s"'<>()]+/gi, // URLs
+  /\[[0-9a-f:.]+\](?::\d{1,5})?/gi, // [IPv6]:port
+  /\b\d{1,3}(?:\.\d{1,3}){3}(?::\d{1,5})?\b/g, // IPv4[:port]
+  /\b(?:localhost|[a-z0-9-]+(?:\.[a-z0-9-]+)+):\d{1,5}\b/gi, // host:port
+];
+
+/** What an upstream failure says to a caller: where the dependency lives is for the logs. */
+function withoutAddresses(text: string): string {
+  return ADDRESSES.reduce((out, pattern) => out.replace(pattern, '<address>'), text);
 }

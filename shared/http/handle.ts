@@ -1,15 +1,25 @@
 /**
- * The HTTP core every entry point calls: match the route, authenticate, run it, and turn whatever
- * it throws into API.md's error document. Entry points only convert their platform's request and
- * response to and from HttpRequest / HttpResponse.
+ * The HTTP core every entry point calls: match the route, authenticate, check the path parameters,
+ * run it, and turn whatever it throws into API.md's error document. Entry points only convert their
+ * platform's request and response to and from HttpRequest / HttpResponse.
  */
 import { NotFoundError } from '../domain/errors.js';
 import { mapError } from './error-response.js';
-import { authenticate } from './auth.js';
+import { authenticate, type Principal } from './auth.js';
+import { assertParameterHasRule, checkPathParameters } from './path-params.js';
 import type { HttpDeps, Route } from './route.js';
-import { JSON_CONTENT_TYPE, type HttpRequest, type HttpResponse } from './types.js';
+import { JSON_CONTENT_TYPE, type HttpRequest, type HttpResponse, type RequestHead } from './types.js';
 
-export type HttpHandler = (request: HttpRequest) => Promise<HttpResponse>;
+export interface HttpHandler {
+  (request: HttpRequest): Promise<HttpResponse>;
+  /**
+   * The answer the request line and headers already decide (no route, method not allowed, no valid
+   * bearer token for a route that needs one, a bad path parameter), or undefined when the body must
+   * be read and the request handled. A server that reads bodies itself asks this first, so nobody
+   * without a token makes it read one (shared/platform/node-http.ts).
+   */
+  admit(head: RequestHead): HttpResponse | undefined;
+}
 
 interface CompiledRoute {
   route: Route;
@@ -17,32 +27,60 @@ interface CompiledRoute {
   paramNames: string[];
 }
 
+type Admitted = { kind: 'admitted'; route: Route; params: Record<string, string>; principal: Principal } | { kind: 'answered'; response: HttpResponse };
+
 /** @param routes what this handler serves: a Lambda function's own routes, or the whole table (routes.ts). */
 export function createHttpHandler(deps: HttpDeps, routes: readonly Route[]): HttpHandler {
   const compiled = routes.map(compile);
-  return async (request) => {
-    const log = deps.logger.child({ requestId: request.requestId, method: request.method, path: request.path });
+
+  function logged(head: RequestHead, started: number, response: HttpResponse, error?: unknown): HttpResponse {
+    const log = deps.logger.child({ requestId: head.requestId, method: head.method, path: head.path });
+    if (response.statusCode >= 500) log.error('request failed', { error, stack: error instanceof Error ? error.stack : undefined });
+    log.info('request', { status: response.statusCode, durationMs: Math.round(performance.now() - started) });
+    return response;
+  }
+
+  function admitOrAnswer(head: RequestHead): Admitted {
+    const match = findRoute(compiled, head);
+    if (match.kind === 'method-not-allowed') {
+      return { kind: 'answered', response: respond(405, { error: { code: 'METHOD_NOT_ALLOWED', message: `${head.method} is not allowed on ${head.path}` } }, { allow: match.allowed.join(', ') }) };
+    }
+    const { route, params } = match;
+    const principal = route.public ? { tokenId: 'anonymous', scopes: [] } : authenticate(head.headers['authorization'], deps.tokens);
+    checkPathParameters(params);
+    return { kind: 'admitted', route, params, principal };
+  }
+
+  const handle = async (request: HttpRequest): Promise<HttpResponse> => {
     const started = performance.now();
-    const finish = (response: HttpResponse) => {
-      log.info('request', { status: response.statusCode, durationMs: Math.round(performance.now() - started) });
-      return response;
-    };
     try {
-      const match = findRoute(compiled, request);
-      if (match.kind === 'method-not-allowed') {
-        return finish(respond(405, { error: { code: 'METHOD_NOT_ALLOWED', message: `${request.method} is not allowed on ${request.path}` } }, { allow: match.allowed.join(', ') }));
-      }
-      const { route, params } = match;
-      const principal = route.public ? { tokenId: 'anonymous', scopes: [] } : authenticate(request.headers['authorization'], deps.tokens);
+      const admitted = admitOrAnswer(request);
+      if (admitted.kind === 'answered') return logged(request, started, admitted.response);
+      const { route, params, principal } = admitted;
       const baseUrl = deps.publicBaseUrl ?? request.origin;
       const answer = await route.handle({ request, params, deps, baseUrl, principal });
-      return finish(respond(answer.statusCode, answer.body, answer.headers));
+      return logged(request, started, respond(answer.statusCode, answer.body, answer.headers));
     } catch (error) {
-      const mapped = mapError(error);
-      if (mapped.statusCode >= 500) log.error('request failed', { error, stack: error instanceof Error ? error.stack : undefined });
-      return finish(respond(mapped.statusCode, mapped.body, mapped.headers));
+      return logged(request, started, errorResponse(error), error);
     }
   };
+
+  const admit = (head: RequestHead): HttpResponse | undefined => {
+    const started = performance.now();
+    try {
+      const admitted = admitOrAnswer(head);
+      return admitted.kind === 'answered' ? logged(head, started, admitted.response) : undefined;
+    } catch (error) {
+      return logged(head, started, errorResponse(error), error);
+    }
+  };
+
+  return Object.assign(handle, { admit });
+}
+
+export function errorResponse(error: unknown): HttpResponse {
+  const mapped = mapError(error);
+  return respond(mapped.statusCode, mapped.body, mapped.headers);
 }
 
 export function respond(statusCode: number, body: unknown, headers: Record<string, string> = {}): HttpResponse {
@@ -58,6 +96,7 @@ export function respond(statusCode: number, body: unknown, headers: Record<strin
 function compile(route: Route): CompiledRoute {
   const paramNames: string[] = [];
   const source = route.path.replace(/\{(\w+)\}/g, (_, name: string) => {
+    assertParameterHasRule(route.path, name);
     paramNames.push(name);
     return '([^/]+)';
   });
@@ -66,7 +105,7 @@ function compile(route: Route): CompiledRoute {
 
 type RouteMatch = { kind: 'found'; route: Route; params: Record<string, string> } | { kind: 'method-not-allowed'; allowed: string[] };
 
-function findRoute(compiled: readonly CompiledRoute[], request: HttpRequest): RouteMatch {
+function findRoute(compiled: readonly CompiledRoute[], request: RequestHead): RouteMatch {
   const allowed: string[] = [];
   for (const { route, pattern, paramNames } of compiled) {
     const match = pattern.exec(request.path);

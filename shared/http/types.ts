@@ -15,6 +15,9 @@ export interface HttpRequest {
   requestId: string;
 }
 
+/** What is known of a request before its body is read. */
+export type RequestHead = Omit<HttpRequest, 'body'>;
+
 export interface HttpResponse {
   statusCode: number;
   headers: Record<string, string>;
@@ -24,5 +27,11 @@ export interface HttpResponse {
 
 /** Request bodies above this are refused before they are parsed (API.md). */
 export const MAX_BODY_BYTES = 256 * 1024;
+
+/**
+ * Objects and arrays nest at most this deep in a request body (API.md). crossfade's own documents
+ * need 6 levels; Envoy's node metadata is free-form, hence the room.
+ */
+export const MAX_JSON_DEPTH = 32;
 
 export const JSON_CONTENT_TYPE = 'application/json; charset=utf-8';

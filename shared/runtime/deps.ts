@@ -45,7 +45,7 @@ export interface RuntimeOptions {
    * Without it, discovery answers that this function does not do it: routes that need it are
    * served by another function (shared/http/route.ts `functionName`).
    */
-  discovery?: (clusters: readonly ClusterConfig[]) => ClusterProvider;
+  discovery?: (clusters: readonly ClusterConfig[], env: Record<string, string | undefined>) => ClusterProvider;
   /**
    * Builds the workflow engine from the finished deps (the local stack's in-process state machine
    * runs the canary tasks on them); default: Step Functions from the environment.
@@ -77,7 +77,7 @@ export function buildHttpDeps(options: RuntimeOptions): RuntimeDeps {
     logger,
     clusters: config.clusters.map((c) => ({ name: c.name, cloud: c.cloud, region: c.cloud === 'aws' ? c.region : c.location })),
     proxyGroups: config.proxyGroups,
-    clusterProvider: options.discovery?.(config.clusters) ?? noDiscovery,
+    clusterProvider: options.discovery?.(config.clusters, env) ?? noDiscovery,
     routers: { haproxy: new HaproxyTrafficRouter() },
     tokens: indexTokens([...tokenEntries(config), ...(options.extraTokens ?? [])]),
     publicBaseUrl: config.publicBaseUrl,

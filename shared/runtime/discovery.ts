@@ -1,12 +1,19 @@
 /**
  * Endpoint discovery through EKS, GKE and the clusters' Kubernetes APIs, for the entry points that
  * register versions. Kept apart from deps.ts so the other Lambda bundles carry no EKS or GKE SDK.
+ * Which credentials it may use depends on where it runs (adapters/clusters/credentials.ts): a
+ * cloud's metadata server is asked only on that cloud's functions, never by `npm start`.
  */
+import { awsCredentialsFor, googleAuthFor, hostingOf } from '../adapters/clusters/credentials.js';
 import { createCloudClusterProvider } from '../adapters/clusters/cluster-provider.js';
+import { CLOUD_PLATFORM_SCOPE } from '../adapters/clusters/gke.js';
 import { systemClock } from '../adapters/system.js';
 import type { ClusterConfig } from '../domain/config.js';
 import type { ClusterProvider } from '../ports/cluster-provider.js';
 
-export function cloudDiscovery(clusters: readonly ClusterConfig[]): ClusterProvider {
-  return createCloudClusterProvider({ clusters, clock: systemClock });
+export function cloudDiscovery(clusters: readonly ClusterConfig[], env: Readonly<Record<string, string | undefined>>): ClusterProvider {
+  const hosting = hostingOf(env);
+  const credentials = awsCredentialsFor(env, hosting);
+  const auth = googleAuthFor(env, hosting, [CLOUD_PLATFORM_SCOPE]);
+  return createCloudClusterProvider({ clusters, clock: systemClock, eks: credentials ? { credentials } : {}, gke: auth ? { auth } : {} });
 }

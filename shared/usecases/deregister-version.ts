@@ -24,7 +24,7 @@ export async function deregisterVersion(deps: MeshDeps, command: DeregisterVersi
       const state = await deps.registry.getService(service);
       const registration = state?.versions.find((v) => v.version === version);
       if (!state || !registration) return 'not-registered';
-      const serving = state.splits.find((s) => (s.weights[version] ?? 0) > 0);
+      const serving = state.splits.find((s) => Object.hasOwn(s.weights, version) && s.weights[version]! > 0);
       if (serving) {
         throw new ConflictError(`${service}@${version} carries ${serving.weights[version]}% of traffic in proxy group ${serving.proxyGroup}: shift it away first`, serving.proxyGroup);
       }

@@ -6,8 +6,9 @@
 import { OAuth2Client } from 'google-auth-library';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createCloudClusterProvider } from '../../shared/adapters/clusters/cluster-provider.js';
+import { awsCredentialsFor, googleAuthFor } from '../../shared/adapters/clusters/credentials.js';
 import type { ClusterConfig } from '../../shared/domain/config.js';
-import { ClusterAuthError, DependencyUnavailableError, NotFoundError } from '../../shared/domain/errors.js';
+import { ClusterAuthError, DependencyUnavailableError, MissingCredentialsError, NotFoundError } from '../../shared/domain/errors.js';
 import type { VersionTarget } from '../../shared/domain/mesh.js';
 import { startFakeEks, type FakeEks } from '../support/fake-clouds/eks.js';
 import { startFakeGke, type FakeGke } from '../support/fake-clouds/gke.js';
@@ -280,6 +281,27 @@ describe('faults at the Kubernetes API', () => {
     expect((error as Error).message).toContain("does not verify against the cluster's CA");
     expect(eksKubernetes.requests).toHaveLength(0);
     expect(eksApi.requests).toHaveLength(2);
+  });
+});
+
+describe('no credentials configured, outside the clouds', () => {
+  /** The sources crossfade uses off its clouds' functions, for an environment that names none. */
+  function withoutCredentials() {
+    const env = { HOME: '/nonexistent-home', AWS_SHARED_CREDENTIALS_FILE: '/nonexistent/credentials', AWS_CONFIG_FILE: '/nonexistent/config', CLOUDSDK_CONFIG: '/nonexistent/gcloud' };
+    const credentials = awsCredentialsFor(env, 'elsewhere')!;
+    const auth = googleAuthFor(env, 'elsewhere', [])!;
+    provider = createCloudClusterProvider({ clusters, clock: { now: () => new Date(nowMs) }, eks: { endpoint: eksApi.endpoint, credentials }, gke: { apiEndpoint: gkeApi.endpoint, auth } });
+    return provider;
+  }
+
+  it.each([
+    ['eks-use1', 'no AWS credentials for cluster eks-use1; set AWS_PROFILE or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, or give the endpoints explicitly'],
+    ['gke-usc1', 'no Google credentials for cluster gke-usc1; set GOOGLE_APPLICATION_CREDENTIALS (or run gcloud auth application-default login), or give the endpoints explicitly'],
+  ])('%s: MissingCredentialsError saying what to set, and no cloud is asked', async (cluster, message) => {
+    const error = await rejectionOf(withoutCredentials().discoverEndpoints(target(cluster)));
+    expect(error).toBeInstanceOf(MissingCredentialsError);
+    expect(error).toMatchObject({ cluster, retryable: false, message });
+    expect([eksApi.requests, gkeApi.requests, eksKubernetes.requests, gkeKubernetes.requests].map((r) => r.length)).toEqual([0, 0, 0, 0]);
   });
 });
 

@@ -1,12 +1,15 @@
 /**
  * Property: whatever a caller sends — malformed or hostile bodies, headers, tokens — the API answers
  * with a 4xx error document, never a 5xx, and writes nothing. 1,000 generated requests through the
- * local server on DynamoDB Local.
+ * local server on DynamoDB Local; then deep nesting and prototype keys through every route of the
+ * route table, on every way the API is served.
  */
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TableHandle } from '../../shared/adapters/dynamodb/client.js';
-import { apiTableOnDynamoDbLocal, localTarget, tokens, type ApiEnvironment, type HttpTarget } from '../support/http-targets.js';
+import { routes, type Route } from '../../shared/http/routes.js';
+import { MAX_JSON_DEPTH } from '../../shared/http/types.js';
+import { apiTableOnDynamoDbLocal, bearer, localTarget, targetFactories, tokens, type ApiEnvironment, type HttpTarget } from '../support/http-targets.js';
 import { deploymentBody } from '../support/requests.js';
 import { scanTable } from '../support/store-backends.js';
 
@@ -100,5 +103,86 @@ describe('hostile input', () => {
       }),
       { numRuns: 200 },
     );
+  });
+});
+
+/** A value for each path parameter, of the right shape: the request reaches the route. */
+const PARAMETER_VALUES: Record<string, string> = { id: 'dep_00000000000000000000000000', service: 'checkout', version: 'v42' };
+
+function concretePath(route: Route): string {
+  return route.path.replace(/\{(\w+)\}/g, (_, name: string) => PARAMETER_VALUES[name]!);
+}
+
+const PLACEHOLDER = '"__hostile__"';
+
+/** Per route that reads a body: a body it would accept, with the fields the hostile part may replace. */
+function bodyOf(route: Route): { base: Record<string, unknown>; fields: string[] } {
+  if (route.path === '/v1/deployments') return { base: deploymentBody(), fields: ['steps', 'canary', 'targets', 'spinnaker', 'reason'] };
+  if (route.path.startsWith('/v1/deployments/')) return { base: { reason: 'because' }, fields: ['reason', ...(route.path.endsWith('/promote') ? ['full'] : [])] };
+  if (route.path.startsWith('/v1/services/')) return { base: { targets: [] }, fields: ['targets'] };
+  if (route.path === '/v1/reconcile') return { base: { service: 'checkout' }, fields: ['service'] };
+  return { base: { node: { id: 'envoy-aws-1', cluster: 'envoy-aws-use1', metadata: { token: 'x'.repeat(20) } }, version_info: '' }, fields: ['node', 'version_info', 'resource_names'] };
+}
+
+const bodyRoutes = routes.filter((route) => route.method === 'POST' || route.method === 'PUT');
+const readRoutes = routes.filter((route) => route.method === 'GET');
+
+const PROTOTYPE_KEYS = Object.getOwnPropertyNames(Object.prototype);
+
+/** JSON text nesting `levels` deep, as arrays or as objects. */
+const deepNesting = fc
+  .record({ levels: fc.integer({ min: MAX_JSON_DEPTH, max: 20_000 }), kind: fc.constantFrom('array', 'object') })
+  .map(({ levels, kind }) => (kind === 'array' ? `${'['.repeat(levels)}${']'.repeat(levels)}` : `${'{"a":'.repeat(levels)}1${'}'.repeat(levels)}`));
+
+/** An object holding a key of Object.prototype, a few levels into the field. */
+const prototypeKey = fc
+  .record({ key: fc.constantFrom(...PROTOTYPE_KEYS), value: fc.jsonValue({ maxDepth: 2 }), wrapping: fc.array(fc.constantFrom('array', 'object'), { maxLength: 3 }) })
+  .map(({ key, value, wrapping }) => wrapping.reduce((inner, kind) => (kind === 'array' ? `[${inner}]` : `{"w":${inner}}`), `{${JSON.stringify(key)}:${JSON.stringify(value)}}`));
+
+const hostileBodyRequest = fc.constantFrom(...bodyRoutes).chain((route) => {
+  const { base, fields } = bodyOf(route);
+  return fc.record({ route: fc.constant(route), field: fc.constantFrom(...fields), fragment: fc.oneof(deepNesting, prototypeKey) }).map(({ route, field, fragment }) => ({
+    route,
+    field,
+    body: JSON.stringify({ ...base, [field]: '__hostile__' }).replace(PLACEHOLDER, fragment),
+  }));
+});
+
+const hostileQuery = fc.array(fc.tuple(fc.constantFrom(...PROTOTYPE_KEYS, 'limit', 'cursor', 'service'), fc.string({ maxLength: 20 })), { maxLength: 4 }).map((pairs) => new URLSearchParams(pairs).toString());
+
+describe.each(targetFactories)('deep nesting and prototype keys, through every route, on %s', (_name, factory) => {
+  let through: HttpTarget;
+
+  beforeAll(async () => {
+    through = await factory();
+  });
+
+  afterAll(async () => {
+    await through.stop();
+  });
+
+  it(`every route that reads a body (${bodyRoutes.length}): 400 naming the field and the rule, nothing written`, async () => {
+    const before = await scanTable(table);
+    await fc.assert(
+      fc.asyncProperty(hostileBodyRequest, async ({ route, field, body }) => {
+        const answer = await through.send({ method: route.method, path: concretePath(route), headers: { ...bearer(tokens.admin), 'content-type': 'application/json' }, body });
+        expect(answer.status).toBe(400);
+        expect(answer.body).toEqual({ error: { code: 'VALIDATION_FAILED', message: expect.any(String), field: expect.stringMatching(new RegExp(`^${field}\\b`)), rule: expect.stringMatching(/^(max-depth|prototype-key)$/) } });
+      }),
+      { numRuns: 150 },
+    );
+    expect(await scanTable(table)).toEqual(before);
+  });
+
+  it(`every route that reads (${readRoutes.length}), prototype keys in the query: never a 5xx, nothing written`, async () => {
+    const before = await scanTable(table);
+    await fc.assert(
+      fc.asyncProperty(fc.constantFrom(...readRoutes), hostileQuery, async (route, query) => {
+        const answer = await through.send({ method: 'GET', path: `${concretePath(route)}${query ? `?${query}` : ''}`, headers: bearer(tokens.admin) });
+        expect(answer.status).toBeLessThan(500);
+      }),
+      { numRuns: 60 },
+    );
+    expect(await scanTable(table)).toEqual(before);
   });
 });

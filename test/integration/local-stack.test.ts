@@ -1,12 +1,14 @@
 /**
  * `npm start` as an operator meets it: a real process on 127.0.0.1, the printed admin token, the
  * canary run in-process, state that survives a restart, a clean stop on SIGTERM, and a plain
- * message when the port is taken.
+ * message, one line and exit 1, when it cannot start (the port taken, the data directory held by
+ * another crossfade, an admin-token file other users may read).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createServer, type AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { freePort } from '../support/ports.js';
 import { deploymentBody } from '../support/requests.js';
@@ -23,12 +25,14 @@ afterEach(() => {
   for (const child of running.splice(0)) if (child.exitCode === null) child.kill('SIGKILL');
 });
 
-function start(env: Record<string, string>): Started {
+/** @param env added to this process's environment; a variable set to undefined is left out. */
+function start(env: Record<string, string | undefined>): Started {
   // The `start` script is `tsx local/main.ts`; run it directly so the PID we stop is the server's.
   // The test process's CROSSFADE_* settings (other suites point them at DynamoDB Local) stay out.
   const inherited = Object.fromEntries(Object.entries(process.env).filter(([key]) => !key.startsWith('CROSSFADE_')));
+  const merged = Object.entries({ ...inherited, ...env }).filter((entry): entry is [string, string] => entry[1] !== undefined);
   const child = spawn(process.execPath, ['--import', 'tsx', 'local/main.ts'], {
-    env: { ...inherited, ...env },
+    env: Object.fromEntries(merged),
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   running.push(child);
@@ -109,4 +113,81 @@ describe('npm start', () => {
     second.child.kill('SIGINT');
     expect(await second.exited).toBe(0);
   }, 90_000);
+
+  /** What a refused start printed: exactly one line, `crossfade: ...`, and no stack. */
+  async function refusedStart(started: Started): Promise<string> {
+    expect(await started.exited).toBe(1);
+    const lines = started.output().split('\n').filter((line) => line.startsWith('crossfade'));
+    expect(lines).toHaveLength(1);
+    expect(started.output()).not.toMatch(/\n\s+at /);
+    return lines[0]!;
+  }
+
+  it('a second crossfade on the same data directory stops at start with one line, and the first keeps serving', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'crossfade-start-'));
+    const [firstPort, secondPort] = [await freePort(), await freePort()];
+    const first = start({ CROSSFADE_DATA_DIR: dataDir, PORT: String(firstPort) });
+    await waitForOutput(first, /crossfade listening on /);
+
+    const second = start({ CROSSFADE_DATA_DIR: dataDir, PORT: String(secondPort) });
+    const line = await refusedStart(second);
+    expect(line).toBe(`crossfade: cannot start: cannot open the embedded store at ${join(dataDir, 'store')}: its LevelDB is locked by another process (is another crossfade running on this data directory?)`);
+    expect((await fetch(`http://127.0.0.1:${firstPort}/healthz`)).status).toBe(200);
+
+    first.child.kill('SIGTERM');
+    expect(await first.exited).toBe(0);
+  }, 60_000);
+
+  it.skipIf(process.platform === 'win32')('an admin-token file other users may read stops the start, saying how to fix it', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'crossfade-start-'));
+    const tokenPath = join(dataDir, 'admin-token');
+    writeFileSync(tokenPath, 'cf_a_token_anybody_on_this_host_can_read\n');
+    chmodSync(tokenPath, 0o644);
+    const line = await refusedStart(start({ CROSSFADE_DATA_DIR: dataDir, PORT: String(await freePort()) }));
+    expect(line).toBe(`crossfade: cannot start: ${tokenPath} is open to other users (mode 0644) and holds the admin token: run chmod 600 ${tokenPath}`);
+  }, 60_000);
+
+  it('discovery without credentials asks no metadata server and says what to set (422)', async () => {
+    // One listener stands in for both metadata servers (the SDKs' own variables point them at it).
+    let metadataConnections = 0;
+    const metadata = createServer((socket) => {
+      metadataConnections++;
+      socket.destroy();
+    });
+    await new Promise<void>((listening) => metadata.listen(0, '127.0.0.1', listening));
+    const metadataAddress = `127.0.0.1:${(metadata.address() as AddressInfo).port}`;
+    const credentialVariables = Object.keys(process.env).filter((key) => /^(AWS_|GOOGLE_|GCE_|CLOUDSDK_)/.test(key));
+    const port = await freePort();
+    const started = start({
+      ...Object.fromEntries(credentialVariables.map((key) => [key, undefined])),
+      CROSSFADE_DATA_DIR: mkdtempSync(join(tmpdir(), 'crossfade-start-')),
+      PORT: String(port),
+      HOME: mkdtempSync(join(tmpdir(), 'crossfade-home-')), // no ~/.aws, no gcloud credentials
+      AWS_EC2_METADATA_SERVICE_ENDPOINT: `http://${metadataAddress}`,
+      GCE_METADATA_HOST: metadataAddress,
+      GCE_METADATA_IP: metadataAddress,
+    });
+    const [, token] = await waitForOutput(started, /admin token \(saved to [^)]+\): (cf_\S+)/);
+    const register = (cloud: string, cluster: string) =>
+      fetch(`http://127.0.0.1:${port}/v1/services/checkout/versions/v42`, {
+        method: 'PUT',
+        headers: { authorization: `Bearer ${token}` },
+        body: JSON.stringify({ targets: [{ cloud, cluster, namespace: 'checkout', kubernetesService: 'checkout', port: 8080 }] }),
+      });
+    try {
+      const [aws, gcp] = [await register('aws', 'eks-use1'), await register('gcp', 'gke-usc1')];
+      expect(metadataConnections).toBe(0);
+      expect([aws.status, gcp.status]).toEqual([422, 422]);
+      expect(await aws.json()).toEqual({
+        error: { code: 'CLUSTER_CREDENTIALS_MISSING', message: 'no AWS credentials for cluster eks-use1; set AWS_PROFILE or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, or give the endpoints explicitly' },
+      });
+      expect(await gcp.json()).toEqual({
+        error: { code: 'CLUSTER_CREDENTIALS_MISSING', message: 'no Google credentials for cluster gke-usc1; set GOOGLE_APPLICATION_CREDENTIALS (or run gcloud auth application-default login), or give the endpoints explicitly' },
+      });
+    } finally {
+      started.child.kill('SIGTERM');
+      await started.exited;
+      await new Promise((closed) => metadata.close(closed));
+    }
+  }, 60_000);
 });

@@ -11,6 +11,7 @@ import { SignatureV4 } from '@smithy/signature-v4';
 import type { ClusterConfig } from '../../domain/config.js';
 import { ClusterAuthError, DependencyUnavailableError, InternalError, NotFoundError } from '../../domain/errors.js';
 import type { Clock } from '../../ports/clock.js';
+import { missingCredentials, NoCredentialSource } from './credentials.js';
 import { ExpiringCache, type ClusterAccess, type ClusterAccessSource } from './kubernetes.js';
 
 export type AwsClusterConfig = Extract<ClusterConfig, { cloud: 'aws' }>;
@@ -26,7 +27,7 @@ export type AwsCredentialsProvider = () => Promise<AwsCredentials>;
 
 export interface EksAccessSettings {
   clock: Clock;
-  /** Default: the SDK's default chain (the Lambda's role, environment, profile). Also used for DescribeCluster. */
+  /** Default: the SDK's default chain (the Lambda's role, environment, profile). Also used for DescribeCluster. See credentials.ts. */
   credentials?: AwsCredentialsProvider;
   /** Tests only: the EKS API of a fake, `http://127.0.0.1:PORT`. Default: the regional EKS endpoint. */
   endpoint?: string;
@@ -45,7 +46,7 @@ const PRESIGN_EXPIRES_SECONDS = 60;
 
 const AUTH_FAILURES = new Set([
   'AccessDeniedException', 'UnauthorizedException', 'UnrecognizedClientException', 'InvalidSignatureException',
-  'ExpiredTokenException', 'InvalidClientTokenId', 'CredentialsProviderError',
+  'ExpiredTokenException', 'InvalidClientTokenId',
 ]);
 const TRANSIENT_FAILURES = new Set(['ServerException', 'ServiceUnavailableException', 'ThrottlingException', 'TooManyRequestsException', 'TimeoutError', 'RequestTimeout']);
 const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN']);
@@ -174,6 +175,9 @@ function eksNameOf(cluster: AwsClusterConfig): string {
 function eksFailure(error: unknown, cluster: AwsClusterConfig, verb: string): Error {
   const name = error instanceof Error ? error.name : '';
   const message = error instanceof Error ? error.message : String(error);
+  // No credentials to sign with is not a refusal: nobody was asked.
+  if (error instanceof NoCredentialSource) return missingCredentials(cluster.name, error);
+  if (name === 'CredentialsProviderError') return missingCredentials(cluster.name, new NoCredentialSource('aws', message));
   const status = (error as { $metadata?: { httpStatusCode?: number } } | null)?.$metadata?.httpStatusCode;
   const withCode = error as { code?: string; cause?: { code?: string } } | null;
   if (AUTH_FAILURES.has(name) || status === 401 || status === 403) {

@@ -8,6 +8,7 @@ import { GoogleAuth, type AuthClient } from 'google-auth-library';
 import type { ClusterConfig } from '../../domain/config.js';
 import { ClusterAuthError, DependencyUnavailableError, InternalError, NotFoundError } from '../../domain/errors.js';
 import type { Clock } from '../../ports/clock.js';
+import { missingCredentials, NoCredentialSource, type MissingGoogleCredentials } from './credentials.js';
 import { ExpiringCache, type ClusterAccess, type ClusterAccessSource } from './kubernetes.js';
 
 export type GcpClusterConfig = Extract<ClusterConfig, { cloud: 'gcp' }>;
@@ -16,9 +17,9 @@ export interface GkeAccessSettings {
   clock: Clock;
   /**
    * The identity for getCluster and for the clusters themselves. Default: Application Default
-   * Credentials (a function's service account) with the cloud-platform scope.
+   * Credentials (a function's service account) with the cloud-platform scope. See credentials.ts.
    */
-  auth?: GoogleAuth | AuthClient;
+  auth?: GoogleAuth | AuthClient | MissingGoogleCredentials;
   /** Tests only: a fake GKE API, `http://127.0.0.1:PORT`. Default: container.googleapis.com. */
   apiEndpoint?: string;
   /** How long a cluster's endpoint and CA are trusted before getCluster runs again. */
@@ -27,7 +28,7 @@ export interface GkeAccessSettings {
   requestTimeoutMs?: number;
 }
 
-const CLOUD_PLATFORM_SCOPE = 'https://www.googleapis.com/auth/cloud-platform';
+export const CLOUD_PLATFORM_SCOPE = 'https://www.googleapis.com/auth/cloud-platform';
 /** gRPC status codes, which google-gax reports for REST calls too. */
 const Code = { NotFound: 5, PermissionDenied: 7, Unauthenticated: 16 } as const;
 const TRANSIENT_CODES = new Set([4, 8, 10, 13, 14]); // DEADLINE_EXCEEDED, RESOURCE_EXHAUSTED, ABORTED, INTERNAL, UNAVAILABLE
@@ -89,6 +90,7 @@ export function createGkeAccess(settings: GkeAccessSettings): ClusterAccessSourc
     try {
       answer = await auth.getAccessToken();
     } catch (error) {
+      if (error instanceof NoCredentialSource) throw missingCredentials(cluster.name, error);
       if (isNetworkFailure(error) || httpStatusOf(error) >= 500) {
         throw new DependencyUnavailableError(`Google OAuth (crossfade cluster ${cluster.name})`, verb, { cause: error });
       }

@@ -129,7 +129,7 @@ function fieldValueFromJson(field: protobuf.Field, value: Json, path: string): u
   const resolved = field.resolvedType;
   if (resolved instanceof protobuf.Type) return fromJson(resolved, value, path);
   if (resolved instanceof protobuf.Enum) {
-    if ((typeof value === 'string' && value in resolved.values) || typeof value === 'number') return value;
+    if ((typeof value === 'string' && Object.hasOwn(resolved.values, value)) || typeof value === 'number') return value;
     throw new ValidationError(`${path}: ${JSON.stringify(value)} is not a value of ${resolved.fullName.slice(1)}`, path, 'proto-enum');
   }
   return scalarFromJson(value);

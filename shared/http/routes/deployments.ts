@@ -1,15 +1,15 @@
 /** Deployments (API.md "Deployments"): create, read, list. */
 import { DeploymentStatus } from '../../domain/deployment.js';
-import { ValidationError } from '../../domain/errors.js';
+import { IdempotencyKeyReusedError, ValidationError } from '../../domain/errors.js';
 import { SERVICE_NAME_PATTERN, SERVICE_NAME_RULE } from '../../domain/names.js';
 import { createDeployment } from '../../usecases/create-deployment.js';
 import { getDeployment, listDeployments } from '../../usecases/read-deployments.js';
-import { requireAccess, requireAccessToEveryService } from '../auth.js';
+import { requireAccess, requireAccessToEveryService, requireAdmin } from '../auth.js';
 import { parseJsonBody } from '../body.js';
 import { hashCanonical } from '../canonical-hash.js';
 import { FunctionName, type Route } from '../route.js';
 import { deploymentControlRoutes } from './deployment-control.js';
-import { parseCreateDeploymentBody, parseIdempotencyKey } from '../schemas/create-deployment.js';
+import { idempotencyKeyOf, inlineMetricsField, parseCreateDeploymentBody } from '../schemas/create-deployment.js';
 import { deploymentUrl, statusDocument } from '../status-document.js';
 
 export const deploymentRoutes: readonly Route[] = [
@@ -21,6 +21,11 @@ export const deploymentRoutes: readonly Route[] = [
       const raw = parseJsonBody(request.body);
       const body = parseCreateDeploymentBody(raw);
       requireAccess(principal, 'deploy', body.service);
+      // A template's queries are scoped to the service and version; inline ones can ask anything
+      // of the metrics providers, with crossfade's credentials, and the raw answers reach /events.
+      const inline = inlineMetricsField(raw);
+      if (inline !== undefined) requireAdmin(principal, `give ${inline}: inline metrics run any query with crossfade's credentials; name a configured template instead`, 'inline-metrics');
+      const idempotency = idempotencyKeyOf(principal.tokenId, request.headers['x-idempotency-key'], body.spinnaker);
       const { deployment } = await createDeployment(deps, {
         service: body.service,
         baseline: body.baseline ?? null,
@@ -31,8 +36,11 @@ export const deploymentRoutes: readonly Route[] = [
         spinnaker: body.spinnaker ?? null,
         reason: body.reason ?? null,
         actor: principal.tokenId,
-        idempotencyKey: parseIdempotencyKey(request.headers['x-idempotency-key'], body.spinnaker),
+        idempotencyKey: idempotency?.stored,
         requestHash: hashCanonical(raw),
+      }).catch((error: unknown) => {
+        // The caller knows its key, not the namespace it is stored in.
+        throw error instanceof IdempotencyKeyReusedError && idempotency ? new IdempotencyKeyReusedError(idempotency.caller) : error;
       });
       return { statusCode: 202, body: statusDocument(deployment, baseUrl), headers: { location: deploymentUrl(baseUrl, deployment.id) } };
     },

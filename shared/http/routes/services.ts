@@ -5,8 +5,6 @@
  * either (503) finishes both. A snapshot refused as inconsistent does not fail the registration: the
  * proxies keep their last snapshot, and the refusal is logged naming the resource.
  */
-import { ValidationError } from '../../domain/errors.js';
-import { SERVICE_NAME_PATTERN, SERVICE_NAME_RULE } from '../../domain/names.js';
 import { deregisterVersion } from '../../usecases/deregister-version.js';
 import { describeService } from '../../usecases/describe-service.js';
 import { publishSnapshots } from '../../usecases/publish-snapshots.js';
@@ -14,7 +12,7 @@ import { registerVersion } from '../../usecases/register-version.js';
 import { requireAccess } from '../auth.js';
 import { parseJsonBody } from '../body.js';
 import { FunctionName, type Route } from '../route.js';
-import { parseRegisterVersionBody, parseServiceAndVersion } from '../schemas/register-version.js';
+import { parseRegisterVersionBody } from '../schemas/register-version.js';
 
 export const serviceRoutes: readonly Route[] = [
   {
@@ -22,7 +20,7 @@ export const serviceRoutes: readonly Route[] = [
     path: '/v1/services/{service}/versions/{version}',
     functionName: FunctionName.Services,
     async handle({ request, params, deps, principal }) {
-      const { service, version } = parseServiceAndVersion(params);
+      const { service, version } = serviceAndVersion(params);
       requireAccess(principal, 'deploy', service);
       const targets = parseRegisterVersionBody(parseJsonBody(request.body));
       const { registration, outcome } = await registerVersion(deps, { service, version, targets, actor: principal.tokenId });
@@ -35,7 +33,7 @@ export const serviceRoutes: readonly Route[] = [
     path: '/v1/services/{service}/versions/{version}',
     functionName: FunctionName.Services,
     async handle({ params, deps, principal }) {
-      const { service, version } = parseServiceAndVersion(params);
+      const { service, version } = serviceAndVersion(params);
       requireAccess(principal, 'deploy', service);
       const outcome = await deregisterVersion(deps, { service, version, actor: principal.tokenId });
       await publishSnapshots(deps, { services: [service] });
@@ -47,10 +45,14 @@ export const serviceRoutes: readonly Route[] = [
     path: '/v1/services/{service}',
     functionName: FunctionName.Services,
     async handle({ params, deps, principal }) {
-      const service = params['service'] ?? '';
-      if (!SERVICE_NAME_PATTERN.test(service)) throw new ValidationError(`service must be ${SERVICE_NAME_RULE}`, 'service', 'service-name');
+      const service = params['service']!;
       requireAccess(principal, 'read', service);
       return { statusCode: 200, body: await describeService(deps, service) };
     },
   },
 ];
+
+/** Both checked by the HTTP core before the route runs (shared/http/path-params.ts). */
+function serviceAndVersion(params: Record<string, string>): { service: string; version: string } {
+  return { service: params['service']!, version: params['version']! };
+}

@@ -83,7 +83,7 @@ export function parseCreateDeploymentBody(value: Record<string, unknown>): Creat
 
 function parseStep(step: Record<string, unknown>, index: number): WireStep {
   const field = `steps[${index}]`;
-  const kinds = (Object.keys(stepSchemas) as (keyof typeof stepSchemas)[]).filter((kind) => kind in step);
+  const kinds = (Object.keys(stepSchemas) as (keyof typeof stepSchemas)[]).filter((kind) => Object.hasOwn(step, kind));
   if (kinds.length !== 1) {
     throw new ValidationError(`${field} must have exactly one of setWeight, pause or analysis`, field, 'one-step-kind');
   }
@@ -92,6 +92,16 @@ function parseStep(step: Record<string, unknown>, index: number): WireStep {
 
 /** X-Idempotency-Key: printable ASCII, as Spinnaker's `${execution.id}-${#currentStage()['id']}` produces. */
 const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,200}$/;
+
+/**
+ * The caller's idempotency key (the header, or Spinnaker's execution and stage) and the key the use
+ * case stores: the caller's within its token's namespace, `<token id>/<key>`, so one token can
+ * neither replay another's answer nor claim another's keys first. Token ids hold no "/".
+ */
+export function idempotencyKeyOf(tokenId: string, header: string | undefined, spinnaker: CreateDeploymentBody['spinnaker']): { caller: string; stored: string } | undefined {
+  const caller = parseIdempotencyKey(header, spinnaker);
+  return caller === undefined ? undefined : { caller, stored: `${tokenId}/${caller}` };
+}
 
 export function parseIdempotencyKey(header: string | undefined, spinnaker: CreateDeploymentBody['spinnaker']): string | undefined {
   if (header !== undefined) {
@@ -102,4 +112,17 @@ export function parseIdempotencyKey(header: string | undefined, spinnaker: Creat
   }
   if (spinnaker?.executionId && spinnaker.stageId) return `${spinnaker.executionId}-${spinnaker.stageId}`; // the same key the header convention gives
   return undefined;
+}
+
+/**
+ * Where the body gives an analysis metrics of its own instead of naming a template
+ * (`analysis.metrics` beside a strategy, or `steps[i].analysis.metrics`); undefined when nowhere.
+ * `body` has passed parseCreateDeploymentBody.
+ */
+export function inlineMetricsField(body: Record<string, unknown>): string | undefined {
+  const hasMetrics = (analysis: unknown) => typeof analysis === 'object' && analysis !== null && Object.hasOwn(analysis, 'metrics');
+  if (hasMetrics(body['analysis'])) return 'analysis.metrics';
+  const steps = Array.isArray(body['steps']) ? (body['steps'] as Record<string, unknown>[]) : [];
+  const index = steps.findIndex((step) => hasMetrics(step['analysis']));
+  return index === -1 ? undefined : `steps[${index}].analysis.metrics`;
 }

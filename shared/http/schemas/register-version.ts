@@ -1,8 +1,6 @@
 /** The body of `PUT /v1/services/{service}/versions/{version}` (API.md "Mesh registration"). */
 import * as z from 'zod/mini';
 import { cloudNames, type CloudName } from '../../domain/cloud.js';
-import { ValidationError } from '../../domain/errors.js';
-import { SERVICE_NAME_PATTERN, SERVICE_NAME_RULE, VERSION_PATTERN, VERSION_RULE } from '../../domain/names.js';
 import type { RegistrationTarget } from '../../usecases/register-version.js';
 import { parseWith } from './zod-errors.js';
 
@@ -30,14 +28,6 @@ const body = z.strictObject({
     )
     .check(z.minLength(1, 'must name at least one cluster'), z.maxLength(MAX_TARGETS, `must name at most ${MAX_TARGETS} clusters`)),
 });
-
-export function parseServiceAndVersion(params: Record<string, string>): { service: string; version: string } {
-  const service = params['service'] ?? '';
-  const version = params['version'] ?? '';
-  if (!SERVICE_NAME_PATTERN.test(service)) throw new ValidationError(`service must be ${SERVICE_NAME_RULE}`, 'service', 'service-name');
-  if (!VERSION_PATTERN.test(version)) throw new ValidationError(`version must be ${VERSION_RULE}`, 'version', 'version-name');
-  return { service, version };
-}
 
 export function parseRegisterVersionBody(value: Record<string, unknown>): RegistrationTarget[] {
   return parseWith(body, value).targets.map((target) => ({

@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { PayloadTooLargeError, ValidationError } from '../../../shared/domain/errors.js';
 import { parseJsonBody } from '../../../shared/http/body.js';
-import { MAX_BODY_BYTES } from '../../../shared/http/types.js';
+import { MAX_BODY_BYTES, MAX_JSON_DEPTH } from '../../../shared/http/types.js';
 
 /** The error parseJsonBody throws for `body`; fails the test when it parses. */
 function errorOf(body: Buffer): unknown {
@@ -66,5 +66,37 @@ describe('parseJsonBody', () => {
     const error = errorOf(Buffer.from(text));
     expect(error).toBeInstanceOf(ValidationError);
     expect(error).toMatchObject({ rule: 'json-object' });
+  });
+
+  it(`nesting ${MAX_JSON_DEPTH} levels deep is accepted, one more is refused naming the path: rule max-depth`, () => {
+    // The body is level 1; `a` holds levels 2 .. depth.
+    const nested = (depth: number) => Buffer.from(`{"a":${'['.repeat(depth - 1)}${']'.repeat(depth - 1)}}`);
+    expect(() => parseJsonBody(nested(MAX_JSON_DEPTH))).not.toThrow();
+    const error = errorOf(nested(MAX_JSON_DEPTH + 1));
+    expect(error).toBeInstanceOf(ValidationError);
+    expect(error).toMatchObject({ rule: 'max-depth', field: `a${'[0]'.repeat(MAX_JSON_DEPTH - 1)}` });
+  });
+
+  it('a 100,000-deep array is a ValidationError, not a stack overflow', () => {
+    const error = errorOf(Buffer.from(`{"steps":${'['.repeat(100_000)}${']'.repeat(100_000)}}`));
+    expect(error).toBeInstanceOf(ValidationError);
+    expect(error).toMatchObject({ rule: 'max-depth', field: expect.stringMatching(/^steps(\[0\])+$/) });
+  });
+
+  it.each([
+    ['{"__proto__":{"admin":true}}', '__proto__'],
+    ['{"steps":[{"setWeight":10,"__proto__":{"pause":{}}}]}', 'steps[0].__proto__'],
+    ['{"canary":{"constructor":{"prototype":{"x":1}}}}', 'canary.constructor'],
+    ['{"analysis":{"groupWeights":{"toString":5}}}', 'analysis.groupWeights.toString'],
+    ['{"a":[{"b":{"hasOwnProperty":1}}]}', 'a[0].b.hasOwnProperty'],
+  ])('%s: a key Object.prototype has is refused at %s: rule prototype-key', (text, field) => {
+    const error = errorOf(Buffer.from(text));
+    expect(error).toBeInstanceOf(ValidationError);
+    expect(error).toMatchObject({ rule: 'prototype-key', field });
+    expect((error as Error).message).toContain(field);
+  });
+
+  it('values may be anything: only keys are checked', () => {
+    expect(parseJsonBody(Buffer.from('{"reason":"__proto__","steps":["constructor"]}'))).toEqual({ reason: '__proto__', steps: ['constructor'] });
   });
 });

@@ -9,6 +9,8 @@ import {
   ForbiddenError,
   IdempotencyKeyReusedError,
   InternalError,
+  MissingCredentialsError,
+  NotConvergedError,
   NotFoundError,
   PayloadTooLargeError,
   UnauthenticatedError,
@@ -57,6 +59,11 @@ describe('mapError', () => {
     const mapped = mapError(new ClusterAuthError('eks-use1', 'list EndpointSlices', 'HTTP 403'));
     expect(mapped.statusCode).toBe(502);
     expect(mapped.body).toEqual({ error: { code: 'CLUSTER_AUTH_FAILED', message: 'cluster eks-use1: list EndpointSlices was refused: HTTP 403' } });
+  });
+
+  it('MissingCredentialsError: 422 CLUSTER_CREDENTIALS_MISSING (the caller can give the endpoints instead)', () => {
+    const message = 'no AWS credentials for cluster eks-use1; set AWS_PROFILE or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, or give the endpoints explicitly';
+    expect(mapError(new MissingCredentialsError('eks-use1', message))).toEqual({ statusCode: 422, body: { error: { code: 'CLUSTER_CREDENTIALS_MISSING', message } }, headers: {} });
   });
 
   it('NotFoundError: 404 NOT_FOUND', () => {
@@ -124,5 +131,27 @@ describe('mapError', () => {
     const impostor = Object.assign(new Error('secret detail hunter2'), { name: 'ValidationError' });
     expect(mapError(impostor).statusCode).toBe(500);
     expect(JSON.stringify(mapError(impostor))).not.toContain('hunter2');
+  });
+
+  describe('an upstream failure names the dependency, never its address', () => {
+    it('DependencyUnavailableError: the dependency and the verb, without the underlying error', () => {
+      const cause = Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:8000'), { code: 'ECONNREFUSED' });
+      const error = new DependencyUnavailableError('DynamoDB table crossfade', 'read deployment dep_x', { cause });
+      expect(error.message).toContain('127.0.0.1:8000'); // the log gets the whole error
+      expect(mapError(error).body).toEqual({ error: { code: 'UNAVAILABLE', message: 'DynamoDB table crossfade: read deployment dep_x failed' } });
+    });
+
+    it.each([
+      ['a host:port in the dependency', new DependencyUnavailableError('HAProxy edge-2 at 10.0.0.5:9999', 'set weights'), 'HAProxy edge-2 at <address>: set weights failed'],
+      ['a URL in the dependency', new DependencyUnavailableError('metrics provider p (Prometheus at http://prom.internal:9090)', 'query_range', { throttled: true }), 'metrics provider p (Prometheus at <address>): query_range failed'],
+      ['an IPv6 address', new ClusterAuthError('eks-use1', 'list EndpointSlices', 'refused by [fd00::1]:443'), 'cluster eks-use1: list EndpointSlices was refused: refused by <address>'],
+      ['a hostname and port', new NotConvergedError('proxy envoy-1 at ip-10-0-0-7.ec2.internal:15000 lags'), 'proxy envoy-1 at <address> lags'],
+    ])('%s', (_name, error, message) => {
+      expect(mapError(error).body.error.message).toBe(message);
+    });
+
+    it('a 4xx says what the caller sent, addresses included', () => {
+      expect(mapError(new ValidationError('targets[0].endpoints[0].address "10.0.0.1:80" must be an IPv4 or IPv6 address', 'targets[0].endpoints[0].address', 'ip-address')).body.error.message).toContain('10.0.0.1:80');
+    });
   });
 });

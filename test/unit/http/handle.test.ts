@@ -1,6 +1,7 @@
 /** The HTTP core every entry point calls (shared/http/handle.ts), on in-memory fakes. */
 import { describe, expect, it } from 'vitest';
-import { createApiHandler } from '../../../shared/http/routes.js';
+import { createHttpHandler } from '../../../shared/http/handle.js';
+import { createApiHandler, FunctionName, type Route } from '../../../shared/http/routes.js';
 import type { HttpRequest, HttpResponse } from '../../../shared/http/types.js';
 import { fakeHttpDeps, TEST_TOKENS, writeAttempts } from '../../support/fakes.js';
 
@@ -154,5 +155,39 @@ describe('createHttpHandler', () => {
     const handle = createApiHandler(fakeHttpDeps(), ['deployments']);
     expect((await handle(request('GET', '/healthz'))).statusCode).toBe(404);
     expect((await handle(request('GET', '/v1/deployments', { token: TEST_TOKENS.admin }))).statusCode).toBe(200);
+  });
+});
+
+describe('admit: what the request line and headers decide', () => {
+  const head = (method: string, path: string, token?: string) => {
+    const { body: _body, ...rest } = request(method, path, token === undefined ? {} : { token });
+    return rest;
+  };
+
+  it('a route that needs a token, without a valid one: 401, logged once', () => {
+    const deps = fakeHttpDeps();
+    const answer = createApiHandler(deps).admit(head('POST', '/v1/deployments', 'cf_a_wrong_token_that_nobody_has_0000'));
+    expect(answer?.statusCode).toBe(401);
+    expect(deps.logger.lines.filter((line) => line.message === 'request').map((line) => line.fields['status'])).toEqual([401]);
+  });
+
+  it('no route, a method not allowed, a path parameter that cannot be a key: answered', () => {
+    const admit = createApiHandler(fakeHttpDeps()).admit;
+    expect(admit(head('POST', '/v2/nothing'))?.statusCode).toBe(404);
+    expect(admit(head('PATCH', '/healthz'))?.statusCode).toBe(405);
+    const long = admit(head('GET', `/v1/deployments/${'a'.repeat(65)}`, TEST_TOKENS.admin));
+    expect(long?.statusCode).toBe(400);
+    expect(json(long!)).toEqual({ error: { code: 'VALIDATION_FAILED', message: 'id must be 1-64 letters, digits, "_" or "-"', field: 'id', rule: 'deployment-id' } });
+  });
+
+  it('a valid token, or a public route: undefined, the body is needed', () => {
+    const admit = createApiHandler(fakeHttpDeps()).admit;
+    expect(admit(head('POST', '/v1/deployments', TEST_TOKENS.admin))).toBeUndefined();
+    expect(admit(head('POST', '/v3/discovery:clusters'))).toBeUndefined();
+  });
+
+  it('a route whose path parameter has no rule is refused when the handler is built', () => {
+    const route: Route = { method: 'GET', path: '/v1/things/{thing}', functionName: FunctionName.Health, handle: async () => ({ statusCode: 200, body: {} }) };
+    expect(() => createHttpHandler(fakeHttpDeps(), [route])).toThrow(/path parameter \{thing\} has no rule/);
   });
 });

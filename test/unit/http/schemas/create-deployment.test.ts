@@ -1,6 +1,6 @@
 /** The body of `POST /v1/deployments` and its idempotency key (API.md). */
 import { describe, expect, it } from 'vitest';
-import { parseCreateDeploymentBody, parseIdempotencyKey } from '../../../../shared/http/schemas/create-deployment.js';
+import { idempotencyKeyOf, inlineMetricsField, parseCreateDeploymentBody, parseIdempotencyKey } from '../../../../shared/http/schemas/create-deployment.js';
 import { validationErrorOf } from '../../../support/errors.js';
 import { deploymentBody } from '../../../support/requests.js';
 
@@ -115,5 +115,37 @@ describe('parseIdempotencyKey', () => {
 
   it('200 printable characters are a key', () => {
     expect(parseIdempotencyKey('k'.repeat(200), undefined)).toBe('k'.repeat(200));
+  });
+});
+
+describe('idempotencyKeyOf', () => {
+  it("stores the caller's key in its token's namespace", () => {
+    expect(idempotencyKeyOf('checkout-pipeline', 'exec-3', undefined)).toEqual({ caller: 'exec-3', stored: 'checkout-pipeline/exec-3' });
+    expect(idempotencyKeyOf('admin', undefined, { executionId: '01HEXAMPLE', stageId: '3' })).toEqual({ caller: '01HEXAMPLE-3', stored: 'admin/01HEXAMPLE-3' });
+  });
+
+  it('two tokens with one key store two keys', () => {
+    expect(idempotencyKeyOf('a', 'k', undefined)!.stored).not.toBe(idempotencyKeyOf('b', 'k', undefined)!.stored);
+  });
+
+  it('no key, no namespace', () => {
+    expect(idempotencyKeyOf('admin', undefined, undefined)).toBeUndefined();
+  });
+});
+
+describe('inlineMetricsField', () => {
+  const metrics = [{ name: 'errors', provider: 'prometheus', query: 'up' }];
+
+  it('names the first step whose analysis has metrics of its own', () => {
+    const steps = [{ setWeight: 5 }, { analysis: { template: 'http-golden-signals', interval: '1m', count: 1 } }, { analysis: { metrics, interval: '1m', count: 1 } }];
+    expect(inlineMetricsField(body({ steps }))).toBe('steps[2].analysis.metrics');
+  });
+
+  it("names a strategy's analysis", () => {
+    expect(inlineMetricsField({ service: 'checkout', canary: { version: 'v2' }, strategy: 'linear-50', analysis: { metrics, interval: '1m', count: 1 } })).toBe('analysis.metrics');
+  });
+
+  it('templates only: none', () => {
+    expect(inlineMetricsField(body())).toBeUndefined();
   });
 });
