@@ -35,6 +35,33 @@ async function sendWritingNothing(target: HttpTarget, request: Sent): Promise<An
   return answer;
 }
 
+/** Each address class registration refuses (domain/endpoint-address.ts), in the first endpoint of the second cluster. */
+function refusedAddresses(): { name: string; request: () => Sent; status: number; error: Record<string, unknown> }[] {
+  const cases = [
+    ['127.0.0.1', 'loopback', '127.0.0.0/8'],
+    ['::1', 'loopback', '::1/128'],
+    ['169.254.10.1', 'link-local', '169.254.0.0/16'],
+    ['fe80::1', 'link-local', 'fe80::/10'],
+    ['0.0.0.0', 'unspecified', '0.0.0.0/8'],
+    ['::', 'unspecified', '::/128'],
+    ['224.0.0.251', 'multicast', '224.0.0.0/4'],
+    ['ff02::1', 'multicast', 'ff00::/8'],
+    ['169.254.169.254', 'cloud-metadata', '169.254.169.254/32'],
+    ['fd00:ec2::254', 'cloud-metadata', 'fd00:ec2::254/128'],
+  ] as const;
+  return cases.map(([address, kind, range]) => ({
+    name: `a ${kind} endpoint (${address})`,
+    request: () => put('cart', 'v1', { targets: [awsTarget([{ address: '10.0.0.1', port: 8080 }]), gcpTarget([{ address, port: 8080 }])] }),
+    status: 400,
+    error: {
+      code: 'VALIDATION_FAILED',
+      message: `targets[1].endpoints[0].address ${address} is a ${kind} address (${range}): proxies must not route there (crossfade.yaml mesh.allowedEndpointCidrs can allow a range)`,
+      field: 'targets[1].endpoints[0].address',
+      rule: `no-${kind}`,
+    },
+  }));
+}
+
 describe.each(targetFactories)('mesh registration through %s', (name, factory) => {
   let target: HttpTarget;
   const service = `checkout-${name.replace(/[^a-z]/g, '')}`;
@@ -99,6 +126,29 @@ describe.each(targetFactories)('mesh registration through %s', (name, factory) =
       request: () => put('cart', 'v1', { targets: [awsTarget([{ address: '10.0.0.1', port: 65536 }])] }),
       status: 400,
       error: { code: 'VALIDATION_FAILED', message: 'targets[0].endpoints[0].port must be from 1 to 65535', field: 'targets[0].endpoints[0].port', rule: 'too_big' },
+    },
+    ...refusedAddresses(),
+    {
+      name: 'one endpoint in both clusters (every snapshot would fail its consistency check)',
+      request: () => put('cart', 'v9', { targets: [awsTarget([{ address: '10.60.0.9', port: 8080 }]), gcpTarget([{ address: '10.60.0.9', port: 8080 }])] }),
+      status: 400,
+      error: {
+        code: 'VALIDATION_FAILED',
+        message: "targets[1].endpoints[0] 10.60.0.9:8080 is the same endpoint as targets[0].endpoints[0]: an endpoint appears once among a version's endpoints, across all its clusters",
+        field: 'targets[1].endpoints[0]',
+        rule: 'endpoint-unique',
+      },
+    },
+    {
+      name: 'one endpoint twice in a cluster',
+      request: () => put('cart', 'v9', { targets: [awsTarget([{ address: '10.60.0.9', port: 8080 }, { address: '10.60.0.9', port: 8080 }])] }),
+      status: 400,
+      error: {
+        code: 'VALIDATION_FAILED',
+        message: "targets[0].endpoints[1] 10.60.0.9:8080 is the same endpoint as targets[0].endpoints[0]: an endpoint appears once among a version's endpoints, across all its clusters",
+        field: 'targets[0].endpoints[1]',
+        rule: 'endpoint-unique',
+      },
     },
     {
       name: 'an unknown cluster',

@@ -10,6 +10,7 @@ import { sha256Hex } from '../../shared/adapters/system.js';
 import type { Endpoint, ProxyGroup } from '../../shared/domain/mesh.js';
 import { reconcileMesh, type ReconcileDeps } from '../../shared/usecases/reconcile-mesh.js';
 import { registerVersion } from '../../shared/usecases/register-version.js';
+import { ALLOW_LOOPBACK } from '../support/mesh-builders.js';
 import { CapturingLogger, FixedClock } from '../support/fakes.js';
 import { InMemoryServiceLockStore, InMemoryAuditLog } from '../support/fakes.js';
 import { adminCommand, startHaproxy, type HaproxyInstance } from '../support/haproxy.js';
@@ -46,6 +47,8 @@ beforeAll(async () => {
     logger: new CapturingLogger(),
     clusters: [{ name: 'eks-use1', cloud: 'aws', region: 'us-east-1' }],
     proxyGroups: [group],
+    // The pods listen on 127.0.0.1, which registration refuses unless allowed.
+    allowedEndpointCidrs: ALLOW_LOOPBACK,
     routers: { haproxy: new HaproxyTrafficRouter({ retryDelayMs: 10 }) },
     snapshots,
     hash: sha256Hex,
