@@ -75,7 +75,8 @@ describe.each(targetFactories)('mesh registration through %s', (name, factory) =
   it('registers a version from both clouds; it serves everything, being the first', async () => {
     const created = await target.send(put(service, 'v41', { targets: [awsTarget([{ address: '10.0.1.10', port: 8080, zone: 'us-east-1a' }]), gcpTarget([{ address: '10.8.0.7', port: 8080 }])] }));
     expect(created.status).toBe(201);
-    expect(created.body).toMatchObject({ service, version: 'v41', revision: 1, outcome: 'created' });
+    // Every group's published snapshot routes it at once; their nodes take it at their next poll.
+    expect(created.body).toMatchObject({ service, version: 'v41', revision: 1, outcome: 'created', proxies: { 'envoy-aws-use1': 'programmed', 'envoy-gcp-usc1': 'programmed' } });
     const again = await sendWritingNothing(target, put(service, 'v41', { targets: [gcpTarget([{ address: '10.8.0.7', port: 8080 }]), awsTarget([{ address: '10.0.1.10', port: 8080, zone: 'us-east-1a' }])] }));
     expect(again.status).toBe(200);
     expect(again.body).toMatchObject({ outcome: 'unchanged', revision: 1 });
@@ -87,7 +88,12 @@ describe.each(targetFactories)('mesh registration through %s', (name, factory) =
       versions: [{ version: 'v41', clusters: [{ cluster: 'eks-use1', region: 'us-east-1', endpoints: [{ address: '10.0.1.10', port: 8080, zone: 'us-east-1a' }] }, { cluster: 'gke-usc1', region: 'us-central1', endpoints: [{ address: '10.8.0.7', port: 8080, zone: null }] }] }],
       weights: { 'envoy-aws-use1': { v41: 100 }, 'envoy-gcp-usc1': { v41: 100 } },
       proxies: { 'envoy-aws-use1': [{ proxy: 'envoy-aws-1', acknowledgedVersion: null }], 'envoy-gcp-usc1': [{ proxy: 'envoy-gcp-1', acknowledgedVersion: null }] },
+      verification: {
+        'envoy-aws-use1': { state: 'pending', lagging: [{ proxy: 'envoy-aws-1', reason: 'has never polled' }] },
+        'envoy-gcp-usc1': { state: 'pending', lagging: [{ proxy: 'envoy-gcp-1', reason: 'has never polled' }] },
+      },
     });
+    expect(described.body).not.toHaveProperty('isolated');
   });
 
   it('a new version enters every proxy group at 0%, and can be deregistered; the serving one cannot (409)', async () => {
@@ -103,9 +109,10 @@ describe.each(targetFactories)('mesh registration through %s', (name, factory) =
 
     const deleted = await target.send({ method: 'DELETE', path: `/v1/services/${service}/versions/v42`, headers: bearer(tokens.admin) });
     expect(deleted.status).toBe(200);
-    expect(deleted.body).toEqual({ service, version: 'v42', outcome: 'deregistered' });
+    const programmed = { 'envoy-aws-use1': 'programmed', 'envoy-gcp-usc1': 'programmed' };
+    expect(deleted.body).toEqual({ service, version: 'v42', outcome: 'deregistered', proxies: programmed });
     const again = await sendWritingNothing(target, { method: 'DELETE', path: `/v1/services/${service}/versions/v42`, headers: bearer(tokens.admin) });
-    expect(again.body).toEqual({ service, version: 'v42', outcome: 'not-registered' });
+    expect(again.body).toEqual({ service, version: 'v42', outcome: 'not-registered', proxies: programmed });
   });
 
   const badInput: { name: string; request: () => Sent; status: number; error: Record<string, unknown> }[] = [
@@ -205,7 +212,7 @@ describe.each(targetFactories)('mesh registration through %s', (name, factory) =
     expect(answer.status).toBe(200);
     const report = answer.body as { services: unknown[]; envoyGroups: { proxyGroup: string; findings: { kind: string; proxy?: string }[]; actions: unknown[] }[]; summary: unknown };
     expect(report.services).toEqual([{ service, findings: [], actions: [] }]);
-    expect(report.summary).toMatchObject({ services: 1, failed: 0 });
+    expect(report.summary).toMatchObject({ services: 1, failed: 0, isolated: 0, unverifiedGroups: 0 });
     // Registration published every group's snapshot already: nothing to publish, nodes never polled.
     expect(report.envoyGroups.map((g) => [g.proxyGroup, g.actions, g.findings.map((f) => [f.kind, f.proxy])])).toEqual([
       ['envoy-aws-use1', [], [['proxy-lagging', 'envoy-aws-1']]],
