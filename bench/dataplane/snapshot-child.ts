@@ -2,16 +2,23 @@
  * Runs in a fresh Node (`node --expose-gc --import tsx snapshot-child.ts <services> <runs>`), one
  * per mesh size, so the peak RSS it reports belongs to that size alone. Builds the 4 groups'
  * snapshots `runs` times (the first in a cold process, the rest warm), checks each set for
- * consistency, and prints one JSON line (SnapshotChildReport) on stdout.
+ * consistency, then does what publishing does (buildIsolatingSnapshot: build and check, services
+ * checked one by one only when the whole fails) on the mesh as it is and on the mesh with one
+ * service poisoned (an endpoint in both clusters), and prints one JSON line (SnapshotChildReport).
  */
 import { createHash } from 'node:crypto';
 import { assertConsistent } from '../../shared/engine/envoy/consistency.js';
-import { buildSnapshot, XDS_PUSH_ORDER, type Snapshot } from '../../shared/engine/envoy/snapshot.js';
+import { buildIsolatingSnapshot } from '../../shared/engine/envoy/isolation.js';
+import { buildSnapshot, XDS_PUSH_ORDER, type GroupMesh, type Snapshot } from '../../shared/engine/envoy/snapshot.js';
 import { ENVOY_GROUPS, groupMeshes } from './mesh-fixture.js';
 
 export interface SnapshotChildRun {
   buildMs: number;
   checkMs: number;
+  /** buildIsolatingSnapshot of the 4 groups, every service consistent: what a publish builds. */
+  publishBuildMs: number;
+  /** The same with one service poisoned: every service is then checked alone, and the snapshot assembled again without it. */
+  poisonedBuildMs: number;
 }
 
 export interface SnapshotChildReport {
@@ -45,6 +52,7 @@ function main(): void {
     throw new Error(`usage: snapshot-child.ts <services> <runs>, got ${process.argv.slice(2).join(' ')}`);
   }
   const meshes = groupMeshes(ENVOY_GROUPS, services);
+  const poisoned = meshes.map(poison);
   collect();
   const meshBuilt = { rss: maxRss(), heap: process.memoryUsage().heapUsed };
 
@@ -62,7 +70,17 @@ function main(): void {
     const checkStarted = performance.now();
     for (const snapshot of snapshots) assertConsistent(snapshot);
     const checkMs = performance.now() - checkStarted;
-    runs.push({ buildMs, checkMs });
+    snapshots = [];
+    collect();
+    const publishStarted = performance.now();
+    for (const mesh of meshes) if (buildIsolatingSnapshot(mesh, { hash }).isolated.length !== 0) throw new Error('the healthy mesh isolated a service');
+    const publishBuildMs = performance.now() - publishStarted;
+    collect();
+    const poisonedStarted = performance.now();
+    for (const mesh of poisoned) if (buildIsolatingSnapshot(mesh, { hash }).isolated.length !== 1) throw new Error('the poisoned service was not isolated');
+    const poisonedBuildMs = performance.now() - poisonedStarted;
+    snapshots = meshes.map((mesh) => buildSnapshot(mesh, { hash }));
+    runs.push({ buildMs, checkMs, publishBuildMs, poisonedBuildMs });
     if (run === 0) {
       afterColdRun = maxRss();
       collect();
@@ -80,6 +98,18 @@ function main(): void {
     heapUsedBytes: { meshBuilt: meshBuilt.heap, snapshotsRetained: retainedHeap },
   };
   process.stdout.write(`${JSON.stringify(report)}\n`);
+}
+
+/** The mesh with its middle service's v2 holding one endpoint in both clusters (the snapshot rule duplicate-endpoint). */
+function poison(mesh: GroupMesh): GroupMesh {
+  const index = Math.floor(mesh.services.length / 2);
+  const services = [...mesh.services];
+  const target = services[index]!;
+  services[index] = {
+    ...target,
+    versions: target.versions.map((v) => (v.version === 'v2' ? { ...v, clusters: v.clusters.map((c) => ({ ...c, endpoints: [{ ...v.clusters[0]!.endpoints[0]! }] })) } : v)),
+  };
+  return { ...mesh, services };
 }
 
 main();

@@ -27,6 +27,8 @@ export async function measureSnapshots(context: BenchContext): Promise<ScenarioO
     const report = await runChildJson<SnapshotChildReport>({ script: CHILD, args: [String(services), String(RUNS)], nodeFlags: ['--expose-gc'], cwd: REPO, timeoutMs: CHILD_TIMEOUT_MS });
     const build = report.runs.map((r) => r.buildMs);
     const check = report.runs.map((r) => r.checkMs);
+    const publish = report.runs.map((r) => r.publishBuildMs);
+    const poisoned = report.runs.map((r) => r.poisonedBuildMs);
     const warm = report.runs.slice(1);
     const jsonBytes = report.jsonBytesPerGroup.reduce((sum, bytes) => sum + bytes, 0);
     const result = {
@@ -35,6 +37,8 @@ export async function measureSnapshots(context: BenchContext): Promise<ScenarioO
       runs: report.runs.length,
       buildMs: { median: roundMs(median(build)), cold: roundMs(build[0]!), warmMedian: roundMs(median(warm.map((r) => r.buildMs))), all: build.map(roundMs) },
       checkMs: { median: roundMs(median(check)), cold: roundMs(check[0]!), warmMedian: roundMs(median(warm.map((r) => r.checkMs))), all: check.map(roundMs) },
+      publishBuildMs: { median: roundMs(median(publish)), all: publish.map(roundMs) },
+      poisonedBuildMs: { median: roundMs(median(poisoned)), all: poisoned.map(roundMs) },
       resourcesPerGroup: report.resourcesPerGroup,
       jsonBytes: { total: jsonBytes, perGroup: report.jsonBytesPerGroup },
       maxRssBytes: report.maxRssBytes,
@@ -50,6 +54,8 @@ export async function measureSnapshots(context: BenchContext): Promise<ScenarioO
       formatMs(result.buildMs.median / report.groups),
       formatMs(result.checkMs.median),
       `${formatMs(result.checkMs.cold)} / ${formatMs(result.checkMs.warmMedian)}`,
+      formatMs(result.publishBuildMs.median),
+      formatMs(result.poisonedBuildMs.median),
       formatMiB(jsonBytes),
       formatMiB(report.maxRssBytes.atEnd),
       formatMiB(report.maxRssBytes.meshBuilt),
@@ -67,6 +73,8 @@ export async function measureSnapshots(context: BenchContext): Promise<ScenarioO
       { header: 'per group', align: 'right' },
       { header: 'check ms (4 groups)', align: 'right' },
       { header: 'cold / warm', align: 'right' },
+      { header: 'publish build ms', align: 'right' },
+      { header: 'one poisoned ms', align: 'right' },
       { header: 'JSON (4 groups)', align: 'right' },
       { header: 'peak RSS', align: 'right' },
       { header: 'RSS before build', align: 'right' },
@@ -77,9 +85,10 @@ export async function measureSnapshots(context: BenchContext): Promise<ScenarioO
     notes: [
       `Mesh: ${VERSIONS.length} versions per service, each with ${ENDPOINTS_PER_CLUSTER} endpoints (zones a/b/c) in ${MESH_CLUSTERS.map((c) => `${c.name} (${c.cloud})`).join(' and ')}; groups ${ENVOY_GROUPS.map((g) => g.name).join(', ')} (ADS config source: Envoy listener + route, plus an api_listener and route per service for proxyless gRPC). Registrations are shared by the 4 groups' inputs; splits differ per cloud.`,
       'build: buildSnapshot for all 4 groups (content hashes with node:crypto sha256 included); check: assertConsistent on the 4 snapshots. Input construction is not timed.',
+      'publish build: buildIsolatingSnapshot for the 4 groups, what a publish does (build + check; services are checked one by one only when the whole fails). one poisoned: the same with one service\'s v2 holding one endpoint in both clusters, which is then left out of every group\'s snapshot (per-service checks, then the snapshot assembled and checked again).',
       `Each size in its own fresh Node (--expose-gc). Median of ${RUNS} runs; cold = run 1 (nothing JIT-compiled yet), warm = median of runs 2–${RUNS}; a full GC before each run keeps the previous run's garbage out of its timing.`,
       'JSON: JSON.stringify of every resource of every type, summed over the 4 groups (what full DiscoveryResponses of all 4 types would carry); resources: over the 4 groups.',
-      'peak RSS: process.resourceUsage().maxRSS at the end of the child (the kernel\'s high-water mark over all runs); RSS before build: the same after the input mesh was built; heap held: heapUsed after a full GC with one set of 4 snapshots alive, minus before.',
+      'peak RSS: process.resourceUsage().maxRSS at the end of the child (the kernel\'s high-water mark over all runs, the publish and poisoned builds included); RSS before build: the same after the input mesh was built; heap held: heapUsed after a full GC with one set of 4 snapshots alive, minus before.',
       `Aim: ${AIMS.snapshots}. Figures move with other load on the machine (load average in the JSON).`,
     ],
   };

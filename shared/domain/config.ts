@@ -7,6 +7,7 @@ import * as z from 'zod/mini';
 import { ConfigError } from './errors.js';
 import { analysisConfigSchema } from './analysis-schema.js';
 import { checkTemplate } from './analysis.js';
+import { CIDR_RULE, parseCidr } from './endpoint-address.js';
 import { DEFAULT_XDS_TRANSPORT } from './mesh.js';
 import { RESOURCE_NAME_PATTERN } from './names.js';
 import { describeIssue } from './schema-issues.js';
@@ -78,6 +79,12 @@ const haproxyGroup = z.strictObject({
 
 const proxyGroup = z.discriminatedUnion('kind', [envoyGroup, haproxyGroup]);
 
+/** What the mesh may route to (domain/endpoint-address.ts). */
+const mesh = z.strictObject({
+  /** Networks whose endpoints are accepted although loopback, link-local, unspecified, multicast or metadata. */
+  allowedEndpointCidrs: z._default(z.array(z.string().check(z.refine((text) => parseCidr(text) !== undefined, `must be ${CIDR_RULE}`))), []),
+});
+
 const token = z.strictObject({
   /** Who the token belongs to; recorded as the actor of every change it makes. */
   id: z.string().check(z.regex(/^[a-zA-Z0-9._-]{1,64}$/, 'must be 1-64 letters, digits, ".", "_" or "-"')),
@@ -95,6 +102,7 @@ export const configSchema = z.strictObject({
   ),
   clusters: z._default(z.array(cluster), []),
   proxyGroups: z._default(z.array(proxyGroup), []),
+  mesh: z._default(mesh, { allowedEndpointCidrs: [] }),
   tokens: z._default(z.array(token), []),
   /** Metrics providers and analysis templates (domain/analysis-schema.ts, docs/configuration.md). */
   analysis: z._default(analysisConfigSchema, { providers: [], templates: [] }),
@@ -161,6 +169,7 @@ export const embeddedDefaults: CrossfadeConfig = {
     { name: 'envoy-aws-use1', kind: 'envoy', cloud: 'aws', region: 'us-east-1', proxies: [], xds: { ...DEFAULT_XDS_TRANSPORT } },
     { name: 'envoy-gcp-usc1', kind: 'envoy', cloud: 'gcp', region: 'us-central1', proxies: [], xds: { ...DEFAULT_XDS_TRANSPORT } },
   ],
+  mesh: { allowedEndpointCidrs: [] },
   tokens: [],
   // API.md's example plan names `http-golden-signals`; locally it reads a Prometheus on its default port.
   analysis: {

@@ -3,8 +3,8 @@
  * route to them, and per proxy group the split of a service's traffic between its versions.
  * Pure data and pure rules (ARCHITECTURE.md).
  */
-import { isIP } from 'node:net';
 import type { CloudName } from './cloud.js';
+import { parseIp } from './endpoint-address.js';
 import { ValidationError } from './errors.js';
 
 /** One reachable instance of a version. `address` is an IP literal: proxyless gRPC accepts nothing else. */
@@ -114,9 +114,9 @@ export function checkSplit(split: Split, field = 'weights'): void {
   if (total !== 100) throw new ValidationError(`${field} must sum to 100, got ${total}`, field, 'split-sums-to-100');
 }
 
-/** Throws ValidationError naming `field` unless the endpoint is an IP literal with a port from 1 to 65535. */
+/** Throws ValidationError naming `field` unless the endpoint is an IP literal (no zone id) with a port from 1 to 65535. */
 export function checkEndpoint(endpoint: Endpoint, field: string): void {
-  if (isIP(endpoint.address) === 0) {
+  if (parseIp(endpoint.address) === undefined) {
     throw new ValidationError(`${field}.address "${endpoint.address}" must be an IPv4 or IPv6 address`, `${field}.address`, 'ip-address');
   }
   if (!Number.isInteger(endpoint.port) || endpoint.port < 1 || endpoint.port > 65535) {

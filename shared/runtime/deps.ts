@@ -24,6 +24,7 @@ import { createDynamoDbStores } from '../adapters/dynamodb/stores.js';
 import { createJsonLogger } from '../adapters/json-logger.js';
 import { randomIds, sha256Hex, systemClock } from '../adapters/system.js';
 import { tokenEntries } from '../domain/config.js';
+import { parseCidr } from '../domain/endpoint-address.js';
 import type { Workflow } from '../ports/workflow.js';
 import type { CrashPoints } from '../ports/crash-points.js';
 import { coalescingPublisher } from '../usecases/coalescing-publisher.js';
@@ -77,6 +78,8 @@ export function buildHttpDeps(options: RuntimeOptions): RuntimeDeps {
     logger,
     clusters: config.clusters.map((c) => ({ name: c.name, cloud: c.cloud, region: c.cloud === 'aws' ? c.region : c.location })),
     proxyGroups: config.proxyGroups,
+    // Validated when the configuration was parsed.
+    allowedEndpointCidrs: config.mesh.allowedEndpointCidrs.map((text) => parseCidr(text)!),
     clusterProvider: options.discovery?.(config.clusters, env) ?? noDiscovery,
     routers: { haproxy: new HaproxyTrafficRouter() },
     tokens: indexTokens([...tokenEntries(config), ...(options.extraTokens ?? [])]),

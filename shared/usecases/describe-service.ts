@@ -1,9 +1,19 @@
-/** A service as the mesh sees it (API.md `GET /v1/services/{service}`). */
-import { NotFoundError } from '../domain/errors.js';
-import type { ClusterEndpoints, ProxyGroup, Split } from '../domain/mesh.js';
+/** A service as the mesh sees it (docs/api.md `GET /v1/services/{service}`). */
+import { CrossfadeError, NotFoundError } from '../domain/errors.js';
+import { unverifiedReason, type ClusterEndpoints, type ProxyGroup, type Split } from '../domain/mesh.js';
+import { isolationOf } from '../engine/envoy/isolation.js';
 import { XDS_PUSH_ORDER } from '../engine/envoy/snapshot.js';
+import type { ServiceState } from '../ports/mesh-registry.js';
 import type { ProxyAck, SnapshotStore } from '../ports/snapshot-store.js';
+import type { Verification } from '../ports/traffic-router.js';
 import type { MeshDeps } from './mesh-deps.js';
+import { configSourceOf, routable } from './publish-snapshots.js';
+import type { ReconcileDeps } from './reconcile-mesh.js';
+import { serviceBackend } from './service-backend.js';
+import { verifyEnvoyGroup } from './verify-envoy-group.js';
+
+/** Whether a group serves the service's split: a proxy's answer, or `unverified` when the group lists no proxy to ask. */
+export type GroupVerification = Verification | { state: 'unverified'; reason: string };
 
 export interface ServiceView {
   service: string;
@@ -14,7 +24,16 @@ export interface ServiceView {
   proxies: Record<string, { proxy: string; acknowledgedVersion: string | null }[]>;
   /** Per proxy group, the configuration version published for it (null: none, or an HAProxy group, which has no versions). */
   publishedVersions: Record<string, string | null>;
+  /** Per proxy group with a split, whether its proxies serve it (asked now: HAProxy read back, Envoy acknowledgements). */
+  verification: Record<string, GroupVerification>;
+  /**
+   * Per Envoy group whose snapshot leaves the service out because its resources break a
+   * consistency rule (engine/envoy/isolation.ts), the rule and why. Absent when there is none.
+   */
+  isolated?: Record<string, { rule: string; field: string | undefined; reason: string }>;
 }
+
+export type DescribeDeps = Pick<MeshDeps, 'registry' | 'proxyGroups' | 'clock'> & { snapshots: SnapshotStore; routers?: ReconcileDeps['routers'] };
 
 /**
  * An Envoy configuration version names the version of each xDS type, in push order (CDS.EDS.LDS.RDS):
@@ -24,10 +43,12 @@ export function configVersion(versionOf: (typeUrl: string) => string | undefined
   return XDS_PUSH_ORDER.map((typeUrl) => versionOf(typeUrl) || '-').join('.');
 }
 
-export async function describeService(deps: Pick<MeshDeps, 'registry' | 'proxyGroups'> & { snapshots: SnapshotStore }, service: string): Promise<ServiceView> {
+export async function describeService(deps: DescribeDeps, service: string): Promise<ServiceView> {
   const state = await deps.registry.getService(service);
   if (!state) throw new NotFoundError(`service ${service} has no registered version`);
   const groups = await Promise.all(deps.proxyGroups.map((group) => describeGroup(deps.snapshots, group)));
+  const verification = await Promise.all(deps.proxyGroups.map(async (group) => [group.name, await verificationOf(deps, group, state)] as const));
+  const isolated = isolations(deps.proxyGroups, state);
   return {
     service,
     versions: state.versions
@@ -36,6 +57,8 @@ export async function describeService(deps: Pick<MeshDeps, 'registry' | 'proxyGr
     weights: Object.fromEntries(state.splits.map((s) => [s.proxyGroup, s.weights])),
     proxies: Object.fromEntries(groups.map((g) => [g.name, g.proxies])),
     publishedVersions: Object.fromEntries(groups.map((g) => [g.name, g.published])),
+    verification: Object.fromEntries(verification.filter((entry): entry is readonly [string, GroupVerification] => entry[1] !== undefined)),
+    ...(Object.keys(isolated).length > 0 ? { isolated } : {}),
   };
 }
 
@@ -48,6 +71,36 @@ async function describeGroup(snapshots: SnapshotStore, group: ProxyGroup): Promi
     published: head ? configVersion((typeUrl) => head.types[typeUrl]?.version) : null,
     proxies: group.proxies.map(({ nodeId }) => ({ proxy: nodeId, acknowledgedVersion: acknowledged(acks.filter((a) => a.nodeId === nodeId)) })),
   };
+}
+
+/** undefined for a group where the service has no split (nothing to verify). */
+async function verificationOf(deps: DescribeDeps, group: ProxyGroup, state: ServiceState): Promise<GroupVerification | undefined> {
+  const split = state.splits.find((s) => s.proxyGroup === group.name);
+  if (!split) return undefined;
+  const reason = unverifiedReason(group);
+  if (reason !== null) return { state: 'unverified', reason };
+  if (group.kind === 'envoy') return verifyEnvoyGroup(deps, group);
+  const router = deps.routers?.[group.kind];
+  if (!router) return { state: 'unknown', reason: `no ${group.kind} router here to ask proxy group ${group.name}` };
+  try {
+    return await router.verifySplit(group, state.service, serviceBackend(state), split.weights);
+  } catch (error) {
+    if (!(error instanceof CrossfadeError)) throw error;
+    return { state: 'unknown', reason: `${error.name}: ${error.message}` };
+  }
+}
+
+/** What publishing would leave out for each Envoy group, decided by the same check (pure, the service's resources only). */
+function isolations(groups: readonly ProxyGroup[], state: ServiceState): NonNullable<ServiceView['isolated']> {
+  const found: NonNullable<ServiceView['isolated']> = {};
+  if (!routable(state)) return found;
+  for (const group of groups) {
+    const split = state.splits.find((s) => s.proxyGroup === group.name);
+    if (group.kind !== 'envoy' || !split) continue;
+    const isolated = isolationOf({ service: state.service, versions: state.versions, split: split.weights }, group, { configSource: configSourceOf(group) });
+    if (isolated) found[group.name] = { rule: isolated.rule, field: isolated.field, reason: isolated.reason };
+  }
+  return found;
 }
 
 /** null until the node reported running some version. */

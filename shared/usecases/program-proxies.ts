@@ -9,11 +9,11 @@
  * changed meanwhile, the newer one is applied (a few times at most; convergence checks and
  * reconciliation repair the rest).
  */
-import { VersionConflictError } from '../domain/errors.js';
+import { CrossfadeError, VersionConflictError } from '../domain/errors.js';
 import type { ProxyGroup } from '../domain/mesh.js';
 import type { ServiceState } from '../ports/mesh-registry.js';
 import type { Publish } from './coalescing-publisher.js';
-import { publishSnapshots } from './publish-snapshots.js';
+import { publishSnapshots, type PublishReport } from './publish-snapshots.js';
 import type { ReconcileDeps } from './reconcile-mesh.js';
 import { routerOf } from './router-of.js';
 import { serviceBackend } from './service-backend.js';
@@ -29,43 +29,74 @@ const REAPPLY_ATTEMPTS = 3;
 /**
  * Puts `service` as the registry holds it into every proxy group (or `groups`). `state` is the
  * registry's state when the caller has just read or written it. Returns the state last applied.
+ * Every group is attempted; then the error of a group that failed is thrown (one that retrying
+ * cannot fix first), as a router's applySplit throws it.
  */
 export async function programProxies(deps: ProgramDeps, service: string, state?: ServiceState, groups: readonly ProxyGroup[] = deps.proxyGroups): Promise<ServiceState | undefined> {
+  const programmed = await programGroups(deps, service, state, groups);
+  const failures = [...programmed.failures.values()];
+  const worst = failures.find((failure) => !(failure instanceof CrossfadeError && failure.retryable)) ?? failures[0];
+  if (worst !== undefined) throw worst;
+  return programmed.state;
+}
+
+/** What programming did, for callers that report per group rather than throw (usecases/program-service.ts). */
+export interface Programming {
+  /** The registry's state last applied; undefined when nothing is registered. */
+  state: ServiceState | undefined;
+  /** The Envoy groups' publication; undefined when there is none, or it lost its race (see publishEnvoyGroups). */
+  publication: PublishReport | undefined;
+  /** Per HAProxy group that could not be programmed, what its router threw. */
+  failures: ReadonlyMap<string, unknown>;
+}
+
+export async function programGroups(deps: ProgramDeps, service: string, state?: ServiceState, groups: readonly ProxyGroup[] = deps.proxyGroups): Promise<Programming> {
   let current = state ?? (await deps.registry.getService(service));
-  if (!current) return undefined;
+  if (!current) return { state: undefined, publication: undefined, failures: new Map() };
   const envoyGroups = groups.filter((g) => g.kind === 'envoy').map((g) => g.name);
-  if (envoyGroups.length > 0) await publishEnvoyGroups(deps, envoyGroups, service);
+  const publication = envoyGroups.length > 0 ? await publishEnvoyGroups(deps, envoyGroups, service) : undefined;
   const haproxyGroups = groups.filter((g) => g.kind !== 'envoy');
   for (let attempt = 1; haproxyGroups.length > 0; attempt++) {
-    await applyToRouters(deps, current, haproxyGroups);
+    const failures = await applyToRouters(deps, current, haproxyGroups);
+    // A group that failed fails again on a newer split: the caller hears of it now.
+    if (failures.size > 0) return { state: current, publication, failures };
     const after = await deps.registry.getService(service);
-    if (!after || sameSplits(after, current) || attempt >= REAPPLY_ATTEMPTS) return after ?? current;
+    if (!after || sameSplits(after, current) || attempt >= REAPPLY_ATTEMPTS) return { state: after ?? current, publication, failures };
     deps.logger.info('split changed while it was applied: applying the newer one', { service, attempt });
     current = after;
   }
-  return current;
+  return { state: current, publication, failures: new Map() };
 }
 
-async function applyToRouters(deps: ProgramDeps, state: ServiceState, groups: readonly ProxyGroup[]): Promise<void> {
+/** Applies the state's split to each group; one group's failure does not keep the others from theirs. */
+async function applyToRouters(deps: ProgramDeps, state: ServiceState, groups: readonly ProxyGroup[]): Promise<Map<string, unknown>> {
   const backend = serviceBackend(state);
+  const failures = new Map<string, unknown>();
   for (const group of groups) {
     const split = state.splits.find((s) => s.proxyGroup === group.name);
-    if (split) await routerOf(deps, group).applySplit(group, state.service, backend, split.weights);
+    if (!split) continue;
+    try {
+      await routerOf(deps, group).applySplit(group, state.service, backend, split.weights);
+    } catch (error) {
+      failures.set(group.name, error);
+    }
   }
+  return failures;
 }
 
 /**
  * Publishes the Envoy groups. Losing the race to other publishers (many canaries at once) is not
  * a failure: a publish that read the registry after our split write carries it, and convergence
- * checks the published routes, publishing again until one does.
+ * checks the published routes, publishing again until one does. Returns undefined then.
  */
-export async function publishEnvoyGroups(deps: ProgramDeps, groups: readonly string[], service: string): Promise<void> {
+export async function publishEnvoyGroups(deps: ProgramDeps, groups: readonly string[], service: string): Promise<PublishReport | undefined> {
   try {
     const request = { groups, services: [service] };
-    await (deps.publish ? deps.publish(request) : publishSnapshots(deps, request));
+    return await (deps.publish ? deps.publish(request) : publishSnapshots(deps, request));
   } catch (error) {
     if (!(error instanceof VersionConflictError)) throw error;
     deps.logger.info('snapshot publish lost the race; convergence checks what was published', { service, groups });
+    return undefined;
   }
 }
 

@@ -1,7 +1,9 @@
 /**
  * Publishing the Envoy groups' snapshots: build each group's snapshot from the whole registry,
  * check it, and publish it when its content changed (ARCHITECTURE.md "Where config reaches the
- * proxies"). Idempotent: when nothing changed it only reads. Called after
+ * proxies"). A service whose own resources break a consistency rule is left out and named
+ * (engine/envoy/isolation.ts), so it cannot hold back every other service's routes. Idempotent:
+ * when nothing changed it only reads. Called after
  * anything that changes what proxies should serve (a registration, a split, reconciliation).
  *
  * Order matters for racing publishers: every HEAD is read before the registry. A publish that won
@@ -13,8 +15,8 @@
 import { mapConcurrently } from '../domain/concurrency.js';
 import { ValidationError, VersionConflictError } from '../domain/errors.js';
 import { DEFAULT_XDS_TRANSPORT } from '../domain/mesh.js';
-import { assertConsistent } from '../engine/envoy/consistency.js';
-import { buildSnapshot, type ConfigSourceFlavour, type GroupMesh } from '../engine/envoy/snapshot.js';
+import { buildIsolatingSnapshot, type IsolatedService } from '../engine/envoy/isolation.js';
+import type { ConfigSourceFlavour, GroupMesh } from '../engine/envoy/snapshot.js';
 import type { ServiceState } from '../ports/mesh-registry.js';
 import type { SnapshotHead } from '../ports/snapshot-store.js';
 import type { EnvoyGroup, XdsDeps } from './xds-deps.js';
@@ -26,10 +28,14 @@ export interface PublishRequest {
   services?: readonly string[];
 }
 
+/**
+ * `isolated`: services left out of the group's snapshot because their own resources break a
+ * consistency rule (engine/envoy/isolation.ts); every other service was published.
+ */
 export type GroupPublication =
-  | { group: string; outcome: 'published'; revision: number; versions: Record<string, string>; chunksWritten: number }
-  | { group: string; outcome: 'unchanged'; revision: number; versions: Record<string, string> }
-  /** The snapshot broke a rule (engine/envoy/consistency.ts): nothing was written, the proxies keep the last one. */
+  | { group: string; outcome: 'published'; revision: number; versions: Record<string, string>; chunksWritten: number; isolated: IsolatedService[] }
+  | { group: string; outcome: 'unchanged'; revision: number; versions: Record<string, string>; isolated: IsolatedService[] }
+  /** The snapshot broke a rule between services (two resources of one name): nothing was written, the proxies keep the last one. */
   | { group: string; outcome: 'refused'; reason: string; field: string | undefined; rule: string | undefined };
 
 export interface PublishReport {
@@ -65,6 +71,8 @@ export async function publishSnapshots(deps: XdsDeps, request: PublishRequest = 
   const report = { groups: groups.map((g) => results.get(g.name)!), withoutEndpoints };
   const refused = report.groups.filter((g) => g.outcome === 'refused');
   if (refused.length > 0) deps.logger.warn('snapshots refused', { groups: refused });
+  const isolated = report.groups.flatMap((g) => (g.outcome === 'refused' ? [] : g.isolated.map((i) => ({ group: g.group, ...i }))));
+  if (isolated.length > 0) deps.logger.warn('services isolated from snapshots: every other service was published', { isolated });
   deps.logger.info('snapshots published', { outcomes: Object.fromEntries(report.groups.map((g) => [g.group, g.outcome])), withoutEndpoints: withoutEndpoints.length });
   return report;
 }
@@ -79,8 +87,12 @@ export function configSourceOf(group: EnvoyGroup): ConfigSourceFlavour {
 async function readMesh(deps: XdsDeps, mustInclude: readonly string[]): Promise<{ services: ServiceState[]; withoutEndpoints: string[] }> {
   const names = [...new Set([...(await deps.registry.listServices()), ...mustInclude])].sort();
   const states = (await mapConcurrently(names, READ_CONCURRENCY, (name) => deps.registry.getService(name))).filter((s): s is ServiceState => s !== undefined);
-  const routable = (s: ServiceState): boolean => s.versions.some((v) => v.clusters.some((c) => c.endpoints.length > 0));
   return { services: states.filter(routable), withoutEndpoints: states.filter((s) => !routable(s)).map((s) => s.service) };
+}
+
+/** Whether some version of the service has an endpoint: a service with none has nothing to route to, and is left out of every snapshot. */
+export function routable(state: ServiceState): boolean {
+  return state.versions.some((v) => v.clusters.some((c) => c.endpoints.length > 0));
 }
 
 async function publishGroup(deps: XdsDeps, group: EnvoyGroup, states: readonly ServiceState[], head: SnapshotHead | undefined): Promise<GroupPublication> {
@@ -92,17 +104,17 @@ async function publishGroup(deps: XdsDeps, group: EnvoyGroup, states: readonly S
       return split ? [{ service: state.service, versions: state.versions, split: split.weights }] : [];
     }),
   };
-  let snapshot;
+  let built;
   try {
-    snapshot = buildSnapshot(mesh, { hash: deps.hash, configSource: configSourceOf(group) });
-    assertConsistent(snapshot);
+    built = buildIsolatingSnapshot(mesh, { hash: deps.hash, configSource: configSourceOf(group) });
   } catch (error) {
     if (!(error instanceof ValidationError)) throw error;
     return { group: group.name, outcome: 'refused', reason: error.message, field: error.field, rule: error.rule };
   }
+  const { snapshot, isolated } = built;
   const published = await deps.snapshots.publish(snapshot, head, deps.clock.now().toISOString());
   const versions = Object.fromEntries(Object.entries(published.head.types).map(([typeUrl, t]) => [typeUrl, t.version]));
   return published.outcome === 'published'
-    ? { group: group.name, outcome: 'published', revision: published.head.revision, versions, chunksWritten: published.chunksWritten }
-    : { group: group.name, outcome: 'unchanged', revision: published.head.revision, versions };
+    ? { group: group.name, outcome: 'published', revision: published.head.revision, versions, chunksWritten: published.chunksWritten, isolated }
+    : { group: group.name, outcome: 'unchanged', revision: published.head.revision, versions, isolated };
 }

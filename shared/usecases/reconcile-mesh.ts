@@ -8,20 +8,25 @@
  *      a group that does not (a weight changed by hand, an instance restarted with its config
  *      weights, a server missing) gets the split applied again and is asked once more.
  *   3. Envoy groups: their snapshots are built again from the registry and published when their
- *      content changed; then every listed node's acknowledgements are compared with what is
- *      published, naming the nodes that lag or rejected it.
+ *      content changed, leaving out (and naming) any service whose resources break a consistency
+ *      rule; then every listed node's acknowledgements are compared with what is published,
+ *      naming the nodes that lag or rejected it.
+ *   4. Groups that list no proxies are reported as `unverified`: nothing can say what they serve.
  *
  * Running it twice in a row changes nothing the second time: each repair is "make it so", and a
  * second run finds nothing to make. One service's failure is reported and does not stop the others.
  */
 import { canonicalJson } from '../domain/canonical-json.js';
-import { CrossfadeError, VersionConflictError } from '../domain/errors.js';
-import { normalizeEndpoints, type ClusterEndpoints, type ProxyGroup, type ProxyKind, type RegisteredVersion } from '../domain/mesh.js';
+import { checkUniqueEndpoints } from '../domain/endpoint-address.js';
+import { CrossfadeError, ValidationError, VersionConflictError } from '../domain/errors.js';
+import { unverifiedReason, type ClusterEndpoints, type ProxyGroup, type ProxyKind, type RegisteredVersion, type VersionTarget } from '../domain/mesh.js';
 import type { ServiceState } from '../ports/mesh-registry.js';
 import type { TrafficRouter } from '../ports/traffic-router.js';
 import { mapConcurrently } from '../domain/concurrency.js';
 import type { MeshDeps } from './mesh-deps.js';
-import { publishSnapshots } from './publish-snapshots.js';
+import type { IsolatedService } from '../engine/envoy/isolation.js';
+import { publishSnapshots, type PublishReport } from './publish-snapshots.js';
+import { discover } from './register-version.js';
 import { serviceBackend } from './service-backend.js';
 import { verifyEnvoyGroup } from './verify-envoy-group.js';
 import type { XdsDeps } from './xds-deps.js';
@@ -36,6 +41,10 @@ export interface ReconcileDeps extends MeshDeps, XdsDeps {
 
 export type Finding =
   | { kind: 'endpoints-changed'; version: string; cluster: string; before: number; after: number }
+  /** Discovered endpoints that registration would refuse (an address class, one endpoint twice): the registration keeps its endpoints. */
+  | { kind: 'endpoints-refused'; version: string; cluster: string; rule: string; reason: string }
+  /** The service's resources break a consistency rule: it is left out of the group's snapshot, every other service is published. */
+  | { kind: 'isolated'; proxyGroup: string; rule: string; reason: string }
   | { kind: 'proxy-drift'; proxyGroup: string; proxy: string; reason: string }
   | { kind: 'proxy-unreachable'; proxyGroup: string; reason: string }
   | { kind: 'not-reconciled'; proxyGroup: string; reason: string }
@@ -48,7 +57,7 @@ export type Action =
 /** What reconciliation found and did for one Envoy group (its snapshot spans every service). */
 export interface EnvoyGroupReport {
   proxyGroup: string;
-  findings: ({ kind: 'proxy-lagging'; proxy: string; reason: string } | { kind: 'snapshot-refused'; reason: string } | { kind: 'no-nodes'; reason: string })[];
+  findings: ({ kind: 'proxy-lagging'; proxy: string; reason: string } | { kind: 'snapshot-refused'; reason: string } | { kind: 'service-isolated'; service: string; rule: string; reason: string })[];
   actions: { kind: 'snapshot-published'; revision: number }[];
 }
 
@@ -63,8 +72,10 @@ export interface ReconcileReport {
   finishedAt: string;
   services: ServiceReport[];
   envoyGroups: EnvoyGroupReport[];
-  /** Services with at least one finding, and with at least one action. */
-  summary: { services: number; drifted: number; repaired: number; failed: number };
+  /** Proxy groups that list no proxies: nothing was asked what they serve, so nothing says they serve it (domain/mesh.ts unverifiedReason). */
+  unverified: { proxyGroup: string; reason: string }[];
+  /** Services with at least one finding, with at least one action, that failed, isolated from some snapshot; groups unverified. */
+  summary: { services: number; drifted: number; repaired: number; failed: number; isolated: number; unverifiedGroups: number };
 }
 
 export async function reconcileMesh(deps: ReconcileDeps, request: { service?: string }): Promise<ReconcileReport> {
@@ -72,19 +83,33 @@ export async function reconcileMesh(deps: ReconcileDeps, request: { service?: st
   const services = request.service !== undefined ? [request.service] : await deps.registry.listServices();
   const reports = await mapConcurrently(services, SERVICE_CONCURRENCY, (service) => reconcileService(deps, service));
   const envoyGroups = await reconcileEnvoyGroups(deps, services);
+  for (const group of envoyGroups) {
+    for (const finding of group.findings) {
+      if (finding.kind !== 'service-isolated') continue;
+      reports.find((r) => r.service === finding.service)?.findings.push({ kind: 'isolated', proxyGroup: group.proxyGroup, rule: finding.rule, reason: finding.reason });
+    }
+  }
+  const unverified = deps.proxyGroups.flatMap((group) => {
+    const reason = unverifiedReason(group);
+    return reason === null ? [] : [{ proxyGroup: group.name, reason }];
+  });
   const report: ReconcileReport = {
     startedAt,
     finishedAt: deps.clock.now().toISOString(),
     services: reports,
     envoyGroups,
+    unverified,
     summary: {
       services: reports.length,
       drifted: reports.filter((r) => r.findings.length > 0).length,
       repaired: reports.filter((r) => r.actions.length > 0).length,
       failed: reports.filter((r) => r.findings.some((f) => f.kind === 'failed')).length,
+      isolated: reports.filter((r) => r.findings.some((f) => f.kind === 'isolated')).length,
+      unverifiedGroups: unverified.length,
     },
   };
   deps.logger.info('mesh reconciled', report.summary);
+  if (unverified.length > 0) deps.logger.warn('proxy groups list no proxies: what they serve is unverified', { unverified });
   return report;
 }
 
@@ -110,8 +135,9 @@ async function refreshEndpoints(deps: ReconcileDeps, version: RegisteredVersion,
   const fresh = new Map<string, ClusterEndpoints>(version.clusters.map((c) => [c.cluster, c]));
   for (const target of targets) {
     const before = fresh.get(target.cluster);
-    const endpoints = normalizeEndpoints(await deps.clusterProvider.discoverEndpoints(target));
-    if (before && canonicalJson(before.endpoints) === canonicalJson(endpoints)) continue;
+    const others = [...fresh.values()].filter((c) => c.cluster !== target.cluster);
+    const endpoints = await discoverChecked(deps, target, others, version.version, report);
+    if (!endpoints || (before && canonicalJson(before.endpoints) === canonicalJson(endpoints))) continue;
     const region = before?.region ?? deps.clusters.find((c) => c.name === target.cluster)?.region ?? '';
     fresh.set(target.cluster, { cloud: target.cloud, cluster: target.cluster, region, endpoints });
     report.findings.push({ kind: 'endpoints-changed', version: version.version, cluster: target.cluster, before: before?.endpoints.length ?? 0, after: endpoints.length });
@@ -129,10 +155,28 @@ async function refreshEndpoints(deps: ReconcileDeps, version: RegisteredVersion,
   report.actions.push({ kind: 'registration-updated', version: version.version, revision });
 }
 
+/**
+ * The target's endpoints as discovered, or undefined (with a finding) when registration would
+ * refuse them: an address class, or an endpoint the version has in another cluster.
+ */
+async function discoverChecked(deps: ReconcileDeps, target: VersionTarget, others: readonly ClusterEndpoints[], version: string, report: ServiceReport): Promise<ClusterEndpoints['endpoints'] | undefined> {
+  try {
+    const field = `clusters.${target.cluster}.discovered`;
+    const endpoints = await discover(deps, target, field);
+    checkUniqueEndpoints([...others.map((c) => ({ field: `clusters.${c.cluster}.endpoints`, endpoints: c.endpoints })), { field, endpoints }]);
+    return endpoints;
+  } catch (error) {
+    if (!(error instanceof ValidationError)) throw error;
+    report.findings.push({ kind: 'endpoints-refused', version, cluster: target.cluster, rule: error.rule ?? 'invalid', reason: error.message });
+    return undefined;
+  }
+}
+
 async function reconcileGroup(deps: ReconcileDeps, group: ProxyGroup, state: ServiceState, report: ServiceReport): Promise<void> {
   const split = state.splits.find((s) => s.proxyGroup === group.name);
-  // Envoy groups are reconciled whole, not per service (reconcileEnvoyGroups).
-  if (!split || group.kind === 'envoy') return;
+  // Envoy groups are reconciled whole, not per service (reconcileEnvoyGroups); a group without
+  // proxies has none to ask, and is reported once as unverified rather than as converged.
+  if (!split || group.kind === 'envoy' || unverifiedReason(group) !== null) return;
   const router = deps.routers[group.kind];
   if (!router) {
     report.findings.push({ kind: 'not-reconciled', proxyGroup: group.name, reason: `no ${group.kind} router here` });
@@ -162,10 +206,16 @@ async function reconcileEnvoyGroups(deps: ReconcileDeps, services: readonly stri
       const publication = published.groups.find((p) => p.group === group.name);
       if (publication?.outcome === 'published') report.actions.push({ kind: 'snapshot-published', revision: publication.revision });
       if (publication?.outcome === 'refused') report.findings.push({ kind: 'snapshot-refused', reason: publication.reason });
+      for (const isolated of isolatedIn(publication)) report.findings.push({ kind: 'service-isolated', service: isolated.service, rule: isolated.rule, reason: isolated.reason });
+      // A group without node ids is in the report's `unverified`.
+      if (unverifiedReason(group) !== null) return report;
       const verification = await verifyEnvoyGroup(deps, group);
       if (verification.state === 'pending') for (const lag of verification.lagging) report.findings.push({ kind: 'proxy-lagging', proxy: lag.proxy, reason: lag.reason });
-      if (verification.state === 'unknown') report.findings.push({ kind: 'no-nodes', reason: verification.reason });
       return report;
     }),
   );
+}
+
+function isolatedIn(publication: PublishReport['groups'][number] | undefined): readonly IsolatedService[] {
+  return publication && publication.outcome !== 'refused' ? publication.isolated : [];
 }

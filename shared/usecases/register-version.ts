@@ -8,6 +8,7 @@
  * after a crash finishes what the first attempt started, and a repeat changes nothing.
  */
 import { canonicalJson } from '../domain/canonical-json.js';
+import { checkEndpointAddress, checkUniqueEndpoints } from '../domain/endpoint-address.js';
 import { VersionConflictError } from '../domain/errors.js';
 import { allTo, checkEndpoint, normalizeEndpoints, withVersionAtZero, type ClusterEndpoints, type Endpoint, type GroupSplit, type RegisteredVersion, type VersionTarget } from '../domain/mesh.js';
 import { checkTargets } from '../domain/plan.js';
@@ -35,7 +36,10 @@ const WRITE_ATTEMPTS = 3;
 
 export async function registerVersion(deps: MeshDeps, command: RegisterVersionCommand): Promise<RegisterVersionResult> {
   checkTargets(command.targets, deps.clusters);
-  command.targets.forEach((target, index) => target.endpoints?.forEach((endpoint, j) => checkEndpoint(endpoint, `targets[${index}].endpoints[${j}]`)));
+  // Given endpoints are refused before anything is discovered; discovered ones once they are.
+  const given = command.targets.flatMap((target, index) => (target.endpoints ? [{ field: `targets[${index}].endpoints`, endpoints: target.endpoints }] : []));
+  for (const list of given) checkEndpointList(deps, list);
+  checkUniqueEndpoints(given);
   const clusters = await resolveEndpoints(deps, command.targets);
 
   for (let attempt = 1; ; attempt++) {
@@ -60,15 +64,38 @@ export async function registerVersion(deps: MeshDeps, command: RegisterVersionCo
   }
 }
 
+/**
+ * Every target's endpoints, discovered where not given. Discovered endpoints pass the checks given
+ * ones did (an address class, one endpoint in two clusters); within one target they are taken once
+ * each, since an endpoint may sit in two EndpointSlices while they are updated.
+ */
 async function resolveEndpoints(deps: MeshDeps, targets: readonly RegistrationTarget[]): Promise<ClusterEndpoints[]> {
-  const resolved = await Promise.all(
-    targets.map(async (target) => {
-      const endpoints = target.endpoints ?? (await deps.clusterProvider.discoverEndpoints(target));
-      const cluster = deps.clusters.find((c) => c.name === target.cluster)!;
-      return { cloud: target.cloud, cluster: target.cluster, region: cluster.region, endpoints: normalizeEndpoints(endpoints) };
-    }),
+  const lists = await Promise.all(
+    targets.map(async (target, index) =>
+      target.endpoints ? { field: `targets[${index}].endpoints`, endpoints: target.endpoints } : { field: `targets[${index}].discovered`, endpoints: await discover(deps, target, `targets[${index}].discovered`) },
+    ),
   );
+  checkUniqueEndpoints(lists);
+  const resolved = targets.map((target, index) => {
+    const cluster = deps.clusters.find((c) => c.name === target.cluster)!;
+    return { cloud: target.cloud, cluster: target.cluster, region: cluster.region, endpoints: normalizeEndpoints(lists[index]!.endpoints) };
+  });
   return resolved.sort((a, b) => a.cluster.localeCompare(b.cluster));
+}
+
+/** A target's endpoints as discovered, each once, checked as given ones are (`field`: `targets[1].discovered`). */
+export async function discover(deps: Pick<MeshDeps, 'clusterProvider' | 'allowedEndpointCidrs'>, target: VersionTarget, field: string): Promise<Endpoint[]> {
+  const endpoints = normalizeEndpoints(await deps.clusterProvider.discoverEndpoints(target));
+  checkEndpointList(deps, { field, endpoints });
+  return endpoints;
+}
+
+/** Each endpoint an IP literal and port, at an address proxies may route to (domain/endpoint-address.ts). */
+function checkEndpointList(deps: Pick<MeshDeps, 'allowedEndpointCidrs'>, { field, endpoints }: { field: string; endpoints: readonly Endpoint[] }): void {
+  endpoints.forEach((endpoint, j) => {
+    checkEndpoint(endpoint, `${field}[${j}]`);
+    checkEndpointAddress(endpoint.address, `${field}[${j}].address`, deps.allowedEndpointCidrs ?? []);
+  });
 }
 
 async function ensureVersion(
@@ -103,7 +130,8 @@ async function ensureSplits(deps: MeshDeps, service: string, version: string, st
     const base = current?.weights ?? (others[0] ? allTo(others[0].version) : allTo(version));
     const weights = withVersionAtZero(base, version);
     if (current && weights === current.weights) continue;
-    const split: GroupSplit = { service, proxyGroup: group.name, weights, revision: (current?.revision ?? 0) + 1, updatedAt: registration.registeredAt };
+    // Spread what was read: fields this writer does not know (a deployment's fencingToken) survive.
+    const split: GroupSplit = current ? { ...current, weights, revision: current.revision + 1, updatedAt: registration.registeredAt } : { service, proxyGroup: group.name, weights, revision: 1, updatedAt: registration.registeredAt };
     await deps.registry.putSplit(split);
   }
 }

@@ -35,6 +35,33 @@ async function sendWritingNothing(target: HttpTarget, request: Sent): Promise<An
   return answer;
 }
 
+/** Each address class registration refuses (domain/endpoint-address.ts), in the first endpoint of the second cluster. */
+function refusedAddresses(): { name: string; request: () => Sent; status: number; error: Record<string, unknown> }[] {
+  const cases = [
+    ['127.0.0.1', 'loopback', '127.0.0.0/8'],
+    ['::1', 'loopback', '::1/128'],
+    ['169.254.10.1', 'link-local', '169.254.0.0/16'],
+    ['fe80::1', 'link-local', 'fe80::/10'],
+    ['0.0.0.0', 'unspecified', '0.0.0.0/8'],
+    ['::', 'unspecified', '::/128'],
+    ['224.0.0.251', 'multicast', '224.0.0.0/4'],
+    ['ff02::1', 'multicast', 'ff00::/8'],
+    ['169.254.169.254', 'cloud-metadata', '169.254.169.254/32'],
+    ['fd00:ec2::254', 'cloud-metadata', 'fd00:ec2::254/128'],
+  ] as const;
+  return cases.map(([address, kind, range]) => ({
+    name: `a ${kind} endpoint (${address})`,
+    request: () => put('cart', 'v1', { targets: [awsTarget([{ address: '10.0.0.1', port: 8080 }]), gcpTarget([{ address, port: 8080 }])] }),
+    status: 400,
+    error: {
+      code: 'VALIDATION_FAILED',
+      message: `targets[1].endpoints[0].address ${address} is a ${kind} address (${range}): proxies must not route there (crossfade.yaml mesh.allowedEndpointCidrs can allow a range)`,
+      field: 'targets[1].endpoints[0].address',
+      rule: `no-${kind}`,
+    },
+  }));
+}
+
 describe.each(targetFactories)('mesh registration through %s', (name, factory) => {
   let target: HttpTarget;
   const service = `checkout-${name.replace(/[^a-z]/g, '')}`;
@@ -48,7 +75,8 @@ describe.each(targetFactories)('mesh registration through %s', (name, factory) =
   it('registers a version from both clouds; it serves everything, being the first', async () => {
     const created = await target.send(put(service, 'v41', { targets: [awsTarget([{ address: '10.0.1.10', port: 8080, zone: 'us-east-1a' }]), gcpTarget([{ address: '10.8.0.7', port: 8080 }])] }));
     expect(created.status).toBe(201);
-    expect(created.body).toMatchObject({ service, version: 'v41', revision: 1, outcome: 'created' });
+    // Every group's published snapshot routes it at once; their nodes take it at their next poll.
+    expect(created.body).toMatchObject({ service, version: 'v41', revision: 1, outcome: 'created', proxies: { 'envoy-aws-use1': 'programmed', 'envoy-gcp-usc1': 'programmed' } });
     const again = await sendWritingNothing(target, put(service, 'v41', { targets: [gcpTarget([{ address: '10.8.0.7', port: 8080 }]), awsTarget([{ address: '10.0.1.10', port: 8080, zone: 'us-east-1a' }])] }));
     expect(again.status).toBe(200);
     expect(again.body).toMatchObject({ outcome: 'unchanged', revision: 1 });
@@ -60,7 +88,12 @@ describe.each(targetFactories)('mesh registration through %s', (name, factory) =
       versions: [{ version: 'v41', clusters: [{ cluster: 'eks-use1', region: 'us-east-1', endpoints: [{ address: '10.0.1.10', port: 8080, zone: 'us-east-1a' }] }, { cluster: 'gke-usc1', region: 'us-central1', endpoints: [{ address: '10.8.0.7', port: 8080, zone: null }] }] }],
       weights: { 'envoy-aws-use1': { v41: 100 }, 'envoy-gcp-usc1': { v41: 100 } },
       proxies: { 'envoy-aws-use1': [{ proxy: 'envoy-aws-1', acknowledgedVersion: null }], 'envoy-gcp-usc1': [{ proxy: 'envoy-gcp-1', acknowledgedVersion: null }] },
+      verification: {
+        'envoy-aws-use1': { state: 'pending', lagging: [{ proxy: 'envoy-aws-1', reason: 'has never polled' }] },
+        'envoy-gcp-usc1': { state: 'pending', lagging: [{ proxy: 'envoy-gcp-1', reason: 'has never polled' }] },
+      },
     });
+    expect(described.body).not.toHaveProperty('isolated');
   });
 
   it('a new version enters every proxy group at 0%, and can be deregistered; the serving one cannot (409)', async () => {
@@ -76,9 +109,10 @@ describe.each(targetFactories)('mesh registration through %s', (name, factory) =
 
     const deleted = await target.send({ method: 'DELETE', path: `/v1/services/${service}/versions/v42`, headers: bearer(tokens.admin) });
     expect(deleted.status).toBe(200);
-    expect(deleted.body).toEqual({ service, version: 'v42', outcome: 'deregistered' });
+    const programmed = { 'envoy-aws-use1': 'programmed', 'envoy-gcp-usc1': 'programmed' };
+    expect(deleted.body).toEqual({ service, version: 'v42', outcome: 'deregistered', proxies: programmed });
     const again = await sendWritingNothing(target, { method: 'DELETE', path: `/v1/services/${service}/versions/v42`, headers: bearer(tokens.admin) });
-    expect(again.body).toEqual({ service, version: 'v42', outcome: 'not-registered' });
+    expect(again.body).toEqual({ service, version: 'v42', outcome: 'not-registered', proxies: programmed });
   });
 
   const badInput: { name: string; request: () => Sent; status: number; error: Record<string, unknown> }[] = [
@@ -99,6 +133,29 @@ describe.each(targetFactories)('mesh registration through %s', (name, factory) =
       request: () => put('cart', 'v1', { targets: [awsTarget([{ address: '10.0.0.1', port: 65536 }])] }),
       status: 400,
       error: { code: 'VALIDATION_FAILED', message: 'targets[0].endpoints[0].port must be from 1 to 65535', field: 'targets[0].endpoints[0].port', rule: 'too_big' },
+    },
+    ...refusedAddresses(),
+    {
+      name: 'one endpoint in both clusters (every snapshot would fail its consistency check)',
+      request: () => put('cart', 'v9', { targets: [awsTarget([{ address: '10.60.0.9', port: 8080 }]), gcpTarget([{ address: '10.60.0.9', port: 8080 }])] }),
+      status: 400,
+      error: {
+        code: 'VALIDATION_FAILED',
+        message: "targets[1].endpoints[0] 10.60.0.9:8080 is the same endpoint as targets[0].endpoints[0]: an endpoint appears once among a version's endpoints, across all its clusters",
+        field: 'targets[1].endpoints[0]',
+        rule: 'endpoint-unique',
+      },
+    },
+    {
+      name: 'one endpoint twice in a cluster',
+      request: () => put('cart', 'v9', { targets: [awsTarget([{ address: '10.60.0.9', port: 8080 }, { address: '10.60.0.9', port: 8080 }])] }),
+      status: 400,
+      error: {
+        code: 'VALIDATION_FAILED',
+        message: "targets[0].endpoints[1] 10.60.0.9:8080 is the same endpoint as targets[0].endpoints[0]: an endpoint appears once among a version's endpoints, across all its clusters",
+        field: 'targets[0].endpoints[1]',
+        rule: 'endpoint-unique',
+      },
     },
     {
       name: 'an unknown cluster',
@@ -155,7 +212,7 @@ describe.each(targetFactories)('mesh registration through %s', (name, factory) =
     expect(answer.status).toBe(200);
     const report = answer.body as { services: unknown[]; envoyGroups: { proxyGroup: string; findings: { kind: string; proxy?: string }[]; actions: unknown[] }[]; summary: unknown };
     expect(report.services).toEqual([{ service, findings: [], actions: [] }]);
-    expect(report.summary).toMatchObject({ services: 1, failed: 0 });
+    expect(report.summary).toMatchObject({ services: 1, failed: 0, isolated: 0, unverifiedGroups: 0 });
     // Registration published every group's snapshot already: nothing to publish, nodes never polled.
     expect(report.envoyGroups.map((g) => [g.proxyGroup, g.actions, g.findings.map((f) => [f.kind, f.proxy])])).toEqual([
       ['envoy-aws-use1', [], [['proxy-lagging', 'envoy-aws-1']]],

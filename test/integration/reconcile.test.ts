@@ -10,6 +10,7 @@ import { sha256Hex } from '../../shared/adapters/system.js';
 import type { Endpoint, ProxyGroup } from '../../shared/domain/mesh.js';
 import { reconcileMesh, type ReconcileDeps } from '../../shared/usecases/reconcile-mesh.js';
 import { registerVersion } from '../../shared/usecases/register-version.js';
+import { ALLOW_LOOPBACK } from '../support/mesh-builders.js';
 import { CapturingLogger, FixedClock } from '../support/fakes.js';
 import { InMemoryServiceLockStore, InMemoryAuditLog } from '../support/fakes.js';
 import { adminCommand, startHaproxy, type HaproxyInstance } from '../support/haproxy.js';
@@ -46,6 +47,8 @@ beforeAll(async () => {
     logger: new CapturingLogger(),
     clusters: [{ name: 'eks-use1', cloud: 'aws', region: 'us-east-1' }],
     proxyGroups: [group],
+    // The pods listen on 127.0.0.1, which registration refuses unless allowed.
+    allowedEndpointCidrs: ALLOW_LOOPBACK,
     routers: { haproxy: new HaproxyTrafficRouter({ retryDelayMs: 10 }) },
     snapshots,
     hash: sha256Hex,
@@ -82,7 +85,7 @@ describe('reconcileMesh', () => {
     const drift = report.services[0]!.findings.filter((f) => f.kind === 'proxy-drift');
     expect(drift.map((f) => (f as { proxy: string }).proxy)).toEqual(['edge-2']);
     expect(report.services[0]!.actions).toEqual([{ kind: 'split-reapplied', proxyGroup: 'edge-use1', converged: true }]);
-    expect((await reconcileMesh(deps, {})).summary).toEqual({ services: 1, drifted: 0, repaired: 0, failed: 0 });
+    expect((await reconcileMesh(deps, {})).summary).toEqual({ services: 1, drifted: 0, repaired: 0, failed: 0, isolated: 0, unverifiedGroups: 0 });
   });
 
   it('repairs an instance restarted without its runtime state', async () => {
@@ -103,6 +106,22 @@ describe('reconcileMesh', () => {
     ]);
     const state = await deps.registry.getService('checkout');
     expect(state!.versions.find((v) => v.version === 'v2')!.clusters[0]!.endpoints.map((e) => e.port)).toEqual([pods.endpointOf('v2-b').port, pods.endpointOf('v2-c').port].sort((a, b) => a - b));
+  });
+
+  it('keeps a registration whose rediscovered endpoints registration would refuse, and says why', async () => {
+    const before = await deps.registry.getService('checkout');
+    const moved = discovered['eks-use1/checkout/checkout-v2']!;
+    discovered['eks-use1/checkout/checkout-v2'] = [...moved, { address: '169.254.169.254', port: 80, zone: null }];
+    try {
+      const report = await reconcileMesh(deps, {});
+      expect(report.services[0]!.findings).toEqual([
+        { kind: 'endpoints-refused', version: 'v2', cluster: 'eks-use1', rule: 'no-cloud-metadata', reason: expect.stringContaining('169.254.169.254 is a cloud-metadata address') },
+      ]);
+      expect(report.services[0]!.actions).toEqual([]);
+      expect(await deps.registry.getService('checkout')).toEqual(before);
+    } finally {
+      discovered['eks-use1/checkout/checkout-v2'] = moved;
+    }
   });
 
   it('reports an unreachable instance without claiming anything, and carries on', async () => {

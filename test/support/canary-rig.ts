@@ -24,6 +24,7 @@ import { adminCommand, serversOf, startHaproxy, wheelTurn, type HaproxyInstance 
 import { countAnswers } from './http-backends.js';
 import { startMeteredBackends, type MeteredBackend, type MeteredBackendOptions, type MeteredBackends } from './metered-backends.js';
 import { startPrometheus, type PrometheusInstance } from './prometheus.js';
+import { LOOPBACK_CIDRS } from './mesh-builders.js';
 import { freePort } from './ports.js';
 
 export const CLUSTER = { cloud: 'aws', name: 'eks-use1', region: 'us-east-1' } as const;
@@ -47,6 +48,8 @@ export interface RigOptions {
   retryMs: number;
   /** Extra tokens for crossfade.json: `{id, token, scopes}`. */
   tokens?: readonly { id: string; token: string; scopes: string[] }[];
+  /** Envoy proxy groups (no node listed: their published snapshots are all there is to check) besides the HAProxy one. */
+  envoyGroups?: readonly string[];
 }
 
 export interface Answer<T = unknown> {
@@ -116,7 +119,12 @@ export async function startCanaryRig(options: RigOptions): Promise<CanaryRig> {
 
     const config = {
       clusters: [{ name: CLUSTER.name, cloud: CLUSTER.cloud, region: CLUSTER.region }],
-      proxyGroups: [{ name: PROXY_GROUP, kind: 'haproxy', cloud: CLUSTER.cloud, region: CLUSTER.region, proxies: [haproxy.proxy] }],
+      proxyGroups: [
+        { name: PROXY_GROUP, kind: 'haproxy', cloud: CLUSTER.cloud, region: CLUSTER.region, proxies: [haproxy.proxy] },
+        ...(options.envoyGroups ?? []).map((name) => ({ name, kind: 'envoy', cloud: CLUSTER.cloud, region: CLUSTER.region, proxies: [] })),
+      ],
+      // The metered backends listen on 127.0.0.1, which registration refuses unless allowed.
+      mesh: { allowedEndpointCidrs: LOOPBACK_CIDRS },
       tokens: (options.tokens ?? []).map((t) => ({ id: t.id, sha256: hashToken(t.token), scopes: t.scopes })),
       analysis: {
         providers: options.prometheus.map((name) => ({ name, kind: 'prometheus', url: prometheus.get(name)!.url })),

@@ -1,5 +1,6 @@
 /** Small builders of mesh data for specifications: endpoints, a cluster per cloud, a registered version. */
 import { createHash } from 'node:crypto';
+import { parseCidr, type Cidr } from '../../shared/domain/endpoint-address.js';
 import type { ClusterEndpoints, Endpoint, RegisteredVersion } from '../../shared/domain/mesh.js';
 
 export const sha256 = (text: string): string => createHash('sha256').update(text).digest('hex');
@@ -16,3 +17,7 @@ export const registered = (service: string, version: string, ...clusters: Cluste
   registeredBy: 'test',
   revision: 1,
 });
+
+/** crossfade.yaml `mesh.allowedEndpointCidrs` for rigs whose backends listen on 127.0.0.1 (registration refuses loopback otherwise). */
+export const LOOPBACK_CIDRS = ['127.0.0.0/8'];
+export const ALLOW_LOOPBACK: readonly Cidr[] = LOOPBACK_CIDRS.map((text) => parseCidr(text)!);

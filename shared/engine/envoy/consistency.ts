@@ -125,9 +125,19 @@ export function assertConsistent(snapshot: Snapshot): void {
   const problems = snapshotProblems(snapshot);
   const first = problems[0];
   if (!first) return;
+  throw new ValidationError(`snapshot for proxy group ${snapshot.group} is inconsistent: ${describeProblems(problems)}`, problemField(first), first.rule);
+}
+
+/** The resource a problem is about, as a ValidationError's field: `<Kind>/<name>`. */
+export function problemField(problem: ConsistencyProblem): string {
+  return `${kindOf(problem.typeUrl)}/${problem.resource}`;
+}
+
+/** The first ten problems' messages, and how many more there are. */
+export function describeProblems(problems: readonly ConsistencyProblem[]): string {
   const shown = problems.slice(0, 10).map((p) => p.message);
   const more = problems.length > shown.length ? `; and ${problems.length - shown.length} more` : '';
-  throw new ValidationError(`snapshot for proxy group ${snapshot.group} is inconsistent: ${shown.join('; ')}${more}`, `${kindOf(first.typeUrl)}/${first.resource}`, first.rule);
+  return `${shown.join('; ')}${more}`;
 }
 
 /** Priorities from 0 without gaps, a weight on every locality, each address once (gRPC NACKs each). */

@@ -90,30 +90,63 @@ export function clusterName(service: string, version: string): string {
  * `snapshotProblems` to name: the snapshot is built as asked, and checked before it is published.
  */
 export function buildSnapshot(mesh: GroupMesh, options: SnapshotOptions): Snapshot {
+  return assembleGroupSnapshot(mesh.group, [...mesh.services].map((service) => serviceResources(service, mesh.group, options)), options);
+}
+
+/** One service's share of a group's snapshot: its own resources, and its virtual host in the Envoy route. */
+export interface ServiceResources {
+  readonly service: string;
+  readonly resources: Readonly<Record<XdsTypeUrl, readonly XdsResource[]>>;
+  readonly envoyHost: JsonObject;
+}
+
+/** Builds one service's resources for `group`; throws ValidationError as buildSnapshot does. */
+export function serviceResources({ service, versions, split }: ServiceMesh, group: GroupMesh['group'], options: Omit<SnapshotOptions, 'hash'>): ServiceResources {
+  const source = options.configSource ?? { kind: 'ads' };
+  checkSplit(split, `services.${service}.split`);
+  const byType: Record<XdsTypeUrl, XdsResource[]> = { [XdsType.Cluster]: [], [XdsType.Endpoint]: [], [XdsType.Listener]: [], [XdsType.Route]: [] };
+  for (const registered of versions) {
+    if (registered.service !== service) {
+      throw new ValidationError(`services.${service}.versions holds ${registered.service}/${registered.version}`, `services.${service}.versions`, 'same-service');
+    }
+    const name = clusterName(service, registered.version);
+    byType[XdsType.Cluster].push({ name, resource: clusterResource(name, source) });
+    byType[XdsType.Endpoint].push({ name, resource: loadAssignment(name, registered.clusters, group.cloud) });
+  }
+  const routes = [splitRoute(service, versions, split)];
+  if (source.kind === 'ads') {
+    byType[XdsType.Route].push({ name: service, resource: routeConfiguration(service, [{ name: service, domains: [service], routes }]) });
+    byType[XdsType.Listener].push({ name: service, resource: apiListener(service) });
+  }
+  return { service, resources: byType, envoyHost: { name: service, domains: [service, `${service}.*`], routes } };
+}
+
+/**
+ * The group's snapshot from its services' resources, with the Envoy listener and route that
+ * every snapshot has. Sorted: the Envoy route's virtual hosts, and so its version, must not depend
+ * on the order services come in.
+ */
+export function assembleGroupSnapshot(group: GroupMesh['group'], services: readonly ServiceResources[], options: SnapshotOptions): Snapshot {
+  return assembleSnapshot(group.name, groupResources(services, options), options.hash);
+}
+
+/**
+ * A snapshot of one service alone, unversioned and unsorted: what the consistency check needs to
+ * tell whether the service's own resources break a rule, without hashing anything.
+ */
+export function serviceOnlySnapshot(group: GroupMesh['group'], service: ServiceResources, options: Omit<SnapshotOptions, 'hash'>): Snapshot {
+  const versions = Object.fromEntries(XDS_PUSH_ORDER.map((typeUrl) => [typeUrl, ''])) as Record<XdsTypeUrl, string>;
+  return { group: group.name, resources: groupResources([service], options), versions };
+}
+
+function groupResources(services: readonly ServiceResources[], options: Omit<SnapshotOptions, 'hash'>): Record<XdsTypeUrl, XdsResource[]> {
   const source = options.configSource ?? { kind: 'ads' };
   const byType: Record<XdsTypeUrl, XdsResource[]> = { [XdsType.Cluster]: [], [XdsType.Endpoint]: [], [XdsType.Listener]: [], [XdsType.Route]: [] };
-  const envoyHosts: JsonObject[] = [];
-  // Sorted: the Envoy route's virtual hosts, and so its version, must not depend on the input's order.
-  for (const { service, versions, split } of [...mesh.services].sort((a, b) => compare(a.service, b.service))) {
-    checkSplit(split, `services.${service}.split`);
-    for (const registered of versions) {
-      if (registered.service !== service) {
-        throw new ValidationError(`services.${service}.versions holds ${registered.service}/${registered.version}`, `services.${service}.versions`, 'same-service');
-      }
-      const name = clusterName(service, registered.version);
-      byType[XdsType.Cluster].push({ name, resource: clusterResource(name, source) });
-      byType[XdsType.Endpoint].push({ name, resource: loadAssignment(name, registered.clusters, mesh.group.cloud) });
-    }
-    const routes = [splitRoute(service, versions, split)];
-    envoyHosts.push({ name: service, domains: [service, `${service}.*`], routes });
-    if (source.kind === 'ads') {
-      byType[XdsType.Route].push({ name: service, resource: routeConfiguration(service, [{ name: service, domains: [service], routes }]) });
-      byType[XdsType.Listener].push({ name: service, resource: apiListener(service) });
-    }
-  }
-  byType[XdsType.Route].push({ name: ENVOY_ROUTE_NAME, resource: routeConfiguration(ENVOY_ROUTE_NAME, envoyHosts) });
+  const sorted = services.length > 1 ? [...services].sort((a, b) => compare(a.service, b.service)) : services;
+  for (const { resources } of sorted) for (const typeUrl of XDS_PUSH_ORDER) byType[typeUrl].push(...resources[typeUrl]);
+  byType[XdsType.Route].push({ name: ENVOY_ROUTE_NAME, resource: routeConfiguration(ENVOY_ROUTE_NAME, sorted.map((s) => s.envoyHost)) });
   byType[XdsType.Listener].push({ name: ENVOY_LISTENER_NAME, resource: envoyListener(options.envoyListenerPort ?? DEFAULT_ENVOY_LISTENER_PORT, source) });
-  return assembleSnapshot(mesh.group.name, byType, options.hash);
+  return byType;
 }
 
 /** Sorts, versions and freezes resources into a snapshot. Checks nothing: see `snapshotProblems`. */

@@ -1,13 +1,13 @@
 /**
- * Mesh registration (API.md "Mesh registration"): register, deregister and describe versions of a
- * service. A registration or deregistration is followed by publishing the Envoy groups' snapshots,
- * so the proxies learn of it; both steps are idempotent, so a caller that retries after a failure in
- * either (503) finishes both. A snapshot refused as inconsistent does not fail the registration: the
- * proxies keep their last snapshot, and the refusal is logged naming the resource.
+ * Mesh registration (docs/api.md): register, deregister and describe versions of a service. A
+ * registration or deregistration is followed by programming every proxy group with what the
+ * registry now holds (usecases/program-service.ts); both steps are idempotent, so a caller that
+ * retries after a failure in either (503) finishes both. A proxy that cannot be programmed does
+ * not fail the request: the answer's `proxies` says, per group, what it serves.
  */
 import { deregisterVersion } from '../../usecases/deregister-version.js';
 import { describeService } from '../../usecases/describe-service.js';
-import { publishSnapshots } from '../../usecases/publish-snapshots.js';
+import { programService } from '../../usecases/program-service.js';
 import { registerVersion } from '../../usecases/register-version.js';
 import { requireAccess } from '../auth.js';
 import { parseJsonBody } from '../body.js';
@@ -24,8 +24,8 @@ export const serviceRoutes: readonly Route[] = [
       requireAccess(principal, 'deploy', service);
       const targets = parseRegisterVersionBody(parseJsonBody(request.body));
       const { registration, outcome } = await registerVersion(deps, { service, version, targets, actor: principal.tokenId });
-      await publishSnapshots(deps, { services: [service] });
-      return { statusCode: outcome === 'created' ? 201 : 200, body: { ...registration, outcome } };
+      const proxies = await programService(deps, service);
+      return { statusCode: outcome === 'created' ? 201 : 200, body: { ...registration, outcome, proxies } };
     },
   },
   {
@@ -36,8 +36,8 @@ export const serviceRoutes: readonly Route[] = [
       const { service, version } = serviceAndVersion(params);
       requireAccess(principal, 'deploy', service);
       const outcome = await deregisterVersion(deps, { service, version, actor: principal.tokenId });
-      await publishSnapshots(deps, { services: [service] });
-      return { statusCode: 200, body: { service, version, outcome } };
+      const proxies = await programService(deps, service);
+      return { statusCode: 200, body: { service, version, outcome, proxies } };
     },
   },
   {

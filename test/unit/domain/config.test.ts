@@ -11,6 +11,7 @@ const gcp = { name: 'gke-usc1', cloud: 'gcp', project: 'crossfade-local', locati
 /** What a document that leaves them out gets: no proxy groups, tokens, providers or templates; the canary's default timings. */
 const DEFAULTED = {
   proxyGroups: [],
+  mesh: { allowedEndpointCidrs: [] },
   tokens: [],
   analysis: { providers: [], templates: [] },
   canary: { lockLeaseSeconds: 1800 },
@@ -68,6 +69,7 @@ describe('parseConfig', () => {
         { name: 'envoy-gcp-grpc', kind: 'envoy', cloud: 'gcp', region: 'us-central1', proxies: [], xds: { api: 'ads' } },
         { name: 'haproxy-gcp', kind: 'haproxy', cloud: 'gcp', region: 'us-central1', proxies: [{ name: 'hap-1', runtimeApi: '10.0.0.5:9999' }] },
       ],
+      mesh: { allowedEndpointCidrs: ['127.0.0.0/8', 'fd00::/8', '169.254.169.254/32'] },
       tokens: [
         { id: 'checkout-pipeline', sha256: SHA, scopes: ['deploy:checkout*', 'read:*'] },
         { id: 'envoy-aws', sha256: 'b'.repeat(64), scopes: ['xds:envoy-aws-*'] },
@@ -100,6 +102,18 @@ describe('parseConfig', () => {
     ['a cluster name with a space', { api: 'rest', clusterName: 'xds cluster' }, 'proxyGroups[0].xds.clusterName'],
   ])('refuses %s, naming the key', (_name, xds, key) => {
     expectNamesKey(configErrorOf({ proxyGroups: [{ name: 'e', kind: 'envoy', cloud: 'aws', region: 'us-east-1', xds }] }), key);
+  });
+
+  it.each([
+    ['an address without a prefix', '127.0.0.1'],
+    ['a prefix longer than the address', '10.0.0.0/33'],
+    ['bits set after the prefix', '127.0.0.1/8'],
+    ['an IPv6 network with bits after the prefix', 'fd00::1/8'],
+    ['a host name', 'localhost/8'],
+  ])('refuses mesh.allowedEndpointCidrs holding %s, naming the entry and the rule', (_name, cidr) => {
+    const error = configErrorOf({ mesh: { allowedEndpointCidrs: ['10.0.0.0/8', cidr] } });
+    expectNamesKey(error, 'mesh.allowedEndpointCidrs[1]');
+    expect(error.message).toContain('CIDR notation');
   });
 
   it('a bad AWS region names clusters[0].region', () => {

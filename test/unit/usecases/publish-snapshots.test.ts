@@ -90,18 +90,51 @@ describe('publishSnapshots', () => {
     expect(await clusters()).toEqual(['cart--v7', 'checkout--v1', 'checkout--v2']);
   });
 
-  it('refuses an inconsistent snapshot, naming the resource, and keeps the last one; other groups still publish', async () => {
+  it('leaves out a service whose resources break a rule, naming it with the rule; every other service is published', async () => {
+    const d = await deps();
+    await publishSnapshots(d);
+    // v2 takes 10% in the AWS group, but has lost its endpoints; in the GCP group it has none of the traffic.
+    await d.registry.putVersion({ ...version('checkout', 'v2', []), revision: 2 });
+    await d.registry.putSplit({ service: 'checkout', proxyGroup: 'envoy-gcp-usc1', weights: { v1: 100, v2: 0 }, revision: 2, updatedAt: '2026-01-01T00:01:00.000Z' });
+    await d.registry.putVersion(version('cart', 'v8', ['10.0.2.2']));
+
+    const report = await publishSnapshots(d);
+    expect(report.groups[0]).toMatchObject({
+      group: 'envoy-aws-use1',
+      outcome: 'published',
+      isolated: [{ service: 'checkout', rule: 'route-cluster-empty', field: 'RouteConfiguration/crossfade_http', reason: expect.stringContaining('"checkout--v2", which has no endpoints') }],
+    });
+    expect(report.groups[1]).toMatchObject({ group: 'envoy-gcp-usc1', outcome: 'published', isolated: [] });
+    expect(report.withoutEndpoints).toEqual([]);
+    const clusters = (await d.snapshots.resources((await d.snapshots.head('envoy-aws-use1'))!, XdsType.Cluster)).map((r) => r.name);
+    expect(clusters).toEqual(['cart--v7', 'cart--v8']);
+    const warning = d.logger.at('warn').find((l) => l.message.startsWith('services isolated from snapshots'));
+    expect(warning?.fields).toMatchObject({ isolated: [{ group: 'envoy-aws-use1', service: 'checkout', rule: 'route-cluster-empty' }] });
+  });
+
+  it('leaves out a service whose registration repeats an endpoint (written before registration refused it)', async () => {
+    const d = await deps();
+    const twice = version('checkout', 'v2', ['10.60.0.9']);
+    await d.registry.putVersion({ ...twice, clusters: [...twice.clusters, { cloud: 'gcp', cluster: 'gke-usc1', region: 'us-central1', endpoints: [{ address: '10.60.0.9', port: 8080, zone: null }] }], revision: 2 });
+    const report = await publishSnapshots(d);
+    for (const group of report.groups) {
+      expect(group).toMatchObject({ outcome: 'published', isolated: [{ service: 'checkout', rule: 'duplicate-endpoint', field: 'ClusterLoadAssignment/checkout--v2' }] });
+    }
+    const routes = JSON.stringify(await d.snapshots.resources((await d.snapshots.head('envoy-gcp-usc1'))!, XdsType.Route));
+    expect(routes).toContain('cart--v7');
+    expect(routes).not.toContain('checkout');
+  });
+
+  it('refuses a snapshot whose problem lies between services (one resource name from two), keeping the last one', async () => {
     const d = await deps();
     await publishSnapshots(d);
     const published = await d.snapshots.head('envoy-aws-use1');
-    // v2 takes 10% in the AWS group, but has lost its endpoints.
-    await d.registry.putVersion({ ...version('checkout', 'v2', []), revision: 2 });
-    await d.registry.putSplit({ service: 'cart', proxyGroup: 'envoy-gcp-usc1', weights: { v7: 100 }, revision: 2, updatedAt: '2026-01-01T00:01:00.000Z' });
-    await d.registry.putSplit({ service: 'checkout', proxyGroup: 'envoy-gcp-usc1', weights: { v1: 100, v2: 0 }, revision: 2, updatedAt: '2026-01-01T00:01:00.000Z' });
-
+    // cart--x's version v1 and cart's version x--v1 both make the cluster "cart--x--v1".
+    await d.registry.putVersion(version('cart', 'x--v1', ['10.0.3.1']));
+    await d.registry.putVersion(version('cart--x', 'v1', ['10.0.3.2']));
+    await d.registry.putSplit({ service: 'cart--x', proxyGroup: 'envoy-aws-use1', weights: { v1: 100 }, revision: 1, updatedAt: '2026-01-01T00:01:00.000Z' });
     const report = await publishSnapshots(d);
-    expect(report.groups[0]).toMatchObject({ group: 'envoy-aws-use1', outcome: 'refused', rule: 'route-cluster-empty', reason: expect.stringContaining('checkout--v2') });
-    expect(report.groups[1]).toMatchObject({ group: 'envoy-gcp-usc1', outcome: 'published' });
+    expect(report.groups[0]).toMatchObject({ group: 'envoy-aws-use1', outcome: 'refused', rule: 'duplicate-name', field: 'Cluster/cart--x--v1' });
     expect(await d.snapshots.head('envoy-aws-use1')).toEqual(published);
     expect(d.logger.at('warn').map((l) => l.message)).toContain('snapshots refused');
   });

@@ -1,5 +1,6 @@
 /** Registering and deregistering versions in the mesh, and describing a service, on fakes. */
 import { describe, expect, it } from 'vitest';
+import { parseCidr } from '../../../shared/domain/endpoint-address.js';
 import { DependencyUnavailableError, VersionConflictError } from '../../../shared/domain/errors.js';
 import { deregisterVersion } from '../../../shared/usecases/deregister-version.js';
 import { describeService } from '../../../shared/usecases/describe-service.js';
@@ -102,6 +103,61 @@ describe('registerVersion', () => {
       expect((d.registry as InMemoryMeshRegistry).writeAttempts).toBe(0);
       expect((d.clusterProvider as StaticClusterProvider).calls).toEqual([]);
     }
+  });
+
+  const gcpWith = (endpoints: RegistrationTarget['endpoints']): RegistrationTarget => ({ ...gcp, endpoints });
+  const at = (address: string, port = 8080) => ({ address, port, zone: null });
+
+  it.each([
+    ['a loopback address', [aws([at('127.0.0.1')])], 'targets[0].endpoints[0].address', 'no-loopback'],
+    ['an IPv6 loopback address', [aws([at('10.0.0.1'), at('::1')])], 'targets[0].endpoints[1].address', 'no-loopback'],
+    ['a link-local address', [aws([at('169.254.7.7')])], 'targets[0].endpoints[0].address', 'no-link-local'],
+    ['an IPv6 link-local address', [aws([at('fe80::1')])], 'targets[0].endpoints[0].address', 'no-link-local'],
+    ['the unspecified address', [aws([at('0.0.0.0')])], 'targets[0].endpoints[0].address', 'no-unspecified'],
+    ['a multicast address', [aws([at('ff02::1')])], 'targets[0].endpoints[0].address', 'no-multicast'],
+    ['the metadata service', [aws([at('169.254.169.254', 80)])], 'targets[0].endpoints[0].address', 'no-cloud-metadata'],
+    ['the IPv6 metadata service', [aws([at('fd00:ec2::254', 80)])], 'targets[0].endpoints[0].address', 'no-cloud-metadata'],
+    ['an endpoint twice in one cluster', [aws([at('10.0.0.1'), at('10.0.0.1')])], 'targets[0].endpoints[1]', 'endpoint-unique'],
+    ['an endpoint in both clusters', [aws([at('10.60.0.9')]), gcpWith([at('10.60.0.9')])], 'targets[1].endpoints[0]', 'endpoint-unique'],
+  ])('refuses %s, before anything is discovered or written', async (_name, given, field, rule) => {
+    const d = deps();
+    // A second cluster to discover, where the case leaves one: nothing is discovered either.
+    const targets = given.length === 1 ? [...given, gcp] : given;
+    expect(await rejectionOf(registerVersion(d, { service: 'checkout', version: 'v9', targets, actor: 'admin' }))).toMatchObject({ name: 'ValidationError', field, rule });
+    expect((d.registry as InMemoryMeshRegistry).writeAttempts).toBe(0);
+    expect((d.clusterProvider as StaticClusterProvider).calls).toEqual([]);
+  });
+
+  it('checks discovered endpoints as given ones: an address class, or one given in another cluster', async () => {
+    const d = deps({
+      clusterProvider: new StaticClusterProvider({
+        'eks-use1/checkout/checkout-v42': [at('10.0.1.10'), at('169.254.169.254')],
+        'gke-usc1/checkout/checkout-v42': [at('10.0.1.10')],
+      }),
+    });
+    expect(await rejectionOf(registerVersion(d, { service: 'checkout', version: 'v9', targets: [aws()], actor: 'admin' }))).toMatchObject({ field: 'targets[0].discovered[1].address', rule: 'no-cloud-metadata' });
+    expect(await rejectionOf(registerVersion(d, { service: 'checkout', version: 'v9', targets: [aws([at('10.0.1.10')]), gcp], actor: 'admin' }))).toMatchObject({
+      field: 'targets[1].discovered[0]',
+      rule: 'endpoint-unique',
+    });
+    expect((d.registry as InMemoryMeshRegistry).writeAttempts).toBe(0);
+  });
+
+  it('registers what crossfade.yaml mesh.allowedEndpointCidrs allows', async () => {
+    const d = deps({ allowedEndpointCidrs: [parseCidr('127.0.0.0/8')!] });
+    expect((await registerVersion(d, { service: 'checkout', version: 'v41', targets: [aws([at('127.0.0.1', 9001)])], actor: 'admin' })).outcome).toBe('created');
+    expect(await rejectionOf(registerVersion(d, { service: 'checkout', version: 'v42', targets: [aws([at('::1', 9001)])], actor: 'admin' }))).toMatchObject({ rule: 'no-loopback' });
+  });
+
+  it('keeps the fencing token of a split it rewrites (a field registration does not own)', async () => {
+    const d = deps();
+    await registerVersion(d, { service: 'checkout', version: 'v41', targets: [aws()], actor: 'admin' });
+    const registry = d.registry as InMemoryMeshRegistry;
+    const [split] = (await registry.getService('checkout'))!.splits;
+    await registry.putSplit({ ...split!, revision: split!.revision + 1, fencingToken: 7 });
+    await registerVersion(d, { service: 'checkout', version: 'v42', targets: [aws()], actor: 'admin' });
+    const after = (await registry.getService('checkout'))!.splits.find((s) => s.proxyGroup === split!.proxyGroup)!;
+    expect(after).toMatchObject({ weights: { v41: 100, v42: 0 }, fencingToken: 7 });
   });
 });
 

@@ -1,0 +1,79 @@
+/**
+ * After a registration or deregistration: the proxies get what the registry now holds for the
+ * service, at once (program-proxies.ts), and each group is asked what it serves. The registry is
+ * already written when this runs, so a proxy that cannot be reached does not fail the request:
+ * the answer names it, and reconciliation (POST /v1/reconcile, every 5 minutes) repairs it.
+ *
+ * Per group:
+ * - `programmed`: read back, it serves the registry's split: every HAProxy instance answered
+ *   `show servers state` with it (verifySplit), or the group's published snapshot routes the
+ *   service by it (its Envoys take it at their next poll; GET /v1/services shows what each acknowledged).
+ * - `unverified`: the group lists no proxies (domain/mesh.ts unverifiedReason): an Envoy group's
+ *   snapshot is published and routes the split, but no proxy is asked; an HAProxy group has no
+ *   instance to program.
+ * - `unreachable: …`: a proxy could not be reached.
+ * - `not programmed: …`: anything else, said in words (a proxy refused a command, the service
+ *   is isolated from the group's snapshot, the published snapshot does not route it yet).
+ */
+import { CrossfadeError, DependencyUnavailableError } from '../domain/errors.js';
+import { unverifiedReason, type ProxyGroup, type Split } from '../domain/mesh.js';
+import { carriesSplit, publishedSplit } from '../engine/envoy/published-split.js';
+import { XdsType } from '../engine/envoy/snapshot.js';
+import type { ServiceState } from '../ports/mesh-registry.js';
+import { programGroups, type ProgramDeps, type Programming } from './program-proxies.js';
+import { routerOf } from './router-of.js';
+import { serviceBackend } from './service-backend.js';
+
+export type GroupProgramming = 'programmed' | 'unverified' | `unreachable: ${string}` | `not programmed: ${string}`;
+
+/** Programs every proxy group with the service as registered; by group name, what each serves. Empty when nothing is registered. */
+export async function programService(deps: ProgramDeps, service: string): Promise<Record<string, GroupProgramming>> {
+  const programming = await programGroups(deps, service);
+  const state = programming.state;
+  if (!state) return {};
+  const outcomes: Record<string, GroupProgramming> = {};
+  for (const group of deps.proxyGroups) {
+    const split = state.splits.find((s) => s.proxyGroup === group.name)?.weights;
+    outcomes[group.name] = !split ? `not programmed: ${service} has no split in proxy group ${group.name} (register a version again to give it one)` : await outcomeOf(deps, group, state, split, programming);
+  }
+  const missed = Object.entries(outcomes).filter(([, outcome]) => outcome !== 'programmed' && outcome !== 'unverified');
+  if (missed.length > 0) deps.logger.warn('proxy groups not programmed: reconciliation repairs them', { service, groups: Object.fromEntries(missed) });
+  return outcomes;
+}
+
+async function outcomeOf(deps: ProgramDeps, group: ProxyGroup, state: ServiceState, split: Split, programming: Programming): Promise<GroupProgramming> {
+  try {
+    return group.kind === 'envoy' ? await envoyOutcome(deps, group, state.service, split, programming) : await haproxyOutcome(deps, group, state, split, programming.failures.get(group.name));
+  } catch (error) {
+    if (!(error instanceof CrossfadeError)) throw error;
+    return failed(error);
+  }
+}
+
+async function envoyOutcome(deps: ProgramDeps, group: ProxyGroup, service: string, split: Split, { publication }: Programming): Promise<GroupProgramming> {
+  const published = publication?.groups.find((g) => g.group === group.name);
+  if (published?.outcome === 'refused') return `not programmed: the snapshot of proxy group ${group.name} was refused: ${published.reason}`;
+  const isolated = published?.isolated.find((i) => i.service === service);
+  if (isolated) return `not programmed: ${service} is isolated from the snapshot of proxy group ${group.name} (${isolated.rule}): ${isolated.reason}`;
+  if (publication?.withoutEndpoints.includes(service)) return `not programmed: no version of ${service} has an endpoint, so no snapshot routes it`;
+  const head = await deps.snapshots.head(group.name);
+  const routes = head?.types[XdsType.Route] ? await deps.snapshots.resources(head, XdsType.Route) : [];
+  if (!carriesSplit(publishedSplit(routes, service), service, split)) return `not programmed: the published snapshot of proxy group ${group.name} does not route ${service} by ${JSON.stringify(split)} yet`;
+  return unverifiedReason(group) === null ? 'programmed' : 'unverified';
+}
+
+async function haproxyOutcome(deps: ProgramDeps, group: ProxyGroup, state: ServiceState, split: Split, failure: unknown): Promise<GroupProgramming> {
+  if (unverifiedReason(group) !== null) return 'unverified';
+  if (failure !== undefined) {
+    if (failure instanceof CrossfadeError) return failed(failure);
+    throw failure;
+  }
+  const verification = await routerOf(deps, group).verifySplit(group, state.service, serviceBackend(state), split);
+  if (verification.state === 'converged') return 'programmed';
+  if (verification.state === 'unknown') return `unreachable: ${verification.reason}`;
+  return `not programmed: ${verification.lagging.map((l) => `${l.proxy}: ${l.reason}`).join('; ')}`;
+}
+
+function failed(error: CrossfadeError): GroupProgramming {
+  return error instanceof DependencyUnavailableError ? `unreachable: ${error.message}` : `not programmed: ${error.name}: ${error.message}`;
+}
