@@ -24,6 +24,7 @@ import { ConflictError, IdempotencyKeyReusedError, ValidationError } from '../do
 import { checkTargets, compileSteps, type WireStep } from '../domain/plan.js';
 import type { AuditEvent } from '../ports/audit-log.js';
 import type { UseCaseDeps } from './deps.js';
+import { preflightAnalysis } from './preflight-analysis.js';
 
 /** Spinnaker replays within minutes; a week covers every retry policy and manual re-run we know. */
 export const IDEMPOTENCY_RETENTION_SECONDS = 7 * 24 * 3600;
@@ -64,6 +65,8 @@ export async function createDeployment(deps: UseCaseDeps, command: CreateDeploym
   checkTargets(command.targets, deps.clusters);
   const steps = compileSteps(command.steps, reachable, deps.analysis);
   await checkRegistered(deps, command);
+  // Before anything is written and any traffic moves: the providers must accept every analysis query.
+  await preflightAnalysis(deps, command.service, steps, { baseline: command.baseline?.version ?? null, canary: command.canary.version });
 
   const now = deps.clock.now();
   let deployment = withCreatedEvent(newDeployment(

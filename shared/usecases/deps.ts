@@ -8,6 +8,7 @@ import type { DeploymentStore } from '../ports/deployment-store.js';
 import type { IdGenerator } from '../ports/ids.js';
 import type { IdempotencyStore } from '../ports/idempotency-store.js';
 import type { Logger } from '../ports/logger.js';
+import type { MetricsProvider } from '../ports/metrics-provider.js';
 import type { MeshRegistry } from '../ports/mesh-registry.js';
 import type { ServiceLockStore } from '../ports/service-lock.js';
 import type { CrashPoints } from '../ports/crash-points.js';
@@ -30,6 +31,8 @@ export interface UseCaseDeps {
   clusters: readonly ConfiguredCluster[];
   /** The analysis templates and metrics providers a plan may name (crossfade.yaml `analysis`). */
   analysis: AnalysisCatalog;
+  /** The metrics providers by configured name: the judge's, and the creation's preflight of every analysis query. */
+  metrics: ReadonlyMap<string, MetricsProvider>;
   settings: CanarySettings;
   /** Tests only: where the process may be made to die (ports/crash-points.ts). */
   crashPoints?: CrashPoints;

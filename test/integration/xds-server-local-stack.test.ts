@@ -93,6 +93,8 @@ beforeAll(async () => {
   writeFileSync(configPath, JSON.stringify({
     clusters: [{ name: 'eks-use1', cloud: 'aws', region: 'us-east-1' }],
     proxyGroups: [{ name: GROUP, kind: 'envoy', cloud: 'aws', region: 'us-east-1', proxies: [{ nodeId: NODE_ID }], xds: { api: 'ads' } }],
+    // The echo backends listen on loopback.
+    mesh: { allowedEndpointCidrs: ['127.0.0.0/8'] },
   }));
   env = { CROSSFADE_CONFIG: configPath, CROSSFADE_ADMIN_TOKEN: 'cf_xds_local_admin_token_0123456789' };
   for (const version of ['v1', 'v2'] as const) ports.set(version, await startEchoBackend(version, backends));

@@ -383,6 +383,8 @@ export function fakeDeps(overrides: Partial<FakeDeps> = {}): FakeDeps {
     registry: InMemoryMeshRegistry.with(registeredTestVersions()),
     workflow: new RecordingWorkflow(),
     analysis: { ...TEST_ANALYSIS_CATALOG },
+    // The catalog's provider, answering no data and checking nothing (the preflight skips it).
+    metrics: new Map(TEST_ANALYSIS_CATALOG.providers.map((name) => [name, { name, queryRange: async () => [] }])),
     settings: { ...TEST_CANARY_SETTINGS },
     ...overrides,
   };
@@ -423,7 +425,6 @@ export function fakeHttpDeps(overrides: Partial<FakeHttpDeps> & { tokenEntries?:
     hash: (text: string) => createHash('sha256').update(text).digest('hex'),
     // No proxies are reachable from unit tests: reconciliation reports the groups as not reconciled.
     routers: {},
-    metrics: new Map(),
     ...rest,
   };
 }

@@ -19,6 +19,7 @@ import { inject } from 'vitest';
 import { createTableHandle, type TableHandle } from '../../shared/adapters/dynamodb/client.js';
 import { ensureTable } from '../../shared/adapters/dynamodb/stores.js';
 import { embeddedDefaults } from '../../shared/domain/config.js';
+import { startFakePrometheus } from './fake-clouds/prometheus.js';
 import { hashToken } from '../../shared/http/auth.js';
 import { startLocalStack, type LocalStack } from '../../local/stack.js';
 import { FAKE_STATE_MACHINE_ARN, startFakeStepFunctions, type FakeStepFunctions } from './fake-clouds/step-functions.js';
@@ -86,11 +87,13 @@ export async function apiTableOnDynamoDbLocal(prefix: string, extraTokens: reado
 }
 
 /**
- * Writes the configuration every target loads, starts the fake Step Functions, and points the
- * process environment at them and the table. The caller stops the fake.
+ * Writes the configuration every target loads, starts the fake Step Functions and a fake
+ * Prometheus (the analysis preflight of a create asks it), and points the process environment at
+ * them and the table. The caller stops the fakes (the Step Functions fake's stop stops both).
  */
 export async function configureEnvironment(endpoint: string, tableName: string, extraTokens: readonly ConfiguredToken[] = []): Promise<FakeStepFunctions> {
   const dir = mkdtempSync(join(tmpdir(), 'crossfade-config-'));
+  const prometheus = await startFakePrometheus();
   const config = {
     publicBaseUrl: PUBLIC_BASE_URL,
     clusters: [
@@ -108,8 +111,9 @@ export async function configureEnvironment(endpoint: string, tableName: string, 
       { id: 'auditor', sha256: hashToken(tokens.reader), scopes: ['read:*'] },
       ...extraTokens,
     ],
-    // API.md's example plan names `http-golden-signals`: the embedded template, on a Prometheus nobody asks (no run happens here).
-    analysis: embeddedDefaults.analysis,
+    // API.md's example plan names `http-golden-signals`: the embedded template, on a fake Prometheus
+    // that accepts every query (the preflight of a create asks it; no run happens here).
+    analysis: { ...embeddedDefaults.analysis, providers: embeddedDefaults.analysis.providers.map((p) => ({ ...p, url: prometheus.url })) },
   };
   const path = join(dir, 'crossfade.json');
   writeFileSync(path, JSON.stringify(config));
@@ -120,7 +124,8 @@ export async function configureEnvironment(endpoint: string, tableName: string, 
   const stepFunctions = await startFakeStepFunctions();
   process.env['CROSSFADE_STATE_MACHINE_ARN'] = FAKE_STATE_MACHINE_ARN;
   process.env['AWS_ENDPOINT_URL_SFN'] = stepFunctions.endpoint;
-  return stepFunctions;
+  const stopStepFunctions = stepFunctions.stop.bind(stepFunctions);
+  return Object.assign(stepFunctions, { stop: () => Promise.all([stopStepFunctions(), prometheus.stop()]).then(() => undefined) });
 }
 
 /** `PUT /v1/services/{service}/versions/{version}` with one explicit endpoint per version (a deployment's versions must be registered). */
