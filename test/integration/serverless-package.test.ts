@@ -36,7 +36,8 @@ const FUNCTIONS = {
   },
   canary: {
     routes: [],
-    dynamodbActions: ['dynamodb:BatchGetItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem'],
+    // DeleteItem: a run that is over removes its active-run mark.
+    dynamodbActions: ['dynamodb:BatchGetItem', 'dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem'],
     timeoutSeconds: 100,
   },
   services: {
@@ -53,7 +54,8 @@ const FUNCTIONS = {
   },
   reconcile: {
     routes: ['POST /v1/reconcile'],
-    dynamodbActions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query'],
+    // The scheduled sweep of unfinished runs records restarts and removes the marks of runs that are over.
+    dynamodbActions: ['dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query'],
     // The scheduled run reconciles every service.
     timeoutSeconds: 300,
   },
@@ -160,6 +162,20 @@ describe('serverless.yml, packaged', () => {
     expect(text).toContain('waitForTaskToken');
   });
 
+  it('lets the state machine start only itself (a run continuing as a new execution), and the sweep only start and describe its executions', () => {
+    const machine = resource('CanaryStateMachine', 'AWS::StepFunctions::StateMachine');
+    const roleId = (machine.Properties?.['RoleArn'] as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0];
+    const machineStatements = statementsOf(roleId).filter((s) => actions(s).some((a) => a.startsWith('states:')));
+    const starts = machineStatements.filter((s) => actions(s).includes('states:StartExecution'));
+    expect(starts.length).toBeGreaterThan(0);
+    for (const statement of starts) expect(JSON.stringify(statement.Resource)).not.toContain('"*"');
+    expect(JSON.stringify(starts.map((s) => s.Resource))).toContain(`stateMachine:${SERVICE}-${STAGE}-canary`);
+
+    const sweep = statementsOf(roleOf('reconcile')).filter((s) => actions(s).some((a) => a.startsWith('states:')));
+    expect(sweep.find((s) => actions(s).includes('states:StartExecution'))?.Resource).toEqual({ Ref: 'CanaryStateMachine' });
+    expect(JSON.stringify(sweep.find((s) => actions(s).includes('states:DescribeExecution'))?.Resource)).toContain(':execution:${CanaryStateMachine.Name}:*');
+  });
+
   describe.each(FUNCTION_NAMES)('function %s', (fn) => {
     it('is a Node 22 arm64 Lambda with its own handler, limits and environment', () => {
       const props = lambda(fn).props;
@@ -174,7 +190,7 @@ describe('serverless.yml, packaged', () => {
           CROSSFADE_CONFIG: `./dist/aws/${fn}/crossfade.json`,
           NODE_OPTIONS: '--enable-source-maps',
           // Only the function that starts runs and wakes gates knows the state machine.
-          ...(fn === 'deployments' ? { CROSSFADE_STATE_MACHINE_ARN: { Ref: 'CanaryStateMachine' } } : {}),
+          ...(fn === 'deployments' || fn === 'reconcile' ? { CROSSFADE_STATE_MACHINE_ARN: { Ref: 'CanaryStateMachine' } } : {}),
         },
       });
     });
