@@ -54,26 +54,26 @@ export function xdsServerDeps(env: Record<string, string | undefined>) {
 /**
  * The table the xds-server follows, the first that applies:
  * 1. CROSSFADE_DYNAMODB_ENDPOINT (DynamoDB Local, any local endpoint), as every entry point;
- * 2. DynamoDB itself, when the SDK's default chain finds AWS credentials;
- * 3. the local stack's embedded store, as `npm start` publishes it in its data directory
- *    (CROSSFADE_DATA_DIR, default .crossfade/), with the static credentials the stack itself uses.
+ * 2. the local stack's embedded store, as `npm start` publishes it in its data directory
+ *    (CROSSFADE_DATA_DIR, default .crossfade/), with the static credentials the stack itself uses —
+ *    beside `npm start` the local store is what is meant, even on a laptop with AWS credentials
+ *    (a server in the cloud has no such file);
+ * 3. DynamoDB itself, when the SDK's default chain finds AWS credentials.
  * None: ConfigError, one line saying what to set, rather than a server that polls nothing.
  */
 export async function openSnapshotStore(env: Record<string, string | undefined>): Promise<OpenedSnapshotStore> {
   const endpoint = env['CROSSFADE_DYNAMODB_ENDPOINT'];
+  const dataDir = localDataDir(env);
+  const published = endpoint ? undefined : readStoreEndpoint(dataDir);
+  if (published) return { snapshots: publishedStoreSnapshots(dataDir, published), description: `table ${published.table} of the local stack at ${published.endpoint} (from ${published.path})` };
   if (endpoint || (await awsCredentialsAvailable(regionFromEnv(env)))) {
     const table = tableFromEnv(env);
     return { snapshots: createDynamoDbStores(table).snapshots, description: `table ${table.tableName} ${endpoint ? `at ${endpoint}` : `in DynamoDB (${regionFromEnv(env)})`}` };
   }
-  const dataDir = localDataDir(env);
-  const published = readStoreEndpoint(dataDir);
-  if (!published) {
-    throw new ConfigError(
-      `no table to follow: set CROSSFADE_DYNAMODB_ENDPOINT, run npm start (it publishes its store in ${storeEndpointPath(dataDir)}; CROSSFADE_DATA_DIR names another data directory), or give AWS credentials for DynamoDB`,
-      'CROSSFADE_DYNAMODB_ENDPOINT',
-    );
-  }
-  return { snapshots: publishedStoreSnapshots(dataDir, published), description: `table ${published.table} of the local stack at ${published.endpoint} (from ${published.path})` };
+  throw new ConfigError(
+    `no table to follow: set CROSSFADE_DYNAMODB_ENDPOINT, run npm start (it publishes its store in ${storeEndpointPath(dataDir)}; CROSSFADE_DATA_DIR names another data directory), or give AWS credentials for DynamoDB`,
+    'CROSSFADE_DYNAMODB_ENDPOINT',
+  );
 }
 
 /** The embedded store's snapshots. A call the store does not answer is made once more at the endpoint published now, when the stack was restarted on another port. */
