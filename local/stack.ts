@@ -45,6 +45,12 @@ export interface LocalStackOptions {
   retryMs?: number;
   /** How often unfinished runs are looked for and resumed (default CROSSFADE_SWEEP_SECONDS, else 30 s; 0: only at start). */
   sweepEveryMs?: number;
+  /**
+   * Whether the runs an earlier process left unfinished are resumed at start (default: yes, unless
+   * CROSSFADE_RESUME_AT_START=0). Off, they wait for the schedule (sweepEveryMs), or for a replayed
+   * creation: a test decides what happens before an old run goes on (test/integration/split-brain.test.ts).
+   */
+  resumeAtStart?: boolean;
   /** How often the mesh is reconciled, as the clouds' schedule does (default CROSSFADE_RECONCILE_SECONDS, else 300 s; 0: never). */
   reconcileEveryMs?: number;
 }
@@ -58,7 +64,7 @@ export interface LocalStack {
   configSource: string;
   /** The in-process canary runner; undefined when runs go to Step Functions. */
   canaryRunner: LocalStateMachine | undefined;
-  /** What the start-up sweep found: the unfinished runs of an earlier process it started again. */
+  /** What the start-up sweep found: the unfinished runs of an earlier process it started again (none when it was off). */
   resumed: ResumeReport;
   /** Proxy groups nothing can verify (they list no proxies): traffic steps report them `unverified`. */
   unverifiedGroups: { group: string; reason: string }[];
@@ -112,7 +118,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   });
   // Every run an earlier process left unfinished goes on from its stored state, before anything else.
   const jobs = maintenance(deps);
-  const resumed = await jobs.resumeRuns(0);
+  const resumed = (options.resumeAtStart ?? env['CROSSFADE_RESUME_AT_START'] !== '0') ? await jobs.resumeRuns(0) : noRunsResumed(deps.clock.now());
   const schedules = [
     every(options.sweepEveryMs ?? secondsFrom(env['CROSSFADE_SWEEP_SECONDS'], 30), () => jobs.resumeRuns(), logger, 'sweep'),
     every(options.reconcileEveryMs ?? secondsFrom(env['CROSSFADE_RECONCILE_SECONDS'], 300), () => jobs.reconcile(), logger, 'reconcile'),
@@ -170,6 +176,10 @@ function every(intervalMs: number, work: () => Promise<unknown>, logger: Logger,
   }, intervalMs);
   timer.unref();
   return { stop: () => clearInterval(timer) };
+}
+
+function noRunsResumed(now: Date): ResumeReport {
+  return { at: now.toISOString(), runs: [], summary: { marked: 0, running: 0, started: 0, restarted: 0, removed: 0, failed: 0 } };
 }
 
 function secondsFrom(text: string | undefined, fallbackSeconds: number): number {
