@@ -23,8 +23,15 @@ export const release: ActionWork = async (deps, d) => {
   return released(d, deps.clock.now());
 };
 
-/** A task failed for good: roll back, naming the error (an outcome already decided stays). */
-export const recover: ActionWork = async (deps, d, input) => rollbackDecided(d, `${describeFailure(input)}; rolled back`, 'ROLLED_BACK', deps.clock.now());
+/**
+ * A task failed for good: roll back, naming the error (an outcome already decided stays). A run that
+ * lost its service rolls nothing back (the rollback finds the lock lost and leaves traffic to the
+ * holder), so its reason does not say it will.
+ */
+export const recover: ActionWork = async (deps, d, input) => {
+  if (input.error?.Error === 'LockLostError') return rollbackDecided(d, describeFailure(input), 'FAILED', deps.clock.now());
+  return rollbackDecided(d, `${describeFailure(input)}; rolled back`, 'ROLLED_BACK', deps.clock.now());
+};
 
 /** The rollback's retries are spent. The registry already holds the baseline at 100%, so reconciliation repairs the proxies. */
 export const giveUp: ActionWork = async (deps, d, input) => {
@@ -38,15 +45,17 @@ export const giveUp: ActionWork = async (deps, d, input) => {
  */
 async function endWith(deps: CanaryDeps, d: Deployment, canaryPercent: 0 | 100): Promise<Deployment> {
   const lost = await lostLock(deps, d);
-  if (lost) {
-    // Nothing was rolled back: FAILED, unless an operator asked for the end (CANCELED stays).
-    const finalPhase = d.run.outcome?.kind === 'rollback' && d.run.outcome.finalPhase === 'CANCELED' ? 'CANCELED' : 'FAILED';
-    return finishedAsRollback(deps, d, lost.message, finalPhase);
-  }
+  if (lost) return endedWithoutTheService(deps, d, lost);
   // Prepare never ran or refused (no step started; a baseline may be named at creation): nothing moved, nothing to move back.
   if (d.baseline === null || d.run.stepStartedAt === null) return finished(d, d.weights, deps.clock.now());
   const shares = uniformShares(deps, canaryPercent);
-  await applyShares(deps, d, shares);
+  try {
+    await applyShares(deps, d, shares);
+  } catch (error) {
+    // The registry refused our split: a newer holder wrote after our renewal (the lease ran out meanwhile). Its traffic stays.
+    if (error instanceof LockLostError) return endedWithoutTheService(deps, d, error);
+    throw error;
+  }
   const { lagging, unverified } = await verifyShares(deps, d, shares);
   if (lagging.length > 0) throw notConverged(`${canaryPercent === 100 ? 'promotion' : 'rollback'} of deployment ${d.id}`, lagging);
   if (canaryPercent === 100 && d.deregisterBaseline) {
@@ -55,6 +64,12 @@ async function endWith(deps: CanaryDeps, d: Deployment, canaryPercent: 0 | 100):
     await programProxies(deps, d.service);
   }
   return finished(withUnverified(d, unverified), weightsOf(deps, d, shares), deps.clock.now());
+}
+
+/** Nothing was rolled back or promoted: FAILED, unless an operator asked for the end (CANCELED stays). */
+function endedWithoutTheService(deps: CanaryDeps, d: Deployment, lost: LockLostError): Deployment {
+  const finalPhase = d.run.outcome?.kind === 'rollback' && d.run.outcome.finalPhase === 'CANCELED' ? 'CANCELED' : 'FAILED';
+  return finishedAsRollback(deps, d, lost.message, finalPhase);
 }
 
 /** Why the run may not touch traffic any more, or null while it holds the service. */

@@ -99,6 +99,8 @@ describe('a run that lost its service', () => {
     const applied = r.router.applied.length;
 
     const recovered = await runCanaryTask(r.deps, { action: 'recover', deploymentId: id, error: { Error: 'LockLostError', Cause: JSON.stringify({ errorMessage: 'lost' }) } });
+    // Nothing will be rolled back, and the recorded reason does not say it will.
+    expect((await r.deps.deployments.get(id))!.run.outcome).toEqual({ kind: 'rollback', reason: 'LockLostError: lost', finalPhase: 'FAILED' });
     const rolled = await runCanaryTask(r.deps, { action: 'rollback', deploymentId: id, expect: recovered.next });
 
     expect(rolled.next.kind).toBe('release');
@@ -133,6 +135,33 @@ describe('splits are fenced', () => {
     expect(error).toBeInstanceOf(LockLostError);
     expect((error as Error).message).toContain(`fencing token ${mine + 1} > ${mine}`);
     expect((await r.deps.registry.getService('checkout'))!.splits).toEqual([newer]);
+  });
+
+  it('a newer holder that writes after the run renewed its lock (the lease ran out meanwhile) ends a rollback or a promotion FAILED, the split theirs', async () => {
+    for (const end of ['rollback', 'promote'] as const) {
+      const r = await rig();
+      // One step: once it has converged, the promotion is next.
+      const { id, out } = await prepared(r, [{ kind: 'setWeight', canaryPercent: 10, wave: null }]);
+      const shifted = await runCanaryTask(r.deps, { action: 'shift', deploymentId: id, expect: out.next });
+      const converged = await runCanaryTask(r.deps, { action: 'converge', deploymentId: id, expect: shifted.next });
+      const mine = (await r.deps.deployments.get(id))!.run.fencingToken!;
+      // The lock still answers this run's token; only the registry knows of the newer holder.
+      const [split] = (await r.deps.registry.getService('checkout'))!.splits;
+      const newer = { ...split!, weights: { 'v1.4.0': 90, v3: 10 }, revision: split!.revision + 1, fencingToken: mine + 1 };
+      await r.deps.registry.putSplit(newer);
+      const applied = r.router.applied.length;
+
+      const decided = end === 'promote' ? converged : await runCanaryTask(r.deps, { action: 'recover', deploymentId: id, error: { Error: 'NotConvergedError', Cause: JSON.stringify({ errorMessage: 'slow' }) } });
+      expect(decided.next.kind, end).toBe(end);
+      const ended = await runCanaryTask(r.deps, { action: end, deploymentId: id, expect: decided.next });
+
+      expect(ended.next.kind, end).toBe('release');
+      const after = (await r.deps.deployments.get(id))!;
+      expect(after.phase, end).toBe('FAILED');
+      expect(String(after.result!['reason']), end).toContain(`written under a newer lock (fencing token ${mine + 1} > ${mine})`);
+      expect(r.router.applied, end).toHaveLength(applied);
+      expect((await r.deps.registry.getService('checkout'))!.splits, end).toEqual([newer]);
+    }
   });
 
   it('the registry itself refuses an older token, and a write carrying none, over a fenced split', async () => {
