@@ -20,7 +20,7 @@ import { startLocalStack, type LocalStack } from '../../local/stack.js';
 import { haproxyBackendName } from '../../shared/adapters/haproxy/haproxy-router.js';
 import type { JudgeResult } from '../../shared/domain/judge/index.js';
 import { hashToken } from '../../shared/http/auth.js';
-import { adminCommand, serversOf, startHaproxy, wheelTurn, type HaproxyInstance } from './haproxy.js';
+import { adminCommand, startHaproxy, versionShares, wheelTurn, type HaproxyInstance, type VersionShares } from './haproxy.js';
 import { countAnswers } from './http-backends.js';
 import { startMeteredBackends, type MeteredBackend, type MeteredBackendOptions, type MeteredBackends } from './metered-backends.js';
 import { startPrometheus, type PrometheusInstance } from './prometheus.js';
@@ -147,19 +147,7 @@ export async function startCanaryRig(options: RigOptions): Promise<CanaryRig> {
     const stack = await startLocalStack({ env, dataDir: join(dir, 'data'), persist: false, port: 0, waitMs: options.waitMs, retryMs: options.retryMs });
     stops.push(() => stack.stop());
 
-    const call: CanaryRig['call'] = async (method, path, body, callOptions = {}) => {
-      const url = /^https?:\/\//.test(path) ? path : stack.url + path;
-      const response = await fetch(url, {
-        method,
-        headers: { authorization: `Bearer ${callOptions.token ?? stack.adminToken}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...callOptions.headers },
-        body: body === undefined ? undefined : JSON.stringify(body),
-        signal: AbortSignal.timeout(30_000),
-      });
-      const headers: Record<string, string> = {};
-      response.headers.forEach((value, key) => (headers[key] = value));
-      const text = await response.text();
-      return { status: response.status, headers, body: text === '' ? undefined : JSON.parse(text) };
-    };
+    const call = apiCaller(stack.url, stack.adminToken);
 
     return {
       stack,
@@ -182,6 +170,23 @@ export async function startCanaryRig(options: RigOptions): Promise<CanaryRig> {
     await stopAll();
     throw error;
   }
+}
+
+/** HTTP calls to a crossfade at `baseUrl`, as CanaryRig['call'] makes them (JSON in and out, `adminToken` unless another is given). */
+export function apiCaller(baseUrl: string, adminToken: string): CanaryRig['call'] {
+  return async (method, path, body, callOptions = {}) => {
+    const url = /^https?:\/\//.test(path) ? path : baseUrl + path;
+    const response = await fetch(url, {
+      method,
+      headers: { authorization: `Bearer ${callOptions.token ?? adminToken}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...callOptions.headers },
+      body: body === undefined ? undefined : JSON.stringify(body),
+      signal: AbortSignal.timeout(30_000),
+    });
+    const headers: Record<string, string> = {};
+    response.headers.forEach((value, key) => (headers[key] = value));
+    const text = await response.text();
+    return { status: response.status, headers, body: text === '' ? undefined : JSON.parse(text) };
+  };
 }
 
 export function backendsOf(backends: MeteredBackends, version: string): MeteredBackend[] {
@@ -271,7 +276,7 @@ export interface AuditItem {
 }
 
 /** Polls the status document until `done` holds; throws with the last document after `timeoutMs`. */
-export async function pollUntil(rig: CanaryRig, id: string, done: (doc: StatusDoc) => boolean, timeoutMs: number, intervalMs = 100): Promise<StatusDoc> {
+export async function pollUntil(rig: Pick<CanaryRig, 'call'>, id: string, done: (doc: StatusDoc) => boolean, timeoutMs: number, intervalMs = 100): Promise<StatusDoc> {
   const deadline = Date.now() + timeoutMs;
   let last: StatusDoc | undefined;
   for (;;) {
@@ -304,7 +309,7 @@ export async function within<T>(promise: Promise<T>, timeoutMs: number, what: st
 }
 
 /** Every audit event of a deployment, oldest first, over all pages. */
-export async function auditOf(rig: CanaryRig, id: string): Promise<AuditItem[]> {
+export async function auditOf(rig: Pick<CanaryRig, 'call'>, id: string): Promise<AuditItem[]> {
   const items: AuditItem[] = [];
   let cursor: string | null = null;
   do {
@@ -317,20 +322,8 @@ export async function auditOf(rig: CanaryRig, id: string): Promise<AuditItem[]> 
 }
 
 /** The canary's share of HAProxy's weights for `service`, read through the admin socket: `{ v1: 95, v2: 5 }` in percent of the total. */
-export async function haproxyShares(rig: CanaryRig, service: string): Promise<{ shares: Record<string, number>; weights: Record<string, number> }> {
-  const servers = await serversOf(rig.haproxy.adminPort, haproxyBackendName(service));
-  const byVersion: Record<string, number> = {};
-  const weights: Record<string, number> = {};
-  let total = 0;
-  for (const [name, { weight, admin }] of Object.entries(servers)) {
-    const serving = admin === 0 ? weight : 0;
-    const version = name.split('_')[0]!;
-    byVersion[version] = (byVersion[version] ?? 0) + serving;
-    weights[name] = serving;
-    total += serving;
-  }
-  const shares = Object.fromEntries(Object.entries(byVersion).map(([version, weight]) => [version, total === 0 ? 0 : (100 * weight) / total]));
-  return { shares, weights };
+export function haproxyShares(rig: CanaryRig, service: string): Promise<VersionShares> {
+  return versionShares(rig.haproxy.adminPort, haproxyBackendName(service));
 }
 
 /**

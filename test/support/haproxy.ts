@@ -219,6 +219,33 @@ export async function serversOf(adminPort: number, backend: string): Promise<Rec
   return Object.fromEntries(rows.map((row) => row.split(' ')).map((f) => [f[3]!, { weight: Number(f[7]), admin: Number(f[6]) }]));
 }
 
+export interface VersionShares {
+  /** Per version, its servers' weight in percent of the backend's total: `{ v1: 95, v2: 5 }`. */
+  shares: Record<string, number>;
+  /** Per server, the weight it serves with (0 when it is in maintenance or drain). */
+  weights: Record<string, number>;
+}
+
+/**
+ * The split a backend serves, read back through the admin socket. Server names are crossfade's,
+ * `<version>_<address>_<port>` (haproxy-router.ts), so the version is the name's first part.
+ */
+export async function versionShares(adminPort: number, backend: string): Promise<VersionShares> {
+  const servers = await serversOf(adminPort, backend);
+  const byVersion: Record<string, number> = {};
+  const weights: Record<string, number> = {};
+  let total = 0;
+  for (const [name, { weight, admin }] of Object.entries(servers)) {
+    const serving = admin === 0 ? weight : 0;
+    const version = name.split('_')[0]!;
+    byVersion[version] = (byVersion[version] ?? 0) + serving;
+    weights[name] = serving;
+    total += serving;
+  }
+  const shares = Object.fromEntries(Object.entries(byVersion).map(([version, weight]) => [version, total === 0 ? 0 : (100 * weight) / total]));
+  return { shares, weights };
+}
+
 export interface RecordingRelay {
   /** The relay as a crossfade.yaml proxy, named `name`. */
   proxy: { name: string; runtimeApi: string };
