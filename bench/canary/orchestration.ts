@@ -6,7 +6,7 @@
  * by the steps.
  *
  * The stack is started the way local/stack.ts is used by tests: in this process, port 0, waitMs 0
- * and retryMs 0 (every Wait state and every retry interval is 0 ms), CROSSFADE_STATE_MACHINE_ARN
+ * and retryMs 0 (every timed hold and every retry interval is 0 ms), CROSSFADE_STATE_MACHINE_ARN
  * unset (so the run is in-process), and a configuration file of the bench's own: the two clusters
  * and one Envoy proxy group per cloud with `proxies: []`. Each shift still writes the split to the
  * registry and publishes both groups' snapshots (publishSnapshots), but with no proxy listed there
@@ -250,7 +250,7 @@ async function readEvents(client: KeepAliveClient, id: string): Promise<AuditEve
 // ---- the scenario ----
 
 const STEPS = 10;
-/** Plans of STEPS steps. Pauses need a duration of at least 1 s; waitMs: 0 makes each Wait state 0 ms. */
+/** Plans of STEPS steps. Pauses need a duration of at least 1 s; waitMs: 0 makes each timed hold 0 ms. */
 const PLANS = {
   'setWeight ×10': Array.from({ length: STEPS }, (_, i) => ({ setWeight: (i + 1) * 10 })),
   'setWeight ×5 + pause 1s ×5': Array.from({ length: STEPS }, (_, i) => (i % 2 === 0 ? { setWeight: (i / 2 + 1) * 20 } : { pause: { duration: '1s' } })),
@@ -336,7 +336,7 @@ async function runOnce(stack: CanaryStack, service: string, plan: PlanName, exec
 }
 
 /** "prepare 1, shift 10, converge 10, promote 1, release 1" in the order the run makes them. */
-const ACTION_ORDER = ['created', 'prepare', 'shift', 'converge', 'waited', 'promote', 'rollback', 'recover', 'give-up', 'release'];
+const ACTION_ORDER = ['created', 'prepare', 'shift', 'converge', 'hold', 'unhold', 'promote', 'rollback', 'recover', 'give-up', 'release'];
 function describeCounts(counts: Record<string, number>): string {
   const rank = (action: string) => (ACTION_ORDER.includes(action) ? ACTION_ORDER.indexOf(action) : ACTION_ORDER.length);
   return Object.entries(counts)
@@ -368,19 +368,25 @@ export async function measureOrchestration(context: BenchContext): Promise<Scena
     context.progress(`starting the local stack on the ${setup.store} store, ${PROXY_SETUP_NOTE[setup.proxies]}`);
     const stack = await startCanaryStack(setup.store, setup.proxies);
     try {
-      const service = `bench-orch-${setupIndex + 1}`;
-      const registered = await registerService(stack.client, service, setupIndex);
-      const refused = registered.filter((r) => r.status !== 201 && r.status !== 200);
-      if (refused.length > 0) throw new Error(`registering ${service}: ${refused.map(problemOf).join('; ')}`);
+      // A service per run, registered before its run is timed: a promoted canary serves 100%, and
+      // deploying the version that already serves everything is refused.
+      let services = 0;
+      const freshService = async (): Promise<string> => {
+        const service = `bench-orch-${setupIndex + 1}-${++services}`;
+        const registered = await registerService(stack.client, service, setupIndex);
+        const refused = registered.filter((r) => r.status !== 201 && r.status !== 200);
+        if (refused.length > 0) throw new Error(`registering ${service}: ${refused.map(problemOf).join('; ')}`);
+        return service;
+      };
 
       for (const plan of setup.plans) {
         const runId = randomUUID().slice(0, 8);
         const loadAtStart = loadavg().map((l) => Math.round(l * 100) / 100);
         context.progress(`${setup.store} / ${plan}: ${WARM_UP_RUNS} warm-up run, then ${setup.runs} runs one after another`);
         const warmUps: RunFigures[] = [];
-        for (let i = 0; i < WARM_UP_RUNS; i++) warmUps.push(await runOnce(stack, service, plan, `warm-${runId}-${i}`));
+        for (let i = 0; i < WARM_UP_RUNS; i++) warmUps.push(await runOnce(stack, await freshService(), plan, `warm-${runId}-${i}`));
         const runs: RunFigures[] = [];
-        for (let i = 0; i < setup.runs; i++) runs.push(await runOnce(stack, service, plan, `run-${runId}-${i}`));
+        for (let i = 0; i < setup.runs; i++) runs.push(await runOnce(stack, await freshService(), plan, `run-${runId}-${i}`));
 
         const wall = summarize(runs.map((r) => r.wallMs));
         const perStep = summarize(runs.map((r) => r.wallMs / STEPS));
@@ -472,7 +478,7 @@ export async function measureOrchestration(context: BenchContext): Promise<Scena
       'wall: from sending POST /v1/deployments to the end of the run (canaryRunner.settled: promote and release included), runs one after another on one service (v1 → v2, a new Spinnaker execution id each). ms / step = wall / 10. Median and p90 by nearest rank (p90 of 5 or 10 runs is the slowest or second slowest), after 1 warm-up run.',
       'CPU ms / step: this process\'s CPU time (user + system, process.cpuUsage) over the run / 10. Everything but DynamoDB Local runs in this process, so on the embedded store it is roughly what the wall time would be on an idle machine (it also counts GC and libuv threads); DynamoDB Local\'s own CPU (Java) is not in it. The load average when each row started is in the JSON.',
       'in-step: from the prepare audit event to the event completing the last step, / 10 (the steps alone; audit timestamps, ms resolution). fixed: wall minus that span (create, first Decide, prepare, promote, release, and the HTTP round trips). create: the POST alone.',
-      'task writes: Task states that wrote the deployment (one write, one audit event each; the first Decide reads only). A setWeight step is two tasks (Shift, AwaitConvergence), a pause one (Waited, after a 0 ms Wait state).',
+      'task writes: Task states that wrote the deployment (one write, one audit event each; the first Decide reads only). A setWeight step is two tasks (Shift, AwaitConvergence), a pause two (Hold, which stores the token of the hold, then HoldTimedOut after 0 ms, which closes it).',
       ...countedNotes,
       ...problemNotes,
       ...skippedNotes,

@@ -311,6 +311,8 @@ describe('split brain: a run killed mid-shift goes on after another deployment t
       expect(aDone).toMatchObject({ status: 'TERMINAL', phase: 'FAILED', result: { outcome: 'rolled back' } });
       const lostBecause = c.b === 'at-gate' ? `service ${SERVICE} is locked by ${b}` : 'the lock changed hands since this run prepared';
       expect(aDone.result!.reason).toContain(`deployment ${a} lost service ${SERVICE}: ${lostBecause}`);
+      // A's status reports what is served (B's split), not what A last asked for.
+      expect(complete(aDone.weights['aws'])).toEqual(finalTraffic);
       expectAuditSaysLockLost(await auditOf(world, a), lostBecause);
 
       // A moved nothing: every part still serves B's split, written under B's token.

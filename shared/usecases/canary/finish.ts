@@ -11,7 +11,7 @@ import type { CanaryDeps } from './deps.js';
 import { holdLock } from './lock.js';
 import { deregisterVersion } from '../deregister-version.js';
 import { programProxies } from '../program-proxies.js';
-import { applyShares, notConverged, uniformShares, verifyShares, weightsOf } from './traffic.js';
+import { applyShares, notConverged, uniformShares, verifyShares, weightsInRegistry, weightsOf } from './traffic.js';
 
 export const promote: ActionWork = (deps, d) => endWith(deps, d, 100);
 
@@ -45,7 +45,7 @@ export const giveUp: ActionWork = async (deps, d, input) => {
  */
 async function endWith(deps: CanaryDeps, d: Deployment, canaryPercent: 0 | 100): Promise<Deployment> {
   const lost = await lostLock(deps, d);
-  if (lost) return endedWithoutTheService(deps, d, lost);
+  if (lost) return await endedWithoutTheService(deps, d, lost);
   // Prepare never ran or refused (no step started; a baseline may be named at creation): nothing moved, nothing to move back.
   if (d.baseline === null || d.run.stepStartedAt === null) return finished(d, d.weights, deps.clock.now());
   const shares = uniformShares(deps, canaryPercent);
@@ -53,7 +53,7 @@ async function endWith(deps: CanaryDeps, d: Deployment, canaryPercent: 0 | 100):
     await applyShares(deps, d, shares);
   } catch (error) {
     // The registry refused our split: a newer holder wrote after our renewal (the lease ran out meanwhile). Its traffic stays.
-    if (error instanceof LockLostError) return endedWithoutTheService(deps, d, error);
+    if (error instanceof LockLostError) return await endedWithoutTheService(deps, d, error);
     throw error;
   }
   const { lagging, unverified } = await verifyShares(deps, d, shares);
@@ -66,10 +66,14 @@ async function endWith(deps: CanaryDeps, d: Deployment, canaryPercent: 0 | 100):
   return finished(withUnverified(d, unverified), weightsOf(deps, d, shares), deps.clock.now());
 }
 
-/** Nothing was rolled back or promoted: FAILED, unless an operator asked for the end (CANCELED stays). */
-function endedWithoutTheService(deps: CanaryDeps, d: Deployment, lost: LockLostError): Deployment {
+/**
+ * Nothing was rolled back or promoted: FAILED, unless an operator asked for the end (CANCELED
+ * stays). Its weights are what the registry holds now (the holder's), not this run's last step.
+ */
+async function endedWithoutTheService(deps: CanaryDeps, d: Deployment, lost: LockLostError): Promise<Deployment> {
   const finalPhase = d.run.outcome?.kind === 'rollback' && d.run.outcome.finalPhase === 'CANCELED' ? 'CANCELED' : 'FAILED';
-  return finishedAsRollback(deps, d, lost.message, finalPhase);
+  const state = await deps.registry.getService(d.service);
+  return finishedAsRollback(deps, d, lost.message, finalPhase, state ? weightsInRegistry(deps, state) : d.weights);
 }
 
 /** Why the run may not touch traffic any more, or null while it holds the service. */
@@ -83,10 +87,10 @@ async function lostLock(deps: CanaryDeps, d: Deployment): Promise<LockLostError 
   }
 }
 
-/** Finished now as a rollback for `reason`, traffic left as it is. */
-function finishedAsRollback(deps: CanaryDeps, d: Deployment, reason: string, finalPhase: 'ROLLED_BACK' | 'CANCELED' | 'FAILED'): Deployment {
+/** Finished now as a rollback for `reason`, traffic left as it is (`weights`: what it is). */
+function finishedAsRollback(deps: CanaryDeps, d: Deployment, reason: string, finalPhase: 'ROLLED_BACK' | 'CANCELED' | 'FAILED', weights = d.weights): Deployment {
   const now = deps.clock.now();
-  return finished(revise(d, { run: { ...d.run, outcome: { kind: 'rollback', reason, finalPhase } } }, now), d.weights, now);
+  return finished(revise(d, { run: { ...d.run, outcome: { kind: 'rollback', reason, finalPhase } } }, now), weights, now);
 }
 
 /** `Error: cause`, as Step Functions reports a caught error (the Cause of a Lambda error is its JSON). */

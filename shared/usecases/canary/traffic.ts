@@ -61,13 +61,23 @@ export function splitFor(d: Deployment, current: Split | undefined, canaryPercen
 
 /** The status document's `weights`: per cloud, or per `cloud:region` for a cloud whose groups differ. */
 export function weightsOf(deps: Pick<CanaryDeps, 'proxyGroups'>, d: Deployment, shares: CanaryShares): Weights {
-  const weights: Record<string, Record<string, number>> = {};
+  return weightsByCloud(deps, (group) => splitFor(d, undefined, shares.get(group.name) ?? 0));
+}
+
+/** The same shape, of what the registry holds for the service now (a run that lost the service reports its holder's). */
+export function weightsInRegistry(deps: Pick<CanaryDeps, 'proxyGroups'>, state: ServiceState): Weights {
+  return weightsByCloud(deps, (group) => state.splits.find((s) => s.proxyGroup === group.name)?.weights ?? {});
+}
+
+function weightsByCloud(deps: Pick<CanaryDeps, 'proxyGroups'>, splitOf: (group: ProxyGroup) => Split): Weights {
+  const weights: Record<string, Split> = {};
   const byCloud = new Map<CloudName, ProxyGroup[]>();
   for (const group of deps.proxyGroups) byCloud.set(group.cloud, [...(byCloud.get(group.cloud) ?? []), group]);
   for (const [cloud, groups] of byCloud) {
-    const percents = new Set(groups.map((g) => shares.get(g.name) ?? 0));
-    const keyed = percents.size === 1 ? [[cloud, groups[0]!] as const] : groups.map((g) => [`${cloud}:${g.region}`, g] as const);
-    for (const [key, group] of keyed) weights[key] = splitFor(d, undefined, shares.get(group.name) ?? 0);
+    const splits = groups.map(splitOf);
+    const alike = splits.every((split) => sameSplit(split, splits[0]!));
+    const keyed = alike ? [[cloud, groups[0]!] as const] : groups.map((g) => [`${cloud}:${g.region}`, g] as const);
+    for (const [key, group] of keyed) weights[key] = splitOf(group);
   }
   return weights as Weights;
 }

@@ -107,6 +107,9 @@ describe('a run that lost its service', () => {
     const after = (await r.deps.deployments.get(id))!;
     expect(after.phase).toBe('FAILED');
     expect(String(after.result!['reason'])).toContain('lost service checkout');
+    // Its weights are the registry's now (the holder's), not what this run last asked for.
+    expect(after.weights).toEqual({ gcp: splits[0]!.weights });
+    expect(after.result!['weights']).toEqual({ gcp: splits[0]!.weights });
     expect(r.router.applied).toHaveLength(applied);
     expect((await r.deps.registry.getService('checkout'))!.splits).toEqual(splits);
   });
