@@ -62,6 +62,22 @@ describe('StepFunctionsWorkflow', () => {
     ]);
   });
 
+  it('starts a named successor of a run (a continuation or a restart) with the same input', async () => {
+    await workflow.start('dep_00000000000000000000000005', 'dep_00000000000000000000000005-2');
+
+    expect(fake.executions.get('dep_00000000000000000000000005-2')).toMatchObject({ name: 'dep_00000000000000000000000005-2', input: JSON.stringify({ deploymentId: 'dep_00000000000000000000000005' }) });
+  });
+
+  it('tells a running execution from an ended one and from one never started, by its name (DescribeExecution on the derived ARN)', async () => {
+    await workflow.start('dep_00000000000000000000000006');
+    expect(await workflow.executionState('dep_00000000000000000000000006')).toBe('running');
+
+    fake.finish('dep_00000000000000000000000006', 'FAILED');
+    expect(await workflow.executionState('dep_00000000000000000000000006')).toBe('ended');
+    expect(await workflow.executionState('dep_00000000000000000000000006-2')).toBe('absent');
+    expect(fake.callsOf('DescribeExecution').at(-1)).toEqual({ executionArn: 'arn:aws:states:us-east-1:000000000000:execution:crossfade-canary:dep_00000000000000000000000006-2' });
+  });
+
   it('Step Functions out of reach is DependencyUnavailableError naming the state machine and the verb', async () => {
     const nowhere = new StepFunctionsWorkflow(FAKE_STATE_MACHINE_ARN, { endpoint: `http://127.0.0.1:${await freePort()}`, maxAttempts: 1 });
 

@@ -4,10 +4,10 @@
  * `application/x-amz-json-1.0`, timestamps as epoch seconds), errors as a JSON body whose
  * `__type` the SDK turns into the error's name. Requests must be SigV4-signed for service `states`.
  *
- * It answers the two operations crossfade calls (shared/adapters/workflow/step-functions.ts):
+ * It answers the operations crossfade calls (shared/adapters/workflow/step-functions.ts):
  * StartExecution, idempotent as Step Functions is (the same name and input answer the running
  * execution; the same name with another input, or once that execution has ended, is
- * ExecutionAlreadyExists), and
+ * ExecutionAlreadyExists), DescribeExecution (by ARN: its status, or ExecutionDoesNotExist), and
  * SendTaskSuccess (a token the test said is waiting is consumed; any other is TaskDoesNotExist).
  * Nothing runs: an execution is only recorded.
  */
@@ -25,7 +25,7 @@ export interface FakeExecution {
   input: string;
   /** Epoch seconds, as the API reports it. */
   startDate: number;
-  status: 'RUNNING' | 'SUCCEEDED';
+  status: 'RUNNING' | 'SUCCEEDED' | 'FAILED';
 }
 
 /** One call the fake answered, parsed: the operation (from X-Amz-Target) and its JSON body. */
@@ -43,10 +43,10 @@ export interface FakeStepFunctions {
   executions: ReadonlyMap<string, FakeExecution>;
   /** SendTaskSuccess with `token` succeeds once. */
   addWaitingToken(token: string): void;
-  /** The execution `name` ends (a deployment whose run is over). */
-  finish(name: string): void;
+  /** The execution `name` ends (a deployment whose run is over), or fails. */
+  finish(name: string, status?: 'SUCCEEDED' | 'FAILED'): void;
   /** Calls of one operation, in order. */
-  callsOf(operation: 'StartExecution' | 'SendTaskSuccess'): Record<string, unknown>[];
+  callsOf(operation: 'StartExecution' | 'SendTaskSuccess' | 'DescribeExecution'): Record<string, unknown>[];
   stop(): Promise<void>;
 }
 
@@ -81,6 +81,8 @@ export async function startFakeStepFunctions(): Promise<FakeStepFunctions> {
           return startExecution(body, response);
         case 'SendTaskSuccess':
           return sendTaskSuccess(body, response);
+        case 'DescribeExecution':
+          return describeExecution(body, response);
         default:
           return fail(response, 400, 'UnknownOperationException', `the fake does not implement ${operation}`);
       }
@@ -110,6 +112,14 @@ export async function startFakeStepFunctions(): Promise<FakeStepFunctions> {
     send(response, 200, { executionArn: execution.executionArn, startDate: execution.startDate });
   }
 
+  function describeExecution(body: Record<string, unknown>, response: ServerResponse): void {
+    const arn = body['executionArn'];
+    if (typeof arn !== 'string' || !arn.startsWith('arn:aws:states:') || !arn.includes(':execution:')) return fail(response, 400, 'InvalidArn', `Invalid Arn: '${String(arn)}'`);
+    const execution = [...executions.values()].find((e) => e.executionArn === arn);
+    if (!execution) return fail(response, 400, 'ExecutionDoesNotExist', `Execution Does Not Exist: '${arn}'`);
+    send(response, 200, { executionArn: execution.executionArn, stateMachineArn: execution.stateMachineArn, name: execution.name, status: execution.status, startDate: execution.startDate, input: execution.input });
+  }
+
   function sendTaskSuccess(body: Record<string, unknown>, response: ServerResponse): void {
     const token = body['taskToken'];
     if (typeof token !== 'string' || !waiting.delete(token)) return fail(response, 400, 'TaskDoesNotExist', 'Task does not exist anymore');
@@ -123,9 +133,9 @@ export async function startFakeStepFunctions(): Promise<FakeStepFunctions> {
     calls,
     executions,
     addWaitingToken: (token) => void waiting.add(token),
-    finish: (name) => {
+    finish: (name, status = 'SUCCEEDED') => {
       const execution = executions.get(name);
-      if (execution) execution.status = 'SUCCEEDED';
+      if (execution) execution.status = status;
     },
     callsOf: (operation) => calls.filter((c) => c.operation === operation).map((c) => c.body),
     stop,
