@@ -268,4 +268,54 @@ describe.each(backendFactories)('DeploymentStore on %s', (_name, startBackend) =
       }
     });
   });
+
+  describe('noteRetry', () => {
+    it('notes a retry on the deployment without a new version; the next write ends it', async () => {
+      const { store } = await freshStore();
+      const d = makeDeployment();
+      await store.createIfAbsent(d);
+      const note = { action: 'shift', atVersion: 1, attempt: 2, maxAttempts: 7, reason: 'HAProxy hap1: set server weight failed', at: LATER.toISOString() };
+
+      await store.noteRetry(d.id, note);
+      const noted = (await store.get(d.id))!;
+      expect(noted.version).toBe(1);
+      expect(noted.retrying).toEqual(note);
+
+      await store.update(revise(noted, { phase: 'SHIFTING' }, LATER));
+      expect((await store.get(d.id))!.retrying).toBeUndefined();
+    });
+
+    it('a note about an older version is a no-op (the deployment moved on)', async () => {
+      const { store } = await freshStore();
+      const d = makeDeployment();
+      await store.createIfAbsent(d);
+      await store.update(revise(d, { phase: 'SHIFTING' }, LATER));
+
+      await store.noteRetry(d.id, { action: 'shift', atVersion: 1, attempt: 2, maxAttempts: null, reason: 'late', at: LATER.toISOString() });
+
+      expect((await store.get(d.id))!.retrying).toBeUndefined();
+    });
+  });
+
+  describe('deleteUnstarted', () => {
+    it('deletes a deployment still at version 1; "absent" after', async () => {
+      const { store, items } = await freshStore();
+      const d = makeDeployment();
+      await store.createIfAbsent(d);
+      expect(await store.deleteUnstarted(d.id)).toBe('deleted');
+      expect(await store.get(d.id)).toBeUndefined();
+      expect(await items()).toEqual([]);
+      expect(await store.deleteUnstarted(d.id)).toBe('absent');
+    });
+
+    it('keeps a deployment whose run started ("started")', async () => {
+      const { store } = await freshStore();
+      const d = makeDeployment();
+      await store.createIfAbsent(d);
+      const moved = revise(d, { phase: 'SHIFTING' }, LATER);
+      await store.update(moved);
+      expect(await store.deleteUnstarted(d.id)).toBe('started');
+      expect(await store.get(d.id)).toEqual(moved);
+    });
+  });
 });
