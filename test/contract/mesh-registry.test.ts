@@ -60,6 +60,18 @@ describe.each(backendFactories)('MeshRegistry on %s', (_name, startBackend) => {
     await registry.putSplit(split('cart', 'g', { v1: 100 }, 2));
   });
 
+  it('fences splits: never an older fencing token, nor none, over a split written under a token; the same or a newer one passes', async () => {
+    await registry.putSplit({ ...split('fenced', 'g', { v1: 100 }), fencingToken: 5 });
+    expect(await rejectionOf(registry.putSplit({ ...split('fenced', 'g', { v1: 90, v2: 10 }, 2), fencingToken: 4 }))).toMatchObject({ name: 'VersionConflictError' });
+    expect(await rejectionOf(registry.putSplit(split('fenced', 'g', { v1: 90, v2: 10 }, 2)))).toMatchObject({ name: 'VersionConflictError' });
+    expect((await registry.getService('fenced'))?.splits).toEqual([{ ...split('fenced', 'g', { v1: 100 }), fencingToken: 5 }]);
+
+    // A registration passes the token it read on; a newer holder writes with its own.
+    await registry.putSplit({ ...split('fenced', 'g', { v1: 100, v2: 0 }, 2), fencingToken: 5 });
+    await registry.putSplit({ ...split('fenced', 'g', { v1: 90, v2: 10 }, 3), fencingToken: 6 });
+    expect((await registry.getService('fenced'))?.splits).toEqual([{ ...split('fenced', 'g', { v1: 90, v2: 10 }, 3), fencingToken: 6 }]);
+  });
+
   it('deletes a registration at the revision read, and is idempotent', async () => {
     await registry.putVersion(registration('search', 'v1'));
     expect(await rejectionOf(registry.deleteVersion('search', 'v1', 7))).toMatchObject({ name: 'VersionConflictError' });
