@@ -1,5 +1,6 @@
 /** The status document (API.md): what Spinnaker's webhook stage polls and matches on. */
-import { describeProgress, statusOf, type Deployment, type DeploymentStatus, type Phase, type Weights } from '../domain/deployment.js';
+import { statusOf, type Deployment, type DeploymentStatus, type Phase, type Weights } from '../domain/deployment.js';
+import { describeProgress } from '../domain/progress.js';
 
 export interface StatusDocument {
   id: string;

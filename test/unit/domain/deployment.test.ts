@@ -3,7 +3,6 @@ import { planHash } from '../../../shared/domain/plan-hash.js';
 import { describe, expect, it } from 'vitest';
 import {
   DeploymentStatus,
-  describeProgress,
   isFinished,
   newDeployment,
   Phase,
@@ -12,6 +11,7 @@ import {
   type Deployment,
   type NewDeployment,
 } from '../../../shared/domain/deployment.js';
+import { describeProgress } from '../../../shared/domain/progress.js';
 
 const CREATED = new Date('2025-03-01T12:00:00.000Z');
 const LATER = new Date('2025-03-01T12:05:00.000Z');
