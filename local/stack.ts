@@ -45,6 +45,12 @@ export interface LocalStackOptions {
   retryMs?: number;
   /** How often unfinished runs are looked for and resumed (default CROSSFADE_SWEEP_SECONDS, else 30 s; 0: only at start). */
   sweepEveryMs?: number;
+  /**
+   * How long a scheduled sweep leaves a young creation to its creator (default
+   * CROSSFADE_RESUME_GRACE_SECONDS, else the sweeper's own, 60 s). The sweep at start waits for
+   * nobody: no creation of this process is under way yet.
+   */
+  resumeGraceMs?: number;
   /** How often the mesh is reconciled, as the clouds' schedule does (default CROSSFADE_RECONCILE_SECONDS, else 300 s; 0: never). */
   reconcileEveryMs?: number;
 }
@@ -113,8 +119,10 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   // Every run an earlier process left unfinished goes on from its stored state, before anything else.
   const jobs = maintenance(deps);
   const resumed = await jobs.resumeRuns(0);
+  const graceSeconds = numberFrom(env['CROSSFADE_RESUME_GRACE_SECONDS']);
+  const resumeGraceMs = options.resumeGraceMs ?? (graceSeconds === undefined ? undefined : graceSeconds * 1000);
   const schedules = [
-    every(options.sweepEveryMs ?? secondsFrom(env['CROSSFADE_SWEEP_SECONDS'], 30), () => jobs.resumeRuns(), logger, 'sweep'),
+    every(options.sweepEveryMs ?? secondsFrom(env['CROSSFADE_SWEEP_SECONDS'], 30), () => jobs.resumeRuns(resumeGraceMs), logger, 'sweep'),
     every(options.reconcileEveryMs ?? secondsFrom(env['CROSSFADE_RECONCILE_SECONDS'], 300), () => jobs.reconcile(), logger, 'reconcile'),
   ];
   const host = options.host ?? env['HOST'] ?? '127.0.0.1';
