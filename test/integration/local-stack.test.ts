@@ -4,62 +4,19 @@
  * message, one line and exit 1, when it cannot start (the port taken, the data directory held by
  * another crossfade, an admin-token file other users may read).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createServer, type AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
+import { LocalProcesses, waitFor, waitForOutput, type LocalProcess } from '../support/local-process.js';
 import { freePort } from '../support/ports.js';
 import { deploymentBody } from '../support/requests.js';
 
-interface Started {
-  child: ChildProcess;
-  output: () => string;
-  exited: Promise<number | null>;
-}
+const processes = new LocalProcesses();
+const start = (env: Record<string, string | undefined>): LocalProcess => processes.start(env);
 
-const running: ChildProcess[] = [];
-
-afterEach(() => {
-  for (const child of running.splice(0)) if (child.exitCode === null) child.kill('SIGKILL');
-});
-
-/** @param env added to this process's environment; a variable set to undefined is left out. */
-function start(env: Record<string, string | undefined>): Started {
-  // The `start` script is `tsx local/main.ts`; run it directly so the PID we stop is the server's.
-  // The test process's CROSSFADE_* settings (other suites point them at DynamoDB Local) stay out.
-  const inherited = Object.fromEntries(Object.entries(process.env).filter(([key]) => !key.startsWith('CROSSFADE_')));
-  const merged = Object.entries({ ...inherited, ...env }).filter((entry): entry is [string, string] => entry[1] !== undefined);
-  const child = spawn(process.execPath, ['--import', 'tsx', 'local/main.ts'], {
-    env: Object.fromEntries(merged),
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  running.push(child);
-  let output = '';
-  child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  return { child, output: () => output, exited };
-}
-
-async function waitForOutput(started: Started, pattern: RegExp, timeoutMs = 20_000): Promise<RegExpMatchArray> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const match = started.output().match(pattern);
-    if (match) return match;
-    if (started.child.exitCode !== null || Date.now() > deadline) throw new Error(`no ${pattern} in output:\n${started.output()}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
-
-async function waitFor(condition: () => Promise<boolean>, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
+afterEach(() => processes.killAll());
 
 describe('npm start', () => {
   // Three cold starts of `tsx local/main.ts`: ~3 s each alone, several times that on a loaded runner.
@@ -115,7 +72,7 @@ describe('npm start', () => {
   }, 90_000);
 
   /** What a refused start printed: exactly one line, `crossfade: ...`, and no stack. */
-  async function refusedStart(started: Started): Promise<string> {
+  async function refusedStart(started: LocalProcess): Promise<string> {
     expect(await started.exited).toBe(1);
     const lines = started.output().split('\n').filter((line) => line.startsWith('crossfade'));
     expect(lines).toHaveLength(1);

@@ -20,7 +20,7 @@ import { startLocalStack, type LocalStack } from '../../local/stack.js';
 import { haproxyBackendName } from '../../shared/adapters/haproxy/haproxy-router.js';
 import type { JudgeResult } from '../../shared/domain/judge/index.js';
 import { hashToken } from '../../shared/http/auth.js';
-import { adminCommand, serversOf, startHaproxy, wheelTurn, type HaproxyInstance } from './haproxy.js';
+import { adminCommand, sharesOf, startHaproxy, wheelTurn, type HaproxyInstance } from './haproxy.js';
 import { countAnswers } from './http-backends.js';
 import { startMeteredBackends, type MeteredBackend, type MeteredBackendOptions, type MeteredBackends } from './metered-backends.js';
 import { startPrometheus, type PrometheusInstance } from './prometheus.js';
@@ -317,20 +317,8 @@ export async function auditOf(rig: CanaryRig, id: string): Promise<AuditItem[]> 
 }
 
 /** The canary's share of HAProxy's weights for `service`, read through the admin socket: `{ v1: 95, v2: 5 }` in percent of the total. */
-export async function haproxyShares(rig: CanaryRig, service: string): Promise<{ shares: Record<string, number>; weights: Record<string, number> }> {
-  const servers = await serversOf(rig.haproxy.adminPort, haproxyBackendName(service));
-  const byVersion: Record<string, number> = {};
-  const weights: Record<string, number> = {};
-  let total = 0;
-  for (const [name, { weight, admin }] of Object.entries(servers)) {
-    const serving = admin === 0 ? weight : 0;
-    const version = name.split('_')[0]!;
-    byVersion[version] = (byVersion[version] ?? 0) + serving;
-    weights[name] = serving;
-    total += serving;
-  }
-  const shares = Object.fromEntries(Object.entries(byVersion).map(([version, weight]) => [version, total === 0 ? 0 : (100 * weight) / total]));
-  return { shares, weights };
+export function haproxyShares(rig: CanaryRig, service: string): Promise<{ shares: Record<string, number>; weights: Record<string, number> }> {
+  return sharesOf(rig.haproxy.adminPort, haproxyBackendName(service));
 }
 
 /**

@@ -219,6 +219,27 @@ export async function serversOf(adminPort: number, backend: string): Promise<Rec
   return Object.fromEntries(rows.map((row) => row.split(' ')).map((f) => [f[3]!, { weight: Number(f[7]), admin: Number(f[6]) }]));
 }
 
+/**
+ * What a backend serves, read back through the admin socket: each version's share of the serving
+ * servers' weights in percent (`{ v1: 95, v2: 5 }`; server names are `<version>_<address>_<port>`),
+ * and the weight each server serves with (0 unless it is ready).
+ */
+export async function sharesOf(adminPort: number, backend: string): Promise<{ shares: Record<string, number>; weights: Record<string, number> }> {
+  const servers = await serversOf(adminPort, backend);
+  const byVersion: Record<string, number> = {};
+  const weights: Record<string, number> = {};
+  let total = 0;
+  for (const [name, { weight, admin }] of Object.entries(servers)) {
+    const serving = admin === 0 ? weight : 0;
+    const version = name.split('_')[0]!;
+    byVersion[version] = (byVersion[version] ?? 0) + serving;
+    weights[name] = serving;
+    total += serving;
+  }
+  const shares = Object.fromEntries(Object.entries(byVersion).map(([version, weight]) => [version, total === 0 ? 0 : (100 * weight) / total]));
+  return { shares, weights };
+}
+
 export interface RecordingRelay {
   /** The relay as a crossfade.yaml proxy, named `name`. */
   proxy: { name: string; runtimeApi: string };
