@@ -174,7 +174,8 @@ describe.concurrent('a run killed anywhere ends as its plan and requests say', (
       'write:judge:after-write',
       'traffic:after-split-write:step4', // the last setWeight
       'task:promote:start',
-      'write:promote:after-write:step5', // the promotion's own write, not the request's
+      'task:promote:before-write',
+      'write:promote:after-write:step5', // the promotion's own write, not the request's (task:promote:done cannot follow it)
       'task:release:done',
     ];
     const steps = [{ setWeight: 20 }, { pause: { duration: '30s' } }, { pause: {} }, { analysis: { template: TEMPLATE, interval: '10s', count: 2 } }, { setWeight: 100 }];
