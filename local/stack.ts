@@ -51,6 +51,12 @@ export interface LocalStackOptions {
    * creation: a test decides what happens before an old run goes on (test/integration/split-brain.test.ts).
    */
   resumeAtStart?: boolean;
+  /**
+   * How long a scheduled sweep leaves a young creation to its creator (default
+   * CROSSFADE_RESUME_GRACE_SECONDS, else the sweeper's own, 60 s). The sweep at start waits for
+   * nobody: no creation of this process is under way yet.
+   */
+  resumeGraceMs?: number;
   /** How often the mesh is reconciled, as the clouds' schedule does (default CROSSFADE_RECONCILE_SECONDS, else 300 s; 0: never). */
   reconcileEveryMs?: number;
 }
@@ -119,8 +125,10 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   // Every run an earlier process left unfinished goes on from its stored state, before anything else.
   const jobs = maintenance(deps);
   const resumed = (options.resumeAtStart ?? env['CROSSFADE_RESUME_AT_START'] !== '0') ? await jobs.resumeRuns(0) : noRunsResumed(deps.clock.now());
+  const graceSeconds = numberFrom(env['CROSSFADE_RESUME_GRACE_SECONDS']);
+  const resumeGraceMs = options.resumeGraceMs ?? (graceSeconds === undefined ? undefined : graceSeconds * 1000);
   const schedules = [
-    every(options.sweepEveryMs ?? secondsFrom(env['CROSSFADE_SWEEP_SECONDS'], 30), () => jobs.resumeRuns(), logger, 'sweep'),
+    every(options.sweepEveryMs ?? secondsFrom(env['CROSSFADE_SWEEP_SECONDS'], 30), () => jobs.resumeRuns(resumeGraceMs), logger, 'sweep'),
     every(options.reconcileEveryMs ?? secondsFrom(env['CROSSFADE_RECONCILE_SECONDS'], 300), () => jobs.reconcile(), logger, 'reconcile'),
   ];
   const host = options.host ?? env['HOST'] ?? '127.0.0.1';

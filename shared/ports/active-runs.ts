@@ -11,10 +11,17 @@ export interface ActiveRun {
 }
 
 export interface ActiveRuns {
-  /** Idempotent. Throws DependencyUnavailableError. */
+  /**
+   * Idempotent; the latest mark's time stands, so a retried creation restarts the sweeper's grace
+   * period and changes what `unmark(id, ifMarkedAt)` compares with. Throws DependencyUnavailableError.
+   */
   mark(deploymentId: string, at: string): Promise<void>;
-  /** Idempotent: unmarking what is not marked is a no-op. Throws DependencyUnavailableError. */
-  unmark(deploymentId: string): Promise<void>;
+  /**
+   * Idempotent: unmarking what is not marked is a no-op. With `ifMarkedAt`, only a mark of that
+   * time is removed: the sweeper removes the mark it judged an orphan's, not one a creation made
+   * since (which then writes its deployment). Throws DependencyUnavailableError.
+   */
+  unmark(deploymentId: string, ifMarkedAt?: string): Promise<void>;
   /** Every mark, oldest first (a bounded set: at most one running deployment per service). */
   list(): Promise<ActiveRun[]>;
 }

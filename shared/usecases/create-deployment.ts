@@ -110,7 +110,8 @@ async function finishCreation(deps: UseCaseDeps, deployment: Deployment, command
   // A replay of a creation whose run is over changes nothing (its lock is released, its mark gone).
   const earlier = replayed ? await deps.deployments.get(deployment.id) : undefined;
   if (earlier?.run.released) return { deployment, replayed };
-  await deps.activeRuns.mark(deployment.id, deployment.createdAt);
+  // Marked now, not at the first attempt's time: a sweep beside a late retry must not take this creation for a dead one.
+  await deps.activeRuns.mark(deployment.id, deps.clock.now().toISOString());
   deps.crashPoints?.reached('create:after-marker');
   await deps.deployments.createIfAbsent(deployment);
   deps.crashPoints?.reached('create:after-deployment');

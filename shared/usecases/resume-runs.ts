@@ -12,7 +12,8 @@
  *   execution failed, was stopped, or its continuation was lost): the successor is recorded on the
  *   deployment (a conditional write, so two sweepers start one run), then started;
  * - a mark without a deployment older than `graceMs` (a creation that died before writing it, or
- *   was refused) and the mark of a released deployment are removed.
+ *   was refused) and the mark of a released deployment are removed (the release's audit event
+ *   appended first: a process that died between the release and its event leaves it to nobody else).
  *
  * Runs locally when `npm start` starts and then on a schedule, and in the cloud with the scheduled
  * reconciliation. One deployment's failure is reported and does not stop the others.
@@ -22,7 +23,7 @@ import { CrossfadeError, VersionConflictError } from '../domain/errors.js';
 import { executionMoved } from '../domain/lifecycle.js';
 import type { ActiveRun } from '../ports/active-runs.js';
 import type { UseCaseDeps } from './deps.js';
-import { writeWithEvent } from './record-change.js';
+import { ensureLastEvent, writeWithEvent } from './record-change.js';
 
 export type ResumeDeps = Pick<UseCaseDeps, 'activeRuns' | 'deployments' | 'audit' | 'workflow' | 'clock' | 'logger' | 'crashPoints'>;
 
@@ -69,10 +70,13 @@ async function resumeOne(deps: ResumeDeps, mark: ActiveRun, now: Date, graceMs: 
   const d = await deps.deployments.get(deploymentId);
   if (!d) {
     if (young) return { deploymentId, action: 'left-to-creator' };
-    await deps.activeRuns.unmark(deploymentId);
+    // Only the mark judged here: a retried creation that marked again since writes its deployment next.
+    await deps.activeRuns.unmark(deploymentId, mark.markedAt);
     return { deploymentId, action: 'mark-removed', reason: 'no such deployment: its creation died or was refused before writing it' };
   }
   if (d.run.released) {
+    // No run will read it again: the release's event, if its writer died before appending it, is appended here.
+    await ensureLastEvent(deps, d);
     await deps.activeRuns.unmark(deploymentId);
     return { deploymentId, action: 'mark-removed', reason: 'its run is over' };
   }

@@ -113,6 +113,15 @@ describe.each(backendFactories)('ServiceLockStore on %s', (_name, startBackend) 
       expect(next.fencingToken).toBeGreaterThan(first.fencingToken);
     });
 
+    it('concurrent acquires by one owner are all granted, with one fencing token (a creation and its replays)', async () => {
+      const locks = await freshLocks();
+
+      const grants = await Promise.all(Array.from({ length: 30 }, () => locks.acquire({ service: 'checkout', owner: A, now: T0, leaseMs: LEASE_MS })));
+
+      expect(new Set(grants.map((g) => `${g.owner}#${g.fencingToken}`)).size).toBe(1);
+      expect(await locks.get('checkout')).toMatchObject({ owner: A, fencingToken: grants[0]!.fencingToken });
+    });
+
     it('locks each service separately', async () => {
       const locks = await freshLocks();
       const checkout = await locks.acquire({ service: 'checkout', owner: A, now: T0, leaseMs: LEASE_MS });

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createServer, type AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { killLocalProcesses, startLocalProcess as start, waitFor, waitForOutput, type LocalProcess as Started } from '../support/local-process.js';
+import { killLocalProcesses, startLocalProcess as start, waitFor, waitForOutput, type LocalProcess } from '../support/local-process.js';
 import { freePort } from '../support/ports.js';
 import { deploymentBody } from '../support/requests.js';
 
@@ -69,7 +69,7 @@ describe('npm start', () => {
   }, 90_000);
 
   /** What a refused start printed: exactly one line, `crossfade: ...`, and no stack. */
-  async function refusedStart(started: Started): Promise<string> {
+  async function refusedStart(started: LocalProcess): Promise<string> {
     expect(await started.exited).toBe(1);
     const lines = started.output().split('\n').filter((line) => line.startsWith('crossfade'));
     expect(lines).toHaveLength(1);

@@ -313,13 +313,13 @@ export class InMemoryActiveRuns extends FakeStore<keyof ActiveRuns> implements A
 
   async mark(deploymentId: string, at: string): Promise<void> {
     this.attemptWrite('mark');
-    if (this.marks.has(deploymentId)) return;
     this.marks.set(deploymentId, at);
     this.writes++;
   }
 
-  async unmark(deploymentId: string): Promise<void> {
+  async unmark(deploymentId: string, ifMarkedAt?: string): Promise<void> {
     this.attemptWrite('unmark');
+    if (ifMarkedAt !== undefined && this.marks.get(deploymentId) !== ifMarkedAt) return;
     if (this.marks.delete(deploymentId)) this.writes++;
   }
 

@@ -9,24 +9,27 @@ export class DynamoDbActiveRuns implements ActiveRuns {
 
   async mark(deploymentId: string, at: string): Promise<void> {
     try {
+      // The latest mark's time stands (ports/active-runs.ts): a sweeper that judged the earlier one then leaves it.
       await this.table.documents.send(
-        new PutCommand({
-          TableName: this.table.tableName,
-          Item: { ...keys.activeRun(deploymentId), entity: 'active-run', deploymentId, markedAt: at },
-          // The first mark's time stands: the sweeper's grace period counts from it.
-          ConditionExpression: 'attribute_not_exists(pk)',
-        }),
+        new PutCommand({ TableName: this.table.tableName, Item: { ...keys.activeRun(deploymentId), entity: 'active-run', deploymentId, markedAt: at } }),
       );
     } catch (error) {
-      if (isConditionFailure(error)) return;
       throw storeFailure(error, this.table.tableName, `mark run of ${deploymentId} active`);
     }
   }
 
-  async unmark(deploymentId: string): Promise<void> {
+  async unmark(deploymentId: string, ifMarkedAt?: string): Promise<void> {
     try {
-      await this.table.documents.send(new DeleteCommand({ TableName: this.table.tableName, Key: keys.activeRun(deploymentId) }));
+      await this.table.documents.send(
+        new DeleteCommand({
+          TableName: this.table.tableName,
+          Key: keys.activeRun(deploymentId),
+          ...(ifMarkedAt === undefined ? {} : { ConditionExpression: 'markedAt = :at', ExpressionAttributeValues: { ':at': ifMarkedAt } }),
+        }),
+      );
     } catch (error) {
+      // Marked again since (or already gone): not the mark the caller judged.
+      if (ifMarkedAt !== undefined && isConditionFailure(error)) return;
       throw storeFailure(error, this.table.tableName, `unmark run of ${deploymentId}`);
     }
   }

@@ -21,9 +21,13 @@ export class DynamoDbServiceLockStore implements ServiceLockStore {
   constructor(private readonly table: TableHandle) {}
 
   async acquire(request: LockRequest): Promise<LockGrant> {
-    // Most calls are a run renewing its own lock: try that first, then taking it.
-    const grant = (await this.renew(request)) ?? (await this.take(request));
-    if (grant) return grant;
+    // Most calls are a run renewing its own lock: try that first, then taking it. The take fails too
+    // when a concurrent acquire of the same owner (a creation and its replay) took the lock between
+    // the two writes: the second round's renewal is then granted. Only another owner is a conflict.
+    for (let round = 1; round <= 2; round++) {
+      const grant = (await this.renew(request)) ?? (await this.take(request));
+      if (grant) return grant;
+    }
     const holder = await this.get(request.service);
     throw new ConflictError(
       `service ${request.service} is locked by ${holder?.owner ?? 'another holder'} until ${holder?.leaseExpiresAt ?? 'its lease ends'}`,

@@ -94,6 +94,31 @@ describe.each(POINTS)('a creation that dies at %s', (point) => {
   });
 });
 
+describe('a retry late enough for a sweep to run beside it', () => {
+  // The first attempt died after its mark; the retry comes after the grace period. The sweeper has
+  // read the old mark and found no deployment; the retry marks and creates before the sweeper
+  // removes the mark it took for an orphan's. The run must stay marked, or a later death of its
+  // process leaves it to nobody.
+  it('keeps the run marked: the sweeper removes only the mark it judged, not the one the retry made', async () => {
+    const deps = fakeDeps();
+    deps.crashPoints = dieOnceAt('create:after-marker');
+    await expect(createDeployment(deps, command())).rejects.toBeInstanceOf(Died);
+    deps.clock.advance(90_000);
+    let retried: Awaited<ReturnType<typeof createDeployment>> | undefined;
+    const unmark = deps.activeRuns.unmark.bind(deps.activeRuns);
+    deps.activeRuns.unmark = async (...args) => {
+      retried ??= await createDeployment(deps, command());
+      return unmark(...args);
+    };
+
+    await resumeRuns(deps, { graceMs: 60_000 });
+
+    expect(retried).toBeDefined();
+    expect(deps.deployments.all().map((d) => d.id)).toEqual([retried!.deployment.id]);
+    expect((await deps.activeRuns.list()).map((m) => m.deploymentId)).toEqual([retried!.deployment.id]);
+  });
+});
+
 describe('a creation refused because another deployment holds the service', () => {
   it('takes back what it wrote: no deployment, no mark, the key forgotten; 409 naming the holder', async () => {
     const deps = fakeDeps();

@@ -7,6 +7,7 @@
 import { describe, expect, it } from 'vitest';
 import { initialRunState, type Deployment } from '../../../shared/domain/deployment.js';
 import { executionMoved, finished, prepared, released } from '../../../shared/domain/lifecycle.js';
+import { writeWithEvent } from '../../../shared/usecases/record-change.js';
 import { resumeRuns } from '../../../shared/usecases/resume-runs.js';
 import { makeDeployment, T0 } from '../../support/deployments.js';
 import { fakeDeps, type FakeDeps } from '../../support/fakes.js';
@@ -123,6 +124,23 @@ describe('resumeRuns', () => {
     expect(report.runs).toEqual([{ deploymentId: 'dep_over', action: 'mark-removed', reason: 'its run is over' }]);
     expect(await deps.activeRuns.list()).toEqual([]);
     expect(deps.workflow.executions).toEqual([]);
+  });
+
+  it('a release whose writer died before appending its event: the event is appended before the mark goes', async () => {
+    const deps = fakeDeps();
+    const [created, prep] = running('dep_released');
+    const ended = await store(deps, [created!, prep!, finished(prep!, {}, T0)]);
+    await deps.activeRuns.mark('dep_released', T0.toISOString());
+    const died = new Error('killed after the write');
+    const dying = { ...deps, crashPoints: { reached: (name: string) => { if (name.startsWith('write:release:after-write')) throw died; } } };
+    await expect(writeWithEvent(dying, ended, released(ended, T0), { verb: 'release', actor: 'crossfade-canary', reason: null, details: {} })).rejects.toBe(died);
+    expect(deps.audit.all()).toEqual([]);
+
+    const report = await resumeRuns(deps, { graceMs: GRACE_MS });
+
+    expect(report.runs).toEqual([{ deploymentId: 'dep_released', action: 'mark-removed', reason: 'its run is over' }]);
+    expect(deps.audit.all().map((e) => [e.eventId, e.action])).toEqual([['v000004-release', 'deployment.release']]);
+    expect(await deps.activeRuns.list()).toEqual([]);
   });
 
   it('one run’s failure is reported and the others are still resumed', async () => {
