@@ -124,9 +124,13 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   });
   // Every run an earlier process left unfinished goes on from its stored state, before anything else.
   const jobs = maintenance(deps);
-  const resumed = (options.resumeAtStart ?? env['CROSSFADE_RESUME_AT_START'] !== '0') ? await jobs.resumeRuns(0) : noRunsResumed(deps.clock.now());
   const graceSeconds = numberFrom(env['CROSSFADE_RESUME_GRACE_SECONDS']);
   const resumeGraceMs = options.resumeGraceMs ?? (graceSeconds === undefined ? undefined : graceSeconds * 1000);
+  // The embedded store is this process's alone (its LevelDB lock): no creation is under way anywhere,
+  // so the sweep at start waits for nobody. A shared table (CROSSFADE_DYNAMODB_ENDPOINT) may have
+  // creators elsewhere: they get their grace period.
+  const startGraceMs = embedded ? 0 : resumeGraceMs;
+  const resumed = (options.resumeAtStart ?? env['CROSSFADE_RESUME_AT_START'] !== '0') ? await jobs.resumeRuns(startGraceMs) : noRunsResumed(deps.clock.now());
   const schedules = [
     every(options.sweepEveryMs ?? secondsFrom(env['CROSSFADE_SWEEP_SECONDS'], 30), () => jobs.resumeRuns(resumeGraceMs), logger, 'sweep'),
     every(options.reconcileEveryMs ?? secondsFrom(env['CROSSFADE_RECONCILE_SECONDS'], 300), () => jobs.reconcile(), logger, 'reconcile'),

@@ -262,7 +262,9 @@ export class ChaosNode {
       CROSSFADE_RECONCILE_SECONDS: '0',
       CROSSFADE_CRASH_LEDGER: this.ledgerPath,
       CROSSFADE_CRASH_AT: this.crashAt.join(','),
-      ...(this.options.store === 'dynamodb-local' ? { CROSSFADE_DYNAMODB_ENDPOINT: inject('dynamoDbLocalEndpoint'), CROSSFADE_TABLE: this.tableName } : {}),
+      // On DynamoDB Local the table could be shared, so even the sweep at start gives creations their
+      // grace period (local/stack.ts): a short one keeps a chain killed inside a creation quick.
+      ...(this.options.store === 'dynamodb-local' ? { CROSSFADE_DYNAMODB_ENDPOINT: inject('dynamoDbLocalEndpoint'), CROSSFADE_TABLE: this.tableName, CROSSFADE_RESUME_GRACE_SECONDS: '2' } : {}),
       ...this.options.env,
     });
     this.starts++;
