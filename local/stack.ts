@@ -43,7 +43,11 @@ export interface LocalStackOptions {
   waitMs?: number;
   /** Every retry of the canary waits this long (default CROSSFADE_LOCAL_RETRY_MS, else its backoff). */
   retryMs?: number;
-  /** How often unfinished runs are looked for and resumed (default CROSSFADE_SWEEP_SECONDS, else 30 s; 0: only at start). */
+  /**
+   * How often unfinished runs are looked for and resumed (default CROSSFADE_SWEEP_SECONDS, else 30 s
+   * on the embedded store and 0 on a shared table, where another process's runs would look dead; 0:
+   * only at start).
+   */
   sweepEveryMs?: number;
   /**
    * Whether the runs an earlier process left unfinished are resumed at start (default: yes, unless
@@ -132,7 +136,9 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   const startGraceMs = embedded ? 0 : resumeGraceMs;
   const resumed = (options.resumeAtStart ?? env['CROSSFADE_RESUME_AT_START'] !== '0') ? await jobs.resumeRuns(startGraceMs) : noRunsResumed(deps.clock.now());
   const schedules = [
-    every(options.sweepEveryMs ?? secondsFrom(env['CROSSFADE_SWEEP_SECONDS'], 30), () => jobs.resumeRuns(resumeGraceMs), logger, 'sweep'),
+    // Executions live in this process, so it cannot tell another process's live run on a shared
+    // table from a dead one: by default only a process that owns its store sweeps on a schedule.
+    every(options.sweepEveryMs ?? secondsFrom(env['CROSSFADE_SWEEP_SECONDS'], embedded ? 30 : 0), () => jobs.resumeRuns(resumeGraceMs), logger, 'sweep'),
     every(options.reconcileEveryMs ?? secondsFrom(env['CROSSFADE_RECONCILE_SECONDS'], 300), () => jobs.reconcile(), logger, 'reconcile'),
   ];
   const host = options.host ?? env['HOST'] ?? '127.0.0.1';

@@ -110,8 +110,10 @@ async function finishCreation(deps: UseCaseDeps, deployment: Deployment, command
   // A replay of a creation whose run is over changes nothing (its lock is released, its mark gone).
   const earlier = replayed ? await deps.deployments.get(deployment.id) : undefined;
   if (earlier?.run.released) return { deployment, replayed };
-  // Marked now, not at the first attempt's time: a sweep beside a late retry must not take this creation for a dead one.
-  await deps.activeRuns.mark(deployment.id, deps.clock.now().toISOString());
+  // Marked now, not at the first attempt's time: a sweep beside a late retry must not take this
+  // creation for a dead one. A deployment that exists is marked already (its mark came first, and
+  // only a released or missing deployment's mark is removed): a replay of it writes nothing.
+  if (!earlier) await deps.activeRuns.mark(deployment.id, deps.clock.now().toISOString());
   deps.crashPoints?.reached('create:after-marker');
   await deps.deployments.createIfAbsent(deployment);
   deps.crashPoints?.reached('create:after-deployment');
