@@ -1,4 +1,4 @@
-/** Lambda `deployments`: create, read and list deployments (API.md "Deployments"). */
+/** Lambda `deployments`: create, read and list deployments (docs/api.md "Deployments"). */
 import { createHttpHandler } from '../shared/http/handle.js';
 import { deploymentRoutes } from '../shared/http/routes/deployments.js';
 import { lambdaHttpHandler } from '../shared/platform/lambda-http.js';

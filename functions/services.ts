@@ -1,4 +1,4 @@
-/** Lambda `services`: register, deregister and describe versions in the mesh (API.md "Mesh registration"). */
+/** Lambda `services`: register, deregister and describe versions in the mesh (docs/api.md "Mesh registration"). */
 import { createHttpHandler } from '../shared/http/handle.js';
 import { serviceRoutes } from '../shared/http/routes/services.js';
 import { lambdaHttpHandler } from '../shared/platform/lambda-http.js';

@@ -1,5 +1,5 @@
 /**
- * The local stack's admin token (API.md): CROSSFADE_ADMIN_TOKEN when set; otherwise the one kept in
+ * The local stack's admin token (docs/api.md): CROSSFADE_ADMIN_TOKEN when set; otherwise the one kept in
  * <data dir>/admin-token (readable by its owner only), generated on the first start. A token file
  * other users may read or write is refused: whoever can read it is admin.
  */

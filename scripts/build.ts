@@ -6,7 +6,7 @@
  *
  * - The AWS SDK is bundled, not taken from the Lambda runtime: the version we test is the version
  *   that runs, and a pinned SDK cannot change under us. Minified it stays far below 1 MB.
- * - ESM output needs a `require` for the SDK's CommonJS parts (toolchain.md §6), hence the banner.
+ * - ESM output needs a `require` for the SDK's CommonJS parts (esbuild bundles the SDK's CommonJS parts into an ES module, where `require` does not exist), hence the banner.
  * - Code a request may never need is split into chunks loaded on first use (the GKE client and
  *   its protos are ~5 MB; only a GKE lookup loads them), so index.mjs is what every cold start pays.
  * - functions-framework stays external on GCP: the platform runs its CLI, which must share the

@@ -171,7 +171,7 @@ export const embeddedDefaults: CrossfadeConfig = {
   ],
   mesh: { allowedEndpointCidrs: [] },
   tokens: [],
-  // API.md's example plan names `http-golden-signals`; locally it reads a Prometheus on its default port.
+  // docs/api.md's example plan names `http-golden-signals`; locally it reads a Prometheus on its default port.
   analysis: {
     providers: [{ name: 'prometheus', kind: 'prometheus', url: 'http://127.0.0.1:9090' }],
     templates: [

@@ -1,6 +1,6 @@
 /**
  * The deployment: one canary of one service, from accepted to promoted or rolled back.
- * Pure data and pure functions only (see ARCHITECTURE.md): time and ids arrive as arguments.
+ * Pure data and pure functions only (see docs/architecture.md): time and ids arrive as arguments.
  */
 import type { AnalysisTemplate } from './analysis.js';
 import type { CloudName } from './cloud.js';
@@ -23,7 +23,7 @@ export const Phase = {
 } as const;
 export type Phase = (typeof Phase)[keyof typeof Phase];
 
-/** Exactly the vocabulary Spinnaker's webhook stage is configured with (API.md). */
+/** Exactly the vocabulary Spinnaker's webhook stage is configured with (docs/api.md). */
 export const DeploymentStatus = {
   NotStarted: 'NOT_STARTED',
   Running: 'RUNNING',
@@ -81,13 +81,13 @@ export interface SpinnakerOrigin {
   pipeline?: string;
 }
 
-/** Per cloud, per version, the percentage of traffic (API.md's `weights`). */
+/** Per cloud, per version, the percentage of traffic (docs/api.md's `weights`). */
 export type Weights = Partial<Record<CloudName, Record<string, number>>>;
 
 export interface Deployment {
   id: string;
   service: string;
-  /** null until prepare resolves it to the version then serving (API.md: "defaults to the version now serving"). */
+  /** null until prepare resolves it to the version then serving (docs/api.md: "defaults to the version now serving"). */
   baseline: VersionRef | null;
   canary: VersionRef;
   /** Empty: every cluster where the canary version is registered, resolved at prepare. */

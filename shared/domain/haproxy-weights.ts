@@ -16,7 +16,7 @@
  * 16 × Σweights requests of a change. When no even scale fits under 256 per server, the scale is the
  * LARGEST that fits, which makes the uneven remainder as small as the range allows.
  *
- * Precision (dataplane.md §3.2): whole percents are always exact, because a percent is at most 100
+ * Precision (docs/dataplane.md): whole percents are always exact, because a percent is at most 100
  * and a single server already holds 256. What the range limits is evenness inside a version: a
  * version whose total is smaller than its server count leaves some of its servers at weight 0
  * (99/1 with one baseline server and 50 canary servers: the baseline takes 198, the canary's 2 go to

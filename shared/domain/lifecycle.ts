@@ -203,7 +203,7 @@ export function released(d: Deployment, now: Date): Deployment {
   return revise(d, { run: { ...d.run, released: true } }, now);
 }
 
-// ---- operators' requests (API.md: cancel, rollback, promote, pause, resume) ----
+// ---- operators' requests (docs/api.md: cancel, rollback, promote, pause, resume) ----
 
 /** What a request changed. `changed: false`: nothing to write (a repeated or late request). */
 export interface RequestOutcome {

@@ -1,7 +1,7 @@
 /**
  * The mesh: services, their versions' endpoints in clusters of both clouds, the proxy groups that
  * route to them, and per proxy group the split of a service's traffic between its versions.
- * Pure data and pure rules (ARCHITECTURE.md).
+ * Pure data and pure rules (docs/architecture.md).
  */
 import type { CloudName } from './cloud.js';
 import { parseIp } from './endpoint-address.js';
@@ -15,7 +15,7 @@ export interface Endpoint {
   zone: string | null;
 }
 
-/** Where a version runs in one cluster, as registered (API.md `PUT /v1/services/{s}/versions/{v}`). */
+/** Where a version runs in one cluster, as registered (docs/api.md `PUT /v1/services/{s}/versions/{v}`). */
 export interface VersionTarget {
   cloud: CloudName;
   cluster: string;
@@ -144,7 +144,7 @@ export function allTo(version: string): Split {
   return { [version]: 100 };
 }
 
-/** The split with a new version entered at 0% (API.md: "a new version enters the mesh at weight 0"). */
+/** The split with a new version entered at 0% (docs/api.md: "a new version enters the mesh at weight 0"). */
 export function withVersionAtZero(split: Split, version: string): Split {
   return Object.hasOwn(split, version) ? split : { ...split, [version]: 0 };
 }

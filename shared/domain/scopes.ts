@@ -1,5 +1,5 @@
 /**
- * Token scopes (API.md): `admin`, `deploy:<service-glob>`, `read:<service-glob>`, and
+ * Token scopes (docs/api.md): `admin`, `deploy:<service-glob>`, `read:<service-glob>`, and
  * `xds:<proxy-group-glob>` for the proxies that poll the discovery function.
  * `deploy` implies `read` on the same services: a pipeline that starts a deployment must be able to
  * poll it with the same token (Spinnaker sends one set of headers to create, monitor and cancel).

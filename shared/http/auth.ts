@@ -1,5 +1,5 @@
 /**
- * Bearer-token authentication (API.md "Auth"). Only sha256 hashes of tokens are known to crossfade;
+ * Bearer-token authentication (docs/api.md "Auth"). Only sha256 hashes of tokens are known to crossfade;
  * a presented token is hashed and looked up. Tokens are random 32-byte secrets, so a fast hash is
  * the right tool (a slow password hash protects guessable secrets, not random ones), and looking
  * up by hash leaks nothing an attacker can steer. The token itself is never logged or stored.
@@ -46,7 +46,7 @@ const PROXY_TOKEN = /^[\x21-\x7e]{16,512}$/;
 
 /**
  * A proxy's token: Envoy's REST subscriptions cannot send headers, so a polling node carries its
- * token in `node.metadata.token` of every DiscoveryRequest (dataplane.md §1.3, "Auth").
+ * token in `node.metadata.token` of every DiscoveryRequest (docs/dataplane.md, "Auth").
  */
 export function authenticateProxy(token: unknown, tokens: TokenIndex): Principal {
   if (token === undefined || token === null || token === '') throw new UnauthenticatedError('missing node.metadata.token: put the proxy group\'s xds token in the Envoy bootstrap\'s node metadata');

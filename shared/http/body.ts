@@ -1,6 +1,6 @@
 /**
  * Request bodies are JSON whatever their Content-Type: Spinnaker's preconfigured webhook stages send
- * their payload as `text/plain;charset=ISO-8859-1` (reference/spinnaker-protocol.md §2.1). An empty
+ * their payload as `text/plain;charset=ISO-8859-1` (docs/api.md "Common rules"). An empty
  * body is an empty object.
  *
  * Before anything else sees a body, one iterative walk refuses what no route accepts and what

@@ -1,5 +1,5 @@
 /**
- * The one error → HTTP mapping (API.md "Common rules"). Keyed by the error's stable `name`.
+ * The one error → HTTP mapping (docs/api.md "Common rules"). Keyed by the error's stable `name`.
  * Anything that is not a CrossfadeError is a bug: 500 with a generic message, details in the log.
  * A failure of a dependency names the dependency and the verb, never its address or the underlying
  * error (`connect ECONNREFUSED 10.0.0.7:8000`): those stay in the log, which gets the whole error.

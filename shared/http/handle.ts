@@ -1,6 +1,6 @@
 /**
  * The HTTP core every entry point calls: match the route, authenticate, check the path parameters,
- * run it, and turn whatever it throws into API.md's error document. Entry points only convert their
+ * run it, and turn whatever it throws into docs/api.md's error document. Entry points only convert their
  * platform's request and response to and from HttpRequest / HttpResponse.
  */
 import { NotFoundError } from '../domain/errors.js';

@@ -1,4 +1,4 @@
-/** The status document (API.md): what Spinnaker's webhook stage polls and matches on. */
+/** The status document (docs/api.md): what Spinnaker's webhook stage polls and matches on. */
 import { statusOf, type Deployment, type DeploymentStatus, type Phase, type Weights } from '../domain/deployment.js';
 import { describeProgress } from '../domain/progress.js';
 

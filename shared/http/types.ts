@@ -21,15 +21,15 @@ export type RequestHead = Omit<HttpRequest, 'body'>;
 export interface HttpResponse {
   statusCode: number;
   headers: Record<string, string>;
-  /** A JSON document (API.md: errors too); empty only for 304 Not Modified. */
+  /** A JSON document (docs/api.md: errors too); empty only for 304 Not Modified. */
   body: string;
 }
 
-/** Request bodies above this are refused before they are parsed (API.md). */
+/** Request bodies above this are refused before they are parsed (docs/api.md). */
 export const MAX_BODY_BYTES = 256 * 1024;
 
 /**
- * Objects and arrays nest at most this deep in a request body (API.md). crossfade's own documents
+ * Objects and arrays nest at most this deep in a request body (docs/api.md). crossfade's own documents
  * need 6 levels; Envoy's node metadata is free-form, hence the room.
  */
 export const MAX_JSON_DEPTH = 32;

@@ -3,7 +3,7 @@
  *
  * functions-framework parses bodies with body-parser before our function runs, and a JSON body it
  * cannot parse (Content-Type: application/json) never reaches us: Express answers with an HTML
- * 400 page. API.md wants JSON errors, identical on every platform, so `routeBodyParserErrorsToUs`
+ * 400 page. docs/api.md wants JSON errors, identical on every platform, so `routeBodyParserErrorsToUs`
  * makes Express hand such requests to our function too, with the raw bytes body-parser kept; the
  * core then refuses them with the same document as on AWS and locally.
  * (body-parser errors carry `type`: https://github.com/expressjs/body-parser#errors)

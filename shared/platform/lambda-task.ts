@@ -1,6 +1,6 @@
 /**
  * AWS Lambda invoked by a Step Functions Task state, through middy: the task stack (the second of
- * ARCHITECTURE.md's two). It hands the event to the task and returns its output; it never turns
+ * docs/architecture.md's two). It hands the event to the task and returns its output; it never turns
  * an error into an output, because Step Functions retries and catches on the error's `name`
  * (Lambda reports a thrown error as `errorType` = its name).
  */

@@ -13,7 +13,7 @@ import { MAX_BODY_BYTES, type HttpResponse, type RequestHead } from '../http/typ
 
 const SAFE_HOST = /^[A-Za-z0-9.-]+(:\d{1,5})?$|^\[[0-9A-Fa-f:.]+\](:\d{1,5})?$/;
 
-/** How long a client may take to send its headers, and its whole request (API.md "Limits"). */
+/** How long a client may take to send its headers, and its whole request (docs/api.md "Limits"). */
 export interface ServerTimeouts {
   headersTimeoutMs: number;
   requestTimeoutMs: number;

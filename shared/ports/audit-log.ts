@@ -1,6 +1,6 @@
 import type { Page, PageRequest } from './page.js';
 
-/** One recorded change: who (token id), what, when, why (API.md: "every mutation is recorded"). */
+/** One recorded change: who (token id), what, when, why (docs/api.md: "every mutation is recorded"). */
 export interface AuditEvent {
   /** What changed, as `kind/id`: `deployment/dep_...`, `service/checkout`. */
   subject: string;

@@ -1,7 +1,7 @@
 import type { Deployment } from '../domain/deployment.js';
 
 /**
- * The first answer given for an idempotency key (API.md: "the same key with the same body replays
+ * The first answer given for an idempotency key (docs/api.md: "the same key with the same body replays
  * the original answer"). It keeps the created deployment whole, so a replay can finish a creation
  * that crashed between writing this record and writing the deployment.
  */

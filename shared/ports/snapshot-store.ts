@@ -1,6 +1,6 @@
 /**
  * Published xDS snapshots, one per Envoy proxy group, and what each proxy reports running: the
- * desired state the discovery function serves (ARCHITECTURE.md "Where config reaches the proxies").
+ * desired state the discovery function serves (docs/architecture.md "Where config reaches the proxies").
  *
  * A published snapshot is a small HEAD per group (the per-type versions and how the resources are
  * stored) over immutable resource chunks keyed by their type's content version. A poll that is
@@ -68,7 +68,7 @@ export interface ProxyAck {
   /**
    * The last version a 200 answer handed this proxy, and when it was first handed. A proxy that was
    * served a version and keeps reporting another rejected it: Envoy only reports what it applied
-   * (dataplane.md §1.3, "a NACK over REST is implicit"). Absent: never served over REST.
+   * (docs/dataplane.md, "a NACK over REST is implicit"). Absent: never served over REST.
    */
   served?: { version: string; at: string };
 }

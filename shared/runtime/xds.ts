@@ -1,6 +1,6 @@
 /**
  * What the long-running ADS server (`crossfade xds-server`) is given: the engine's rules and the
- * use cases, which the CLI and the adapters may not import themselves (ARCHITECTURE.md), and, for
+ * use cases, which the CLI and the adapters may not import themselves (docs/architecture.md), and, for
  * the store-backed mode, the snapshot store it follows, found only when asked for (openSnapshotStore).
  */
 import { awsCredentialsAvailable, createTableHandle, type TableHandle } from '../adapters/dynamodb/client.js';

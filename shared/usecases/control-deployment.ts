@@ -1,5 +1,5 @@
 /**
- * Operators' and Spinnaker's requests to a running deployment (API.md): cancel, rollback, promote,
+ * Operators' and Spinnaker's requests to a running deployment (docs/api.md): cancel, rollback, promote,
  * pause, resume. Each is a pure transition (domain/lifecycle.ts) written conditionally; a run waiting
  * in a hold (a pause, an analysis interval, a gate) is woken at once with the hold's token, and the
  * state machine sees the request at its next task.

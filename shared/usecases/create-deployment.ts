@@ -1,5 +1,5 @@
 /**
- * Accepts a canary deployment (API.md `POST /v1/deployments`).
+ * Accepts a canary deployment (docs/api.md `POST /v1/deployments`).
  *
  * Idempotency and atomicity without transactions, single-item conditional writes in this order:
  *   1. claim the idempotency key with the whole new deployment inside the record;
@@ -136,7 +136,7 @@ async function finishCreation(deps: UseCaseDeps, deployment: Deployment, command
 }
 
 /**
- * API.md: one deployment per service at a time; a second gets 409 naming the holder, and what this
+ * docs/api.md: one deployment per service at a time; a second gets 409 naming the holder, and what this
  * creation wrote is taken back (the deployment while it is unstarted, its mark, the key's claim).
  */
 async function lockOrRefuse(deps: UseCaseDeps, deployment: Deployment, idempotencyKey: string | undefined): Promise<void> {

@@ -1,5 +1,5 @@
 /**
- * Deregistering a version (API.md `DELETE /v1/services/{s}/versions/{v}`): refused with 409 while
+ * Deregistering a version (docs/api.md `DELETE /v1/services/{s}/versions/{v}`): refused with 409 while
  * it carries traffic in any proxy group, or while a deployment holds the service. Idempotent:
  * deregistering a version that is not registered changes nothing.
  */

@@ -1,6 +1,6 @@
 /**
  * What the long-running ADS server (`crossfade xds-server`) does with the snapshot store
- * (ARCHITECTURE.md "Where config reaches the proxies"): it follows the published HEAD of every
+ * (docs/architecture.md "Where config reaches the proxies"): it follows the published HEAD of every
  * Envoy group served over ADS, and stores what the gRPC nodes acknowledge.
  *
  * One poll reads each group's HEAD (one GetItem per group). Only when a HEAD names versions other

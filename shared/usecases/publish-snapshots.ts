@@ -1,6 +1,6 @@
 /**
  * Publishing the Envoy groups' snapshots: build each group's snapshot from the whole registry,
- * check it, and publish it when its content changed (ARCHITECTURE.md "Where config reaches the
+ * check it, and publish it when its content changed (docs/architecture.md "Where config reaches the
  * proxies"). A service whose own resources break a consistency rule is left out and named
  * (engine/envoy/isolation.ts), so it cannot hold back every other service's routes. Idempotent:
  * when nothing changed it only reads. Called after

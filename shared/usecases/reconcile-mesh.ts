@@ -1,5 +1,5 @@
 /**
- * Reconciliation (API.md `POST /v1/reconcile`, and the same on a schedule): compare what should be
+ * Reconciliation (docs/api.md `POST /v1/reconcile`, and the same on a schedule): compare what should be
  * with what is, repair what drifted, and say what was found and done.
  *
  *   1. Endpoints: every discovered target of every version is discovered again; a registration

@@ -1,5 +1,5 @@
 /**
- * Registering a version of a service in the mesh (API.md `PUT /v1/services/{s}/versions/{v}`):
+ * Registering a version of a service in the mesh (docs/api.md `PUT /v1/services/{s}/versions/{v}`):
  * its endpoints in every named cluster, given or discovered, and its place in every proxy group's
  * split — at 0%, unless it is the service's first version (then it serves everything, there being
  * nothing else to serve).

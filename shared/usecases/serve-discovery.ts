@@ -1,5 +1,5 @@
 /**
- * One REST-xDS poll (dataplane.md §1.3): the version the node reports is recorded as its
+ * One REST-xDS poll (docs/dataplane.md): the version the node reports is recorded as its
  * acknowledgement, and the node gets 304 when that version is the published one, else the type's
  * resources. A current poll makes one read (the group's HEAD) and one conditional write (the
  * acknowledgement, refused by the store when nothing changed), side by side; only a node that is

@@ -7,7 +7,7 @@
  * - converged: every configured node reports every published type's version.
  * - pending: some node does not, each named with what it runs instead; a node that was handed the
  *   published version over REST and still reports another after its poll window rejected it (REST
- *   has no NACK: Envoy only reports what it applied, dataplane.md §1.3; its `update_rejected` stat
+ *   has no NACK: Envoy only reports what it applied, docs/dataplane.md; its `update_rejected` stat
  *   says why). Nothing published yet is pending too: publishing fixes it.
  * - unknown: the group lists no node ids, so no acknowledgement can be checked (an autoscaled fleet
  *   that joins by `node.cluster` is served, but cannot be verified).

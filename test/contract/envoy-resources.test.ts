@@ -1,7 +1,7 @@
 /**
  * Every resource crossfade publishes is a valid Envoy message: its proto3 JSON goes through the
  * Envoy protos shipped with @grpc/grpc-js-xds (protobufjs) and comes back unchanged, so no field is
- * misspelt, misplaced or silently dropped. There is no Envoy binary here (dataplane.md §2.4), so
+ * misspelt, misplaced or silently dropped. There is no Envoy binary here (docs/dataplane.md), so
  * this is the contract the real proxies' parsers are held to.
  */
 import { createHash } from 'node:crypto';

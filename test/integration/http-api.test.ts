@@ -1,5 +1,5 @@
 /**
- * The HTTP API's first slice (API.md), specified once and run through every way it is served:
+ * The HTTP API's first slice (docs/api.md), specified once and run through every way it is served:
  * the Lambda bundles, the GCP bundle on functions-framework, and the local server. Every target
  * must give the same status, body and content type. Runs on DynamoDB Local; runs are started on
  * the fake Step Functions. One deployment per service at a time: each test that creates one

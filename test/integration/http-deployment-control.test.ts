@@ -1,6 +1,6 @@
 /**
  * One deployment per service, and an operator's (or Spinnaker's) requests to a deployment
- * (API.md: cancel, promote, pause, resume, rollback, events), run through the Lambda bundles,
+ * (docs/api.md: cancel, promote, pause, resume, rollback, events), run through the Lambda bundles,
  * functions-framework and the local server on DynamoDB Local. Runs are started on the fake Step
  * Functions and never run here, so every answer is the API's own decision: a cancel decides the
  * rollback (ROLLING_BACK, still RUNNING) and the run, were there one, would carry it out.

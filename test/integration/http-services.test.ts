@@ -1,5 +1,5 @@
 /**
- * Mesh registration over HTTP (API.md "Mesh registration"), run through the Lambda bundles,
+ * Mesh registration over HTTP (docs/api.md "Mesh registration"), run through the Lambda bundles,
  * functions-framework and the local server on DynamoDB Local: the same answers everywhere, and bad
  * input refused with nothing written. Endpoints are given explicitly here; discovery through EKS,
  * GKE and Kubernetes is specified in cluster-discovery.test.ts.

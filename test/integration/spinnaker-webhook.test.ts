@@ -1,6 +1,6 @@
 /**
- * Orca's webhook stage played against the local stack over HTTP (reference/spinnaker-protocol.md
- * §5 monitor, §6 cancel, §8 what a server must do, §10 conformance cases), with a stage configured
+ * Orca's webhook stage played against the local stack over HTTP (its monitor and cancel tasks, and
+ * what a server must do for them), with a stage configured
  * as docs/ recommends: create with `X-Idempotency-Key: <executionId>-<stageId>`, status URL from
  * the Location header, `statusJsonPath: $.status`, `progressJsonPath: $.progress`, successStatuses
  * SUCCEEDED, terminalStatuses TERMINAL, canceledStatuses CANCELED, and the deployment's cancelUrl
@@ -49,7 +49,7 @@ afterAll(async () => {
 /** What Orca sends on every call of the stage: its custom headers (an app-level token). */
 const asOrca = { token: SPINNAKER_TOKEN };
 
-/** The stage's status mapping (§5): RUNNING for anything unmatched. */
+/** The stage's status mapping: RUNNING for anything unmatched. */
 function orcaStatusOf(status: string): 'SUCCEEDED' | 'TERMINAL' | 'CANCELED' | 'RUNNING' {
   return status === 'SUCCEEDED' || status === 'TERMINAL' || status === 'CANCELED' ? status : 'RUNNING';
 }
@@ -60,7 +60,7 @@ interface StageRun {
   polls: StatusDoc[];
   final: StatusDoc;
   stage: 'SUCCEEDED' | 'TERMINAL' | 'CANCELED';
-  /** Orca's own cancel call after a TERMINAL or CANCELED end (§6 triggers 2 and 3). */
+  /** Orca's own cancel call after a TERMINAL or CANCELED end. */
   cancelAfterEnd?: Answer<StatusDoc>;
 }
 
@@ -99,7 +99,7 @@ async function runStage(service: string, steps: unknown[], onPoll: (doc: StatusD
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const answer = await rig.call<StatusDoc>('GET', location, undefined, asOrca);
-    // What would make Orca's monitor end the stage TERMINAL on its own (§5, §10 cases 13-15, 22).
+    // What would make Orca's monitor end the stage TERMINAL on its own.
     expect(answer.status).toBe(200);
     expect(answer.headers['content-type']).toBe('application/json; charset=utf-8');
     expect(typeof answer.body.status).toBe('string');
@@ -148,7 +148,7 @@ describe('Orca webhook stage', () => {
     expect(run.final.result).toMatchObject({ outcome: 'promoted', judgments: [{ stepIndex: 1, classification: 'Pass' }] });
     // Orca polled through the run and saw it move (about every 200 ms, so at least the analysis' seconds).
     expect(run.polls.length).toBeGreaterThan(10);
-    // Orca shows `progress` as is: during the analysis it counts the judgments (API.md: "analysis 2/5, score 100").
+    // Orca shows `progress` as is: during the analysis it counts the judgments (docs/api.md: "analysis 2/5, score 100").
     expect(run.polls.map((p) => p.progress).some((text) => /^step 2\/3: analysis \d\/\d/.test(text))).toBe(true);
     // NOT_STARTED (which Orca keeps polling on) only before the run's first task, then RUNNING until the end.
     const before = run.polls.slice(0, -1).map((p) => p.status);
@@ -181,7 +181,7 @@ describe('Orca webhook stage', () => {
     let second: Answer<StatusDoc> | undefined;
     const run = await runStage('spin-cancel', [{ setWeight: 10 }, { analysis: { template: 'golden', interval: '10s', count: 2 } }, { setWeight: 100 }], async (doc) => {
       if (first !== undefined || doc.phase !== 'ANALYZING') return;
-      // The user cancels the execution: Orca's MonitorWebhookTask.onCancel calls the cancel endpoint (§6 trigger 1), sometimes twice.
+      // The user cancels the execution: Orca's MonitorWebhookTask.onCancel calls the cancel endpoint, sometimes twice.
       first = await rig.call<StatusDoc>('POST', doc.cancelUrl, undefined, asOrca);
       second = await rig.call<StatusDoc>('POST', doc.cancelUrl, undefined, asOrca);
     });

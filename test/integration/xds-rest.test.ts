@@ -1,5 +1,5 @@
 /**
- * Envoy's REST-JSON discovery (API.md "Data plane"; dataplane.md §1.3) through the local server on
+ * Envoy's REST-JSON discovery (docs/api.md "Data plane"; docs/dataplane.md) through the local server on
  * DynamoDB Local, polled exactly as Envoy's REST subscriptions poll: snake_case bodies, the node
  * with its id, cluster and token in metadata, the type URL, sorted resource names, the version it
  * applied. Every DynamoDB request the server makes goes through a counting proxy, so "a current

@@ -1,5 +1,5 @@
 /**
- * In-memory implementations of shared/ports, for unit tests only (ARCHITECTURE.md): the contract
+ * In-memory implementations of shared/ports, for unit tests only (docs/architecture.md): the contract
  * suites in test/contract/ run the real adapters. Each fake honours its port's contract
  * (conditional writes, 'exists' / 'not-held' answers, VersionConflictError, ConflictError, cursors
  * refused across queries), keeps copies so a caller cannot mutate what is "stored", counts every
@@ -363,7 +363,7 @@ export interface FakeDeps extends UseCaseDeps {
   activeRuns: InMemoryActiveRuns;
 }
 
-/** The clusters of the test configuration: one per cloud, as API.md's example names them. */
+/** The clusters of the test configuration: one per cloud, as docs/api.md's example names them. */
 export const TEST_CLUSTERS = [
   { name: 'eks-use1', cloud: 'aws', region: 'us-east-1' },
   { name: 'gke-usc1', cloud: 'gcp', region: 'us-central1' },

@@ -111,7 +111,7 @@ export async function configureEnvironment(endpoint: string, tableName: string, 
       { id: 'auditor', sha256: hashToken(tokens.reader), scopes: ['read:*'] },
       ...extraTokens,
     ],
-    // API.md's example plan names `http-golden-signals`: the embedded template, on a fake Prometheus
+    // docs/api.md's example plan names `http-golden-signals`: the embedded template, on a fake Prometheus
     // that accepts every query (the preflight of a create asks it; no run happens here).
     analysis: { ...embeddedDefaults.analysis, providers: embeddedDefaults.analysis.providers.map((p) => ({ ...p, url: prometheus.url })) },
   };

@@ -1,4 +1,4 @@
-/** Request bodies the HTTP tests start from: API.md's own example, with variations. */
+/** Request bodies the HTTP tests start from: docs/api.md's own example, with variations. */
 export function deploymentBody(overrides: Record<string, unknown> = {}): Record<string, unknown> {
   return {
     service: 'checkout',

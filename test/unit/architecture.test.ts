@@ -1,5 +1,5 @@
 /**
- * The lines ARCHITECTURE.md draws, enforced: pure domain and engine, use cases that see only
+ * The lines docs/architecture.md draws, enforced: pure domain and engine, use cases that see only
  * ports, SDKs only in adapters, entry points that never import each other.
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
@@ -20,7 +20,7 @@ const allowedLayers: Record<Layer, readonly Layer[]> = {
   workflow: ['domain', 'engine', 'ports', 'usecases', 'workflow'],
   runtime: ['domain', 'engine', 'ports', 'usecases', 'adapters', 'http', 'runtime', 'workflow', 'shared'],
   shared: ['shared'],
-  // An entry point parses, calls one use case, maps the result (ARCHITECTURE.md).
+  // An entry point parses, calls one use case, maps the result (docs/architecture.md).
   functions: ['http', 'platform', 'runtime', 'domain', 'usecases', 'workflow'],
   // gcp/ also holds its deploy tooling, which reads the adapters' names for the table and config.
   gcp: ['http', 'platform', 'runtime', 'domain', 'adapters', 'usecases', 'gcp'],
@@ -108,7 +108,7 @@ describe('architecture', () => {
     expect(files.length).toBeGreaterThan(20);
   });
 
-  it('no import crosses the lines ARCHITECTURE.md draws', () => {
+  it('no import crosses the lines docs/architecture.md draws', () => {
     const found = files.flatMap((file) => violations(file, readFileSync(file, 'utf8')));
     expect(found).toEqual([]);
   });

@@ -23,7 +23,7 @@
  * next call.
  *
  * Runtime changes are lost on reload unless the config names the servers and a fresh
- * `server-state-file` is written just before the reload (dataplane.md §3.3): `crossfade
+ * `server-state-file` is written just before the reload (docs/dataplane.md): `crossfade
  * haproxy-state save`, run on the proxy host before every reload, writes both (server-state.ts).
  * Without it, dynamic servers are lost on reload and the next applySplit adds them again.
  */

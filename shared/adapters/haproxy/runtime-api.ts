@@ -2,7 +2,7 @@
  * A client of HAProxy's Runtime API (management.txt §9.3): one connection per call, one line of
  * commands joined by "; ", the answer read to EOF (a non-interactive session runs one line and
  * closes). The socket has no authentication, so only unix sockets and loopback or private
- * addresses are accepted (dataplane.md §4.1).
+ * addresses are accepted (docs/dataplane.md).
  *
  * HAProxy runs every command of a line even after one fails, so each command says which answers
  * mean success. Answers are told apart by the interactive prompt: 2.6 ends most answers with an

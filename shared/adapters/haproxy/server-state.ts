@@ -1,5 +1,5 @@
 /**
- * What HAProxy needs on disk so a reload keeps crossfade's servers (dataplane.md §3.3, measured on
+ * What HAProxy needs on disk so a reload keeps crossfade's servers (docs/dataplane.md, measured on
  * 2.6): a reload re-reads the config, and `server-state-file` restores weights, addresses and
  * drain/maintenance only for servers the config declares. Servers added with `add server` are not
  * in any config, so they are lost. `saveServerState` therefore writes two files from one reading:
@@ -114,7 +114,7 @@ export async function seedServersFile(path: string, backends: readonly string[])
  * Dumps `show servers state` of `proxy` to `path`, so the next reload keeps runtime weights,
  * addresses and drain/maintenance states of the servers its config declares. Needs
  * `server-state-file <path>` in `global` and `load-server-state-from-file global` in `defaults`.
- * Call it right before every reload, since a stale file is applied again (dataplane.md §3.3).
+ * Call it right before every reload, since a stale file is applied again (docs/dataplane.md).
  */
 export async function writeServerStateFile(proxy: RuntimeApiProxy, path: string, settings: RuntimeApiSettings = {}): Promise<void> {
   const state = await new HaproxyRuntimeApi(proxy, settings).dumpServersState();

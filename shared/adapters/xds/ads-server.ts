@@ -1,8 +1,7 @@
 /**
  * A small long-running state-of-the-world ADS server
  * (`envoy.service.discovery.v3.AggregatedDiscoveryService/StreamAggregatedResources`) for Envoy
- * over gRPC and proxyless gRPC clients, serving one snapshot per proxy group (dataplane.md §1.4,
- * §1.7, §2.3). Functions cannot hold its streams, so it runs as its own process
+ * over gRPC and proxyless gRPC clients, serving one snapshot per proxy group (docs/dataplane.md). Functions cannot hold its streams, so it runs as its own process
  * (`crossfade xds-server`).
  *
  * Protocol rules kept: per stream and type a nonce and a subscription; a request carrying a stale

@@ -5,7 +5,7 @@
  *
  * protobufjs' `fromObject` is not a proto3-JSON parser (no Duration strings, no bare wrapper values,
  * no lowerCamelCase names, unknown enum names silently dropped), and `verify` rejects enum names
- * (dataplane.md §2.3). So a small reflection walker translates JSON into what `fromObject` takes,
+ * (docs/dataplane.md). So a small reflection walker translates JSON into what `fromObject` takes,
  * refusing unknown fields and enum names instead of dropping them, and back.
  */
 import { existsSync } from 'node:fs';

@@ -1,5 +1,5 @@
 /**
- * One metric, judged as Kayenta's NetflixACAJudge and MannWhitneyClassifier do (anchors §2.3).
+ * One metric, judged as Kayenta's NetflixACAJudge and MannWhitneyClassifier do.
  * After cleaning (clean.ts), the first rule that matches decides:
  *
  * 1. No data (a cleaned series is empty): nanStrategy `replace` → Pass (an empty series can only

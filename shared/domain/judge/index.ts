@@ -1,5 +1,5 @@
 /**
- * The canary judge: Kayenta's NetflixACAJudge, ported as pure domain code (anchors §2), with an
+ * The canary judge: Kayenta's NetflixACAJudge, ported as pure domain code, with an
  * optional spread-and-tail check beyond it (spread-check.ts).
  *
  * `judge(config, pairs)` classifies every configured metric (classify-metric.ts), scores groups and

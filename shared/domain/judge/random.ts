@@ -1,5 +1,5 @@
 /**
- * Deterministic randomness for the tie guard. The domain is pure (ARCHITECTURE.md: randomness
+ * Deterministic randomness for the tie guard. The domain is pure (docs/architecture.md: randomness
  * comes in as an argument), and a judgment must be repeatable: a retried workflow task, or an
  * audit replaying a stored decision from its inputs, has to get the same answer. So the default
  * noise is a seeded generator whose seed is a hash of the metric's own name and data.

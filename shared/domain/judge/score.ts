@@ -1,5 +1,5 @@
 /**
- * Scoring one judgment: Kayenta's WeightedSumScorer and ThresholdScoreClassifier (anchors §2.5).
+ * Scoring one judgment: Kayenta's WeightedSumScorer and ThresholdScoreClassifier.
  *
  * 1. Muted metrics are left out (they stay in the report).
  * 2. Per group (a metric in several groups counts in each): score = 100·Pass / (Pass + High + Low

@@ -1,7 +1,7 @@
 /**
  * The canary judge's configuration and its results. Configuration follows Kayenta's canary config
  * (`analysisConfigurations.canary` per metric, `classifier.groupWeights`, `scoreThresholds`); see
- * /work/shared/reference/progressive-delivery-anchors.md §2 and config.ts for the defaults.
+ * docs/canary.md "The judge" and config.ts for the defaults.
  *
  * Result types are in results.ts.
  */

@@ -1,6 +1,6 @@
 /**
  * The verdict over a run of judgments, as Spinnaker's canary stage and Kayenta's standalone
- * endpoint reach it (anchors §2.6; orca-kayenta RunCanaryIntervalsStage, MonitorKayentaCanaryTask):
+ * endpoint reach it (orca-kayenta RunCanaryIntervalsStage, MonitorKayentaCanaryTask):
  *
  * - A run makes N = ⌊lifetime / interval⌋ judgments; the interval defaults to the lifetime and is
  *   capped at it.

@@ -1,6 +1,6 @@
 /**
  * Is a snapshot whole? go-control-plane's `Consistent()` (every EDS and RDS name referenced exactly
- * once over, nothing unreferenced) plus what it lacks (dataplane.md §1.7): api_listener references,
+ * once over, nothing unreferenced) plus what it lacks (docs/dataplane.md): api_listener references,
  * and routes whose clusters exist and have endpoints. Also the rules gRPC NACKs that a snapshot
  * assembled by hand could break. A snapshot is checked before it is published, so nothing
  * half-built reaches a proxy. Works on any JSON (a snapshot may come from a file), so every read

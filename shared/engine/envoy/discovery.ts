@@ -1,5 +1,5 @@
 /**
- * The stateless REST-xDS answer (dataplane.md §1.3): one DiscoveryRequest and the group's snapshot
+ * The stateless REST-xDS answer (docs/dataplane.md): one DiscoveryRequest and the group's snapshot
  * in, 304 or a DiscoveryResponse out. Every function instance computes the same versions from the
  * same snapshot, so any instance can answer any poll. The HTTP route (`POST /v3/discovery:*`),
  * reading the snapshot and recording the reported version (REST's only acknowledgement) are the

@@ -2,7 +2,7 @@
  * One proxy group's xDS snapshot: the Clusters, ClusterLoadAssignments, RouteConfigurations and
  * Listeners that make its proxies serve each service's split, in proto3-JSON (snake_case field
  * names as Envoy prints them, `@type` on every Any). Immutable, and versioned per type by content
- * hash, so every function instance that builds or reads it agrees on the version (dataplane.md §1.3).
+ * hash, so every function instance that builds or reads it agrees on the version (docs/dataplane.md).
  *
  * Pure: the hash comes in as an argument (engine imports no packages, not even node:crypto).
  */

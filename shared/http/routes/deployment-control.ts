@@ -1,5 +1,5 @@
 /**
- * A deployment's lifecycle (API.md): cancel, promote, pause, resume, rollback, and its audit
+ * A deployment's lifecycle (docs/api.md): cancel, promote, pause, resume, rollback, and its audit
  * timeline. Each answers 200 with the status document as it is after the request.
  */
 import * as z from 'zod/mini';

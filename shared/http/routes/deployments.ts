@@ -1,4 +1,4 @@
-/** Deployments (API.md "Deployments"): create, read, list. */
+/** Deployments (docs/api.md "Deployments"): create, read, list. */
 import { DeploymentStatus } from '../../domain/deployment.js';
 import { IdempotencyKeyReusedError, ValidationError } from '../../domain/errors.js';
 import { SERVICE_NAME_PATTERN, SERVICE_NAME_RULE } from '../../domain/names.js';

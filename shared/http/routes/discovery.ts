@@ -1,5 +1,5 @@
 /**
- * Envoy's REST-JSON discovery API (API.md "Data plane"; dataplane.md §1.3):
+ * Envoy's REST-JSON discovery API (docs/api.md "Data plane"; docs/dataplane.md):
  * `POST /v3/discovery:{clusters,endpoints,listeners,routes}`, a DiscoveryRequest in, 304 with an
  * empty body when the node's version is current, else a DiscoveryResponse.
  *

@@ -1,4 +1,4 @@
-/** `GET /healthz` (API.md "Health"): no token, no state read. */
+/** `GET /healthz` (docs/api.md "Health"): no token, no state read. */
 import { FunctionName, type Route } from '../route.js';
 
 export const healthRoutes: readonly Route[] = [

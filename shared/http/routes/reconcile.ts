@@ -1,4 +1,4 @@
-/** `POST /v1/reconcile` (API.md): compare desired and actual mesh state, repair drift, report. */
+/** `POST /v1/reconcile` (docs/api.md): compare desired and actual mesh state, repair drift, report. */
 import * as z from 'zod/mini';
 import { SERVICE_NAME_PATTERN, SERVICE_NAME_RULE } from '../../domain/names.js';
 import { reconcileMesh } from '../../usecases/reconcile-mesh.js';

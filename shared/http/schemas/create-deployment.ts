@@ -1,5 +1,5 @@
 /**
- * The body of `POST /v1/deployments` (API.md). Strict: an unknown field is an error, because a
+ * The body of `POST /v1/deployments` (docs/api.md). Strict: an unknown field is an error, because a
  * misspelt `setWieght` silently ignored would deploy something nobody asked for.
  */
 import * as z from 'zod/mini';

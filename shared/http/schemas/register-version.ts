@@ -1,4 +1,4 @@
-/** The body of `PUT /v1/services/{service}/versions/{version}` (API.md "Mesh registration"). */
+/** The body of `PUT /v1/services/{service}/versions/{version}` (docs/api.md "Mesh registration"). */
 import * as z from 'zod/mini';
 import { cloudNames, type CloudName } from '../../domain/cloud.js';
 import type { RegistrationTarget } from '../../usecases/register-version.js';

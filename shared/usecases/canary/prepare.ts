@@ -1,5 +1,5 @@
 /**
- * Prepare: hold the service's lock, check both versions are registered, resolve the baseline (API.md:
+ * Prepare: hold the service's lock, check both versions are registered, resolve the baseline (docs/api.md:
  * "defaults to the version now serving"), and put the canary at 0% in every proxy group.
  */
 import type { Deployment } from '../../domain/deployment.js';

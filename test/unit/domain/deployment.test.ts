@@ -1,4 +1,4 @@
-/** The deployment and what Spinnaker sees of it (shared/domain/deployment.ts, API.md "status"). */
+/** The deployment and what Spinnaker sees of it (shared/domain/deployment.ts, docs/api.md "status"). */
 import { planHash } from '../../../shared/domain/plan-hash.js';
 import { describe, expect, it } from 'vitest';
 import {
@@ -176,7 +176,7 @@ describe('describeProgress', () => {
     expect(describeProgress(at(Phase.Promoting, { stepIndex: 3 }))).toBe(`promoting: ${input.canary.version} to 100%`);
   });
 
-  it('a step in progress says what it is doing, as API.md shows ("step 3/6: analysis 2/5, score 100")', () => {
+  it('a step in progress says what it is doing, as docs/api.md shows ("step 3/6: analysis 2/5, score 100")', () => {
     const steps = [
       { kind: 'setWeight', canaryPercent: 5, wave: null },
       { kind: 'pause', durationSeconds: 300 },

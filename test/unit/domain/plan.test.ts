@@ -17,11 +17,11 @@ const errorRatio: AnalysisMetric = { name: 'error-ratio', group: 'errors', provi
 const goldenSignals = embeddedDefaults.analysis.templates.find((t) => t.name === 'http-golden-signals')!;
 const t: AnalysisTemplate = { name: 't', stepSeconds: 10, thresholds: { pass: 95, marginal: 75 }, groupWeights: {}, metrics: [errorRatio] };
 
-/** The templates these tests name: API.md's `http-golden-signals` (as embedded) and a one-metric `t`. */
+/** The templates these tests name: docs/api.md's `http-golden-signals` (as embedded) and a one-metric `t`. */
 const catalog: AnalysisCatalog = { templates: [goldenSignals, t], providers: ['prometheus', 'cloudwatch-use1'] };
 
 describe('compileSteps', () => {
-  it("makes units explicit: API.md's example plan", () => {
+  it("makes units explicit: docs/api.md's example plan", () => {
     const steps = deploymentBody()['steps'] as WireStep[];
 
     expect(compileSteps(steps, clusters, catalog)).toEqual([

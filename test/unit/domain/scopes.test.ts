@@ -1,4 +1,4 @@
-/** Token scopes (API.md "Auth"): `admin`, `deploy:<service-glob>`, `read:<service-glob>`, `xds:<proxy-group-glob>`. */
+/** Token scopes (docs/api.md "Auth"): `admin`, `deploy:<service-glob>`, `read:<service-glob>`, `xds:<proxy-group-glob>`. */
 import { describe, expect, it } from 'vitest';
 import { allows, allowsEveryService, allowsXds, globMatches, parseScope, type Scope } from '../../../shared/domain/scopes.js';
 

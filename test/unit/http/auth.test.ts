@@ -1,4 +1,4 @@
-/** Bearer-token authentication and scope checks (API.md "Auth"). */
+/** Bearer-token authentication and scope checks (docs/api.md "Auth"). */
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import type { TokenEntry } from '../../../shared/domain/config.js';

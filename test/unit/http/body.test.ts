@@ -1,4 +1,4 @@
-/** Request bodies are JSON whatever their Content-Type; an empty body is an empty object (API.md). */
+/** Request bodies are JSON whatever their Content-Type; an empty body is an empty object (docs/api.md). */
 import { describe, expect, it } from 'vitest';
 import { PayloadTooLargeError, ValidationError } from '../../../shared/domain/errors.js';
 import { parseJsonBody } from '../../../shared/http/body.js';

@@ -1,4 +1,4 @@
-/** The one error → HTTP mapping (API.md "Common rules"). */
+/** The one error → HTTP mapping (docs/api.md "Common rules"). */
 import { describe, expect, it } from 'vitest';
 import {
   ClusterAuthError,

@@ -1,4 +1,4 @@
-/** The body of `POST /v1/deployments` and its idempotency key (API.md). */
+/** The body of `POST /v1/deployments` and its idempotency key (docs/api.md). */
 import { describe, expect, it } from 'vitest';
 import { idempotencyKeyOf, inlineMetricsField, parseCreateDeploymentBody, parseIdempotencyKey } from '../../../../shared/http/schemas/create-deployment.js';
 import { validationErrorOf } from '../../../support/errors.js';
@@ -7,7 +7,7 @@ import { deploymentBody } from '../../../support/requests.js';
 const body = deploymentBody;
 
 describe('parseCreateDeploymentBody', () => {
-  it("parses API.md's example as it is", () => {
+  it("parses docs/api.md's example as it is", () => {
     expect(parseCreateDeploymentBody(body())).toEqual(body());
   });
 
