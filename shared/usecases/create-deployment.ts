@@ -115,9 +115,10 @@ async function finishCreation(deps: UseCaseDeps, deployment: Deployment, command
   // only a released or missing deployment's mark is removed): a replay of it writes nothing.
   if (!earlier) await deps.activeRuns.mark(deployment.id, deps.clock.now().toISOString());
   deps.crashPoints?.reached('create:after-marker');
-  await deps.deployments.createIfAbsent(deployment);
+  const created = await deps.deployments.createIfAbsent(deployment);
   deps.crashPoints?.reached('create:after-deployment');
-  const stored = (await deps.deployments.get(deployment.id)) ?? deployment;
+  // Read back only when it was there already (a replay, a concurrent duplicate): its run may have moved it on.
+  const stored = created === 'created' ? deployment : ((await deps.deployments.get(deployment.id)) ?? deployment);
   // Only a run that has not started needs the lock from here; a started one holds it or has ended.
   // A replay whose creation took it already writes nothing (not even a renewal).
   if (stored.version === 1 && !(replayed && (await deps.locks.get(stored.service))?.owner === stored.id)) await lockOrRefuse(deps, stored, command.idempotencyKey);

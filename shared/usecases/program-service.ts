@@ -17,10 +17,9 @@
  */
 import { CrossfadeError, DependencyUnavailableError } from '../domain/errors.js';
 import { unverifiedReason, type ProxyGroup, type Split } from '../domain/mesh.js';
-import { carriesSplit, publishedSplit } from '../engine/envoy/published-split.js';
-import { XdsType } from '../engine/envoy/snapshot.js';
 import type { ServiceState } from '../ports/mesh-registry.js';
 import { programGroups, type ProgramDeps, type Programming } from './program-proxies.js';
+import { publishedRoutesCarry } from './published-route.js';
 import { routerOf } from './router-of.js';
 import { serviceBackend } from './service-backend.js';
 
@@ -56,9 +55,7 @@ async function envoyOutcome(deps: ProgramDeps, group: ProxyGroup, service: strin
   const isolated = published?.isolated.find((i) => i.service === service);
   if (isolated) return `not programmed: ${service} is isolated from the snapshot of proxy group ${group.name} (${isolated.rule}): ${isolated.reason}`;
   if (publication?.withoutEndpoints.includes(service)) return `not programmed: no version of ${service} has an endpoint, so no snapshot routes it`;
-  const head = await deps.snapshots.head(group.name);
-  const routes = head?.types[XdsType.Route] ? await deps.snapshots.resources(head, XdsType.Route) : [];
-  if (!carriesSplit(publishedSplit(routes, service), service, split)) return `not programmed: the published snapshot of proxy group ${group.name} does not route ${service} by ${JSON.stringify(split)} yet`;
+  if (!(await publishedRoutesCarry(deps.snapshots, group.name, service, split))) return `not programmed: the published snapshot of proxy group ${group.name} does not route ${service} by ${JSON.stringify(split)} yet`;
   return unverifiedReason(group) === null ? 'programmed' : 'unverified';
 }
 

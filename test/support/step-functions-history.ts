@@ -79,17 +79,21 @@ export function statesOfLoop(kind: Instruction['kind']): string[] {
  * and the failure path that follows a state that fails for good (Recover, itself retried).
  */
 export function worstEventsPerLoop(definition: AslDefinition): number {
-  const states = definition.States as Record<string, State>;
-  const cost = (name: string) => stateCost(states[name]!).worstEvents;
+  const cost = worstCostIn(definition);
   const kinds: Instruction['kind'][] = ['prepare', 'shift', 'converge', 'wait', 'gate', 'unhold', 'judge', 'promote', 'rollback', 'release'];
   return Math.max(...kinds.map((kind) => cost('Route') + statesOfLoop(kind).reduce((sum, name) => sum + cost(name), 0) + cost('Recover')));
 }
 
 /** Events an execution records besides its loops: started and ended, Decide, and its continuation (PrepareContinuation, StartSuccessor, Continued). */
 export function worstOverhead(definition: AslDefinition): number {
-  const states = definition.States as Record<string, State>;
-  const cost = (name: string) => stateCost(states[name]!).worstEvents;
+  const cost = worstCostIn(definition);
   return 2 + cost('Decide') + cost('Route') + cost('PrepareContinuation') + cost('StartSuccessor') + cost('Continued');
+}
+
+/** A state's events at their worst, by name. */
+function worstCostIn(definition: AslDefinition): (name: string) => number {
+  const states = definition.States as Record<string, State>;
+  return (name) => stateCost(states[name]!).worstEvents;
 }
 
 export interface ExecutionHistory {

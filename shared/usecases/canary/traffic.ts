@@ -14,9 +14,8 @@ import { InternalError, LockLostError, NotConvergedError, VersionConflictError }
 import { unverifiedReason, type ProxyGroup, type Split } from '../../domain/mesh.js';
 import type { ServiceState } from '../../ports/mesh-registry.js';
 import type { LaggingProxy } from '../../ports/traffic-router.js';
-import { carriesSplit, publishedSplit } from '../../engine/envoy/published-split.js';
-import { XdsType } from '../../engine/envoy/snapshot.js';
 import { programProxies, publishEnvoyGroups } from '../program-proxies.js';
+import { publishedRoutesCarry } from '../published-route.js';
 import { routerOf } from '../router-of.js';
 import { serviceBackend } from '../service-backend.js';
 import { verifyEnvoyGroup } from '../verify-envoy-group.js';
@@ -108,7 +107,7 @@ export async function verifyShares(deps: CanaryDeps, d: Deployment, shares: Cana
   const stale: string[] = [];
   for (const group of deps.proxyGroups) {
     const split = splitFor(d, undefined, shares.get(group.name) ?? 0);
-    if (group.kind === 'envoy' && !(await snapshotCarries(deps, group.name, d.service, split))) {
+    if (group.kind === 'envoy' && !(await publishedRoutesCarry(deps.snapshots, group.name, d.service, split))) {
       stale.push(group.name);
       lagging.push({ proxy: group.name, reason: `the published snapshot does not carry ${d.service}'s split ${JSON.stringify(split)} yet` });
       continue;
@@ -134,12 +133,6 @@ export function notConverged(what: string, lagging: readonly LaggingProxy[]): No
   const named = lagging.slice(0, NAMED_LAGGING).map((l) => `${l.proxy}: ${l.reason}`);
   const more = lagging.length > NAMED_LAGGING ? ` (and ${lagging.length - NAMED_LAGGING} more)` : '';
   return new NotConvergedError(`${what} is not served yet by ${named.join('; ')}${more}`, lagging.map((l) => l.proxy));
-}
-
-async function snapshotCarries(deps: CanaryDeps, group: string, service: string, split: Split): Promise<boolean> {
-  const head = await deps.snapshots.head(group);
-  if (!head || !head.types[XdsType.Route]) return false;
-  return carriesSplit(publishedSplit(await deps.snapshots.resources(head, XdsType.Route), service), service, split);
 }
 
 const SPLIT_WRITE_ATTEMPTS = 3;
