@@ -37,6 +37,15 @@ export class PayloadTooLargeError extends CrossfadeError {
   }
 }
 
+/** The request body is in a character set crossfade cannot decode (the Content-Type's `charset`). */
+export class UnsupportedCharsetError extends CrossfadeError {
+  override readonly name = 'UnsupportedCharsetError';
+  readonly retryable = false;
+  constructor(readonly charset: string) {
+    super(`charset ${JSON.stringify(charset)} in Content-Type is not supported: send the body as UTF-8 (the default) or ISO-8859-1`);
+  }
+}
+
 /** No token, or a token that matches none we know. */
 export class UnauthenticatedError extends CrossfadeError {
   override readonly name = 'UnauthenticatedError';

@@ -10,6 +10,7 @@ import {
   DependencyUnavailableError,
   ForbiddenError,
   PayloadTooLargeError,
+  UnsupportedCharsetError,
   ValidationError,
 } from '../domain/errors.js';
 
@@ -26,6 +27,7 @@ export interface MappedError {
 const statusByName: Record<string, { statusCode: number; code: string }> = {
   ValidationError: { statusCode: 400, code: 'VALIDATION_FAILED' },
   PayloadTooLargeError: { statusCode: 400, code: 'PAYLOAD_TOO_LARGE' },
+  UnsupportedCharsetError: { statusCode: 415, code: 'UNSUPPORTED_CHARSET' },
   UnauthenticatedError: { statusCode: 401, code: 'UNAUTHENTICATED' },
   ForbiddenError: { statusCode: 403, code: 'FORBIDDEN' },
   NotFoundError: { statusCode: 404, code: 'NOT_FOUND' },
@@ -59,6 +61,10 @@ export function mapError(error: unknown): MappedError {
   if (error instanceof ForbiddenError) body.error.rule = error.rule;
   if (error instanceof ConflictError && error.holder !== undefined) body.error.holder = error.holder;
   if (error instanceof PayloadTooLargeError) body.error.rule = 'max-body-bytes';
+  if (error instanceof UnsupportedCharsetError) {
+    body.error.field = 'Content-Type';
+    body.error.rule = 'charset';
+  }
   let statusCode = known.statusCode;
   if (error instanceof DependencyUnavailableError) {
     if (error.throttled) {

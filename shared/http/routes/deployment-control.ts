@@ -21,7 +21,7 @@ function controlRoute(verb: ControlRequest['kind']): Route {
     path: `/v1/deployments/{id}/${verb}`,
     functionName: FunctionName.Deployments,
     async handle({ request, params, deps, principal, baseUrl }: RouteContext) {
-      const raw = parseJsonBody(request.body);
+      const raw = parseJsonBody(request.body, request.headers['content-type']);
       const body = verb === 'promote' ? parseWith(promoteBody, raw) : { ...parseWith(reasonOnly, raw), full: false };
       const controlRequest: ControlRequest = verb === 'promote' ? { kind: 'promote', full: body.full } : { kind: verb };
       const deployment = await controlDeployment(deps, {

@@ -14,12 +14,21 @@ import {
   NotFoundError,
   PayloadTooLargeError,
   UnauthenticatedError,
+  UnsupportedCharsetError,
   ValidationError,
   VersionConflictError,
 } from '../../../shared/domain/errors.js';
 import { mapError } from '../../../shared/http/error-response.js';
 
 describe('mapError', () => {
+  it('UnsupportedCharsetError: 415 UNSUPPORTED_CHARSET naming the charset and the header', () => {
+    expect(mapError(new UnsupportedCharsetError('klingon'))).toEqual({
+      statusCode: 415,
+      body: { error: { code: 'UNSUPPORTED_CHARSET', message: 'charset "klingon" in Content-Type is not supported: send the body as UTF-8 (the default) or ISO-8859-1', field: 'Content-Type', rule: 'charset' } },
+      headers: {},
+    });
+  });
+
   it('ValidationError: 400 VALIDATION_FAILED naming the field and the rule', () => {
     expect(mapError(new ValidationError('canary.version is required', 'canary.version', 'required'))).toEqual({
       statusCode: 400,
