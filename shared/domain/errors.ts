@@ -118,6 +118,22 @@ export class AlreadyExistsError extends CrossfadeError {
   }
 }
 
+/**
+ * The idempotency key was canceled (POST /v1/deployments/by-key/{key}/cancel) before a creation
+ * with it arrived: Spinnaker canceled the stage while its create was still on its way. Nothing is created.
+ */
+export class IdempotencyKeyCanceledError extends CrossfadeError {
+  override readonly name = 'IdempotencyKeyCanceledError';
+  readonly retryable = false;
+  constructor(
+    readonly key: string,
+    readonly canceledBy: string,
+    readonly canceledAt: string,
+  ) {
+    super(`idempotency key "${key}" was canceled by ${canceledBy} at ${canceledAt}, before this creation arrived: nothing was created`);
+  }
+}
+
 /** The idempotency key was first used with a different request body. */
 export class IdempotencyKeyReusedError extends CrossfadeError {
   override readonly name = 'IdempotencyKeyReusedError';

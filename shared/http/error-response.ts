@@ -37,6 +37,8 @@ const statusByName: Record<string, { statusCode: number; code: string }> = {
   // A lost optimistic-lock race that survived the use case's own retries: the caller may retry.
   VersionConflictError: { statusCode: 503, code: 'BUSY' },
   IdempotencyKeyReusedError: { statusCode: 422, code: 'IDEMPOTENCY_KEY_REUSED' },
+  // The stage was canceled before its create arrived: a 4xx, so Spinnaker does not re-POST it.
+  IdempotencyKeyCanceledError: { statusCode: 409, code: 'IDEMPOTENCY_KEY_CANCELED' },
   DependencyUnavailableError: { statusCode: 503, code: 'UNAVAILABLE' },
   // Our credentials were refused by a cluster's or a cloud's API: a fault upstream, not the caller's.
   ClusterAuthError: { statusCode: 502, code: 'CLUSTER_AUTH_FAILED' },

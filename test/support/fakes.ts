@@ -15,7 +15,7 @@ import type { HttpDeps } from '../../shared/http/routes.js';
 import type { AuditEvent, AuditLog } from '../../shared/ports/audit-log.js';
 import type { Clock } from '../../shared/ports/clock.js';
 import type { DeploymentQuery, DeploymentStore } from '../../shared/ports/deployment-store.js';
-import type { ClaimOutcome, IdempotencyRecord, IdempotencyStore } from '../../shared/ports/idempotency-store.js';
+import { isTombstone, type ClaimOutcome, type IdempotencyEntry, type IdempotencyStore } from '../../shared/ports/idempotency-store.js';
 import type { IdGenerator } from '../../shared/ports/ids.js';
 import type { Logger } from '../../shared/ports/logger.js';
 import type { Page, PageRequest } from '../../shared/ports/page.js';
@@ -117,9 +117,9 @@ export class InMemoryDeploymentStore extends FakeStore<keyof DeploymentStore> im
 }
 
 export class InMemoryIdempotencyStore extends FakeStore<keyof IdempotencyStore> implements IdempotencyStore {
-  private readonly records = new Map<string, IdempotencyRecord>();
+  private readonly records = new Map<string, IdempotencyEntry>();
 
-  async claim(record: IdempotencyRecord): Promise<ClaimOutcome> {
+  async claim<T extends IdempotencyEntry>(record: T): Promise<ClaimOutcome<T>> {
     this.attemptWrite('claim');
     const winner = this.records.get(record.key);
     if (winner) return { claimed: false, record: copy(winner) };
@@ -128,7 +128,7 @@ export class InMemoryIdempotencyStore extends FakeStore<keyof IdempotencyStore> 
     return { claimed: true, record: copy(record) };
   }
 
-  async get(key: string): Promise<IdempotencyRecord | undefined> {
+  async get(key: string): Promise<IdempotencyEntry | undefined> {
     this.read('get');
     const found = this.records.get(key);
     return found && copy(found);
@@ -136,12 +136,13 @@ export class InMemoryIdempotencyStore extends FakeStore<keyof IdempotencyStore> 
 
   async forget(key: string, deploymentId: string): Promise<void> {
     this.attemptWrite('forget');
-    if (this.records.get(key)?.deployment.id !== deploymentId) return;
+    const found = this.records.get(key);
+    if (found === undefined || isTombstone(found) || found.deployment.id !== deploymentId) return;
     this.records.delete(key);
     this.writes++;
   }
 
-  all(): IdempotencyRecord[] {
+  all(): IdempotencyEntry[] {
     return [...this.records.values()].map(copy);
   }
 }

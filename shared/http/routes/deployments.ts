@@ -1,6 +1,6 @@
 /** Deployments (docs/api.md "Deployments"): create, read, list. */
 import { DeploymentStatus } from '../../domain/deployment.js';
-import { IdempotencyKeyReusedError, ValidationError } from '../../domain/errors.js';
+import { IdempotencyKeyCanceledError, IdempotencyKeyReusedError, ValidationError } from '../../domain/errors.js';
 import { SERVICE_NAME_PATTERN, SERVICE_NAME_RULE } from '../../domain/names.js';
 import { createDeployment } from '../../usecases/create-deployment.js';
 import { getDeployment, listDeployments } from '../../usecases/read-deployments.js';
@@ -42,7 +42,9 @@ export const deploymentRoutes: readonly Route[] = [
         requestHash: hashCanonical(raw),
       }).catch((error: unknown) => {
         // The caller knows its key, not the namespace it is stored in.
-        throw error instanceof IdempotencyKeyReusedError && idempotency ? new IdempotencyKeyReusedError(idempotency.caller) : error;
+        if (error instanceof IdempotencyKeyReusedError && idempotency) throw new IdempotencyKeyReusedError(idempotency.caller);
+        if (error instanceof IdempotencyKeyCanceledError && idempotency) throw new IdempotencyKeyCanceledError(idempotency.caller, error.canceledBy, error.canceledAt);
+        throw error;
       });
       return { statusCode: 202, body: statusDocument(deployment, baseUrl), headers: { location: deploymentUrl(baseUrl, deployment.id) } };
     },

@@ -7,6 +7,7 @@ import {
   ConflictError,
   DependencyUnavailableError,
   ForbiddenError,
+  IdempotencyKeyCanceledError,
   IdempotencyKeyReusedError,
   InternalError,
   MissingCredentialsError,
@@ -21,6 +22,14 @@ import {
 import { mapError } from '../../../shared/http/error-response.js';
 
 describe('mapError', () => {
+  it('IdempotencyKeyCanceledError: 409 IDEMPOTENCY_KEY_CANCELED (a 4xx: Spinnaker does not re-POST it)', () => {
+    expect(mapError(new IdempotencyKeyCanceledError('01J-3', 'spinnaker', '2026-01-01T00:00:00.000Z'))).toEqual({
+      statusCode: 409,
+      body: { error: { code: 'IDEMPOTENCY_KEY_CANCELED', message: 'idempotency key "01J-3" was canceled by spinnaker at 2026-01-01T00:00:00.000Z, before this creation arrived: nothing was created' } },
+      headers: {},
+    });
+  });
+
   it('UnsupportedCharsetError: 415 UNSUPPORTED_CHARSET naming the charset and the header', () => {
     expect(mapError(new UnsupportedCharsetError('klingon'))).toEqual({
       statusCode: 415,
