@@ -63,7 +63,7 @@ async function haproxyState(args: string[]): Promise<number> {
   return runHaproxyState(args, { logger: createJsonLogger({ level: 'info' }), signal: stopping.signal });
 }
 
-async function main(argv: string[]): Promise<number> {
+export async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   try {
     if (command === 'xds-server') return await serveXds(rest);
