@@ -32,7 +32,8 @@ let context: string;
 beforeAll(async () => {
   context = mkdtempSync(join(tmpdir(), 'crossfade-run-job-context-'));
   await buildCliBundle(join(context, CLI_BUNDLE));
-  stack = await startRunJobStack('spinnaker-run-job', { passing: ['runjob-ok'], failing: ['runjob-bad'] });
+  // A service per run: once promoted, v2 serves 100% and a second canary of it would be refused.
+  stack = await startRunJobStack('spinnaker-run-job', { passing: ['runjob-ok-released', 'runjob-ok-main', 'runjob-restart', 'runjob-down'], failing: ['runjob-bad-released', 'runjob-bad-main'] });
 }, 180_000);
 
 afterAll(async () => {
@@ -87,7 +88,7 @@ function podLog(run: JobRun): string {
 
 describe('Spinnaker Run Job: the Job\'s command against npm start, its log parsed as Clouddriver does', () => {
   it.each(BOTH)('a passing canary (Clouddriver %s): exit 0; id, SUCCEEDED, final weights and judgment scores in the outputs; no termination message', async (version) => {
-    const run = await runJob({ service: 'runjob-ok', executionId: `01JRUNJOBOK${version.toUpperCase()}` });
+    const run = await runJob({ service: `runjob-ok-${version}`, executionId: `01JRUNJOBOK${version.toUpperCase()}` });
     expect(run.exitCode, podLog(run)).toBe(0);
     expect(run.stdout.split('\n').filter((line) => line.startsWith('SPINNAKER_CONFIG_JSON='))).toHaveLength(1);
     const { stageFails, outputs } = orcaCapturedOutputs(podLog(run), true, version);
@@ -97,7 +98,7 @@ describe('Spinnaker Run Job: the Job\'s command against npm start, its log parse
     expect(judgments.length).toBeGreaterThanOrEqual(6);
     expect(outputs).toMatchObject({
       deploymentId: doc.id,
-      service: 'runjob-ok',
+      service: `runjob-ok-${version}`,
       canary: 'v2',
       baseline: 'v1',
       status: 'SUCCEEDED',
@@ -118,8 +119,8 @@ describe('Spinnaker Run Job: the Job\'s command against npm start, its log parse
   }, 180_000);
 
   it('a restarted stage (same execution and stage) follows the same deployment instead of starting another', async () => {
-    const first = await runJob({ service: 'runjob-ok', executionId: '01JRUNJOBRESTART' });
-    const again = await runJob({ service: 'runjob-ok', executionId: '01JRUNJOBRESTART' });
+    const first = await runJob({ service: 'runjob-restart', executionId: '01JRUNJOBRESTART' });
+    const again = await runJob({ service: 'runjob-restart', executionId: '01JRUNJOBRESTART' });
     expect([first.exitCode, again.exitCode]).toEqual([0, 0]);
     const ids = [first, again].map((run) => orcaCapturedOutputs(podLog(run), true, 'released').outputs['deploymentId']);
     expect(ids[0]).toMatch(/^dep_/);
@@ -127,7 +128,7 @@ describe('Spinnaker Run Job: the Job\'s command against npm start, its log parse
   }, 180_000);
 
   it.each(BOTH)('a canary rolled back by the judge (Clouddriver %s): exit 1, TERMINAL with the failing score, the reason in the termination message', async (version) => {
-    const run = await runJob({ service: 'runjob-bad', executionId: `01JRUNJOBBAD${version.toUpperCase()}` });
+    const run = await runJob({ service: `runjob-bad-${version}`, executionId: `01JRUNJOBBAD${version.toUpperCase()}` });
     expect(run.exitCode, podLog(run)).toBe(1);
     const { stageFails, outputs } = orcaCapturedOutputs(podLog(run), false, version);
     expect(stageFails).toBe(true);
@@ -142,7 +143,7 @@ describe('Spinnaker Run Job: the Job\'s command against npm start, its log parse
       crossfade_status: 'TERMINAL',
       crossfade_outcome: 'rolled back',
     });
-    expect(run.termination).toBe(`deployment ${doc.id} of runjob-bad ended TERMINAL (ROLLED_BACK): ${String(doc.result!['reason'])}`);
+    expect(run.termination).toBe(`deployment ${doc.id} of runjob-bad-${version} ended TERMINAL (ROLLED_BACK): ${String(doc.result!['reason'])}`);
   }, 180_000);
 
   it('a service outside the token\'s scope: refused (403), exit 4, the error in the outputs and the termination message', async () => {
@@ -156,7 +157,7 @@ describe('Spinnaker Run Job: the Job\'s command against npm start, its log parse
 
   it('crossfade unreachable: exit 4, the error in the outputs and the termination message', async () => {
     const closed = `http://127.0.0.1:${await freePort()}`;
-    const run = await runJob({ service: 'runjob-ok', executionId: '01JRUNJOBUNREACHABLE' }, { url: closed });
+    const run = await runJob({ service: 'runjob-down', executionId: '01JRUNJOBUNREACHABLE' }, { url: closed });
     expect(run.exitCode, podLog(run)).toBe(4);
     const { outputs } = orcaCapturedOutputs(podLog(run), false, 'main');
     expect(outputs).toMatchObject({ error: { name: 'DependencyUnavailableError' } });
