@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeSpinnakerOutputs } from '../../cli/spinnaker-output.js';
 import type { StatusDocument } from '../../shared/http/status-document.js';
 import { orcaCapturedOutputs, type ClouddriverVersion } from '../support/clouddriver-property-parser.js';
-import { startRunJobStack, type RunJobStack } from '../support/run-job-stack.js';
+import { promotedOutputsOf, rolledBackOutputsOf, startRunJobStack, type RunJobStack } from '../support/run-job-stack.js';
 
 const BOTH: ClouddriverVersion[] = ['released', 'main'];
 /** The plan the shipped Job asks for: canary-5-25-50-100 with two judgments between traffic steps. */
@@ -52,24 +52,9 @@ describe('the Run Job outputs of real deployments, as Spinnaker captures them', 
     const { log, termination } = await outputsOf(doc);
     const { stageFails, outputs } = orcaCapturedOutputs(log, true, version);
     expect(stageFails).toBe(false);
-    const judgments = (doc.result!['judgments'] as { stepIndex: number; score: number }[]);
-    expect(judgments.length).toBeGreaterThanOrEqual(6);
-    const steps = [...new Set(judgments.map((j) => j.stepIndex))];
-    expect(outputs).toMatchObject({
-      deploymentId: doc.id,
-      service: 'out-ok',
-      baseline: 'v1',
-      canary: 'v2',
-      status: 'SUCCEEDED',
-      phase: 'SUCCEEDED',
-      weights: { aws: { v1: 0, v2: 100 } },
-      canaryPercent: { aws: 100 },
-      result: { outcome: 'promoted' },
-      analyses: steps.map((stepIndex) => ({ stepIndex, scores: judgments.filter((j) => j.stepIndex === stepIndex).map((j) => j.score) })),
-      crossfade_deployment_id: doc.id,
-      crossfade_status: 'SUCCEEDED',
-      crossfade_canary_percent_aws: '100',
-    });
+    // Two judgments after each of the three traffic steps below 100%.
+    expect(doc.result!['judgments']).toHaveLength(6);
+    expect(outputs).toMatchObject(promotedOutputsOf(doc));
     expect(termination).toBeUndefined();
   }, 150_000);
 
@@ -78,16 +63,9 @@ describe('the Run Job outputs of real deployments, as Spinnaker captures them', 
     expect(doc.phase).toBe('ROLLED_BACK');
     const { log, termination } = await outputsOf(doc);
     const { outputs } = orcaCapturedOutputs(log, false, version);
-    expect(outputs).toMatchObject({
-      deploymentId: doc.id,
-      status: 'TERMINAL',
-      phase: 'ROLLED_BACK',
-      weights: { aws: { v1: 100, v2: 0 } },
-      result: { outcome: 'rolled back', reason: doc.result!['reason'] },
-      analyses: [{ scores: [0], classifications: ['Fail'] }],
-      crossfade_outcome: 'rolled back',
-    });
-    expect(termination).toBe(`deployment ${doc.id} of out-bad ended TERMINAL (ROLLED_BACK): ${String(doc.result!['reason'])}`);
+    const expected = rolledBackOutputsOf(doc);
+    expect(outputs).toMatchObject(expected.outputs);
+    expect(termination).toBe(expected.termination);
   }, 150_000);
 
   it('canceled at a manual gate: CANCELED, who canceled, no judgment; the termination message says so', async () => {

@@ -21,7 +21,7 @@ import type { StatusDocument } from '../../shared/http/status-document.js';
 import { orcaCapturedOutputs, type ClouddriverVersion } from '../support/clouddriver-property-parser.js';
 import { freePort } from '../support/ports.js';
 import { fillSpel, localImageCommand, readDockerfile, readJobManifest } from '../support/run-job-image.js';
-import { RUN_JOB_TOKEN, startRunJobStack, type RunJobStack } from '../support/run-job-stack.js';
+import { promotedOutputsOf, rolledBackOutputsOf, RUN_JOB_TOKEN, startRunJobStack, type RunJobStack } from '../support/run-job-stack.js';
 
 const BOTH: ClouddriverVersion[] = ['released', 'main'];
 const TERMINATION_LOG = '/dev/termination-log';
@@ -94,26 +94,8 @@ describe('Spinnaker Run Job: the Job\'s command against npm start, its log parse
     const { stageFails, outputs } = orcaCapturedOutputs(podLog(run), true, version);
     expect(stageFails).toBe(false);
     const doc = await stack.node.must<StatusDocument>('GET', `/v1/deployments/${String(outputs['deploymentId'])}`, undefined, 200);
-    const judgments = doc.result!['judgments'] as { stepIndex: number; score: number; classification: string }[];
-    expect(judgments.length).toBeGreaterThanOrEqual(6);
-    expect(outputs).toMatchObject({
-      deploymentId: doc.id,
-      service: `runjob-ok-${version}`,
-      canary: 'v2',
-      baseline: 'v1',
-      status: 'SUCCEEDED',
-      phase: 'SUCCEEDED',
-      weights: { aws: { v1: 0, v2: 100 } },
-      canaryPercent: { aws: 100 },
-      result: { outcome: 'promoted', reason: doc.result!['reason'] },
-      analyses: [...new Set(judgments.map((j) => j.stepIndex))].map((stepIndex) => ({
-        stepIndex,
-        scores: judgments.filter((j) => j.stepIndex === stepIndex).map((j) => j.score),
-        classifications: judgments.filter((j) => j.stepIndex === stepIndex).map((j) => j.classification),
-      })),
-      crossfade_deployment_id: doc.id,
-      crossfade_status: 'SUCCEEDED',
-    });
+    expect(doc.result!['judgments']).toHaveLength(6);
+    expect(outputs).toMatchObject(promotedOutputsOf(doc));
     expect(doc.weights).toEqual(outputs['weights']);
     expect(run.termination).toBeUndefined();
   }, 180_000);
@@ -133,17 +115,9 @@ describe('Spinnaker Run Job: the Job\'s command against npm start, its log parse
     const { stageFails, outputs } = orcaCapturedOutputs(podLog(run), false, version);
     expect(stageFails).toBe(true);
     const doc = await stack.node.must<StatusDocument>('GET', `/v1/deployments/${String(outputs['deploymentId'])}`, undefined, 200);
-    expect(outputs).toMatchObject({
-      deploymentId: doc.id,
-      status: 'TERMINAL',
-      phase: 'ROLLED_BACK',
-      weights: { aws: { v1: 100, v2: 0 } },
-      result: { outcome: 'rolled back', reason: doc.result!['reason'] },
-      analyses: [{ scores: [0], classifications: ['Fail'] }],
-      crossfade_status: 'TERMINAL',
-      crossfade_outcome: 'rolled back',
-    });
-    expect(run.termination).toBe(`deployment ${doc.id} of runjob-bad-${version} ended TERMINAL (ROLLED_BACK): ${String(doc.result!['reason'])}`);
+    const expected = rolledBackOutputsOf(doc);
+    expect(outputs).toMatchObject(expected.outputs);
+    expect(run.termination).toBe(expected.termination);
   }, 180_000);
 
   it('a service outside the token\'s scope: refused (403), exit 4, the error in the outputs and the termination message', async () => {

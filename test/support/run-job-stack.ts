@@ -7,8 +7,9 @@
  */
 import { haproxyBackendName } from '../../shared/adapters/haproxy/haproxy-router.js';
 import { hashToken } from '../../shared/http/auth.js';
+import type { StatusDocument } from '../../shared/http/status-document.js';
 import { ChaosNode } from './chaos.js';
-import { startFakePrometheus, type FakePrometheus, type RangeAnswer } from './fake-clouds/prometheus.js';
+import { errorRatioTemplate, seriesAround, startFakePrometheus, type FakePrometheus } from './fake-clouds/prometheus.js';
 import { startHaproxy, type HaproxyInstance } from './haproxy.js';
 import { LOOPBACK_CIDRS } from './mesh-builders.js';
 
@@ -22,9 +23,6 @@ export interface RunJobStack {
   stop(): Promise<void>;
 }
 
-/** Twelve points around `level`: equal levels pass the judge, a higher canary fails it. */
-const series = (level: number): RangeAnswer => ({ values: Array.from({ length: 12 }, (_, i) => level + (i % 3) / 1000) });
-
 /** Both versions (v1, v2) of every service registered; the canary (v2) of `failing` ones is judged worse. */
 export async function startRunJobStack(name: string, services: { passing: readonly string[]; failing: readonly string[] }): Promise<RunJobStack> {
   const all = [...services.passing, ...services.failing];
@@ -32,7 +30,7 @@ export async function startRunJobStack(name: string, services: { passing: readon
   const prometheus: FakePrometheus = await startFakePrometheus({
     range: (expression) => {
       const service = /service="([^"]+)"/.exec(expression)?.[1] ?? '';
-      return series(expression.includes('version="v2"') && services.failing.includes(service) ? 0.3 : 0.01);
+      return seriesAround(expression.includes('version="v2"') && services.failing.includes(service) ? 0.3 : 0.01);
     },
   });
   const node = await ChaosNode.create({
@@ -68,26 +66,54 @@ function config(haproxy: HaproxyInstance, prometheus: FakePrometheus): Record<st
     tokens: [{ id: 'spinnaker-run-job', sha256: hashToken(RUN_JOB_TOKEN), scopes: [RUN_JOB_SCOPE] }],
     analysis: {
       providers: [{ name: 'prom', kind: 'prometheus', url: prometheus.url }],
-      templates: [
-        {
-          name: 'golden',
-          stepSeconds: 1,
-          thresholds: { pass: 70, marginal: 50 },
-          groupWeights: { errors: 100 },
-          metrics: [
-            {
-              name: 'error-ratio',
-              group: 'errors',
-              provider: 'prom',
-              query: 'sum(rate(http_requests_total{service="{{service}}",version="{{version}}",code=~"5.."}[30s]))',
-              direction: 'increase',
-              critical: true,
-              noData: 'fail',
-              spreadCheck: false,
-            },
-          ],
-        },
-      ],
+      // The template the shipped Job's --analysis names.
+      templates: [errorRatioTemplate('golden', 'prom')],
     },
+  };
+}
+
+/**
+ * The outputs a promoted deployment's Run Job must give, from its final status document as the API
+ * serves it: the deployment, v2 at 100%, and every judgment's score and classification per
+ * analysis step in the order they were made.
+ */
+export function promotedOutputsOf(doc: StatusDocument): Record<string, unknown> {
+  const judgments = doc.result!['judgments'] as { stepIndex: number; score: number; classification: string }[];
+  const steps = [...new Set(judgments.map((j) => j.stepIndex))];
+  return {
+    deploymentId: doc.id,
+    service: doc.service,
+    canary: 'v2',
+    baseline: 'v1',
+    status: 'SUCCEEDED',
+    phase: 'SUCCEEDED',
+    weights: { aws: { v1: 0, v2: 100 } },
+    canaryPercent: { aws: 100 },
+    result: { outcome: 'promoted', reason: doc.result!['reason'] },
+    analyses: steps.map((stepIndex) => ({
+      stepIndex,
+      scores: judgments.filter((j) => j.stepIndex === stepIndex).map((j) => j.score),
+      classifications: judgments.filter((j) => j.stepIndex === stepIndex).map((j) => j.classification),
+    })),
+    crossfade_deployment_id: doc.id,
+    crossfade_status: 'SUCCEEDED',
+    crossfade_canary_percent_aws: '100',
+  };
+}
+
+/** The outputs of a deployment the judge rolled back at its first judgment, and the termination message that says why. */
+export function rolledBackOutputsOf(doc: StatusDocument): { outputs: Record<string, unknown>; termination: string } {
+  return {
+    outputs: {
+      deploymentId: doc.id,
+      status: 'TERMINAL',
+      phase: 'ROLLED_BACK',
+      weights: { aws: { v1: 100, v2: 0 } },
+      result: { outcome: 'rolled back', reason: doc.result!['reason'] },
+      analyses: [{ scores: [0], classifications: ['Fail'] }],
+      crossfade_status: 'TERMINAL',
+      crossfade_outcome: 'rolled back',
+    },
+    termination: `deployment ${doc.id} of ${doc.service} ended TERMINAL (ROLLED_BACK): ${String(doc.result!['reason'])}`,
   };
 }

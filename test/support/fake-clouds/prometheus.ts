@@ -49,3 +49,30 @@ function answer(recorded: RecordedRequest, options: FakePrometheusOptions): [num
   const values = given.values.map((value, i) => [start + i * step, String(value)]);
   return [200, { status: 'success', data: { resultType: 'matrix', result: [{ metric: {}, values }] } }];
 }
+
+/** Twelve points around `level`: the same for baseline and canary passes the judge, a higher canary fails it. */
+export function seriesAround(level: number): RangeAnswer {
+  return { values: Array.from({ length: 12 }, (_, i) => level + (i % 3) / 1000) };
+}
+
+/** An analysis template judged on one critical error-ratio query per version, for suites whose `range` answers it (`{{service}}` and `{{version}}` in its selector). */
+export function errorRatioTemplate(name: string, provider: string): Record<string, unknown> {
+  return {
+    name,
+    stepSeconds: 1,
+    thresholds: { pass: 70, marginal: 50 },
+    groupWeights: { errors: 100 },
+    metrics: [
+      {
+        name: 'error-ratio',
+        group: 'errors',
+        provider,
+        query: 'sum(rate(http_requests_total{service="{{service}}",version="{{version}}",code=~"5.."}[30s]))',
+        direction: 'increase',
+        critical: true,
+        noData: 'fail',
+        spreadCheck: false,
+      },
+    ],
+  };
+}
