@@ -75,14 +75,15 @@ export interface ApiEnvironment {
 
 /**
  * A fresh table on DynamoDB Local and a fake Step Functions on loopback, with the process
- * environment pointed at both and at the test configuration (plus `extraTokens`). Once per test file.
+ * environment pointed at both and at the test configuration (plus `extraTokens`, and `extraConfig`'s
+ * keys, e.g. iamPrincipals). Once per test file.
  */
-export async function apiTableOnDynamoDbLocal(prefix: string, extraTokens: readonly ConfiguredToken[] = []): Promise<ApiEnvironment> {
+export async function apiTableOnDynamoDbLocal(prefix: string, extraTokens: readonly ConfiguredToken[] = [], extraConfig: Record<string, unknown> = {}): Promise<ApiEnvironment> {
   const endpoint = inject('dynamoDbLocalEndpoint');
   const credentials = { accessKeyId: 'AKIAFAKEFAKEFAKE', secretAccessKey: 'fakesecretfakesecret' };
   const table = createTableHandle({ region: 'us-east-1', endpoint, credentials }, `${prefix}-${randomUUID()}`);
   await ensureTable(table);
-  const stepFunctions = await configureEnvironment(endpoint, table.tableName, extraTokens);
+  const stepFunctions = await configureEnvironment(endpoint, table.tableName, extraTokens, extraConfig);
   return { table, stepFunctions, stop: () => stepFunctions.stop() };
 }
 
@@ -91,7 +92,7 @@ export async function apiTableOnDynamoDbLocal(prefix: string, extraTokens: reado
  * Prometheus (the analysis preflight of a create asks it), and points the process environment at
  * them and the table. The caller stops the fakes (the Step Functions fake's stop stops both).
  */
-export async function configureEnvironment(endpoint: string, tableName: string, extraTokens: readonly ConfiguredToken[] = []): Promise<FakeStepFunctions> {
+export async function configureEnvironment(endpoint: string, tableName: string, extraTokens: readonly ConfiguredToken[] = [], extraConfig: Record<string, unknown> = {}): Promise<FakeStepFunctions> {
   const dir = mkdtempSync(join(tmpdir(), 'crossfade-config-'));
   const prometheus = await startFakePrometheus();
   const config = {
@@ -114,6 +115,7 @@ export async function configureEnvironment(endpoint: string, tableName: string, 
     // docs/api.md's example plan names `http-golden-signals`: the embedded template, on a fake Prometheus
     // that accepts every query (the preflight of a create asks it; no run happens here).
     analysis: { ...embeddedDefaults.analysis, providers: embeddedDefaults.analysis.providers.map((p) => ({ ...p, url: prometheus.url })) },
+    ...extraConfig,
   };
   const path = join(dir, 'crossfade.json');
   writeFileSync(path, JSON.stringify(config));
