@@ -10,7 +10,7 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createGcpTransport } from '../../cli/transport/gcp.js';
 import { startFakeGoogleIssuer, type FakeGoogleIssuer, type IdTokenClaims } from '../support/fake-clouds/google-issuer.js';
-import { apiTableOnDynamoDbLocal, bearer, tokens, uniqueService, type ApiEnvironment } from '../support/http-targets.js';
+import { apiTableOnDynamoDbLocal, bearer, registrationBody, tokens, uniqueService, type ApiEnvironment } from '../support/http-targets.js';
 import { deploymentBody } from '../support/requests.js';
 import { scanTable } from '../support/store-backends.js';
 
@@ -59,8 +59,7 @@ describe('the gcp transport, with google-auth-library\'s ID tokens', () => {
     const transport = createGcpTransport({ url: functionUrl });
     const service = uniqueService();
     for (const [index, version] of ['v41', 'v42'].entries()) {
-      const body = { targets: [{ cloud: 'aws', cluster: 'eks-use1', namespace: service, kubernetesService: service, port: 8080, endpoints: [{ address: `10.0.0.${index + 1}`, port: 8080 }] }] };
-      expect((await transport.send({ method: 'PUT', path: `/v1/services/${service}/versions/${version}`, body })).statusCode).toBe(201);
+      expect((await transport.send({ method: 'PUT', path: `/v1/services/${service}/versions/${version}`, body: registrationBody(service, index) })).statusCode).toBe(201);
     }
 
     const created = await transport.send({ method: 'POST', path: '/v1/deployments', body: deploymentBody({ service, spinnaker: undefined }) });

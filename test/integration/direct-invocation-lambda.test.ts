@@ -18,7 +18,7 @@ import { handler as services } from '../../functions/services.js';
 import { rejectionOf } from '../support/errors.js';
 import { startFakeLambda, type FakeLambda, type InvokedHandler } from '../support/fake-clouds/lambda.js';
 import { startFakeSts, type FakeSts } from '../support/fake-clouds/sts.js';
-import { apiTableOnDynamoDbLocal, tokens, uniqueService, type ApiEnvironment } from '../support/http-targets.js';
+import { apiTableOnDynamoDbLocal, registrationBody, tokens, uniqueService, type ApiEnvironment } from '../support/http-targets.js';
 import { deploymentBody } from '../support/requests.js';
 import { scanTable } from '../support/store-backends.js';
 
@@ -93,8 +93,7 @@ const listDeployments = (service: string) => ({ crossfade: { method: 'GET', path
 
 async function registerVersionsVia(transport: Transport, service: string): Promise<void> {
   for (const [index, version] of ['v41', 'v42'].entries()) {
-    const body = { targets: [{ cloud: 'aws', cluster: 'eks-use1', namespace: service, kubernetesService: service, port: 8080, endpoints: [{ address: `10.0.0.${index + 1}`, port: 8080 }] }] };
-    const answer = await transport.send({ method: 'PUT', path: `/v1/services/${service}/versions/${version}`, body });
+    const answer = await transport.send({ method: 'PUT', path: `/v1/services/${service}/versions/${version}`, body: registrationBody(service, index) });
     expect(answer.statusCode).toBe(201);
   }
 }

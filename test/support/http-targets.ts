@@ -133,10 +133,15 @@ export async function configureEnvironment(endpoint: string, tableName: string, 
 /** `PUT /v1/services/{service}/versions/{version}` with one explicit endpoint per version (a deployment's versions must be registered). */
 export async function registerVersions(target: HttpTarget, service: string, versions: readonly string[] = ['v41', 'v42']): Promise<void> {
   for (const [index, version] of versions.entries()) {
-    const body = { targets: [{ cloud: 'aws', cluster: 'eks-use1', namespace: service, kubernetesService: service, port: 8080, endpoints: [{ address: `10.0.0.${index + 1}`, port: 8080 }] }] };
+    const body = registrationBody(service, index);
     const answer = await target.send({ method: 'PUT', path: `/v1/services/${service}/versions/${version}`, headers: { ...bearer(tokens.admin), 'content-type': 'application/json' }, body: JSON.stringify(body) });
     if (answer.status !== 201 && answer.status !== 200) throw new Error(`registering ${service}@${version} through ${target.name} answered ${answer.status}: ${answer.text}`);
   }
+}
+
+/** The registration registerVersions sends for the `index`th version: one explicit endpoint, 10.0.0.<index + 1>. */
+export function registrationBody(service: string, index: number): Record<string, unknown> {
+  return { targets: [{ cloud: 'aws', cluster: 'eks-use1', namespace: service, kubernetesService: service, port: 8080, endpoints: [{ address: `10.0.0.${index + 1}`, port: 8080 }] }] };
 }
 
 /** A service name no other test uses (`checkout-…`, so the checkout pipeline's `deploy:checkout*` token reaches it). */
