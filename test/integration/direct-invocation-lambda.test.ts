@@ -17,7 +17,7 @@ import { handler as reconcile } from '../../functions/reconcile.js';
 import { handler as services } from '../../functions/services.js';
 import { rejectionOf } from '../support/errors.js';
 import { startFakeLambda, type FakeLambda, type InvokedHandler } from '../support/fake-clouds/lambda.js';
-import { startFakeSts, type FakeSts } from '../support/fake-clouds/sts.js';
+import { startFakeSts, type FakeSts } from '../support/fake-clouds/sts-caller-identity.js';
 import { apiTableOnDynamoDbLocal, registrationBody, tokens, uniqueService, type ApiEnvironment } from '../support/http-targets.js';
 import { deploymentBody } from '../support/requests.js';
 import { scanTable } from '../support/store-backends.js';

@@ -13,6 +13,8 @@ export interface AwsCredentials {
   accessKeyId: string;
   secretAccessKey: string;
   sessionToken?: string;
+  /** Temporary credentials: the SDK asks its provider again shortly before. */
+  expiration?: Date;
 }
 
 export interface CallerIdentityPresign {

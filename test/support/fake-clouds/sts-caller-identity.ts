@@ -1,5 +1,5 @@
 /**
- * A fake of STS on loopback that answers GetCallerIdentity for presigned URLs (query-string SigV4)
+ * A fake of STS on loopback that answers GetCallerIdentity (sts.ts fakes AssumeRoleWithWebIdentity) for presigned URLs (query-string SigV4)
  * only when their signature verifies: it recomputes it with @smithy/signature-v4 from the secret
  * key of the access key named in X-Amz-Credential and the headers X-Amz-SignedHeaders names, as
  * STS does, so a changed parameter, a missing or altered signed header, or another secret is
