@@ -25,13 +25,13 @@ export const DEFAULT_AUDIENCE = 'sts.amazonaws.com';
 export const DEFAULT_SESSION_NAME = 'crossfade-gcp';
 
 /** IAM's rule for a role ARN, and STS's for RoleSessionName. */
-const ROLE_ARN = /^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]{1,512}$/;
+export const ROLE_ARN_PATTERN = /^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]{1,512}$/;
 const SESSION_NAME = /^[\w+=,.@-]{2,64}$/;
 
 export function gcpAwsCredentials(env: Readonly<Record<string, string | undefined>>): AwsCredentialsProvider {
   const roleArn = env[ROLE_ARN_ENV];
   if (roleArn) {
-    if (!ROLE_ARN.test(roleArn)) throw new ConfigError(`${ROLE_ARN_ENV} must be an IAM role ARN (arn:aws:iam::<12-digit account>:role/<name>), got ${JSON.stringify(roleArn)}`, ROLE_ARN_ENV);
+    if (!ROLE_ARN_PATTERN.test(roleArn)) throw new ConfigError(`${ROLE_ARN_ENV} must be an IAM role ARN (arn:aws:iam::<12-digit account>:role/<name>), got ${JSON.stringify(roleArn)}`, ROLE_ARN_ENV);
     const sessionName = env[SESSION_NAME_ENV] || DEFAULT_SESSION_NAME;
     if (!SESSION_NAME.test(sessionName)) throw new ConfigError(`${SESSION_NAME_ENV} must be 2-64 letters, digits or _+=,.@-, got ${JSON.stringify(sessionName)}`, SESSION_NAME_ENV);
     const stsEndpoint = env['AWS_ENDPOINT_URL_STS'];
