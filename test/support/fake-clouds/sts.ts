@@ -15,7 +15,7 @@
 import { createVerify, randomBytes, type KeyObject } from 'node:crypto';
 import { createServer, type ServerResponse } from 'node:http';
 import { GOOGLE_ISSUER } from './google-metadata.js';
-import { listenOnLoopback, record, type RecordedRequest } from './loopback.js';
+import { listenOnLoopback, record, withBody, type RecordedRequest } from './loopback.js';
 
 /** A role's trust policy, reduced to its `StringEquals` on accounts.google.com's keys. */
 export interface GoogleTrust {
@@ -68,10 +68,7 @@ export async function startFakeSts(googleKey: KeyObject): Promise<FakeSts> {
 
   const server = createServer((request, response) => {
     record(request, requests);
-    let text = '';
-    request.setEncoding('utf8');
-    request.on('data', (chunk: string) => (text += chunk));
-    request.on('end', () => {
+    withBody(request, (text) => {
       const form = new URLSearchParams(text);
       if (request.method !== 'POST' || form.get('Action') !== 'AssumeRoleWithWebIdentity' || form.get('Version') !== '2011-06-15') {
         return fail(response, 400, 'InvalidAction', `unsupported: ${request.method} Action=${form.get('Action')} Version=${form.get('Version')}`);
