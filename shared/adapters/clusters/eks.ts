@@ -20,6 +20,8 @@ export interface AwsCredentials {
   accessKeyId: string;
   secretAccessKey: string;
   sessionToken?: string;
+  /** Temporary credentials: the SDK asks its provider again shortly before. */
+  expiration?: Date;
 }
 
 /** Returns current credentials; called for every new token, so it may rotate them. */
