@@ -30,6 +30,7 @@ import type { Workflow } from '../ports/workflow.js';
 import type { CrashPoints } from '../ports/crash-points.js';
 import { coalescingPublisher } from '../usecases/coalescing-publisher.js';
 import { analysisCatalogOf, canarySettingsOf, metricsProvidersOf, workflowFromEnv } from './canary.js';
+import { callerAuthOf } from './callers.js';
 
 export interface RuntimeOptions {
   env: Record<string, string | undefined>;
@@ -72,7 +73,7 @@ export function buildHttpDeps(options: RuntimeOptions): RuntimeDeps {
   const { config, source } = loadConfig(env, { required: options.configRequired });
   const table = options.table ?? tableFromEnv(env, awsCredentials);
   const stores = createDynamoDbStores(table);
-  logger.info('configuration loaded', { source, clusters: config.clusters.length, proxyGroups: config.proxyGroups.length, tokens: config.tokens.length, table: table.tableName });
+  logger.info('configuration loaded', { source, clusters: config.clusters.length, proxyGroups: config.proxyGroups.length, tokens: config.tokens.length, iamPrincipals: config.iamPrincipals.length, googlePrincipals: config.googlePrincipals.length, table: table.tableName });
   const deps: RuntimeDeps = {
     ...stores,
     workflow: workflowFromEnv(env, awsCredentials),
@@ -90,6 +91,7 @@ export function buildHttpDeps(options: RuntimeOptions): RuntimeDeps {
     clusterProvider: options.discovery?.(config.clusters, env, awsCredentials) ?? noDiscovery,
     routers: { haproxy: new HaproxyTrafficRouter() },
     tokens: indexTokens([...tokenEntries(config), ...(options.extraTokens ?? [])]),
+    callers: callerAuthOf(config, systemClock),
     publicBaseUrl: config.publicBaseUrl,
     version: packageVersion,
     configSource: source,

@@ -44,7 +44,8 @@ const allowedPackages: Record<Layer, readonly (string | RegExp)[]> = {
   functions: ['aws-lambda'],
   gcp: ['@google-cloud/functions-framework', /^node:/],
   local: ['dynalite', /^node:/],
-  cli: [/^node:/],
+  // The CLI is an entry point: its transports call Lambda Invoke and make Google ID tokens (docs/direct-invocation.md).
+  cli: [/^node:/, '@aws-sdk/client-lambda', 'google-auth-library'],
 };
 
 const IMPURE = [/\bprocess\.env\b/, /\bDate\.now\(/, /\bnew Date\(\)/, /\bMath\.random\(/];
