@@ -44,7 +44,8 @@ const allowedPackages: Record<Layer, readonly (string | RegExp)[]> = {
   functions: ['aws-lambda'],
   gcp: ['@google-cloud/functions-framework', /^node:/],
   local: ['dynalite', /^node:/],
-  cli: [/^node:/],
+  // The CLI's libraries: arguments, colour, tables, YAML files, the contexts file's schema.
+  cli: [/^node:/, 'commander', 'picocolors', 'cli-table3', 'yaml', 'zod/mini'],
 };
 
 const IMPURE = [/\bprocess\.env\b/, /\bDate\.now\(/, /\bnew Date\(\)/, /\bMath\.random\(/];
