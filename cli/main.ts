@@ -9,20 +9,16 @@
 import { parseArgs } from 'node:util';
 import { Command, CommanderError } from 'commander';
 import pkg from '../package.json' with { type: 'json' };
-import { createJsonLogger } from '../shared/adapters/json-logger.js';
 import { ConfigError } from '../shared/domain/errors.js';
 import { parseScope } from '../shared/domain/scopes.js';
 import { generateToken, hashToken } from '../shared/http/auth.js';
-import { xdsServerDeps } from '../shared/runtime/xds.js';
 import { actionFor } from './commands/action.js';
 import { configCommands } from './commands/config.js';
 import { deploymentCommands } from './commands/deployments.js';
 import { serviceCommands } from './commands/services.js';
 import { ExitCode } from './exit-codes.js';
 import { describeError, exitCodeOfError } from './failure.js';
-import { HAPROXY_STATE_USAGE, runHaproxyState } from './haproxy-state.js';
 import { Session, type GlobalFlags, type Io } from './session.js';
-import { runXdsServer, XDS_SERVER_USAGE } from './xds-server.js';
 
 const TOKEN_USAGE = `usage: crossfade token --id <name> --scope <scope> [--scope <scope> ...]
 
@@ -31,16 +27,15 @@ const TOKEN_USAGE = `usage: crossfade token --id <name> --scope <scope> [--scope
   Prints the token (give it to its user; it is shown only now) and the entry to add
   under "tokens:" in crossfade.yaml.`;
 
-const XDS_SERVER_HELP = `${XDS_SERVER_USAGE}
-
+// The host tools load their modules (gRPC, HAProxy's Runtime API) only when run: the API commands start faster.
+const XDS_SERVER_DETAILS = `
   Serves Envoy (ADS over gRPC) and proxyless gRPC clients until SIGINT/SIGTERM: the
   snapshots published for the proxy groups with xds.api: ads, read every
   --poll-seconds, or those of --snapshot-file. The table: CROSSFADE_DYNAMODB_ENDPOINT's,
   else DynamoDB's (CROSSFADE_TABLE) with AWS credentials, else npm start's embedded
   store (.crossfade/store-endpoint.json, or in CROSSFADE_DATA_DIR); none: exit 1.`;
 
-const HAPROXY_STATE_HELP = `${HAPROXY_STATE_USAGE}
-
+const HAPROXY_STATE_DETAILS = `
   On an HAProxy host. save: writes the server-state file and the servers file (a
   config fragment declaring crossfade's cf_* backends with their current servers), so a
   reload keeps weights, drain and dynamic servers; run it before every reload, or every
@@ -61,6 +56,7 @@ export function tokenCommand(args: string[]): { token: string; entry: string } {
 }
 
 async function serveXds(args: string[]): Promise<number> {
+  const [{ runXdsServer }, { xdsServerDeps }] = await Promise.all([import('./xds-server.js'), import('../shared/runtime/xds.js')]);
   const running = await runXdsServer(args, xdsServerDeps(process.env));
   console.log(`crossfade xds-server listening on ${running.host}:${running.port}`);
   await new Promise<void>((stop) => {
@@ -72,6 +68,7 @@ async function serveXds(args: string[]): Promise<number> {
 }
 
 async function haproxyState(args: string[]): Promise<number> {
+  const [{ runHaproxyState }, { createJsonLogger }] = await Promise.all([import('./haproxy-state.js'), import('../shared/adapters/json-logger.js')]);
   const stopping = new AbortController();
   process.once('SIGINT', () => stopping.abort());
   process.once('SIGTERM', () => stopping.abort());
@@ -79,24 +76,24 @@ async function haproxyState(args: string[]): Promise<number> {
 }
 
 /** The host tools, parsed by themselves as before the API commands existed; their help is their usage. */
-const HOST_TOOLS: Record<string, { summary: string; help: string; run(args: string[]): Promise<number> }> = {
+const HOST_TOOLS: Record<string, { summary: string; help(): Promise<string>; run(args: string[]): Promise<number> }> = {
   token: {
     summary: 'make an API token and its crossfade.yaml entry',
-    help: TOKEN_USAGE,
+    help: async () => TOKEN_USAGE,
     async run(args) {
       const { token, entry } = tokenCommand(args);
       console.log(`token (shown once): ${token}\n\nadd to crossfade.yaml under tokens:\n${entry}`);
       return 0;
     },
   },
-  'xds-server': { summary: 'serve Envoy (ADS) and proxyless gRPC clients the published snapshots', help: XDS_SERVER_HELP, run: serveXds },
-  'haproxy-state': { summary: 'on an HAProxy host: keep weights and servers across reloads', help: HAPROXY_STATE_HELP, run: haproxyState },
+  'xds-server': { summary: 'serve Envoy (ADS) and proxyless gRPC clients the published snapshots', help: async () => `${(await import('./xds-server.js')).XDS_SERVER_USAGE}\n${XDS_SERVER_DETAILS}`, run: serveXds },
+  'haproxy-state': { summary: 'on an HAProxy host: keep weights and servers across reloads', help: async () => `${(await import('./haproxy-state.js')).HAPROXY_STATE_USAGE}\n${HAPROXY_STATE_DETAILS}`, run: haproxyState },
 };
 
 async function runHostTool(name: string, args: string[]): Promise<number> {
   const tool = HOST_TOOLS[name]!;
   if (args.includes('--help') || args.includes('-h')) {
-    console.log(tool.help);
+    console.log(await tool.help());
     return 0;
   }
   try {

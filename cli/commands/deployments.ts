@@ -75,7 +75,11 @@ export function deploymentCommands(program: Command, action: Action): void {
     .argument('<id>')
     .option('--interval <duration>', 'between polls', DEFAULT_INTERVAL)
     .action(action(async (session, id: string, flags: { interval: string }) => {
-      const doc = await watch(session, session.connect(), id, durationMs(flags.interval, '--interval'));
+      const intervalMs = durationMs(flags.interval, '--interval');
+      // Read once first: an unknown id, a refused token or an unreachable API ends like every other command.
+      const api = session.connect();
+      await api.deployment(id);
+      const doc = await watch(session, api, id, intervalMs);
       return endedCode(session, doc);
     }));
 
