@@ -3,6 +3,7 @@
  * ApiError carrying what the API said (docs/api.md "Errors").
  */
 import type { StatusDocument } from '../shared/http/status-document.js';
+import type { AuditEvent } from '../shared/ports/audit-log.js';
 import type { ApiRequest, Transport } from './transport/transport.js';
 
 export class ApiError extends Error {
@@ -24,15 +25,8 @@ export interface Page<T> {
   nextCursor: string | null;
 }
 
-/** An audit event as `/events` lists it (shared/ports/audit-log.ts). */
-export interface EventItem {
-  eventId: string;
-  at: string;
-  actor: string;
-  action: string;
-  reason: string | null;
-  details: Record<string, unknown>;
-}
+/** An audit event as `/events` lists it. */
+export type EventItem = AuditEvent;
 
 export const ENDED_STATUSES: ReadonlySet<string> = new Set(['SUCCEEDED', 'TERMINAL', 'CANCELED']);
 

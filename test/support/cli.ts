@@ -10,7 +10,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { hashToken } from '../../shared/http/auth.js';
-import { startFakePrometheus, type FakePrometheus, type RangeAnswer } from './fake-clouds/prometheus.js';
+import { errorRateTemplate, series, startFakePrometheus, type FakePrometheus } from './fake-clouds/prometheus.js';
 import { startLocalProcess, stopLocalProcess, waitFor, waitForOutput, type LocalProcess } from './local-process.js';
 import { freePort } from './ports.js';
 
@@ -67,9 +67,6 @@ export interface CliStack {
 }
 
 export const TEMPLATE = 'cli-golden';
-
-/** Twelve points around `level`: the same for baseline and canary passes the judge, a higher canary fails it. */
-export const series = (level: number): RangeAnswer => ({ values: Array.from({ length: 12 }, (_, i) => level + (i % 3) / 1000) });
 
 /**
  * `npm start` on a fresh data directory. Canaries of services named `doomed-…` are judged failing
@@ -135,26 +132,7 @@ function stackConfig(prometheusUrl: string, narrowToken: string): Record<string,
     tokens: [{ id: 'narrow', sha256: hashToken(narrowToken), scopes: ['read:elsewhere'] }],
     analysis: {
       providers: [{ name: 'prom', kind: 'prometheus', url: prometheusUrl }],
-      templates: [
-        {
-          name: TEMPLATE,
-          stepSeconds: 1,
-          thresholds: { pass: 70, marginal: 50 },
-          groupWeights: { errors: 100 },
-          metrics: [
-            {
-              name: 'error-ratio',
-              group: 'errors',
-              provider: 'prom',
-              query: 'sum(rate(http_requests_total{service="{{service}}",version="{{version}}",code=~"5.."}[30s]))',
-              direction: 'increase',
-              critical: true,
-              noData: 'fail',
-              spreadCheck: false,
-            },
-          ],
-        },
-      ],
+      templates: [errorRateTemplate(TEMPLATE, 'prom')],
     },
   };
 }
