@@ -20,7 +20,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { haproxyBackendName } from '../../shared/adapters/haproxy/haproxy-router.js';
 import type { Deployment } from '../../shared/domain/deployment.js';
 import { ChaosNode, type StatusDoc, type StoreKind } from '../support/chaos.js';
-import { errorRatioTemplate, seriesAround, startFakePrometheus, type FakePrometheus, type RangeAnswer } from '../support/fake-clouds/prometheus.js';
+import { errorRateTemplate, series, startFakePrometheus, type FakePrometheus, type RangeAnswer } from '../support/fake-clouds/prometheus.js';
 import { startHaproxy, versionShares, type HaproxyInstance } from '../support/haproxy.js';
 import { LOOPBACK_CIDRS } from '../support/mesh-builders.js';
 
@@ -46,9 +46,9 @@ afterAll(async () => {
 function seriesOf(expression: string): RangeAnswer {
   const service = /service="([^"]+)"/.exec(expression)?.[1];
   const canary = expression.includes('version="v2"');
-  if (canary && service === SERVICES.rollback) return seriesAround(0.3);
+  if (canary && service === SERVICES.rollback) return series(0.3);
   if (canary && service === SERVICES.recover) return { refuse: 'found duplicate series for the match group on the right hand-side of the operation' };
-  return seriesAround(0.01);
+  return series(0.01);
 }
 
 function config(): Record<string, unknown> {
@@ -58,7 +58,7 @@ function config(): Record<string, unknown> {
     mesh: { allowedEndpointCidrs: LOOPBACK_CIDRS },
     analysis: {
       providers: [{ name: 'prom', kind: 'prometheus', url: prometheus.url }],
-      templates: [errorRatioTemplate(TEMPLATE, 'prom')],
+      templates: [errorRateTemplate(TEMPLATE, 'prom')],
     },
   };
 }

@@ -9,7 +9,7 @@ import { haproxyBackendName } from '../../shared/adapters/haproxy/haproxy-router
 import { hashToken } from '../../shared/http/auth.js';
 import type { StatusDocument } from '../../shared/http/status-document.js';
 import { ChaosNode } from './chaos.js';
-import { errorRatioTemplate, seriesAround, startFakePrometheus, type FakePrometheus } from './fake-clouds/prometheus.js';
+import { errorRateTemplate, series, startFakePrometheus, type FakePrometheus } from './fake-clouds/prometheus.js';
 import { startHaproxy, type HaproxyInstance } from './haproxy.js';
 import { LOOPBACK_CIDRS } from './mesh-builders.js';
 
@@ -30,7 +30,7 @@ export async function startRunJobStack(name: string, services: { passing: readon
   const prometheus: FakePrometheus = await startFakePrometheus({
     range: (expression) => {
       const service = /service="([^"]+)"/.exec(expression)?.[1] ?? '';
-      return seriesAround(expression.includes('version="v2"') && services.failing.includes(service) ? 0.3 : 0.01);
+      return series(expression.includes('version="v2"') && services.failing.includes(service) ? 0.3 : 0.01);
     },
   });
   const node = await ChaosNode.create({
@@ -67,7 +67,7 @@ function config(haproxy: HaproxyInstance, prometheus: FakePrometheus): Record<st
     analysis: {
       providers: [{ name: 'prom', kind: 'prometheus', url: prometheus.url }],
       // The template the shipped Job's --analysis names.
-      templates: [errorRatioTemplate('golden', 'prom')],
+      templates: [errorRateTemplate('golden', 'prom')],
     },
   };
 }

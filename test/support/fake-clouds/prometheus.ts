@@ -51,12 +51,14 @@ function answer(recorded: RecordedRequest, options: FakePrometheusOptions): [num
 }
 
 /** Twelve points around `level`: the same for baseline and canary passes the judge, a higher canary fails it. */
-export function seriesAround(level: number): RangeAnswer {
-  return { values: Array.from({ length: 12 }, (_, i) => level + (i % 3) / 1000) };
-}
+export const series = (level: number): RangeAnswer => ({ values: Array.from({ length: 12 }, (_, i) => level + (i % 3) / 1000) });
 
-/** An analysis template judged on one critical error-ratio query per version, for suites whose `range` answers it (`{{service}}` and `{{version}}` in its selector). */
-export function errorRatioTemplate(name: string, provider: string): Record<string, unknown> {
+/**
+ * An analysis template judging one critical metric, the 5xx rate, read from provider `provider`
+ * every second of the window (runs shortened by CROSSFADE_LOCAL_WAIT_MS still get points): what
+ * `series` makes pass or fail.
+ */
+export function errorRateTemplate(name: string, provider: string): Record<string, unknown> {
   return {
     name,
     stepSeconds: 1,
