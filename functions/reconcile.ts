@@ -1,14 +1,15 @@
 /**
  * Lambda `reconcile`: `POST /v1/reconcile`, and on EventBridge's schedule the sweep of unfinished
  * runs (their executions started again when they are not running) then the reconciliation of the
- * mesh. One function (one role) takes both events: an API Gateway event is served by the HTTP
- * stack; a scheduled event lets errors through, so Lambda's retries and alarms see them, and
+ * mesh. One function (one role) takes both kinds of event: an API Gateway event or a direct
+ * invocation (docs/direct-invocation.md) is served by the HTTP stack; a scheduled event lets errors through, so Lambda's retries and alarms see them, and
  * returns both reports.
  */
-import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
+import type { Context } from 'aws-lambda';
+import { isDirectInvocation } from '../shared/http/direct-invocation.js';
 import { createHttpHandler } from '../shared/http/handle.js';
 import { reconcileRoutes } from '../shared/http/routes/reconcile.js';
-import { lambdaHttpHandler } from '../shared/platform/lambda-http.js';
+import { lambdaHttpHandler, type LambdaHttpEvent } from '../shared/platform/lambda-http.js';
 import { buildHttpDeps, type RuntimeDeps } from '../shared/runtime/deps.js';
 import { cloudDiscovery } from '../shared/runtime/discovery.js';
 import { maintenance } from '../shared/runtime/maintenance.js';
@@ -17,7 +18,7 @@ let deps: RuntimeDeps | undefined;
 const depsOnce = (): RuntimeDeps => (deps ??= buildHttpDeps({ env: process.env, configRequired: true, discovery: cloudDiscovery }));
 const http = lambdaHttpHandler(() => createHttpHandler(depsOnce(), reconcileRoutes));
 
-export async function handler(event: APIGatewayProxyEventV2 | { source?: string }, context: Context) {
-  if ('requestContext' in event) return http(event, context);
+export async function handler(event: LambdaHttpEvent | { source?: string }, context: Context) {
+  if ('requestContext' in event || isDirectInvocation(event)) return http(event as LambdaHttpEvent, context);
   return maintenance(depsOnce()).scheduled();
 }

@@ -3,12 +3,14 @@
  * `npm run build`). Pure: options in, argv arrays out, so the exact commands are specified by
  * tests and shown by `--dry-run` without a Google account. gcp/deploy.ts runs them.
  *
- * State stays in the one DynamoDB table in AWS: the function signs its DynamoDB calls with AWS
- * credentials that Secret Manager exposes as environment variables (docs/deploy-gcp.md).
+ * State stays in the one DynamoDB table in AWS. The function signs its AWS calls either keyless
+ * (`--aws-role-arn`: its Google identity traded for the role's temporary credentials) or with a
+ * static key that Secret Manager exposes as environment variables (docs/deploy-gcp.md).
  */
 import { ConfigError } from '../shared/domain/errors.js';
 import { CONFIG_ENV } from '../shared/adapters/config-file.js';
 import { TABLE_ENV } from '../shared/adapters/dynamodb/table.js';
+import { AUDIENCE_ENV, ROLE_ARN_ENV, ROLE_ARN_PATTERN } from '../shared/runtime/gcp-aws-credentials.js';
 
 /** What scripts/build.ts writes and what the function's working directory (/workspace) holds. */
 export const GCP_SOURCE_DIR = 'dist/gcp';
@@ -30,6 +32,8 @@ export interface DeployOptionsInput {
   table?: string;
   awsRegion?: string;
   serviceAccount?: string;
+  awsRoleArn?: string;
+  awsAudience?: string;
   minInstances?: number;
   maxInstances?: number;
   accessKeyIdSecret?: string;
@@ -44,6 +48,9 @@ export interface DeployOptions {
   table: string;
   awsRegion: string;
   serviceAccount: string | undefined;
+  /** Keyless: the role the function assumes with its Google identity; then no key secrets. */
+  awsRoleArn: string | undefined;
+  awsAudience: string | undefined;
   minInstances: number;
   maxInstances: number;
   accessKeyIdSecret: string;
@@ -71,6 +78,8 @@ const RULES = {
   table: { flag: '--table', pattern: /^[A-Za-z0-9_.-]{3,255}$/, says: 'a DynamoDB table name (3-255 letters, digits, _ . -)' },
   awsRegion: { flag: '--aws-region', pattern: /^[a-z]{2}(-gov)?-[a-z]+-[0-9]{1,2}$/, says: 'an AWS region such as us-east-1' },
   serviceAccount: { flag: '--service-account', pattern: /^[a-z0-9-]+@[a-z0-9.-]+\.gserviceaccount\.com$/, says: 'a service account email (…@….iam.gserviceaccount.com)' },
+  awsRoleArn: { flag: '--aws-role-arn', pattern: ROLE_ARN_PATTERN, says: 'an IAM role ARN (arn:aws:iam::<12-digit account>:role/<name>)' },
+  awsAudience: { flag: '--aws-audience', pattern: /^[\x21-\x7e]{1,256}$/, says: 'up to 256 printable characters without spaces' },
   accessKeyIdSecret: { flag: '--access-key-id-secret', pattern: /^[A-Za-z0-9_-]{1,255}$/, says: 'a Secret Manager secret id' },
   secretAccessKeySecret: { flag: '--secret-access-key-secret', pattern: /^[A-Za-z0-9_-]{1,255}$/, says: 'a Secret Manager secret id' },
 } as const;
@@ -86,6 +95,8 @@ export function validateDeployOptions(input: DeployOptionsInput): DeployOptions 
     table: input.table ?? DEPLOY_DEFAULTS.table,
     awsRegion: input.awsRegion ?? DEPLOY_DEFAULTS.awsRegion,
     serviceAccount: input.serviceAccount,
+    awsRoleArn: input.awsRoleArn,
+    awsAudience: input.awsAudience,
     minInstances: input.minInstances ?? DEPLOY_DEFAULTS.minInstances,
     maxInstances: input.maxInstances ?? DEPLOY_DEFAULTS.maxInstances,
     accessKeyIdSecret: input.accessKeyIdSecret ?? DEPLOY_DEFAULTS.accessKeyIdSecret,
@@ -98,6 +109,7 @@ export function validateDeployOptions(input: DeployOptionsInput): DeployOptions 
       throw new ConfigError(`${rule.flag} must be ${rule.says}, got ${JSON.stringify(value)}`, key);
     }
   }
+  checkAwsCredentials(input);
   checkInstances('--min-instances', 'minInstances', options.minInstances);
   checkInstances('--max-instances', 'maxInstances', options.maxInstances);
   if (options.minInstances > options.maxInstances) {
@@ -107,6 +119,17 @@ export function validateDeployOptions(input: DeployOptionsInput): DeployOptions 
     throw new ConfigError(`--log-level must be one of ${LOG_LEVELS.join(', ')}, got ${JSON.stringify(options.logLevel)}`, 'logLevel');
   }
   return options;
+}
+
+/** Keyless or a static key, never both: a role with key secrets beside it would leave a key to leak. */
+function checkAwsCredentials(input: DeployOptionsInput): void {
+  if (input.awsRoleArn !== undefined && (input.accessKeyIdSecret !== undefined || input.secretAccessKeySecret !== undefined)) {
+    const flag = input.accessKeyIdSecret !== undefined ? '--access-key-id-secret' : '--secret-access-key-secret';
+    throw new ConfigError(`${flag} does not go with --aws-role-arn: with a role the function holds no AWS key (choose one)`, 'awsRoleArn');
+  }
+  if (input.awsAudience !== undefined && input.awsRoleArn === undefined) {
+    throw new ConfigError('--aws-audience needs --aws-role-arn (it is the audience of the ID token traded for the role)', 'awsAudience');
+  }
 }
 
 function checkInstances(flag: string, key: string, value: number): void {
@@ -123,6 +146,8 @@ export function functionEnvironment(options: DeployOptions): Record<string, stri
     // Relative to the function's working directory, /workspace, which holds dist/gcp's files.
     [CONFIG_ENV]: GCP_BUNDLED_CONFIG,
     NODE_OPTIONS: '--enable-source-maps',
+    ...(options.awsRoleArn === undefined ? {} : { [ROLE_ARN_ENV]: options.awsRoleArn }),
+    ...(options.awsAudience === undefined ? {} : { [AUDIENCE_ENV]: options.awsAudience }),
     ...(options.logLevel === undefined ? {} : { CROSSFADE_LOG_LEVEL: options.logLevel }),
   };
 }
@@ -149,11 +174,11 @@ export function deployCommands(input: DeployOptionsInput): string[][] {
   const options = validateDeployOptions(input);
   const scope = [`--region=${options.region}`, `--project=${options.project}`];
   // Secrets in env vars are read when an instance starts: with `latest`, rotating a key is adding a
-  // secret version, then redeploying so that every instance starts again with it.
-  const secrets = {
-    AWS_ACCESS_KEY_ID: `${options.accessKeyIdSecret}:${SECRET_VERSION}`,
-    AWS_SECRET_ACCESS_KEY: `${options.secretAccessKeySecret}:${SECRET_VERSION}`,
-  };
+  // secret version, then redeploying so that every instance starts again with it. Keyless, the
+  // function gets no secret, and a key bound by an earlier deploy is unbound.
+  const secrets = options.awsRoleArn !== undefined
+    ? '--clear-secrets'
+    : `--set-secrets=${dictFlagValue({ AWS_ACCESS_KEY_ID: `${options.accessKeyIdSecret}:${SECRET_VERSION}`, AWS_SECRET_ACCESS_KEY: `${options.secretAccessKeySecret}:${SECRET_VERSION}` })}`;
   const deploy = [
     'gcloud', 'functions', 'deploy', options.functionName,
     '--gen2',
@@ -173,7 +198,7 @@ export function deployCommands(input: DeployOptionsInput): string[][] {
     `--max-instances=${options.maxInstances}`,
     // --set-env-vars replaces the whole environment, so a redeploy leaves nothing stale behind.
     `--set-env-vars=${dictFlagValue(functionEnvironment(options))}`,
-    `--set-secrets=${dictFlagValue(secrets)}`,
+    secrets,
     ...(options.serviceAccount === undefined ? [] : [`--service-account=${options.serviceAccount}`]),
   ];
   // The scheduled reconciliation (gcp/index.ts `reconcile`): a CloudEvent function on a Pub/Sub
@@ -192,7 +217,7 @@ export function deployCommands(input: DeployOptionsInput): string[][] {
     '--timeout=300s',
     '--max-instances=1',
     `--set-env-vars=${dictFlagValue(functionEnvironment(options))}`,
-    `--set-secrets=${dictFlagValue(secrets)}`,
+    secrets,
     ...(options.serviceAccount === undefined ? [] : [`--service-account=${options.serviceAccount}`]),
   ];
   const describe = ['gcloud', 'functions', 'describe', options.functionName, '--gen2', ...scope, '--format=value(serviceConfig.uri)'];

@@ -25,10 +25,13 @@ Deploys dist/gcp (npm run build) as the Cloud Function (2nd gen) that serves cro
   --table <name>                  DynamoDB table holding crossfade's state (default ${DEPLOY_DEFAULTS.table})
   --aws-region <region>           the table's AWS region (default ${DEPLOY_DEFAULTS.awsRegion})
   --service-account <email>       runtime service account (default: the project's default compute account)
+  --aws-role-arn <arn>            keyless: the AWS role the function assumes with its Google identity
+                                  (CROSSFADE_AWS_ROLE_ARN); no key secrets are bound
+  --aws-audience <text>           the ID token's audience for that role (default sts.amazonaws.com)
   --min-instances <n>             instances kept warm (default ${DEPLOY_DEFAULTS.minInstances})
   --max-instances <n>             instance cap (default ${DEPLOY_DEFAULTS.maxInstances})
-  --access-key-id-secret <id>     Secret Manager secret with the AWS access key id (default ${DEPLOY_DEFAULTS.accessKeyIdSecret})
-  --secret-access-key-secret <id> Secret Manager secret with the AWS secret key (default ${DEPLOY_DEFAULTS.secretAccessKeySecret})
+  --access-key-id-secret <id>     without --aws-role-arn: Secret Manager secret with the AWS access key id (default ${DEPLOY_DEFAULTS.accessKeyIdSecret})
+  --secret-access-key-secret <id> without --aws-role-arn: Secret Manager secret with the AWS secret key (default ${DEPLOY_DEFAULTS.secretAccessKeySecret})
   --log-level <level>             CROSSFADE_LOG_LEVEL: ${LOG_LEVELS.join(', ')} (default: unset, which means info)
   --dry-run                       print the gcloud commands instead of running them
   --help                          show this text
@@ -52,6 +55,8 @@ function parseFlags(argv: string[]): { help: boolean; dryRun: boolean; input: De
         table: { type: 'string' },
         'aws-region': { type: 'string' },
         'service-account': { type: 'string' },
+        'aws-role-arn': { type: 'string' },
+        'aws-audience': { type: 'string' },
         'min-instances': { type: 'string' },
         'max-instances': { type: 'string' },
         'access-key-id-secret': { type: 'string' },
@@ -76,6 +81,8 @@ function parseFlags(argv: string[]): { help: boolean; dryRun: boolean; input: De
       table: values.table,
       awsRegion: values['aws-region'],
       serviceAccount: values['service-account'],
+      awsRoleArn: values['aws-role-arn'],
+      awsAudience: values['aws-audience'],
       minInstances: count('--min-instances', values['min-instances']),
       maxInstances: count('--max-instances', values['max-instances']),
       accessKeyIdSecret: values['access-key-id-secret'],

@@ -4,6 +4,9 @@
  * - `reconcile` takes Cloud Scheduler's Pub/Sub CloudEvent, starts again every unfinished run whose
  *   execution is not running, then reconciles the whole mesh, letting errors through so Pub/Sub
  *   redelivers.
+ * Both sign their AWS calls (the DynamoDB table, Step Functions) with the credentials
+ * runtime/gcp-aws-credentials.ts chooses: keyless (the service account's Google identity traded for
+ * a role's temporary credentials) or a static key.
  * gcp/deploy.ts deploys them. See docs/deploy-gcp.md.
  */
 import { cloudEvent, http } from '@google-cloud/functions-framework';
@@ -11,10 +14,15 @@ import { createApiHandler } from '../shared/http/routes.js';
 import { functionsFrameworkHandler, routeBodyParserErrorsToUs } from '../shared/platform/functions-framework.js';
 import { buildHttpDeps, type RuntimeDeps } from '../shared/runtime/deps.js';
 import { cloudDiscovery } from '../shared/runtime/discovery.js';
+import { gcpAwsCredentials } from '../shared/runtime/gcp-aws-credentials.js';
 import { maintenance } from '../shared/runtime/maintenance.js';
 
+// Read when the instance starts: with no way to reach AWS configured, the instance fails to start
+// with the reason (so does the deploy), rather than answering every request with an error.
+const awsCredentials = gcpAwsCredentials(process.env);
+
 let deps: RuntimeDeps | undefined;
-const depsOnce = (): RuntimeDeps => (deps ??= buildHttpDeps({ env: process.env, configRequired: true, discovery: cloudDiscovery }));
+const depsOnce = (): RuntimeDeps => (deps ??= buildHttpDeps({ env: process.env, configRequired: true, discovery: cloudDiscovery, awsCredentials }));
 
 export const api = functionsFrameworkHandler(() => createApiHandler(depsOnce()));
 

@@ -2,7 +2,9 @@
  * `npm run build`: one esbuild bundle per AWS Lambda function (functions/*.ts →
  * dist/aws/<name>/index.mjs) and one for the GCP entry points (gcp/index.ts → dist/gcp/), each
  * with the configuration beside it as crossfade.json: validated here, so a bad crossfade.yaml
- * fails the build rather than a cold start, and the bundles need no YAML parser.
+ * fails the build rather than a cold start, and the bundles need no YAML parser. And the CLI as
+ * one file for the run-job image (dist/cli/crossfade.mjs, scripts/cli-bundle.ts), with no
+ * configuration in it.
  *
  * - The AWS SDK is bundled, not taken from the Lambda runtime: the version we test is the version
  *   that runs, and a pinned SDK cannot change under us. Minified it stays far below 1 MB.
@@ -17,6 +19,7 @@ import { basename, join } from 'node:path';
 import { build, type BuildOptions } from 'esbuild';
 import pkg from '../package.json' with { type: 'json' };
 import { loadConfig } from '../shared/adapters/config-file.js';
+import { buildCliBundle, CLI_BUNDLE, REQUIRE_BANNER } from './cli-bundle.js';
 
 const CONFIG = 'crossfade.yaml';
 const EXAMPLE_CONFIG = 'crossfade.example.yaml';
@@ -37,7 +40,7 @@ const common: BuildOptions = {
   minify: true,
   sourcemap: 'external',
   legalComments: 'none',
-  banner: { js: "import { createRequire as __crossfadeRequire } from 'node:module'; const require = __crossfadeRequire(import.meta.url);" },
+  banner: { js: REQUIRE_BANNER },
   logLevel: 'warning',
   external: NEVER_BUNDLED,
 };
@@ -74,6 +77,8 @@ async function main(): Promise<void> {
   writeFileSync(join(gcpDir, BUNDLED_CONFIG), config);
   writeFileSync(join(gcpDir, 'package.json'), JSON.stringify(gcpPackageJson(), null, 2) + '\n');
   sizes.push(`  gcp/index.mjs  ${kilobytes(join(gcpDir, 'index.mjs'))}`);
+  await buildCliBundle();
+  sizes.push(`  ${CLI_BUNDLE.replace('dist/', '')}  ${kilobytes(CLI_BUNDLE)}`);
   console.log(`build: ${sizes.length} bundles\n${sizes.join('\n')}`);
 }
 

@@ -10,6 +10,7 @@ import { checkTemplate } from './analysis.js';
 import { CIDR_RULE, parseCidr } from './endpoint-address.js';
 import { DEFAULT_XDS_TRANSPORT } from './mesh.js';
 import { RESOURCE_NAME_PATTERN } from './names.js';
+import { principalKeys, scopeList } from './principals.js';
 import { describeIssue } from './schema-issues.js';
 import { parseScope, type Scope } from './scopes.js';
 
@@ -90,9 +91,7 @@ const token = z.strictObject({
   id: z.string().check(z.regex(/^[a-zA-Z0-9._-]{1,64}$/, 'must be 1-64 letters, digits, ".", "_" or "-"')),
   /** sha256 of the token, lower-case hex. The token itself is never stored. */
   sha256: z.string().check(z.regex(/^[0-9a-f]{64}$/, 'must be 64 lower-case hex characters (sha256 of the token)')),
-  scopes: z
-    .array(z.string().check(z.refine((scope) => parseScope(scope) !== undefined, 'must be admin, deploy:<service-glob>, read:<service-glob> or xds:<proxy-group-glob>')))
-    .check(z.minLength(1, 'must list at least one scope')),
+  scopes: scopeList,
 });
 
 export const configSchema = z.strictObject({
@@ -104,6 +103,8 @@ export const configSchema = z.strictObject({
   proxyGroups: z._default(z.array(proxyGroup), []),
   mesh: z._default(mesh, { allowedEndpointCidrs: [] }),
   tokens: z._default(z.array(token), []),
+  /** Cloud identities as callers (domain/principals.ts, docs/direct-invocation.md). */
+  ...principalKeys,
   /** Metrics providers and analysis templates (domain/analysis-schema.ts, docs/configuration.md). */
   analysis: z._default(analysisConfigSchema, { providers: [], templates: [] }),
   /** How the canary state machine runs. */
@@ -141,6 +142,9 @@ export function parseConfig(document: unknown, source: string): CrossfadeConfig 
   assertUnique(config.clusters.map((c) => c.name), 'clusters', source);
   assertUnique(config.proxyGroups.map((g) => g.name), 'proxyGroups', source);
   assertUnique(config.tokens.map((t) => t.id), 'tokens', source);
+  if (config.googlePrincipals.length > 0 && config.identity.google === undefined) {
+    throw new ConfigError(`${source}: identity.google: is required when googlePrincipals are listed (its audience is the function URL ID tokens are made for)`, 'identity.google');
+  }
   assertUnique(config.analysis.providers.map((p) => p.name), 'analysis.providers', source);
   assertUnique(config.analysis.templates.map((t) => t.name), 'analysis.templates', source);
   const providers = config.analysis.providers.map((p) => p.name);
@@ -171,6 +175,9 @@ export const embeddedDefaults: CrossfadeConfig = {
   ],
   mesh: { allowedEndpointCidrs: [] },
   tokens: [],
+  identity: { aws: { audience: 'crossfade', stsEndpoints: [] } },
+  iamPrincipals: [],
+  googlePrincipals: [],
   // docs/api.md's example plan names `http-golden-signals`; locally it reads a Prometheus on its default port.
   analysis: {
     providers: [{ name: 'prometheus', kind: 'prometheus', url: 'http://127.0.0.1:9090' }],

@@ -197,6 +197,25 @@ export class MissingCredentialsError extends CrossfadeError {
   }
 }
 
+/**
+ * A cloud refused crossfade's own identity: AWS STS would not let the function's Google identity
+ * assume its role (the role's trust policy does not name that service account, or the token's
+ * audience). Not retryable: someone must change the trust policy or the function's settings.
+ * `role` and `identity` name both sides; the message ends with STS's own answer.
+ */
+export class CloudIdentityRefusedError extends CrossfadeError {
+  override readonly name = 'CloudIdentityRefusedError';
+  readonly retryable = false;
+  constructor(
+    readonly role: string,
+    readonly identity: string,
+    answer: string,
+    options?: { cause?: unknown },
+  ) {
+    super(`AWS STS refused to let ${identity} assume role ${role}: ${answer}`, options);
+  }
+}
+
 /** The configuration file (or environment) is invalid; `key` names the offending entry. */
 export class ConfigError extends CrossfadeError {
   override readonly name = 'ConfigError';

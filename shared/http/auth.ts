@@ -10,8 +10,18 @@ import { ForbiddenError, UnauthenticatedError } from '../domain/errors.js';
 import { allows, allowsEveryService, allowsXds, type Access, type Scope } from '../domain/scopes.js';
 
 export interface Principal {
+  /** Who: a token's id, the ARN STS named (`kind: 'iam'`), or a Google account's email (`kind: 'google'`). The audit's actor. */
   tokenId: string;
   scopes: Scope[];
+  /** Absent for crossfade tokens. */
+  kind?: 'iam' | 'google';
+}
+
+/** The principal as messages name it. */
+export function describePrincipal(principal: Principal): string {
+  if (principal.kind === 'iam') return `IAM principal ${principal.tokenId}`;
+  if (principal.kind === 'google') return `Google account ${principal.tokenId}`;
+  return `token ${principal.tokenId}`;
 }
 
 export type TokenIndex = ReadonlyMap<string, TokenEntry>;
@@ -57,23 +67,23 @@ export function authenticateProxy(token: unknown, tokens: TokenIndex): Principal
 
 export function requireXdsAccess(principal: Principal, group: string, nodeId: string): void {
   if (!allowsXds(principal.scopes, group)) {
-    throw new ForbiddenError(`token ${principal.tokenId} may not fetch the configuration of proxy group ${group} for node ${nodeId} (needs scope xds:${group})`, 'scope');
+    throw new ForbiddenError(`${describePrincipal(principal)} may not fetch the configuration of proxy group ${group} for node ${nodeId} (needs scope xds:${group})`, 'scope');
   }
 }
 
 export function requireAccess(principal: Principal, access: Access, service: string): void {
   if (!allows(principal.scopes, access, service)) {
-    throw new ForbiddenError(`token ${principal.tokenId} may not ${access} service ${service} (needs scope ${access}:${service} or admin)`, 'scope');
+    throw new ForbiddenError(`${describePrincipal(principal)} may not ${access} service ${service} (needs scope ${access}:${service} or admin)`, 'scope');
   }
 }
 
 export function requireAccessToEveryService(principal: Principal, access: Access): void {
   if (!allowsEveryService(principal.scopes, access)) {
-    throw new ForbiddenError(`token ${principal.tokenId} may not ${access} every service: name one with ?service=`, 'scope');
+    throw new ForbiddenError(`${describePrincipal(principal)} may not ${access} every service: name one with ?service=`, 'scope');
   }
 }
 
 /** For what only an operator may ask: `what` says it ("give steps[2].analysis.metrics: ..."). */
 export function requireAdmin(principal: Principal, what: string, rule: string): void {
-  if (!principal.scopes.some((scope) => scope.kind === 'admin')) throw new ForbiddenError(`token ${principal.tokenId} may not ${what} (needs scope admin)`, rule);
+  if (!principal.scopes.some((scope) => scope.kind === 'admin')) throw new ForbiddenError(`${describePrincipal(principal)} may not ${what} (needs scope admin)`, rule);
 }

@@ -44,6 +44,8 @@ const statusByName: Record<string, { statusCode: number; code: string }> = {
   ClusterAuthError: { statusCode: 502, code: 'CLUSTER_AUTH_FAILED' },
   // No credentials configured for a cluster's cloud: the caller can send the endpoints instead.
   MissingCredentialsError: { statusCode: 422, code: 'CLUSTER_CREDENTIALS_MISSING' },
+  // The cloud refused crossfade's own identity (its role's trust policy): a fault upstream, not the caller's.
+  CloudIdentityRefusedError: { statusCode: 502, code: 'CLOUD_IDENTITY_REFUSED' },
   // A proxy refused a change (its configuration must change first): upstream, not the caller's.
   ProxyCommandError: { statusCode: 502, code: 'PROXY_REFUSED' },
   NotConvergedError: { statusCode: 503, code: 'NOT_CONVERGED' },

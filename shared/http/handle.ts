@@ -5,7 +5,8 @@
  */
 import { NotFoundError } from '../domain/errors.js';
 import { mapError } from './error-response.js';
-import { authenticate, type Principal } from './auth.js';
+import type { Principal } from './auth.js';
+import { authenticateCaller } from './caller-auth.js';
 import { assertParameterHasRule, checkPathParameters } from './path-params.js';
 import type { HttpDeps, Route } from './route.js';
 import { JSON_CONTENT_TYPE, type HttpRequest, type HttpResponse, type RequestHead } from './types.js';
@@ -14,11 +15,12 @@ export interface HttpHandler {
   (request: HttpRequest): Promise<HttpResponse>;
   /**
    * The answer the request line and headers already decide (no route, method not allowed, no valid
-   * bearer token for a route that needs one, a bad path parameter), or undefined when the body must
+   * credential for a route that needs one, a bad path parameter), or undefined when the body must
    * be read and the request handled. A server that reads bodies itself asks this first, so nobody
-   * without a token makes it read one (shared/platform/node-http.ts).
+   * without a credential makes it read one (shared/platform/node-http.ts). Asynchronous: a cloud
+   * identity is verified with its cloud (caller-auth.ts).
    */
-  admit(head: RequestHead): HttpResponse | undefined;
+  admit(head: RequestHead): Promise<HttpResponse | undefined>;
 }
 
 interface CompiledRoute {
@@ -40,13 +42,13 @@ export function createHttpHandler(deps: HttpDeps, routes: readonly Route[]): Htt
     return response;
   }
 
-  function admitOrAnswer(head: RequestHead): Admitted {
+  async function admitOrAnswer(head: RequestHead): Promise<Admitted> {
     const match = findRoute(compiled, head);
     if (match.kind === 'method-not-allowed') {
       return { kind: 'answered', response: respond(405, { error: { code: 'METHOD_NOT_ALLOWED', message: `${head.method} is not allowed on ${head.path}` } }, { allow: match.allowed.join(', ') }) };
     }
     const { route, params } = match;
-    const principal = route.public ? { tokenId: 'anonymous', scopes: [] } : authenticate(head.headers['authorization'], deps.tokens);
+    const principal = route.public ? { tokenId: 'anonymous', scopes: [] } : await authenticateCaller(head.headers['authorization'], deps.tokens, deps.callers);
     checkPathParameters(params);
     return { kind: 'admitted', route, params, principal };
   }
@@ -54,7 +56,7 @@ export function createHttpHandler(deps: HttpDeps, routes: readonly Route[]): Htt
   const handle = async (request: HttpRequest): Promise<HttpResponse> => {
     const started = performance.now();
     try {
-      const admitted = admitOrAnswer(request);
+      const admitted = await admitOrAnswer(request);
       if (admitted.kind === 'answered') return logged(request, started, admitted.response);
       const { route, params, principal } = admitted;
       const baseUrl = deps.publicBaseUrl ?? request.origin;
@@ -65,10 +67,10 @@ export function createHttpHandler(deps: HttpDeps, routes: readonly Route[]): Htt
     }
   };
 
-  const admit = (head: RequestHead): HttpResponse | undefined => {
+  const admit = async (head: RequestHead): Promise<HttpResponse | undefined> => {
     const started = performance.now();
     try {
-      const admitted = admitOrAnswer(head);
+      const admitted = await admitOrAnswer(head);
       return admitted.kind === 'answered' ? logged(head, started, admitted.response) : undefined;
     } catch (error) {
       return logged(head, started, errorResponse(error), error);
@@ -95,12 +97,16 @@ export function respond(statusCode: number, body: unknown, headers: Record<strin
 
 function compile(route: Route): CompiledRoute {
   const paramNames: string[] = [];
-  const source = route.path.replace(/\{(\w+)\}/g, (_, name: string) => {
-    assertParameterHasRule(route.path, name);
-    paramNames.push(name);
-    return '([^/]+)';
-  });
-  return { route, pattern: new RegExp(`^${source}/?$`), paramNames };
+  for (const [, name] of route.path.matchAll(/\{(\w+)\}/g)) {
+    assertParameterHasRule(route.path, name!);
+    paramNames.push(name!);
+  }
+  return { route, pattern: pathPattern(route.path), paramNames };
+}
+
+/** What a route's path matches: `{name}` is one segment (captured), a trailing "/" is allowed. */
+export function pathPattern(path: string): RegExp {
+  return new RegExp(`^${path.replace(/\{(\w+)\}/g, '([^/]+)')}/?$`);
 }
 
 type RouteMatch = { kind: 'found'; route: Route; params: Record<string, string> } | { kind: 'method-not-allowed'; allowed: string[] };

@@ -7,10 +7,13 @@ import type { UseCaseDeps } from '../usecases/deps.js';
 import type { CanaryDeps } from '../usecases/canary/deps.js';
 import type { XdsDeps } from '../usecases/xds-deps.js';
 import type { Principal, TokenIndex } from './auth.js';
+import type { CallerAuth } from './caller-auth.js';
 import type { HttpRequest } from './types.js';
 
 export interface HttpDeps extends UseCaseDeps, CanaryDeps, XdsDeps {
   tokens: TokenIndex;
+  /** Cloud identities accepted besides tokens (docs/direct-invocation.md); undefined: tokens only. */
+  callers?: CallerAuth;
   /** Base of absolute URLs; undefined: the request's own origin. */
   publicBaseUrl: string | undefined;
   /** The package version, for /healthz. */

@@ -1,22 +1,39 @@
 /**
- * AWS Lambda behind API Gateway HTTP API (payload format 2.0), through middy: the HTTP stack.
- * Converts the event to an HttpRequest and the answer back; nothing else.
+ * AWS Lambda serving the HTTP core, through middy: the HTTP stack. Two events reach it:
+ * - API Gateway HTTP API's (payload format 2.0), answered in its result shape;
+ * - a direct invocation (Lambda Invoke, Spinnaker's "AWS Lambda Invoke" stage), whose event and
+ *   answer docs/direct-invocation.md describes (shared/http/direct-invocation.ts).
+ * Either is converted to an HttpRequest and the answer back; nothing else.
  */
 import middy from '@middy/core';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
-import type { HttpHandler } from '../http/handle.js';
+import { answerOf, isDirectInvocation, requestFromInvocation, type DirectAnswer } from '../http/direct-invocation.js';
+import { errorResponse, type HttpHandler } from '../http/handle.js';
 import type { HttpRequest } from '../http/types.js';
 
-export type LambdaHttpHandler = (event: APIGatewayProxyEventV2, context: Context) => Promise<APIGatewayProxyStructuredResultV2>;
+export type LambdaHttpEvent = APIGatewayProxyEventV2 | { crossfade: unknown };
+export type LambdaHttpHandler = (event: LambdaHttpEvent, context: Context) => Promise<APIGatewayProxyStructuredResultV2 | DirectAnswer>;
 
 /** @param build makes the HTTP handler; called once, on the first invocation of a cold start. */
 export function lambdaHttpHandler(build: () => HttpHandler): LambdaHttpHandler {
   let handle: HttpHandler | undefined;
-  return middy<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2>().handler(async function serveHttpEvent(event, context) {
+  return middy<LambdaHttpEvent, APIGatewayProxyStructuredResultV2 | DirectAnswer>().handler(async function serveHttpEvent(event, context) {
     handle ??= build();
+    if (isDirectInvocation(event)) return answerOf(await serveInvocation(handle, event, context));
     const response = await handle(requestFromEvent(event, context.awsRequestId));
     return { statusCode: response.statusCode, headers: response.headers, body: response.body, isBase64Encoded: false };
   });
+}
+
+async function serveInvocation(handle: HttpHandler, event: unknown, context: Context) {
+  let request: HttpRequest;
+  try {
+    // No URL reached us: links in answers use publicBaseUrl when configured, else name the function.
+    request = requestFromInvocation(event, context.awsRequestId, `lambda://${context.functionName}`);
+  } catch (error) {
+    return errorResponse(error);
+  }
+  return handle(request);
 }
 
 export function requestFromEvent(event: APIGatewayProxyEventV2, requestId: string): HttpRequest {

@@ -62,7 +62,7 @@ async function serve(handle: HttpHandler, fallbackOrigin: string, incoming: Inco
   let bodyLeftUnread = false;
   try {
     const head = headOf(incoming, fallbackOrigin);
-    const early = handle.admit(head);
+    const early = await handle.admit(head);
     if (early) {
       response = early;
       bodyLeftUnread = announcesBody(incoming);

@@ -12,6 +12,7 @@
 import type { ClusterConfig, TokenEntry } from '../domain/config.js';
 import { InternalError } from '../domain/errors.js';
 import type { ClusterProvider } from '../ports/cluster-provider.js';
+import type { AwsCredentialsProvider } from '../adapters/clusters/eks.js';
 import { indexTokens } from '../http/auth.js';
 import type { HttpDeps } from '../http/routes.js';
 import type { Logger } from '../ports/logger.js';
@@ -29,6 +30,7 @@ import type { Workflow } from '../ports/workflow.js';
 import type { CrashPoints } from '../ports/crash-points.js';
 import { coalescingPublisher } from '../usecases/coalescing-publisher.js';
 import { analysisCatalogOf, canarySettingsOf, metricsProvidersOf, workflowFromEnv } from './canary.js';
+import { callerAuthOf } from './callers.js';
 
 export interface RuntimeOptions {
   env: Record<string, string | undefined>;
@@ -38,6 +40,12 @@ export interface RuntimeOptions {
   table?: TableHandle;
   /** Tokens besides the configured ones (the local stack's admin token). */
   extraTokens?: readonly TokenEntry[];
+  /**
+   * Signs every AWS call (DynamoDB, Step Functions, CloudWatch, EKS): the GCP functions'
+   * (runtime/gcp-aws-credentials.ts). Default: the SDK's default chain (Lambda's role), or for a
+   * local DynamoDB endpoint the keys `env` names.
+   */
+  awsCredentials?: AwsCredentialsProvider;
   /** Tests only: where the process may be made to die (the local stack wires them from the environment). */
   crashPoints?: CrashPoints;
   logger?: Logger;
@@ -46,7 +54,7 @@ export interface RuntimeOptions {
    * Without it, discovery answers that this function does not do it: routes that need it are
    * served by another function (shared/http/route.ts `functionName`).
    */
-  discovery?: (clusters: readonly ClusterConfig[], env: Record<string, string | undefined>) => ClusterProvider;
+  discovery?: (clusters: readonly ClusterConfig[], env: Record<string, string | undefined>, awsCredentials?: AwsCredentialsProvider) => ClusterProvider;
   /**
    * Builds the workflow engine from the finished deps (the local stack's in-process state machine
    * runs the canary tasks on them); default: Step Functions from the environment.
@@ -60,16 +68,16 @@ export interface RuntimeDeps extends HttpDeps {
 }
 
 export function buildHttpDeps(options: RuntimeOptions): RuntimeDeps {
-  const { env } = options;
+  const { env, awsCredentials } = options;
   const logger = options.logger ?? createJsonLogger({ level: logLevel(env['CROSSFADE_LOG_LEVEL']) });
   const { config, source } = loadConfig(env, { required: options.configRequired });
-  const table = options.table ?? tableFromEnv(env);
+  const table = options.table ?? tableFromEnv(env, awsCredentials);
   const stores = createDynamoDbStores(table);
-  logger.info('configuration loaded', { source, clusters: config.clusters.length, proxyGroups: config.proxyGroups.length, tokens: config.tokens.length, table: table.tableName });
+  logger.info('configuration loaded', { source, clusters: config.clusters.length, proxyGroups: config.proxyGroups.length, tokens: config.tokens.length, iamPrincipals: config.iamPrincipals.length, googlePrincipals: config.googlePrincipals.length, table: table.tableName });
   const deps: RuntimeDeps = {
     ...stores,
-    workflow: workflowFromEnv(env),
-    metrics: metricsProvidersOf(config, env),
+    workflow: workflowFromEnv(env, awsCredentials),
+    metrics: metricsProvidersOf(config, env, awsCredentials),
     analysis: analysisCatalogOf(config),
     settings: canarySettingsOf(config),
     clock: systemClock,
@@ -80,9 +88,10 @@ export function buildHttpDeps(options: RuntimeOptions): RuntimeDeps {
     proxyGroups: config.proxyGroups,
     // Validated when the configuration was parsed.
     allowedEndpointCidrs: config.mesh.allowedEndpointCidrs.map((text) => parseCidr(text)!),
-    clusterProvider: options.discovery?.(config.clusters, env) ?? noDiscovery,
+    clusterProvider: options.discovery?.(config.clusters, env, awsCredentials) ?? noDiscovery,
     routers: { haproxy: new HaproxyTrafficRouter() },
     tokens: indexTokens([...tokenEntries(config), ...(options.extraTokens ?? [])]),
+    callers: callerAuthOf(config, systemClock),
     publicBaseUrl: config.publicBaseUrl,
     version: packageVersion,
     configSource: source,
@@ -93,13 +102,13 @@ export function buildHttpDeps(options: RuntimeOptions): RuntimeDeps {
   return deps;
 }
 
-export function tableFromEnv(env: Record<string, string | undefined>): TableHandle {
+export function tableFromEnv(env: Record<string, string | undefined>, awsCredentials?: AwsCredentialsProvider): TableHandle {
   const endpoint = env['CROSSFADE_DYNAMODB_ENDPOINT'];
   return createTableHandle(
     {
       region: regionFromEnv(env),
       endpoint,
-      credentials: endpoint ? localCredentials(env) : undefined,
+      credentials: awsCredentials ?? (endpoint ? localCredentials(env) : undefined),
       // A local endpoint serves a whole local stack from one process (client.ts explains).
       ...(endpoint ? { maxSockets: 256, connectionTimeoutMs: 10_000 } : {}),
     },
@@ -114,7 +123,8 @@ export function regionFromEnv(env: Record<string, string | undefined>): string {
 /**
  * Local endpoints accept any signature, but DynamoDB Local scopes tables by access key, so use the
  * keys `env` names when it names them (from `env`, not the SDK's reading of process.env).
- * Without a local endpoint the SDK's default chain applies (Lambda's role, GCP's secrets).
+ * Without a local endpoint the SDK's default chain applies (Lambda's role) unless the entry point
+ * gives credentials (GCP: runtime/gcp-aws-credentials.ts).
  */
 function localCredentials(env: Record<string, string | undefined>): { accessKeyId: string; secretAccessKey: string } {
   const accessKeyId = env['AWS_ACCESS_KEY_ID'];

@@ -10,10 +10,12 @@ import { CLOUD_PLATFORM_SCOPE } from '../adapters/clusters/gke.js';
 import { systemClock } from '../adapters/system.js';
 import type { ClusterConfig } from '../domain/config.js';
 import type { ClusterProvider } from '../ports/cluster-provider.js';
+import type { AwsCredentialsProvider } from '../adapters/clusters/eks.js';
 
-export function cloudDiscovery(clusters: readonly ClusterConfig[], env: Readonly<Record<string, string | undefined>>): ClusterProvider {
+export function cloudDiscovery(clusters: readonly ClusterConfig[], env: Readonly<Record<string, string | undefined>>, awsCredentials?: AwsCredentialsProvider): ClusterProvider {
   const hosting = hostingOf(env);
-  const credentials = awsCredentialsFor(env, hosting);
+  // The entry point's own credentials when it has them (GCP: keyless or its key), as for its other AWS calls.
+  const credentials = awsCredentials ?? awsCredentialsFor(env, hosting);
   const auth = googleAuthFor(env, hosting, [CLOUD_PLATFORM_SCOPE]);
   return createCloudClusterProvider({ clusters, clock: systemClock, eks: credentials ? { credentials } : {}, gke: auth ? { auth } : {} });
 }

@@ -20,7 +20,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { haproxyBackendName } from '../../shared/adapters/haproxy/haproxy-router.js';
 import type { Deployment } from '../../shared/domain/deployment.js';
 import { ChaosNode, type StatusDoc, type StoreKind } from '../support/chaos.js';
-import { startFakePrometheus, type FakePrometheus, type RangeAnswer } from '../support/fake-clouds/prometheus.js';
+import { errorRateTemplate, series, startFakePrometheus, type FakePrometheus, type RangeAnswer } from '../support/fake-clouds/prometheus.js';
 import { startHaproxy, versionShares, type HaproxyInstance } from '../support/haproxy.js';
 import { LOOPBACK_CIDRS } from '../support/mesh-builders.js';
 
@@ -43,9 +43,6 @@ afterAll(async () => {
   await haproxy?.stop();
 });
 
-/** Twelve points around `level`: the same for baseline and canary passes the judge, a higher canary fails it. */
-const series = (level: number): RangeAnswer => ({ values: Array.from({ length: 12 }, (_, i) => level + (i % 3) / 1000) });
-
 function seriesOf(expression: string): RangeAnswer {
   const service = /service="([^"]+)"/.exec(expression)?.[1];
   const canary = expression.includes('version="v2"');
@@ -61,26 +58,7 @@ function config(): Record<string, unknown> {
     mesh: { allowedEndpointCidrs: LOOPBACK_CIDRS },
     analysis: {
       providers: [{ name: 'prom', kind: 'prometheus', url: prometheus.url }],
-      templates: [
-        {
-          name: TEMPLATE,
-          stepSeconds: 1,
-          thresholds: { pass: 70, marginal: 50 },
-          groupWeights: { errors: 100 },
-          metrics: [
-            {
-              name: 'error-ratio',
-              group: 'errors',
-              provider: 'prom',
-              query: 'sum(rate(http_requests_total{service="{{service}}",version="{{version}}",code=~"5.."}[30s]))',
-              direction: 'increase',
-              critical: true,
-              noData: 'fail',
-              spreadCheck: false,
-            },
-          ],
-        },
-      ],
+      templates: [errorRateTemplate(TEMPLATE, 'prom')],
     },
   };
 }

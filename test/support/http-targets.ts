@@ -75,14 +75,15 @@ export interface ApiEnvironment {
 
 /**
  * A fresh table on DynamoDB Local and a fake Step Functions on loopback, with the process
- * environment pointed at both and at the test configuration (plus `extraTokens`). Once per test file.
+ * environment pointed at both and at the test configuration (plus `extraTokens`, and `extraConfig`'s
+ * keys, e.g. iamPrincipals). Once per test file.
  */
-export async function apiTableOnDynamoDbLocal(prefix: string, extraTokens: readonly ConfiguredToken[] = []): Promise<ApiEnvironment> {
+export async function apiTableOnDynamoDbLocal(prefix: string, extraTokens: readonly ConfiguredToken[] = [], extraConfig: Record<string, unknown> = {}): Promise<ApiEnvironment> {
   const endpoint = inject('dynamoDbLocalEndpoint');
   const credentials = { accessKeyId: 'AKIAFAKEFAKEFAKE', secretAccessKey: 'fakesecretfakesecret' };
   const table = createTableHandle({ region: 'us-east-1', endpoint, credentials }, `${prefix}-${randomUUID()}`);
   await ensureTable(table);
-  const stepFunctions = await configureEnvironment(endpoint, table.tableName, extraTokens);
+  const stepFunctions = await configureEnvironment(endpoint, table.tableName, extraTokens, extraConfig);
   return { table, stepFunctions, stop: () => stepFunctions.stop() };
 }
 
@@ -91,7 +92,7 @@ export async function apiTableOnDynamoDbLocal(prefix: string, extraTokens: reado
  * Prometheus (the analysis preflight of a create asks it), and points the process environment at
  * them and the table. The caller stops the fakes (the Step Functions fake's stop stops both).
  */
-export async function configureEnvironment(endpoint: string, tableName: string, extraTokens: readonly ConfiguredToken[] = []): Promise<FakeStepFunctions> {
+export async function configureEnvironment(endpoint: string, tableName: string, extraTokens: readonly ConfiguredToken[] = [], extraConfig: Record<string, unknown> = {}): Promise<FakeStepFunctions> {
   const dir = mkdtempSync(join(tmpdir(), 'crossfade-config-'));
   const prometheus = await startFakePrometheus();
   const config = {
@@ -114,6 +115,7 @@ export async function configureEnvironment(endpoint: string, tableName: string, 
     // docs/api.md's example plan names `http-golden-signals`: the embedded template, on a fake Prometheus
     // that accepts every query (the preflight of a create asks it; no run happens here).
     analysis: { ...embeddedDefaults.analysis, providers: embeddedDefaults.analysis.providers.map((p) => ({ ...p, url: prometheus.url })) },
+    ...extraConfig,
   };
   const path = join(dir, 'crossfade.json');
   writeFileSync(path, JSON.stringify(config));
@@ -131,10 +133,15 @@ export async function configureEnvironment(endpoint: string, tableName: string, 
 /** `PUT /v1/services/{service}/versions/{version}` with one explicit endpoint per version (a deployment's versions must be registered). */
 export async function registerVersions(target: HttpTarget, service: string, versions: readonly string[] = ['v41', 'v42']): Promise<void> {
   for (const [index, version] of versions.entries()) {
-    const body = { targets: [{ cloud: 'aws', cluster: 'eks-use1', namespace: service, kubernetesService: service, port: 8080, endpoints: [{ address: `10.0.0.${index + 1}`, port: 8080 }] }] };
+    const body = registrationBody(service, index);
     const answer = await target.send({ method: 'PUT', path: `/v1/services/${service}/versions/${version}`, headers: { ...bearer(tokens.admin), 'content-type': 'application/json' }, body: JSON.stringify(body) });
     if (answer.status !== 201 && answer.status !== 200) throw new Error(`registering ${service}@${version} through ${target.name} answered ${answer.status}: ${answer.text}`);
   }
+}
+
+/** The registration registerVersions sends for the `index`th version: one explicit endpoint, 10.0.0.<index + 1>. */
+export function registrationBody(service: string, index: number): Record<string, unknown> {
+  return { targets: [{ cloud: 'aws', cluster: 'eks-use1', namespace: service, kubernetesService: service, port: 8080, endpoints: [{ address: `10.0.0.${index + 1}`, port: 8080 }] }] };
 }
 
 /** A service name no other test uses (`checkout-…`, so the checkout pipeline's `deploy:checkout*` token reaches it). */

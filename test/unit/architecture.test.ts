@@ -44,7 +44,9 @@ const allowedPackages: Record<Layer, readonly (string | RegExp)[]> = {
   functions: ['aws-lambda'],
   gcp: ['@google-cloud/functions-framework', /^node:/],
   local: ['dynalite', /^node:/],
-  cli: [/^node:/],
+  // The CLI is an entry point: arguments, colour, tables, the live view, YAML files, the contexts
+  // file's schema, and its transports' Lambda Invoke and Google ID tokens (docs/direct-invocation.md).
+  cli: [/^node:/, 'commander', 'picocolors', 'cli-table3', 'log-update', 'yaml', 'zod/mini', '@aws-sdk/client-lambda', 'google-auth-library'],
 };
 
 const IMPURE = [/\bprocess\.env\b/, /\bDate\.now\(/, /\bnew Date\(\)/, /\bMath\.random\(/];

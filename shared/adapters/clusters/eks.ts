@@ -5,22 +5,16 @@
  * header binds the token to one cluster. https://github.com/kubernetes-sigs/aws-iam-authenticator#api-authorization-from-outside-a-cluster
  */
 import { DescribeClusterCommand, EKSClient } from '@aws-sdk/client-eks';
-import { Hash } from '@smithy/hash-node';
-import { HttpRequest } from '@smithy/protocol-http';
-import { SignatureV4 } from '@smithy/signature-v4';
 import type { ClusterConfig } from '../../domain/config.js';
 import { ClusterAuthError, DependencyUnavailableError, InternalError, NotFoundError } from '../../domain/errors.js';
 import type { Clock } from '../../ports/clock.js';
+import { presignCallerIdentity, type AwsCredentials } from '../identity/sts-presign.js';
 import { missingCredentials, NoCredentialSource } from './credentials.js';
 import { ExpiringCache, type ClusterAccess, type ClusterAccessSource } from './kubernetes.js';
 
 export type AwsClusterConfig = Extract<ClusterConfig, { cloud: 'aws' }>;
 
-export interface AwsCredentials {
-  accessKeyId: string;
-  secretAccessKey: string;
-  sessionToken?: string;
-}
+export type { AwsCredentials };
 
 /** Returns current credentials; called for every new token, so it may rotate them. */
 export type AwsCredentialsProvider = () => Promise<AwsCredentials>;
@@ -143,28 +137,15 @@ export interface EksTokenRequest {
  * `host` and `x-k8s-aws-id` headers. Same as aws-cli's `aws eks get-token` (awscli/customizations/eks/get_token.py).
  */
 export async function createEksToken(request: EksTokenRequest): Promise<string> {
-  const hostname = `sts.${request.region}.${request.region.startsWith('cn-') ? 'amazonaws.com.cn' : 'amazonaws.com'}`;
-  const signer = new SignatureV4({ credentials: request.credentials, region: request.region, service: 'sts', sha256: Hash.bind(null, 'sha256') });
-  const unsigned = new HttpRequest({
-    method: 'GET',
-    protocol: 'https:',
-    hostname,
-    path: '/',
-    query: { Action: 'GetCallerIdentity', Version: '2011-06-15' },
-    // Not `x-amz-*`, so the presigner leaves it a header and signs it (X-Amz-SignedHeaders=host;x-k8s-aws-id).
-    headers: { host: hostname, [CLUSTER_ID_HEADER]: request.eksClusterName },
+  const url = await presignCallerIdentity({
+    region: request.region,
+    credentials: request.credentials,
+    headerName: CLUSTER_ID_HEADER,
+    headerValue: request.eksClusterName,
+    signingDate: request.signingDate,
+    expiresInSeconds: PRESIGN_EXPIRES_SECONDS,
   });
-  const signed = await signer.presign(unsigned, { expiresIn: PRESIGN_EXPIRES_SECONDS, signingDate: request.signingDate });
-  const url = `https://${hostname}/?${queryString(signed.query ?? {})}`;
   return EKS_TOKEN_PREFIX + Buffer.from(url, 'utf8').toString('base64url');
-}
-
-/** RFC 3986 encoding, as SigV4 canonicalises it: encodeURIComponent leaves !'()* alone. */
-function queryString(query: Record<string, string | string[] | null>): string {
-  const escape = (text: string) => encodeURIComponent(text).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
-  return Object.entries(query)
-    .flatMap(([key, value]) => (value === null ? [] : (Array.isArray(value) ? value : [value]).map((v) => `${escape(key)}=${escape(v)}`)))
-    .join('&');
 }
 
 function eksNameOf(cluster: AwsClusterConfig): string {

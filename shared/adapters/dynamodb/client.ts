@@ -4,14 +4,18 @@
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, QueryCommand, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
-import { ConfigError, DependencyUnavailableError, InternalError } from '../../domain/errors.js';
+import { ConfigError, CrossfadeError, DependencyUnavailableError, InternalError } from '../../domain/errors.js';
+import type { AwsCredentialsProvider } from '../clusters/eks.js';
 
 export interface DynamoDbSettings {
   region: string;
   /** Only for DynamoDB Local / the embedded store; undefined: the real regional endpoint. */
   endpoint?: string;
-  /** Only for local endpoints, which accept any credentials. */
-  credentials?: { accessKeyId: string; secretAccessKey: string };
+  /**
+   * Local endpoints accept any; the GCP functions pass a provider (keyless federation or a static
+   * key); undefined: the SDK's default chain (Lambda's role).
+   */
+  credentials?: { accessKeyId: string; secretAccessKey: string } | AwsCredentialsProvider;
   /** Per-attempt socket timeout. Lambda's HTTP functions have 10 s; three attempts must fit. */
   requestTimeoutMs?: number;
   /**
@@ -80,6 +84,8 @@ export function isValidationFailure(error: unknown): boolean {
 
 /** Turns an SDK failure into the project's error, naming the table and the verb. */
 export function storeFailure(error: unknown, table: string, verb: string): Error {
+  // Already ours: the credentials provider's (a role that refuses our identity, STS unreachable).
+  if (error instanceof CrossfadeError) return error;
   const name = error instanceof Error ? error.name : '';
   const code = (error as { code?: string } | null)?.code ?? '';
   const resource = `DynamoDB table ${table}`;

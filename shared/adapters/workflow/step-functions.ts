@@ -6,7 +6,7 @@
  * needs no listing.
  */
 import { DescribeExecutionCommand, SendTaskSuccessCommand, SFNClient, StartExecutionCommand, type SFNClientConfig } from '@aws-sdk/client-sfn';
-import { DependencyUnavailableError } from '../../domain/errors.js';
+import { CrossfadeError, DependencyUnavailableError } from '../../domain/errors.js';
 import type { ExecutionState, Workflow } from '../../ports/workflow.js';
 
 /** SendTaskSuccess answers these when nothing waits on the token any more. */
@@ -30,7 +30,7 @@ export class StepFunctionsWorkflow implements Workflow {
     } catch (error) {
       // The execution of that name exists and has ended: it ran already.
       if (nameOf(error) === 'ExecutionAlreadyExists') return;
-      throw new DependencyUnavailableError(`Step Functions ${this.stateMachineArn}`, `start execution ${execution}`, { cause: error, throttled: nameOf(error) === 'ThrottlingException' });
+      throw this.failure(error, `start execution ${execution}`);
     }
   }
 
@@ -40,7 +40,7 @@ export class StepFunctionsWorkflow implements Workflow {
       return status === 'RUNNING' ? 'running' : 'ended';
     } catch (error) {
       if (nameOf(error) === 'ExecutionDoesNotExist') return 'absent';
-      throw new DependencyUnavailableError(`Step Functions ${this.stateMachineArn}`, `describe execution ${execution}`, { cause: error, throttled: nameOf(error) === 'ThrottlingException' });
+      throw this.failure(error, `describe execution ${execution}`);
     }
   }
 
@@ -54,8 +54,14 @@ export class StepFunctionsWorkflow implements Workflow {
       return 'woken';
     } catch (error) {
       if (STALE_TOKEN_ERRORS.has(nameOf(error))) return 'stale';
-      throw new DependencyUnavailableError(`Step Functions ${this.stateMachineArn}`, 'send task success', { cause: error, throttled: nameOf(error) === 'ThrottlingException' });
+      throw this.failure(error, 'send task success');
     }
+  }
+
+  private failure(error: unknown, verb: string): Error {
+    // Already ours: the credentials provider's (a role that refuses our identity, STS unreachable).
+    if (error instanceof CrossfadeError) return error;
+    return new DependencyUnavailableError(`Step Functions ${this.stateMachineArn}`, verb, { cause: error, throttled: nameOf(error) === 'ThrottlingException' });
   }
 }
 

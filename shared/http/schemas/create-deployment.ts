@@ -96,12 +96,14 @@ export const IDEMPOTENCY_KEY_RULE = '1-200 printable ASCII characters without sp
 
 /**
  * The caller's idempotency key (the header, or Spinnaker's execution and stage) and the key the use
- * case stores: the caller's within its token's namespace, `<token id>/<key>`, so one token can
- * neither replay another's answer nor claim another's keys first. Token ids hold no "/".
+ * case stores: the caller's within its principal's namespace, `<principal id>/<key>`, so one
+ * caller can neither replay another's answer nor claim another's keys first. The id is
+ * URI-encoded: token ids are left as they are, while an ARN's "/" and ":" are escaped, so no two
+ * (principal, key) pairs make the same stored key.
  */
 export function idempotencyKeyOf(tokenId: string, header: string | undefined, spinnaker: CreateDeploymentBody['spinnaker']): { caller: string; stored: string } | undefined {
   const caller = parseIdempotencyKey(header, spinnaker);
-  return caller === undefined ? undefined : { caller, stored: `${tokenId}/${caller}` };
+  return caller === undefined ? undefined : { caller, stored: `${encodeURIComponent(tokenId)}/${caller}` };
 }
 
 export function parseIdempotencyKey(header: string | undefined, spinnaker: CreateDeploymentBody['spinnaker']): string | undefined {

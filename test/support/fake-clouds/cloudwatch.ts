@@ -10,7 +10,7 @@
  * last with StatusCode PartialData and a NextToken.
  */
 import { createServer, type ServerResponse } from 'node:http';
-import { listenOnLoopback, record, type RecordedRequest } from './loopback.js';
+import { listenOnLoopback, record, withBody, type RecordedRequest } from './loopback.js';
 
 export interface FakeCloudWatchSeries {
   /** What CloudWatch reports as the result's Label (a SEARCH() result per metric has its own). */
@@ -67,10 +67,7 @@ export async function startFakeCloudWatch(accessKeyId = 'AKIAFAKEFAKEFAKE'): Pro
 
   const server = createServer((request, response) => {
     const seen = record(request, requests);
-    let text = '';
-    request.setEncoding('utf8');
-    request.on('data', (chunk: string) => (text += chunk));
-    request.on('end', () => {
+    withBody(request, (text) => {
       const fault = faults.shift();
       if (fault === 'hang') return; // stop() cuts the connection
       if (fault === 'server') return fail(response, 500, 'com.amazonaws.cloudwatch#InternalServiceFault', 'InternalServiceError;Receiver', 'Internal service error.');

@@ -24,6 +24,14 @@ export function record(request: IncomingMessage, into: RecordedRequest[]): Recor
   return recorded;
 }
 
+/** Reads the request's whole body as text, then calls `handle` with it (the AWS fakes answer only then). */
+export function withBody(request: IncomingMessage, handle: (text: string) => void): void {
+  let text = '';
+  request.setEncoding('utf8');
+  request.on('data', (chunk: string) => (text += chunk));
+  request.on('end', () => handle(text));
+}
+
 /** Listens on 127.0.0.1 at a free port; stop() also cuts connections a hanging response holds. */
 export async function listenOnLoopback(server: HttpServer | HttpsServer): Promise<{ port: number; stop: () => Promise<void> }> {
   await new Promise<void>((resolve, reject) => {

@@ -49,3 +49,32 @@ function answer(recorded: RecordedRequest, options: FakePrometheusOptions): [num
   const values = given.values.map((value, i) => [start + i * step, String(value)]);
   return [200, { status: 'success', data: { resultType: 'matrix', result: [{ metric: {}, values }] } }];
 }
+
+/** Twelve points around `level`: the same for baseline and canary passes the judge, a higher canary fails it. */
+export const series = (level: number): RangeAnswer => ({ values: Array.from({ length: 12 }, (_, i) => level + (i % 3) / 1000) });
+
+/**
+ * An analysis template judging one critical metric, the 5xx rate, read from provider `provider`
+ * every second of the window (runs shortened by CROSSFADE_LOCAL_WAIT_MS still get points): what
+ * `series` makes pass or fail.
+ */
+export function errorRateTemplate(name: string, provider: string): Record<string, unknown> {
+  return {
+    name,
+    stepSeconds: 1,
+    thresholds: { pass: 70, marginal: 50 },
+    groupWeights: { errors: 100 },
+    metrics: [
+      {
+        name: 'error-ratio',
+        group: 'errors',
+        provider,
+        query: 'sum(rate(http_requests_total{service="{{service}}",version="{{version}}",code=~"5.."}[30s]))',
+        direction: 'increase',
+        critical: true,
+        noData: 'fail',
+        spreadCheck: false,
+      },
+    ],
+  };
+}

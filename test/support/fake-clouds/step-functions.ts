@@ -13,7 +13,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { createServer, type ServerResponse } from 'node:http';
-import { listenOnLoopback, record, type RecordedRequest } from './loopback.js';
+import { listenOnLoopback, record, withBody, type RecordedRequest } from './loopback.js';
 
 /** The state machine the tests configure (CROSSFADE_STATE_MACHINE_ARN). */
 export const FAKE_STATE_MACHINE_ARN = 'arn:aws:states:us-east-1:000000000000:stateMachine:crossfade-canary';
@@ -61,10 +61,7 @@ export async function startFakeStepFunctions(): Promise<FakeStepFunctions> {
 
   const server = createServer((request, response) => {
     record(request, requests);
-    let text = '';
-    request.setEncoding('utf8');
-    request.on('data', (chunk: string) => (text += chunk));
-    request.on('end', () => {
+    withBody(request, (text) => {
       if (!SIGV4.test(String(request.headers.authorization ?? ''))) return fail(response, 400, 'UnrecognizedClientException', 'The security token included in the request is invalid.');
       const target = String(request.headers['x-amz-target'] ?? '');
       if (request.method !== 'POST' || !target.startsWith(TARGET_PREFIX)) return fail(response, 400, 'UnknownOperationException', `no operation for ${request.method} ${target}`);

@@ -13,6 +13,9 @@ const DEFAULTED = {
   proxyGroups: [],
   mesh: { allowedEndpointCidrs: [] },
   tokens: [],
+  identity: { aws: { audience: 'crossfade', stsEndpoints: [] } },
+  iamPrincipals: [],
+  googlePrincipals: [],
   analysis: { providers: [], templates: [] },
   canary: { lockLeaseSeconds: 1800 },
 };
@@ -74,6 +77,12 @@ describe('parseConfig', () => {
         { id: 'checkout-pipeline', sha256: SHA, scopes: ['deploy:checkout*', 'read:*'] },
         { id: 'envoy-aws', sha256: 'b'.repeat(64), scopes: ['xds:envoy-aws-*'] },
       ],
+      identity: {
+        aws: { audience: 'crossfade-prod', stsEndpoints: ['https://vpce-0a1b2c3d.sts.us-east-1.vpce.amazonaws.com'] },
+        google: { audience: 'https://crossfade-api-abc123-uc.a.run.app', certsUrl: 'https://www.googleapis.com/oauth2/v3/certs' },
+      },
+      iamPrincipals: [{ arn: 'arn:aws:iam::111122223333:role/spinnaker-deployer', scopes: ['deploy:checkout*'] }],
+      googlePrincipals: [{ email: 'deployer@crossfade-local.iam.gserviceaccount.com', scopes: ['read:*'] }],
       analysis: {
         providers: [
           { name: 'prometheus', kind: 'prometheus', url: 'http://prometheus.monitoring:9090', bearerTokenEnv: 'PROMETHEUS_TOKEN' },
@@ -222,6 +231,16 @@ describe('parseConfig', () => {
       const error = configErrorOf({ analysis: { providers: [prometheus], templates: [one, one] } });
       expect(error.key).toMatch(/^analysis\.templates\[1\]/);
       expect(error.message).toContain('defined twice');
+    });
+
+    it('an iamPrincipals entry that is not an IAM ARN names its arn and the rule', () => {
+      const error = configErrorOf({ iamPrincipals: [{ arn: 'arn:aws:iam::*:role/deploy*', scopes: ['admin'] }] });
+      expectNamesKey(error, 'iamPrincipals[0].arn');
+      expect(error.message).toContain('must be an IAM role or user ARN');
+    });
+
+    it('googlePrincipals without identity.google (the audience) names identity.google', () => {
+      expectNamesKey(configErrorOf({ googlePrincipals: [{ email: 'a@b.iam.gserviceaccount.com', scopes: ['admin'] }] }), 'identity.google');
     });
 
     it('a lease under a minute names canary.lockLeaseSeconds', () => {

@@ -89,6 +89,20 @@ describe('deployCommands', () => {
     expect(flag(argv, '--set-secrets')).toBe('AWS_ACCESS_KEY_ID=aws-id:latest,AWS_SECRET_ACCESS_KEY=aws-key:latest');
     expect(flag(argv, '--set-env-vars')).toMatch(/,CROSSFADE_LOG_LEVEL=warn$/);
   });
+
+  it('keyless (--aws-role-arn): both functions get the role and audience, no key, and lose a key an earlier deploy bound', () => {
+    const role = 'arn:aws:iam::123456789012:role/crossfade-gcp';
+    const [api, reconcile] = deployCommands({ project: 'my-project-123', awsRoleArn: role, awsAudience: 'crossfade-aws' });
+    for (const argv of [api!, reconcile!]) {
+      expect(flag(argv, '--set-env-vars')).toBe(
+        `CROSSFADE_TABLE=crossfade-prod,AWS_REGION=us-east-1,CROSSFADE_CONFIG=crossfade.json,NODE_OPTIONS=--enable-source-maps,CROSSFADE_AWS_ROLE_ARN=${role},CROSSFADE_AWS_AUDIENCE=crossfade-aws`,
+      );
+      expect(argv).toContain('--clear-secrets');
+      expect(argv.some((arg) => arg.startsWith('--set-secrets'))).toBe(false);
+    }
+    // Without an audience the function's default (sts.amazonaws.com) applies: nothing is set.
+    expect(flag(deployArgv({ project: 'my-project-123', awsRoleArn: role }), '--set-env-vars')).not.toContain('CROSSFADE_AWS_AUDIENCE');
+  });
 });
 
 describe('dictFlagValue (gcloud dict flags)', () => {
@@ -122,6 +136,10 @@ describe('validation: each error names the flag to fix', () => {
     ['a negative max', { project: 'my-project-123', maxInstances: -1 }, 'maxInstances', /^--max-instances must be a whole number ≥ 0, got -1$/],
     ['a NaN max', { project: 'my-project-123', maxInstances: Number.NaN }, 'maxInstances', /^--max-instances must be a whole number ≥ 0/],
     ['an unknown log level', { project: 'my-project-123', logLevel: 'debug' as never }, 'logLevel', /^--log-level must be one of info, warn, error, silent/],
+    ['a role that is not a role ARN', { project: 'my-project-123', awsRoleArn: 'crossfade-gcp' }, 'awsRoleArn', /^--aws-role-arn must be an IAM role ARN .* got "crossfade-gcp"$/],
+    ['an audience with a space', { project: 'my-project-123', awsRoleArn: 'arn:aws:iam::123456789012:role/r', awsAudience: 'a b' }, 'awsAudience', /^--aws-audience must be up to 256 printable characters without spaces, got "a b"$/],
+    ['a role and a key secret', { project: 'my-project-123', awsRoleArn: 'arn:aws:iam::123456789012:role/r', secretAccessKeySecret: 'k' }, 'awsRoleArn', /^--secret-access-key-secret does not go with --aws-role-arn: with a role the function holds no AWS key \(choose one\)$/],
+    ['an audience without a role', { project: 'my-project-123', awsAudience: 'crossfade-aws' }, 'awsAudience', /^--aws-audience needs --aws-role-arn/],
   ])('rejects %s', (_, input, key, message) => {
     const error = configErrorOf(input);
     expect(error.key).toBe(key);

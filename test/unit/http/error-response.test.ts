@@ -2,6 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   ClusterAuthError,
+  CloudIdentityRefusedError,
   AlreadyExistsError,
   ConfigError,
   ConflictError,
@@ -77,6 +78,16 @@ describe('mapError', () => {
     const mapped = mapError(new ClusterAuthError('eks-use1', 'list EndpointSlices', 'HTTP 403'));
     expect(mapped.statusCode).toBe(502);
     expect(mapped.body).toEqual({ error: { code: 'CLUSTER_AUTH_FAILED', message: 'cluster eks-use1: list EndpointSlices was refused: HTTP 403' } });
+  });
+
+  it("CloudIdentityRefusedError: 502 CLOUD_IDENTITY_REFUSED, naming the role, the identity and STS's answer; not retryable", () => {
+    const error = new CloudIdentityRefusedError('arn:aws:iam::123456789012:role/crossfade-gcp', 'Google identity fn@p.iam.gserviceaccount.com (unique id 42)', 'AccessDenied: Not authorized to perform sts:AssumeRoleWithWebIdentity');
+    expect(error.retryable).toBe(false);
+    expect(mapError(error)).toEqual({
+      statusCode: 502,
+      body: { error: { code: 'CLOUD_IDENTITY_REFUSED', message: 'AWS STS refused to let Google identity fn@p.iam.gserviceaccount.com (unique id 42) assume role arn:aws:iam::123456789012:role/crossfade-gcp: AccessDenied: Not authorized to perform sts:AssumeRoleWithWebIdentity' } },
+      headers: {},
+    });
   });
 
   it('MissingCredentialsError: 422 CLUSTER_CREDENTIALS_MISSING (the caller can give the endpoints instead)', () => {

@@ -164,26 +164,26 @@ describe('admit: what the request line and headers decide', () => {
     return rest;
   };
 
-  it('a route that needs a token, without a valid one: 401, logged once', () => {
+  it('a route that needs a token, without a valid one: 401, logged once', async () => {
     const deps = fakeHttpDeps();
-    const answer = createApiHandler(deps).admit(head('POST', '/v1/deployments', 'cf_a_wrong_token_that_nobody_has_0000'));
+    const answer = await createApiHandler(deps).admit(head('POST', '/v1/deployments', 'cf_a_wrong_token_that_nobody_has_0000'));
     expect(answer?.statusCode).toBe(401);
     expect(deps.logger.lines.filter((line) => line.message === 'request').map((line) => line.fields['status'])).toEqual([401]);
   });
 
-  it('no route, a method not allowed, a path parameter that cannot be a key: answered', () => {
+  it('no route, a method not allowed, a path parameter that cannot be a key: answered', async () => {
     const admit = createApiHandler(fakeHttpDeps()).admit;
-    expect(admit(head('POST', '/v2/nothing'))?.statusCode).toBe(404);
-    expect(admit(head('PATCH', '/healthz'))?.statusCode).toBe(405);
-    const long = admit(head('GET', `/v1/deployments/${'a'.repeat(65)}`, TEST_TOKENS.admin));
+    expect((await admit(head('POST', '/v2/nothing')))?.statusCode).toBe(404);
+    expect((await admit(head('PATCH', '/healthz')))?.statusCode).toBe(405);
+    const long = await admit(head('GET', `/v1/deployments/${'a'.repeat(65)}`, TEST_TOKENS.admin));
     expect(long?.statusCode).toBe(400);
     expect(json(long!)).toEqual({ error: { code: 'VALIDATION_FAILED', message: 'id must be 1-64 letters, digits, "_" or "-"', field: 'id', rule: 'deployment-id' } });
   });
 
-  it('a valid token, or a public route: undefined, the body is needed', () => {
+  it('a valid token, or a public route: undefined, the body is needed', async () => {
     const admit = createApiHandler(fakeHttpDeps()).admit;
-    expect(admit(head('POST', '/v1/deployments', TEST_TOKENS.admin))).toBeUndefined();
-    expect(admit(head('POST', '/v3/discovery:clusters'))).toBeUndefined();
+    expect(await admit(head('POST', '/v1/deployments', TEST_TOKENS.admin))).toBeUndefined();
+    expect(await admit(head('POST', '/v3/discovery:clusters'))).toBeUndefined();
   });
 
   it('a route whose path parameter has no rule is refused when the handler is built', () => {
