@@ -44,7 +44,8 @@ const allowedPackages: Record<Layer, readonly (string | RegExp)[]> = {
   functions: ['aws-lambda'],
   gcp: ['@google-cloud/functions-framework', /^node:/],
   local: ['dynalite', /^node:/],
-  cli: [/^node:/],
+  // The live view's colour and in-place redraw (cli/watch/).
+  cli: [/^node:/, 'picocolors', 'log-update'],
 };
 
 const IMPURE = [/\bprocess\.env\b/, /\bDate\.now\(/, /\bnew Date\(\)/, /\bMath\.random\(/];
