@@ -1,14 +1,14 @@
 /** The frame's header (who, what, how long, time left in a hold) and its plan with the current step marked. Pure. */
 import type { PlanStepSummary, StatusDocument } from '../../shared/http/status-document.js';
-import { formatDuration, plural, type Colors } from './format.js';
+import { formatDuration, plural, truncate, type Colors } from './format.js';
 import { hasEnded } from './view.js';
 
-export function headerLines(d: StatusDocument, now: Date, c: Colors): string[] {
+export function headerLines(d: StatusDocument, now: Date, c: Colors, width: number): string[] {
   const versions = `${d.baseline ?? '(baseline not resolved yet)'} → ${d.canary}`;
   const time = hasEnded(d) ? `took ${formatDuration(Date.parse(d.updatedAt) - Date.parse(d.createdAt))}` : `elapsed ${formatDuration(now.getTime() - Date.parse(d.createdAt))}`;
   const hold = holdText(d, now);
   const phase = d.phase === d.status ? '' : ` ${c.dim(d.phase)}`;
-  return [`${c.bold(d.service)}  ${versions}   ${statusText(d.status, c)}${phase}   ${time}${hold ? `   ${c.yellow(hold)}` : ''}`, c.dim(d.progress)];
+  return [`${c.bold(d.service)}  ${versions}   ${statusText(d.status, c)}${phase}   ${time}${hold ? `   ${c.yellow(hold)}` : ''}`, c.dim(truncate(d.progress, width))];
 }
 
 export function statusText(status: StatusDocument['status'], c: Colors): string {

@@ -13,17 +13,22 @@ export interface FrameOptions {
   color: boolean;
   /** Between polls, for the retry notice. */
   intervalMs: number;
+  /** The terminal's columns: the lines that can be long (progress, event reasons) are cut to fit rather than wrapped. */
+  width?: number;
 }
+
+const DEFAULT_WIDTH = 100;
 
 export function renderFrame(view: WatchView, now: Date, options: FrameOptions): string {
   const c = colorsFor(options.color);
+  const width = options.width ?? DEFAULT_WIDTH;
   const sections = [
-    headerLines(view.deployment, now, c),
+    headerLines(view.deployment, now, c, width),
     troubleLines(view.trouble, options.intervalMs, c),
     planLines(view.deployment, c),
     trafficLines(view.deployment, view.service, view.trouble.service, c),
-    judgmentLines(view.deployment, view.judgment, c),
-    eventLines(view.deployment, view.events, c),
+    judgmentLines(view.deployment, view.judgment, c, width),
+    eventLines(view.deployment, view.events, c, width),
   ];
   return sections
     .filter((lines) => lines.length > 0)

@@ -59,7 +59,7 @@ export function terminalPainter(out: Writable & { columns?: number; rows?: numbe
   process.on('exit', end);
   out.write(HIDE_CURSOR);
   return {
-    paint: (view, now) => log(renderFrame(view, now, options)),
+    paint: (view, now) => log(renderFrame(view, now, { ...options, width: screen.columns })),
     waiting: (target, trouble) => log(`waiting for ${target}: ${trouble.message} (since ${formatClock(trouble.since)}, ${trouble.attempts} attempts; retrying)`),
     end,
   };

@@ -2,16 +2,21 @@
  * Records what the watch reads, from real runs on the watch stack (test/support/watch-stack.ts),
  * for the frame's unit tests (test/unit/cli/watch/fixtures/): at a timed pause, at a manual gate,
  * after a judgment, promoted, and rolled back by a failing judgment. Each file holds the status
- * document, every event so far and the service view, and the time they were read.
- * Run again after the API changes: `PATH=$PATH:/usr/sbin npx tsx test/support/record-watch-fixtures.ts`.
+ * document, every event so far and the service view, and the time they were read. Then the real
+ * watch follows one more run on a pseudo-terminal, and two of its frames, as the screen showed
+ * them, become docs/watch-example.txt.
+ * Run again after the API or the frame changes: `PATH=$PATH:/usr/sbin npx tsx test/support/record-watch-fixtures.ts`.
  */
+import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { StatusDocument } from '../../shared/http/status-document.js';
 import { sleep } from './local-process.js';
+import { VirtualTerminal } from './virtual-terminal.js';
 import { startWatchStack, WATCH_TEMPLATE, type WatchStack } from './watch-stack.js';
 
 const DIR = join(import.meta.dirname, '..', 'unit', 'cli', 'watch', 'fixtures');
+const EXAMPLE = join(import.meta.dirname, '..', '..', 'docs', 'watch-example.txt');
 
 interface Snapshot {
   at: string;
@@ -78,6 +83,24 @@ try {
   );
   const rolledBack = await stack.deploy([{ setWeight: 20 }, analysis, { setWeight: 100 }], 'v3');
   await follow(stack, rolledBack, { 'rolled-back': (s) => s.deployment.status === 'TERMINAL' });
+  await recordExample(stack);
 } finally {
   await stack.stop();
+}
+
+/** The watch on a pseudo-terminal of 100 columns, from a canary on GCP first to its promotion. */
+async function recordExample(stack: WatchStack): Promise<void> {
+  const id = await stack.deploy([{ setWeight: 25, wave: ['gcp'] }, { analysis: { template: WATCH_TEMPLATE, interval: '10s', count: 2 } }, { setWeight: 50 }, { pause: { duration: '10m' } }, { setWeight: 100 }], 'v1');
+  const driver = [process.execPath, '--import', 'tsx', 'test/support/watch-driver.ts', stack.url, stack.token, id, '--tty', '--interval-ms', '200'].join(' ');
+  // Not execFileSync: the fake Prometheus answering the judge lives in this process's event loop.
+  const child = spawn('script', ['-qfec', `stty cols 100 rows 60; ${driver}`, '/dev/null'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  let output = '';
+  child.stdout.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
+  await new Promise((resolve) => child.once('exit', resolve));
+  const screen = new VirtualTerminal();
+  screen.write(output);
+  const judged = screen.frames.filter((frame) => /RUNNING/.test(frame.split('\n')[0]!) && frame.includes('Judgment at')).at(0);
+  if (!judged) throw new Error(`no frame with a judgment while running:\n${screen.frames.join('\n---\n')}`);
+  writeFileSync(EXAMPLE, `$ npx crossfade watch ${id}\n\n${judged}\n\n… redrawn in place until it ends:\n\n${screen.screen()}\n`);
+  console.log('recorded docs/watch-example.txt');
 }

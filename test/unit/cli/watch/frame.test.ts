@@ -86,7 +86,8 @@ describe('the frame', () => {
     ]);
     const failed = recorded('rolled-back');
     const lines = section(frameOf(failed.view, failed.at), 'Judgment');
-    expect(lines[0]).toMatch(/: score 0 Fail {2}pass ≥ 70, ends ≤ 50 \(Canary Failed: critical metric error-ratio: .{10,}…\)$/);
+    expect(lines[0]).toMatch(/: score 0 Fail {2}pass ≥ 70, ends ≤ 50 \(Canary Failed: .+…$/);
+    expect([...lines[0]!]).toHaveLength(100);
     expect(lines.slice(1)).toEqual(['  error-ratio  High  errors 0  canary/baseline 27.36  (critical)', '  p99-latency  Pass  latency 100  canary/baseline 1.00']);
     // Before the first judgment of a plan that has analysis steps.
     const early = recorded('timed-pause');
@@ -109,7 +110,8 @@ describe('the frame', () => {
     const events = section(frameOf(view, at), 'Events');
     expect(events).toHaveLength(6);
     expect(events.slice(1).map((line) => line.slice(12).split(' ')[0])).toEqual(view.events.slice(-5).map((e) => e.action.replace('deployment.', '')));
-    expect(events.at(-1)).toMatch(/^ {2}\d\d:\d\d:\d\d {2}release {2}step 2\/3 ROLLED_BACK: analysis 2\/3 failed: .+…$/);
+    expect(events.at(-1)).toMatch(/^ {2}\d\d:\d\d:\d\d {2}(rollback|release) +step 2\/3 ROLLED_BACK: analysis 2\/3 failed: .+…$/);
+    expect([...events.at(-1)!]).toHaveLength(100);
     const first = recorded('timed-pause');
     expect(section(frameOf(first.view, first.at), 'Events')[1]).toMatch(/^ {2}\d\d:\d\d:\d\d {2}created {2}by local-admin: watch test$/);
   });
@@ -148,5 +150,17 @@ describe('frame pieces', () => {
     expect(bar(50, c, 10)).toBe('█████░░░░░');
     expect(bar(0, c, 10)).toBe('░░░░░░░░░░');
     expect(bar(100, c, 10)).toBe('██████████');
+  });
+});
+
+describe('the frame on a narrow terminal', () => {
+  it('cuts the long lines (progress, judgment and event reasons) to the width instead of wrapping them', () => {
+    for (const name of ['timed-pause', 'judged', 'rolled-back'] as const) {
+      const { view, at } = recorded(name);
+      const lines = renderFrame(view, at, { ...plain, width: 80 }).split('\n');
+      expect(lines.filter((line) => [...line].length > 80)).toEqual([]);
+    }
+    const { view, at } = recorded('rolled-back');
+    expect(renderFrame(view, at, { ...plain, width: 80 }).split('\n')[1]).toBe(`${[...view.deployment.progress].slice(0, 79).join('')}…`);
   });
 });

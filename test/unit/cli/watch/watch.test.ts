@@ -63,7 +63,7 @@ describe('watchDeployment', () => {
     expect(deploymentReads(transport).map((r) => r.headers?.['if-none-match'])).toEqual([undefined, '"a"', '"a"', '"a"', '"b"']);
     const lines = out.text().trimEnd().split('\n');
     expect(lines.map((line) => line.slice(9))).toEqual([
-      'RUNNING step 4/5 weight aws 0% gcp 20% analysis 1/2, score 100, next judgment until 2026-12-04T23:25:38.055Z [unverified: envoy-usc1]',
+      `RUNNING step 4/5 weight aws 0% gcp 20% ${running.progress.replace('step 4/5: ', '')}`,
       'RUNNING step 4/5 weight aws 0% gcp 20% analysis 2/2, score 100',
       'SUCCEEDED step 5/5 weight 100% promoted: v2 serves 100% [unverified: envoy-usc1]',
     ]);
