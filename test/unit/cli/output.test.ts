@@ -4,7 +4,7 @@ import { ExitCode } from '../../../cli/exit-codes.js';
 import { ApiError } from '../../../cli/api.js';
 import { describeError, exitCodeOfError, UsageError } from '../../../cli/failure.js';
 import { colorsFor, deploymentsTable, deploymentTable, describeWeights, render } from '../../../cli/output.js';
-import { DependencyUnavailableError } from '../../../shared/domain/errors.js';
+import { DependencyUnavailableError, NotFoundError } from '../../../shared/domain/errors.js';
 import type { StatusDocument } from '../../../shared/http/status-document.js';
 
 const doc: StatusDocument = {
@@ -61,6 +61,8 @@ describe('failures', () => {
     expect(codes).toEqual([2, 4, 4, 5, 5, 5, 4, 4, 4, 4]);
     expect(exitCodeOfError(new DependencyUnavailableError('crossfade at http://h', 'GET /x'))).toBe(ExitCode.Unreachable);
     expect(exitCodeOfError(new UsageError('bad'))).toBe(ExitCode.Usage);
+    // What the live view throws when the API refuses mid-watch.
+    expect(exitCodeOfError(new NotFoundError('deployment dep_1 does not exist'))).toBe(ExitCode.Refused);
   });
 
   it('one line: the message, the API code and the field', () => {
