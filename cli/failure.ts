@@ -2,7 +2,7 @@
  * How a failed command ends: one line on stderr, `crossfade: <message>` (with the API's code when
  * the API refused), and the exit code a pipeline branches on (cli/exit-codes.ts, docs/cli.md).
  */
-import { ConfigError, DependencyUnavailableError, ValidationError } from '../shared/domain/errors.js';
+import { ConfigError, ConflictError, DependencyUnavailableError, NotFoundError, ValidationError } from '../shared/domain/errors.js';
 import { ApiError } from './api.js';
 import { ExitCode } from './exit-codes.js';
 
@@ -15,6 +15,8 @@ export function exitCodeOfError(error: unknown): ExitCode {
   if (error instanceof ApiError) return exitCodeOfStatusCode(error.statusCode);
   if (error instanceof DependencyUnavailableError) return ExitCode.Unreachable;
   if (error instanceof UsageError || error instanceof ValidationError || error instanceof ConfigError) return ExitCode.Usage;
+  // The live view throws the API's refusals as crossfade's own errors (cli/watch/reads.ts).
+  if (error instanceof NotFoundError || error instanceof ConflictError) return ExitCode.Refused;
   // Anything else is a bug of the CLI's or an answer it cannot read: not the pipeline's to retry blindly.
   return ExitCode.Unreachable;
 }

@@ -41,15 +41,15 @@ function phaseProgress(d: Deployment): string {
 
 function stepProgress(d: Deployment, step: Step | undefined): string {
   const hold = d.run.hold?.kind === 'wait' && d.run.hold.stepIndex === d.stepIndex ? d.run.hold : null;
-  const until = hold ? `, until ${new Date(Date.parse(hold.since) + hold.seconds * 1000).toISOString()}` : '';
+  const ends = hold ? new Date(Date.parse(hold.since) + hold.seconds * 1000).toISOString() : '';
   switch (step?.kind) {
     case 'setWeight':
       return d.phase === 'CONVERGING' ? `waiting for every proxy to serve ${step.canaryPercent}%` : `shifting to ${step.canaryPercent}%`;
     case 'pause':
-      return step.durationSeconds === null ? 'waiting for promote (manual gate)' : `pause, ${d.run.waitedSeconds}s of ${step.durationSeconds}s waited${until}`;
+      return step.durationSeconds === null ? 'waiting for promote (manual gate)' : `pause, ${d.run.waitedSeconds}s of ${step.durationSeconds}s waited${hold ? `, until ${ends}` : ''}`;
     case 'analysis': {
       const last = d.run.judgments.filter((j) => j.stepIndex === d.stepIndex).at(-1);
-      return `analysis ${d.run.analysisRuns}/${step.count}${last ? `, score ${last.score}` : ''}${hold ? `, next judgment${until.replace(',', '')}` : ''}`;
+      return `analysis ${d.run.analysisRuns}/${step.count}${last ? `, score ${last.score}` : ''}${hold ? `, next judgment at ${ends}` : ''}`;
     }
     default:
       return d.phase.toLowerCase().replace('_', ' ');

@@ -4,7 +4,7 @@ import { ExitCode } from '../../../cli/exit-codes.js';
 import { ApiError } from '../../../cli/api.js';
 import { describeError, exitCodeOfError, UsageError } from '../../../cli/failure.js';
 import { colorsFor, deploymentsTable, deploymentTable, describeWeights, render } from '../../../cli/output.js';
-import { DependencyUnavailableError } from '../../../shared/domain/errors.js';
+import { DependencyUnavailableError, NotFoundError } from '../../../shared/domain/errors.js';
 import type { StatusDocument } from '../../../shared/http/status-document.js';
 
 const doc: StatusDocument = {
@@ -15,6 +15,8 @@ const doc: StatusDocument = {
   phase: 'ROLLED_BACK',
   step: { index: 2, count: 3 },
   planHash: 'h',
+  plan: [{ kind: 'setWeight', canaryPercent: 5, wave: null }, { kind: 'analysis', template: 'error-ratio', intervalSeconds: 60, count: 3 }, { kind: 'setWeight', canaryPercent: 100, wave: null }],
+  hold: null,
   baseline: 'v1',
   canary: 'v2',
   weights: { aws: { v1: 100, v2: 0 }, gcp: { v1: 100, v2: 0 } },
@@ -59,6 +61,8 @@ describe('failures', () => {
     expect(codes).toEqual([2, 4, 4, 5, 5, 5, 4, 4, 4, 4]);
     expect(exitCodeOfError(new DependencyUnavailableError('crossfade at http://h', 'GET /x'))).toBe(ExitCode.Unreachable);
     expect(exitCodeOfError(new UsageError('bad'))).toBe(ExitCode.Usage);
+    // What the live view throws when the API refuses mid-watch.
+    expect(exitCodeOfError(new NotFoundError('deployment dep_1 does not exist'))).toBe(ExitCode.Refused);
   });
 
   it('one line: the message, the API code and the field', () => {
