@@ -37,6 +37,15 @@ export class PayloadTooLargeError extends CrossfadeError {
   }
 }
 
+/** The request body is in a character set crossfade cannot decode (the Content-Type's `charset`). */
+export class UnsupportedCharsetError extends CrossfadeError {
+  override readonly name = 'UnsupportedCharsetError';
+  readonly retryable = false;
+  constructor(readonly charset: string) {
+    super(`charset ${JSON.stringify(charset)} in Content-Type is not supported: send the body as UTF-8 (the default) or ISO-8859-1`);
+  }
+}
+
 /** No token, or a token that matches none we know. */
 export class UnauthenticatedError extends CrossfadeError {
   override readonly name = 'UnauthenticatedError';
@@ -106,6 +115,22 @@ export class AlreadyExistsError extends CrossfadeError {
   readonly retryable = false;
   constructor(readonly resource: string) {
     super(`${resource} already exists`);
+  }
+}
+
+/**
+ * The idempotency key was canceled (POST /v1/deployments/by-key/{key}/cancel) before a creation
+ * with it arrived: Spinnaker canceled the stage while its create was still on its way. Nothing is created.
+ */
+export class IdempotencyKeyCanceledError extends CrossfadeError {
+  override readonly name = 'IdempotencyKeyCanceledError';
+  readonly retryable = false;
+  constructor(
+    readonly key: string,
+    readonly canceledBy: string,
+    readonly canceledAt: string,
+  ) {
+    super(`idempotency key "${key}" was canceled by ${canceledBy} at ${canceledAt}, before this creation arrived: nothing was created`);
   }
 }
 

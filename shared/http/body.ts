@@ -1,7 +1,7 @@
 /**
  * Request bodies are JSON whatever their Content-Type: Spinnaker's preconfigured webhook stages send
  * their payload as `text/plain;charset=ISO-8859-1` (docs/api.md "Common rules"). An empty
- * body is an empty object.
+ * body is an empty object. The bytes are decoded by the Content-Type's charset (charset.ts).
  *
  * Before anything else sees a body, one iterative walk refuses what no route accepts and what
  * would hurt the code after it: nesting deeper than MAX_JSON_DEPTH (validators, error formatting
@@ -11,12 +11,14 @@
  */
 import { PayloadTooLargeError, ValidationError } from '../domain/errors.js';
 import { formatPath } from '../domain/schema-issues.js';
+import { decodeText } from './charset.js';
 import { MAX_BODY_BYTES, MAX_JSON_DEPTH } from './types.js';
 
-export function parseJsonBody(body: Buffer | undefined): Record<string, unknown> {
+/** @param contentType the request's Content-Type header, whose `charset` says how to decode the bytes (UTF-8 when it says nothing). */
+export function parseJsonBody(body: Buffer | undefined, contentType?: string): Record<string, unknown> {
   if (!body || body.length === 0) return {};
   if (body.length > MAX_BODY_BYTES) throw new PayloadTooLargeError(MAX_BODY_BYTES);
-  const text = body.toString('utf8');
+  const text = decodeText(body, contentType);
   if (text.trim() === '') return {};
   let value: unknown;
   try {

@@ -10,6 +10,7 @@ import {
   DependencyUnavailableError,
   ForbiddenError,
   PayloadTooLargeError,
+  UnsupportedCharsetError,
   ValidationError,
 } from '../domain/errors.js';
 
@@ -26,6 +27,7 @@ export interface MappedError {
 const statusByName: Record<string, { statusCode: number; code: string }> = {
   ValidationError: { statusCode: 400, code: 'VALIDATION_FAILED' },
   PayloadTooLargeError: { statusCode: 400, code: 'PAYLOAD_TOO_LARGE' },
+  UnsupportedCharsetError: { statusCode: 415, code: 'UNSUPPORTED_CHARSET' },
   UnauthenticatedError: { statusCode: 401, code: 'UNAUTHENTICATED' },
   ForbiddenError: { statusCode: 403, code: 'FORBIDDEN' },
   NotFoundError: { statusCode: 404, code: 'NOT_FOUND' },
@@ -35,6 +37,8 @@ const statusByName: Record<string, { statusCode: number; code: string }> = {
   // A lost optimistic-lock race that survived the use case's own retries: the caller may retry.
   VersionConflictError: { statusCode: 503, code: 'BUSY' },
   IdempotencyKeyReusedError: { statusCode: 422, code: 'IDEMPOTENCY_KEY_REUSED' },
+  // The stage was canceled before its create arrived: a 4xx, so Spinnaker does not re-POST it.
+  IdempotencyKeyCanceledError: { statusCode: 409, code: 'IDEMPOTENCY_KEY_CANCELED' },
   DependencyUnavailableError: { statusCode: 503, code: 'UNAVAILABLE' },
   // Our credentials were refused by a cluster's or a cloud's API: a fault upstream, not the caller's.
   ClusterAuthError: { statusCode: 502, code: 'CLUSTER_AUTH_FAILED' },
@@ -61,6 +65,10 @@ export function mapError(error: unknown): MappedError {
   if (error instanceof ForbiddenError) body.error.rule = error.rule;
   if (error instanceof ConflictError && error.holder !== undefined) body.error.holder = error.holder;
   if (error instanceof PayloadTooLargeError) body.error.rule = 'max-body-bytes';
+  if (error instanceof UnsupportedCharsetError) {
+    body.error.field = 'Content-Type';
+    body.error.rule = 'charset';
+  }
   let statusCode = known.statusCode;
   if (error instanceof DependencyUnavailableError) {
     if (error.throttled) {

@@ -7,6 +7,7 @@
  */
 import { ValidationError } from '../domain/errors.js';
 import { SERVICE_NAME_PATTERN, SERVICE_NAME_RULE, VERSION_PATTERN, VERSION_RULE } from '../domain/names.js';
+import { IDEMPOTENCY_KEY, IDEMPOTENCY_KEY_RULE } from './schemas/create-deployment.js';
 
 /** crossfade issues `dep_` + 26 characters (ports/ids.ts); the rule leaves room for other shapes, not for anything. */
 const DEPLOYMENT_ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
@@ -23,6 +24,8 @@ const PATH_PARAMETERS: Readonly<Record<string, ParameterRule>> = {
   id: { pattern: DEPLOYMENT_ID_PATTERN, text: DEPLOYMENT_ID_RULE, rule: 'deployment-id' },
   service: { pattern: SERVICE_NAME_PATTERN, text: SERVICE_NAME_RULE, rule: 'service-name' },
   version: { pattern: VERSION_PATTERN, text: VERSION_RULE, rule: 'version-name' },
+  // The key as X-Idempotency-Key carries it (percent-decoded here); stored as `<token id>/<key>`, under DynamoDB's 2 KB.
+  idempotencyKey: { pattern: IDEMPOTENCY_KEY, text: IDEMPOTENCY_KEY_RULE, rule: 'idempotency-key' },
 };
 
 /** Throws at start-up (a programming error) when a route declares a parameter nothing checks. */

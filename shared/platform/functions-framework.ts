@@ -5,7 +5,8 @@
  * cannot parse (Content-Type: application/json) never reaches us: Express answers with an HTML
  * 400 page. docs/api.md wants JSON errors, identical on every platform, so `routeBodyParserErrorsToUs`
  * makes Express hand such requests to our function too, with the raw bytes body-parser kept; the
- * core then refuses them with the same document as on AWS and locally.
+ * core then refuses them with the same document as on AWS and locally. A body in a charset body-parser
+ * will not decode reaches us the same way, unread, and the core decodes it.
  * (body-parser errors carry `type`: https://github.com/expressjs/body-parser#errors)
  */
 import { randomUUID } from 'node:crypto';
@@ -87,7 +88,9 @@ export function routeBodyParserErrorsToUs(handler: FrameworkHandler): void {
 async function lastResort(handler: FrameworkHandler, error: unknown, req: FrameworkRequest, res: ServerResponse): Promise<void> {
   if (res.headersSent) return;
   const type = (error as { type?: unknown } | undefined)?.type;
-  if (type === 'entity.parse.failed') return handler(req, res);
+  // A charset body-parser does not decode (it refuses JSON in anything but UTF-*, before reading the
+  // body): ours decodes ISO-8859-1 and names what it cannot (shared/http/charset.ts).
+  if (type === 'entity.parse.failed' || type === 'charset.unsupported' || type === 'encoding.unsupported') return handler(req, res);
   if (error === undefined) return send(res, respond(404, { error: { code: 'NOT_FOUND', message: `no route for ${req.method} ${req.url}` } }));
   const status = typeof (error as { status?: unknown }).status === 'number' ? (error as { status: number }).status : 500;
   const code = status < 500 ? 'VALIDATION_FAILED' : 'INTERNAL';

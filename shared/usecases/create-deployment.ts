@@ -17,12 +17,14 @@
  * unstarted deployment after a grace period, and its prepare takes the lock or ends it, saying why.
  * The lock is taken after the deployment exists, so it never names a deployment that does not.
  * A lock held by another deployment (409) deletes the unstarted deployment again, and the mark
- * and the key's claim with it.
+ * and the key's claim with it. A key canceled before its creation arrived (cancel-by-key.ts) makes
+ * the creation a 409 that writes nothing.
  */
 import { executionOf, newDeployment, type Deployment, type SpinnakerOrigin, type Target, type VersionRef } from '../domain/deployment.js';
-import { ConflictError, IdempotencyKeyReusedError, ValidationError } from '../domain/errors.js';
+import { ConflictError, IdempotencyKeyCanceledError, IdempotencyKeyReusedError, ValidationError } from '../domain/errors.js';
 import { checkTargets, compileSteps, type WireStep } from '../domain/plan.js';
 import type { AuditEvent } from '../ports/audit-log.js';
+import { isTombstone, type IdempotencyTombstone } from '../ports/idempotency-store.js';
 import type { UseCaseDeps } from './deps.js';
 import { preflightAnalysis } from './preflight-analysis.js';
 
@@ -57,6 +59,7 @@ export async function createDeployment(deps: UseCaseDeps, command: CreateDeploym
   if (command.idempotencyKey !== undefined) {
     const first = await deps.idempotency.get(command.idempotencyKey);
     if (first) {
+      if (isTombstone(first)) throw canceledFirst(first);
       if (first.requestHash !== command.requestHash) throw new IdempotencyKeyReusedError(command.idempotencyKey);
       return finishCreation(deps, first.deployment, command, true);
     }
@@ -95,6 +98,7 @@ export async function createDeployment(deps: UseCaseDeps, command: CreateDeploym
       expiresAtEpochSeconds: Math.floor(now.getTime() / 1000) + IDEMPOTENCY_RETENTION_SECONDS,
     });
     if (!outcome.claimed) {
+      if (isTombstone(outcome.record)) throw canceledFirst(outcome.record);
       if (outcome.record.requestHash !== command.requestHash) throw new IdempotencyKeyReusedError(command.idempotencyKey);
       deployment = outcome.record.deployment;
       replayed = true;
@@ -152,6 +156,10 @@ async function lockOrRefuse(deps: UseCaseDeps, deployment: Deployment, idempoten
     if (idempotencyKey !== undefined) await deps.idempotency.forget(idempotencyKey, deployment.id);
     throw error;
   }
+}
+
+function canceledFirst(tombstone: IdempotencyTombstone): IdempotencyKeyCanceledError {
+  return new IdempotencyKeyCanceledError(tombstone.key, tombstone.canceledBy, tombstone.canceledAt);
 }
 
 /** "A deployment of a version that is not registered" is bad input: refused before anything is written. */

@@ -6,7 +6,7 @@ import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TableHandle } from '../../shared/adapters/dynamodb/client.js';
 import { createDynamoDbStores } from '../../shared/adapters/dynamodb/stores.js';
-import type { IdempotencyRecord, IdempotencyStore } from '../../shared/ports/idempotency-store.js';
+import { isTombstone, type IdempotencyRecord, type IdempotencyStore, type IdempotencyTombstone } from '../../shared/ports/idempotency-store.js';
 import { makeDeployment, minutesAfterT0, T0 } from '../support/deployments.js';
 import { backendFactories, type StoreBackend } from '../support/store-backends.js';
 
@@ -157,6 +157,46 @@ describe.each(backendFactories)('IdempotencyStore on %s', (_name, startBackend) 
       expect(await store.claim(second)).toEqual({ claimed: true, record: second });
 
       expect(await store.get(second.key)).toEqual(second);
+    });
+  });
+
+  describe('tombstones (a cancel by key that came before the creation)', () => {
+    const tombstoneOf = (key: string): IdempotencyTombstone => ({ kind: 'canceled', key, canceledAt: T0.toISOString(), canceledBy: 'spinnaker', reason: 'Déploiement annulé', expiresAtEpochSeconds: Math.floor(T0.getTime() / 1000) + 3600 });
+
+    it('a tombstone claims a free key; a creation claiming it after gets the tombstone, and get returns it', async () => {
+      const store = await freshStore();
+      const tombstone = tombstoneOf('01HEXEC-stage-1');
+      expect(await store.claim(tombstone)).toEqual({ claimed: true, record: tombstone });
+
+      expect(await store.claim(makeRecord(tombstone.key, 'sha256:aaa'))).toEqual({ claimed: false, record: tombstone });
+      const stored = await store.get(tombstone.key);
+      expect(stored).toEqual(tombstone);
+      expect(isTombstone(stored!)).toBe(true);
+    });
+
+    it("a tombstone claiming a creation's key gets the creation's record; forget never deletes a tombstone", async () => {
+      const store = await freshStore();
+      const record = makeRecord('01HEXEC-stage-1', 'sha256:aaa');
+      await store.claim(record);
+      expect(await store.claim(tombstoneOf(record.key))).toEqual({ claimed: false, record });
+      expect(isTombstone(record)).toBe(false);
+
+      const other = tombstoneOf('01HEXEC-stage-2');
+      await store.claim(other);
+      await store.forget(other.key, record.deployment.id);
+      expect(await store.get(other.key)).toEqual(other);
+    });
+
+    it('of a tombstone and a creation claiming one key at once, exactly one wins and both see it', async () => {
+      const store = await freshStore();
+      const tombstone = tombstoneOf('01HEXEC-stage-1');
+      const record = makeRecord(tombstone.key, 'sha256:aaa');
+      const [a, b] = await Promise.all([store.claim(tombstone), store.claim(record)]);
+      expect([a.claimed, b.claimed].filter(Boolean)).toHaveLength(1);
+      const winner = a.claimed ? tombstone : record;
+      expect(a.record).toEqual(winner);
+      expect(b.record).toEqual(winner);
+      expect(await store.get(tombstone.key)).toEqual(winner);
     });
   });
 });

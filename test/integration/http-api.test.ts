@@ -145,6 +145,15 @@ describe.each(targetFactories)('HTTP API through %s', (name, factory) => {
     expect(answer.body).toMatchObject({ status: 'NOT_STARTED' });
   });
 
+  it.each(['text/plain;charset=ISO-8859-1', 'application/json; charset=iso-8859-1'])('decodes a body by its charset: "Déploiement" sent as %s is stored as such', async (contentType) => {
+    const body = Buffer.from(JSON.stringify(deploymentBody({ service: await freshService(), spinnaker: undefined, reason: 'Déploiement à 5 %' })), 'latin1');
+    const answer = await target.send({ method: 'POST', path: '/v1/deployments', headers: { ...bearer(tokens.admin), 'content-type': contentType }, body });
+    expect(answer.status, answer.text).toBe(202);
+    const id = (answer.body as { id: string }).id;
+    const events = await target.send({ method: 'GET', path: `/v1/deployments/${id}/events`, headers: bearer(tokens.admin) });
+    expect((events.body as { items: { action: string; reason: string }[] }).items[0]).toMatchObject({ action: 'deployment.created', reason: 'Déploiement à 5 %' });
+  });
+
   describe('refuses bad input with the documented error, writing nothing', () => {
     const cases: { name: string; request: () => Sent; status: number; error: Record<string, unknown> }[] = [
       {
@@ -164,6 +173,18 @@ describe.each(targetFactories)('HTTP API through %s', (name, factory) => {
         request: () => post('[1, 2, 3]'),
         status: 400,
         error: { code: 'VALIDATION_FAILED', message: 'body must be a JSON object', rule: 'json-object' },
+      },
+      {
+        name: 'a charset nobody decodes',
+        request: () => ({ ...post(deploymentBody()), headers: { ...bearer(tokens.admin), 'content-type': 'application/json; charset=x-klingon' } }),
+        status: 415,
+        error: { code: 'UNSUPPORTED_CHARSET', message: 'charset "x-klingon" in Content-Type is not supported: send the body as UTF-8 (the default) or ISO-8859-1', field: 'Content-Type', rule: 'charset' },
+      },
+      {
+        name: 'ISO-8859-1 bytes declared as UTF-8',
+        request: () => ({ ...post(''), body: Buffer.from(JSON.stringify(deploymentBody({ reason: 'Déploiement' })), 'latin1') }),
+        status: 400,
+        error: { code: 'VALIDATION_FAILED', message: 'body is not valid UTF-8', field: 'body', rule: 'charset' },
       },
       {
         name: 'a body over 256 KB',

@@ -25,6 +25,7 @@ const FUNCTIONS = {
       'GET /v1/deployments',
       'GET /v1/deployments/{id}',
       'POST /v1/deployments/{id}/cancel',
+      'POST /v1/deployments/by-key/{idempotencyKey}/cancel',
       'POST /v1/deployments/{id}/promote',
       'POST /v1/deployments/{id}/pause',
       'POST /v1/deployments/{id}/resume',
@@ -41,7 +42,7 @@ const FUNCTIONS = {
     timeoutSeconds: 100,
   },
   services: {
-    routes: ['PUT /v1/services/{service}/versions/{version}', 'DELETE /v1/services/{service}/versions/{version}', 'GET /v1/services/{service}'],
+    routes: ['PUT /v1/services/{service}/versions/{version}', 'DELETE /v1/services/{service}/versions/{version}', 'GET /v1/services', 'GET /v1/services/{service}'],
     dynamodbActions: ['dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query'],
     // Discovery may wait on a slow cluster API (three attempts), still inside API Gateway's 30 s.
     timeoutSeconds: 20,

@@ -9,13 +9,13 @@
 import { createHash } from 'node:crypto';
 import { embeddedDefaults, type TokenEntry } from '../../shared/domain/config.js';
 import { statusOf, type Deployment, type RetryNote } from '../../shared/domain/deployment.js';
-import { ConflictError, ValidationError, VersionConflictError } from '../../shared/domain/errors.js';
+import { ConflictError, VersionConflictError } from '../../shared/domain/errors.js';
 import { hashToken, indexTokens } from '../../shared/http/auth.js';
 import type { HttpDeps } from '../../shared/http/routes.js';
 import type { AuditEvent, AuditLog } from '../../shared/ports/audit-log.js';
 import type { Clock } from '../../shared/ports/clock.js';
 import type { DeploymentQuery, DeploymentStore } from '../../shared/ports/deployment-store.js';
-import type { ClaimOutcome, IdempotencyRecord, IdempotencyStore } from '../../shared/ports/idempotency-store.js';
+import { isTombstone, type ClaimOutcome, type IdempotencyEntry, type IdempotencyStore } from '../../shared/ports/idempotency-store.js';
 import type { IdGenerator } from '../../shared/ports/ids.js';
 import type { Logger } from '../../shared/ports/logger.js';
 import type { Page, PageRequest } from '../../shared/ports/page.js';
@@ -27,33 +27,19 @@ import type { AnalysisCatalog } from '../../shared/domain/plan.js';
 import type { UseCaseDeps } from '../../shared/usecases/deps.js';
 import { T0 } from './deployments.js';
 import { FakeStore } from './fake-store.js';
+import { decodeAfter, encodeAfter } from '../../shared/usecases/page-cursor.js';
 import { InMemoryMeshRegistry, InMemorySnapshotStore, StaticClusterProvider, TEST_PROXY_GROUPS } from './mesh-fakes.js';
 
 const copy = <T>(value: T): T => structuredClone(value);
 
-/** Opaque cursors tied to the query they came from, as the port requires. */
-function encodeCursor(query: string, after: string): string {
-  return Buffer.from(JSON.stringify({ query, after }), 'utf8').toString('base64url');
-}
-
-function decodeCursor(query: string, cursor: string | undefined): string | undefined {
-  if (cursor === undefined) return undefined;
-  try {
-    const parsed = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as { query?: unknown; after?: unknown };
-    if (parsed.query === query && typeof parsed.after === 'string') return parsed.after;
-  } catch {
-    // any undecodable cursor gets the same answer
-  }
-  throw new ValidationError('cursor is not a cursor this listing returned', 'cursor', 'cursor');
-}
-
+/** Opaque cursors tied to the query they came from, as the port requires (the use cases' own kind). */
 function page<T>(sorted: readonly { key: string; item: T }[], query: string, request: PageRequest): Page<T> {
-  const after = decodeCursor(query, request.cursor);
+  const after = decodeAfter(query, request.cursor);
   const start = after === undefined ? 0 : sorted.findIndex((entry) => entry.key === after) + 1;
   const slice = sorted.slice(start, start + request.limit);
   const more = start + slice.length < sorted.length;
   const last = slice.at(-1);
-  return { items: slice.map((entry) => copy(entry.item)), ...(more && last ? { nextCursor: encodeCursor(query, last.key) } : {}) };
+  return { items: slice.map((entry) => copy(entry.item)), ...(more && last ? { nextCursor: encodeAfter(query, last.key) } : {}) };
 }
 
 export class InMemoryDeploymentStore extends FakeStore<keyof DeploymentStore> implements DeploymentStore {
@@ -117,9 +103,9 @@ export class InMemoryDeploymentStore extends FakeStore<keyof DeploymentStore> im
 }
 
 export class InMemoryIdempotencyStore extends FakeStore<keyof IdempotencyStore> implements IdempotencyStore {
-  private readonly records = new Map<string, IdempotencyRecord>();
+  private readonly records = new Map<string, IdempotencyEntry>();
 
-  async claim(record: IdempotencyRecord): Promise<ClaimOutcome> {
+  async claim<T extends IdempotencyEntry>(record: T): Promise<ClaimOutcome<T>> {
     this.attemptWrite('claim');
     const winner = this.records.get(record.key);
     if (winner) return { claimed: false, record: copy(winner) };
@@ -128,7 +114,7 @@ export class InMemoryIdempotencyStore extends FakeStore<keyof IdempotencyStore> 
     return { claimed: true, record: copy(record) };
   }
 
-  async get(key: string): Promise<IdempotencyRecord | undefined> {
+  async get(key: string): Promise<IdempotencyEntry | undefined> {
     this.read('get');
     const found = this.records.get(key);
     return found && copy(found);
@@ -136,12 +122,13 @@ export class InMemoryIdempotencyStore extends FakeStore<keyof IdempotencyStore> 
 
   async forget(key: string, deploymentId: string): Promise<void> {
     this.attemptWrite('forget');
-    if (this.records.get(key)?.deployment.id !== deploymentId) return;
+    const found = this.records.get(key);
+    if (found === undefined || isTombstone(found) || found.deployment.id !== deploymentId) return;
     this.records.delete(key);
     this.writes++;
   }
 
-  all(): IdempotencyRecord[] {
+  all(): IdempotencyEntry[] {
     return [...this.records.values()].map(copy);
   }
 }

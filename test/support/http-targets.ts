@@ -156,7 +156,8 @@ function lambdaFunctionFor(path: string): 'health' | 'deployments' | 'services' 
   if (path === '/healthz') return 'health';
   if (path.startsWith('/v3/')) return 'discovery';
   if (path === '/v1/reconcile') return 'reconcile';
-  return path.startsWith('/v1/services/') ? 'services' : 'deployments';
+  const pathname = path.split('?')[0]!;
+  return pathname === '/v1/services' || pathname.startsWith('/v1/services/') ? 'services' : 'deployments';
 }
 
 export async function lambdaTarget(): Promise<HttpTarget> {

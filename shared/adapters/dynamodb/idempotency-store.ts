@@ -1,13 +1,13 @@
-/** IdempotencyStore on the one table: `IDEM#<key>`, expired by DynamoDB TTL. */
+/** IdempotencyStore on the one table: `IDEM#<key>` (a creation's record or a tombstone), expired by DynamoDB TTL. */
 import { DeleteCommand, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
-import type { ClaimOutcome, IdempotencyRecord, IdempotencyStore } from '../../ports/idempotency-store.js';
+import type { ClaimOutcome, IdempotencyEntry, IdempotencyStore } from '../../ports/idempotency-store.js';
 import { isConditionFailure, storeFailure, type TableHandle } from './client.js';
 import { keys, TTL_ATTRIBUTE } from './table.js';
 
 export class DynamoDbIdempotencyStore implements IdempotencyStore {
   constructor(private readonly table: TableHandle) {}
 
-  async claim(record: IdempotencyRecord): Promise<ClaimOutcome> {
+  async claim<T extends IdempotencyEntry>(record: T): Promise<ClaimOutcome<T>> {
     try {
       await this.table.documents.send(
         new PutCommand({
@@ -27,12 +27,12 @@ export class DynamoDbIdempotencyStore implements IdempotencyStore {
     return { claimed: false, record: winner };
   }
 
-  async get(key: string): Promise<IdempotencyRecord | undefined> {
+  async get(key: string): Promise<IdempotencyEntry | undefined> {
     try {
       const { Item } = await this.table.documents.send(
         new GetCommand({ TableName: this.table.tableName, Key: keys.idempotency(key), ConsistentRead: true }),
       );
-      return Item ? (Item['record'] as IdempotencyRecord) : undefined;
+      return Item ? (Item['record'] as IdempotencyEntry) : undefined;
     } catch (error) {
       throw storeFailure(error, this.table.tableName, `read idempotency key ${key}`);
     }

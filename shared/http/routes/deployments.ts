@@ -1,12 +1,14 @@
 /** Deployments (docs/api.md "Deployments"): create, read, list. */
 import { DeploymentStatus } from '../../domain/deployment.js';
-import { IdempotencyKeyReusedError, ValidationError } from '../../domain/errors.js';
+import { IdempotencyKeyCanceledError, IdempotencyKeyReusedError, ValidationError } from '../../domain/errors.js';
 import { SERVICE_NAME_PATTERN, SERVICE_NAME_RULE } from '../../domain/names.js';
 import { createDeployment } from '../../usecases/create-deployment.js';
 import { getDeployment, listDeployments } from '../../usecases/read-deployments.js';
 import { requireAccess, requireAccessToEveryService, requireAdmin } from '../auth.js';
 import { parseJsonBody } from '../body.js';
+import { parsePageQuery } from '../page-query.js';
 import { hashCanonical } from '../canonical-hash.js';
+import { entityTag, ifNoneMatchMatches } from '../etag.js';
 import { FunctionName, type Route } from '../route.js';
 import { deploymentControlRoutes } from './deployment-control.js';
 import { idempotencyKeyOf, inlineMetricsField, parseCreateDeploymentBody } from '../schemas/create-deployment.js';
@@ -18,7 +20,7 @@ export const deploymentRoutes: readonly Route[] = [
     path: '/v1/deployments',
     functionName: FunctionName.Deployments,
     async handle({ request, deps, principal, baseUrl }) {
-      const raw = parseJsonBody(request.body);
+      const raw = parseJsonBody(request.body, request.headers['content-type']);
       const body = parseCreateDeploymentBody(raw);
       requireAccess(principal, 'deploy', body.service);
       // A template's queries are scoped to the service and version; inline ones can ask anything
@@ -40,7 +42,9 @@ export const deploymentRoutes: readonly Route[] = [
         requestHash: hashCanonical(raw),
       }).catch((error: unknown) => {
         // The caller knows its key, not the namespace it is stored in.
-        throw error instanceof IdempotencyKeyReusedError && idempotency ? new IdempotencyKeyReusedError(idempotency.caller) : error;
+        if (error instanceof IdempotencyKeyReusedError && idempotency) throw new IdempotencyKeyReusedError(idempotency.caller);
+        if (error instanceof IdempotencyKeyCanceledError && idempotency) throw new IdempotencyKeyCanceledError(idempotency.caller, error.canceledBy, error.canceledAt);
+        throw error;
       });
       return { statusCode: 202, body: statusDocument(deployment, baseUrl), headers: { location: deploymentUrl(baseUrl, deployment.id) } };
     },
@@ -61,25 +65,25 @@ export const deploymentRoutes: readonly Route[] = [
     method: 'GET',
     path: '/v1/deployments/{id}',
     functionName: FunctionName.Deployments,
-    async handle({ params, deps, principal, baseUrl }) {
+    async handle({ request, params, deps, principal, baseUrl }) {
       const deployment = await getDeployment(deps, params['id']!);
       requireAccess(principal, 'read', deployment.service);
-      return { statusCode: 200, body: statusDocument(deployment, baseUrl) };
+      // Tagged by the bytes it sends (etag.ts): a poll of an unchanged deployment is one read and no body.
+      const document = statusDocument(deployment, baseUrl);
+      const etag = entityTag(JSON.stringify(document));
+      if (ifNoneMatchMatches(request.headers['if-none-match'], etag)) return { statusCode: 304, body: undefined, headers: { etag } };
+      return { statusCode: 200, body: document, headers: { etag } };
     },
   },
   ...deploymentControlRoutes,
 ];
 
 const STATUSES = Object.values(DeploymentStatus) as string[];
-const LIST_PARAMS = new Set(['service', 'status', 'limit', 'cursor']);
 
 function parseListQuery(query: Record<string, string>) {
-  const unknown = Object.keys(query).find((key) => !LIST_PARAMS.has(key));
-  if (unknown !== undefined) throw new ValidationError(`query parameter ${unknown} is not known (use service, status, limit, cursor)`, unknown, 'no-unknown-fields');
-  const { service, status, limit, cursor } = query;
+  const page = parsePageQuery(query, ['service', 'status']);
+  const { service, status } = query;
   if (service !== undefined && !SERVICE_NAME_PATTERN.test(service)) throw new ValidationError(`service must be ${SERVICE_NAME_RULE}`, 'service', 'service-name');
   if (status !== undefined && !STATUSES.includes(status)) throw new ValidationError(`status must be one of ${STATUSES.join(', ')}`, 'status', 'enum');
-  const pageSize = limit === undefined ? 50 : Number(limit);
-  if (!Number.isInteger(pageSize) || pageSize < 1 || pageSize > 100) throw new ValidationError('limit must be a whole number from 1 to 100', 'limit', 'range');
-  return { service, status: status as DeploymentStatus | undefined, limit: pageSize, cursor };
+  return { service, status: status as DeploymentStatus | undefined, ...page };
 }

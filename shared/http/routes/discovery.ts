@@ -30,7 +30,7 @@ export const discoveryRoutes: readonly Route[] = Object.entries(DISCOVERY_PATH_T
 }));
 
 async function discover({ request, deps }: RouteContext, typeUrl: XdsTypeUrl): Promise<RouteAnswer> {
-  const body = parseJsonBody(request.body);
+  const body = parseJsonBody(request.body, request.headers['content-type']);
   const principal = authenticateProxy(metadataToken(body), deps.tokens);
 
   // The path names the type; a body that names another one is a misconfigured client, not a wish.

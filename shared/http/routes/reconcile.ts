@@ -15,7 +15,7 @@ export const reconcileRoutes: readonly Route[] = [
     path: '/v1/reconcile',
     functionName: FunctionName.Reconcile,
     async handle({ request, deps, principal }) {
-      const { service } = parseWith(body, parseJsonBody(request.body));
+      const { service } = parseWith(body, parseJsonBody(request.body, request.headers['content-type']));
       // One service: whoever may deploy it. Everything: whoever may deploy everything.
       if (service !== undefined) requireAccess(principal, 'deploy', service);
       else requireAccessToEveryService(principal, 'deploy');

@@ -1,16 +1,20 @@
 /**
- * Mesh registration (docs/api.md): register, deregister and describe versions of a service. A
+ * Mesh registration (docs/api.md): register, deregister and describe versions of a service, and list
+ * services. A
  * registration or deregistration is followed by programming every proxy group with what the
  * registry now holds (usecases/program-service.ts); both steps are idempotent, so a caller that
  * retries after a failure in either (503) finishes both. A proxy that cannot be programmed does
  * not fail the request: the answer's `proxies` says, per group, what it serves.
  */
+import { allows } from '../../domain/scopes.js';
 import { deregisterVersion } from '../../usecases/deregister-version.js';
 import { describeService } from '../../usecases/describe-service.js';
+import { listServices } from '../../usecases/list-services.js';
 import { programService } from '../../usecases/program-service.js';
 import { registerVersion } from '../../usecases/register-version.js';
 import { requireAccess } from '../auth.js';
 import { parseJsonBody } from '../body.js';
+import { parsePageQuery } from '../page-query.js';
 import { FunctionName, type Route } from '../route.js';
 import { parseRegisterVersionBody } from '../schemas/register-version.js';
 
@@ -22,7 +26,7 @@ export const serviceRoutes: readonly Route[] = [
     async handle({ request, params, deps, principal }) {
       const { service, version } = serviceAndVersion(params);
       requireAccess(principal, 'deploy', service);
-      const targets = parseRegisterVersionBody(parseJsonBody(request.body));
+      const targets = parseRegisterVersionBody(parseJsonBody(request.body, request.headers['content-type']));
       const { registration, outcome } = await registerVersion(deps, { service, version, targets, actor: principal.tokenId });
       const proxies = await programService(deps, service);
       return { statusCode: outcome === 'created' ? 201 : 200, body: { ...registration, outcome, proxies } };
@@ -38,6 +42,17 @@ export const serviceRoutes: readonly Route[] = [
       const outcome = await deregisterVersion(deps, { service, version, actor: principal.tokenId });
       const proxies = await programService(deps, service);
       return { statusCode: 200, body: { service, version, outcome, proxies } };
+    },
+  },
+  {
+    method: 'GET',
+    path: '/v1/services',
+    functionName: FunctionName.Services,
+    async handle({ request, deps, principal }) {
+      const page = parsePageQuery(request.query);
+      // Filtered, not refused: a token sees the services it may read (docs/api.md).
+      const listed = await listServices(deps, { ...page, visible: (service) => allows(principal.scopes, 'read', service) });
+      return { statusCode: 200, body: { items: listed.items, nextCursor: listed.nextCursor ?? null } };
     },
   },
   {

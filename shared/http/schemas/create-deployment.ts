@@ -91,7 +91,8 @@ function parseStep(step: Record<string, unknown>, index: number): WireStep {
 }
 
 /** X-Idempotency-Key: printable ASCII, as Spinnaker's `${execution.id}-${#currentStage()['id']}` produces. */
-const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,200}$/;
+export const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,200}$/;
+export const IDEMPOTENCY_KEY_RULE = '1-200 printable ASCII characters without spaces';
 
 /**
  * The caller's idempotency key (the header, or Spinnaker's execution and stage) and the key the use
@@ -108,7 +109,7 @@ export function idempotencyKeyOf(tokenId: string, header: string | undefined, sp
 export function parseIdempotencyKey(header: string | undefined, spinnaker: CreateDeploymentBody['spinnaker']): string | undefined {
   if (header !== undefined) {
     if (!IDEMPOTENCY_KEY.test(header)) {
-      throw new ValidationError('X-Idempotency-Key must be 1-200 printable ASCII characters without spaces', 'X-Idempotency-Key', 'idempotency-key');
+      throw new ValidationError(`X-Idempotency-Key must be ${IDEMPOTENCY_KEY_RULE}`, 'X-Idempotency-Key', 'idempotency-key');
     }
     return header;
   }

@@ -1,13 +1,13 @@
-/** Request bodies are JSON whatever their Content-Type; an empty body is an empty object (docs/api.md). */
+/** Request bodies are JSON whatever their Content-Type, decoded by its charset; an empty body is an empty object (docs/api.md). */
 import { describe, expect, it } from 'vitest';
-import { PayloadTooLargeError, ValidationError } from '../../../shared/domain/errors.js';
+import { PayloadTooLargeError, UnsupportedCharsetError, ValidationError } from '../../../shared/domain/errors.js';
 import { parseJsonBody } from '../../../shared/http/body.js';
 import { MAX_BODY_BYTES, MAX_JSON_DEPTH } from '../../../shared/http/types.js';
 
 /** The error parseJsonBody throws for `body`; fails the test when it parses. */
-function errorOf(body: Buffer): unknown {
+function errorOf(body: Buffer, contentType?: string): unknown {
   try {
-    parseJsonBody(body);
+    parseJsonBody(body, contentType);
   } catch (error) {
     return error;
   }
@@ -98,5 +98,46 @@ describe('parseJsonBody', () => {
 
   it('values may be anything: only keys are checked', () => {
     expect(parseJsonBody(Buffer.from('{"reason":"__proto__","steps":["constructor"]}'))).toEqual({ reason: '__proto__', steps: ['constructor'] });
+  });
+});
+
+describe('parseJsonBody decodes by the Content-Type charset', () => {
+  const reason = 'Déploiement à 5 % — ok';
+
+  it('ISO-8859-1 (what Spinnaker preconfigured stages send) is each byte as its own code point', () => {
+    const body = Buffer.from(JSON.stringify({ reason: 'Déploiement' }), 'latin1');
+    expect(body.includes(0xe9)).toBe(true); // é is one byte, not UTF-8's two
+    expect(parseJsonBody(body, 'text/plain;charset=ISO-8859-1')).toEqual({ reason: 'Déploiement' });
+    expect(parseJsonBody(body, 'text/plain; Charset="latin1"')).toEqual({ reason: 'Déploiement' });
+  });
+
+  it('ISO-8859-1 bytes 0x80-0x9F are the C1 controls, not windows-1252 (WHATWG would make 0x80 "€")', () => {
+    const body = Buffer.concat([Buffer.from('{"reason":"'), Buffer.from([0x80, 0x9f]), Buffer.from('"}')]);
+    expect(parseJsonBody(body, 'text/plain;charset=iso-8859-1')).toEqual({ reason: '\u0080\u009f' });
+  });
+
+  it('UTF-8 when the header names no charset, or none is sent', () => {
+    const body = Buffer.from(JSON.stringify({ reason }), 'utf8');
+    expect(parseJsonBody(body, 'application/json')).toEqual({ reason });
+    expect(parseJsonBody(body)).toEqual({ reason });
+    expect(parseJsonBody(body, 'application/json; charset=UTF-8')).toEqual({ reason });
+  });
+
+  it('other charsets through TextDecoder (windows-1252, UTF-16LE)', () => {
+    const cp1252 = Buffer.concat([Buffer.from('{"reason":"'), Buffer.from([0x80]), Buffer.from('"}')]);
+    expect(parseJsonBody(cp1252, 'application/json; charset=windows-1252')).toEqual({ reason: '€' });
+    expect(parseJsonBody(Buffer.from(JSON.stringify({ reason }), 'utf16le'), 'application/json; charset=utf-16le')).toEqual({ reason });
+  });
+
+  it('an unknown charset is refused naming it (415 UNSUPPORTED_CHARSET)', () => {
+    const error = errorOf(Buffer.from('{}'), 'text/plain; charset=klingon');
+    expect(error).toBeInstanceOf(UnsupportedCharsetError);
+    expect((error as UnsupportedCharsetError).message).toContain('"klingon"');
+  });
+
+  it('bytes that are not UTF-8 under UTF-8 are refused, not stored as replacement characters', () => {
+    const error = errorOf(Buffer.from(JSON.stringify({ reason: 'Déploiement' }), 'latin1'), 'application/json');
+    expect(error).toBeInstanceOf(ValidationError);
+    expect(error).toMatchObject({ message: 'body is not valid UTF-8', field: 'body', rule: 'charset' });
   });
 });

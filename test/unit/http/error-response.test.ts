@@ -8,6 +8,7 @@ import {
   ConflictError,
   DependencyUnavailableError,
   ForbiddenError,
+  IdempotencyKeyCanceledError,
   IdempotencyKeyReusedError,
   InternalError,
   MissingCredentialsError,
@@ -15,12 +16,29 @@ import {
   NotFoundError,
   PayloadTooLargeError,
   UnauthenticatedError,
+  UnsupportedCharsetError,
   ValidationError,
   VersionConflictError,
 } from '../../../shared/domain/errors.js';
 import { mapError } from '../../../shared/http/error-response.js';
 
 describe('mapError', () => {
+  it('IdempotencyKeyCanceledError: 409 IDEMPOTENCY_KEY_CANCELED (a 4xx: Spinnaker does not re-POST it)', () => {
+    expect(mapError(new IdempotencyKeyCanceledError('01J-3', 'spinnaker', '2026-01-01T00:00:00.000Z'))).toEqual({
+      statusCode: 409,
+      body: { error: { code: 'IDEMPOTENCY_KEY_CANCELED', message: 'idempotency key "01J-3" was canceled by spinnaker at 2026-01-01T00:00:00.000Z, before this creation arrived: nothing was created' } },
+      headers: {},
+    });
+  });
+
+  it('UnsupportedCharsetError: 415 UNSUPPORTED_CHARSET naming the charset and the header', () => {
+    expect(mapError(new UnsupportedCharsetError('klingon'))).toEqual({
+      statusCode: 415,
+      body: { error: { code: 'UNSUPPORTED_CHARSET', message: 'charset "klingon" in Content-Type is not supported: send the body as UTF-8 (the default) or ISO-8859-1', field: 'Content-Type', rule: 'charset' } },
+      headers: {},
+    });
+  });
+
   it('ValidationError: 400 VALIDATION_FAILED naming the field and the rule', () => {
     expect(mapError(new ValidationError('canary.version is required', 'canary.version', 'required'))).toEqual({
       statusCode: 400,
