@@ -96,6 +96,11 @@ export function parseDeployTarget(spec: string): Body {
 }
 
 /** The body of PUT /v1/services/{service}/versions/{version}: the file's, its targets replaced by any --target. */
+/** `--reason`, the why every change carries into the audit trail: `{reason}` or nothing. */
+export function reasonOf(flags: { reason?: string }): Body {
+  return flags.reason === undefined ? {} : { reason: flags.reason };
+}
+
 export function registrationBody(file: Body | undefined, targets: string[] | undefined, service: string): Body {
   const body: Body = { ...file };
   if (targets?.length) body['targets'] = targets.map((spec) => parseRegisterTarget(spec, service));

@@ -11,7 +11,7 @@ import { exitCodeOfStatus, ExitCode } from '../exit-codes.js';
 import { UsageError } from '../failure.js';
 import { followEvents, waitForEnd } from '../follow.js';
 import { deploymentsTable, deploymentTable, eventLine, eventsTable, changeTable } from '../output.js';
-import { deploymentBody, readBodyFile, type DeployFlags } from '../request-bodies.js';
+import { deploymentBody, readBodyFile, reasonOf, type DeployFlags } from '../request-bodies.js';
 import { durationMs, wholeNumber, type Session } from '../session.js';
 import { writeSpinnakerOutputs } from '../spinnaker-output.js';
 import { watchDeployment } from '../watch/watch.js';
@@ -204,9 +204,6 @@ async function request(session: Session, id: string, verb: string, body: Record<
   return ExitCode.Ok;
 }
 
-function reasonOf(flags: { reason?: string }): Record<string, unknown> {
-  return flags.reason === undefined ? {} : { reason: flags.reason };
-}
 
 function isStatusDocument(value: Record<string, unknown>): value is Record<string, unknown> & StatusDocument {
   return typeof value['id'] === 'string' && typeof value['status'] === 'string' && typeof value['step'] === 'object';

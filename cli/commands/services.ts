@@ -1,9 +1,10 @@
 /** The mesh commands (docs/cli.md): services, register, deregister, reconcile. */
 import type { Command } from 'commander';
-import { segment } from '../api.js';
+import { segment, type EventItem } from '../api.js';
+import { UsageError } from '../failure.js';
 import { ExitCode } from '../exit-codes.js';
-import { changeTable, reconcileTable, servicesTable, serviceTable, type ServiceSummary } from '../output.js';
-import { readBodyFile, registrationBody } from '../request-bodies.js';
+import { changeTable, eventsTable, reconcileTable, servicesTable, serviceTable, type ServiceSummary } from '../output.js';
+import { readBodyFile, reasonOf, registrationBody } from '../request-bodies.js';
 import type { Session } from '../session.js';
 import type { Action } from './action.js';
 
@@ -14,9 +15,14 @@ export function serviceCommands(program: Command, action: Action): void {
     .command('services')
     .description('every service with its versions, weights and running deployment; or one service in detail')
     .argument('[name]')
-    .action(action(async (session: Session, name: string | undefined) => {
+    .option('--events', "with a name: the service's audit timeline (registrations, deregistrations: who, when, why)")
+    .action(action(async (session: Session, name: string | undefined, flags: { events?: boolean }) => {
       const api = session.connect();
-      if (name !== undefined) {
+      if (flags.events) {
+        if (name === undefined) throw new UsageError('--events needs a service name: crossfade services <name> --events');
+        const page = await api.pages<EventItem>({ method: 'GET', path: `/v1/services/${segment(name)}/events`, query: { limit: '100' } }, true);
+        session.print(page, () => eventsTable(page.items, session.colors));
+      } else if (name !== undefined) {
         const view = await api.call<Parameters<typeof serviceTable>[0]>({ method: 'GET', path: `/v1/services/${segment(name)}` });
         session.print(view, () => serviceTable(view, session.colors));
       } else {
@@ -33,8 +39,9 @@ export function serviceCommands(program: Command, action: Action): void {
     .argument('<version>')
     .option('-f, --file <path>', 'the PUT body ({targets: [...]}) as YAML or JSON ("-": stdin)')
     .option('--target <spec>', 'repeated: cloud=<aws|gcp>,cluster=<name>,namespace=<ns>,port=<port>[,kubernetesService=<name>][,endpoint=<ip>:<port>[@zone]...]', collect)
-    .action(action(async (session: Session, service: string, version: string, flags: { file?: string; target?: string[] }) => {
-      const body = registrationBody(flags.file === undefined ? undefined : readBodyFile(flags.file), flags.target, service);
+    .option('--reason <text>', 'why, for the audit trail')
+    .action(action(async (session: Session, service: string, version: string, flags: { file?: string; target?: string[]; reason?: string }) => {
+      const body = { ...registrationBody(flags.file === undefined ? undefined : readBodyFile(flags.file), flags.target, service), ...reasonOf(flags) };
       const answer = await session.connect().call<Record<string, unknown>>({ method: 'PUT', path: versionPath(service, version), body });
       session.print(answer, () => changeTable(answer, session.colors));
       return ExitCode.Ok;
@@ -45,8 +52,9 @@ export function serviceCommands(program: Command, action: Action): void {
     .description('remove a version that carries no traffic from the mesh')
     .argument('<service>')
     .argument('<version>')
-    .action(action(async (session: Session, service: string, version: string) => {
-      const answer = await session.connect().call<Record<string, unknown>>({ method: 'DELETE', path: versionPath(service, version) });
+    .option('--reason <text>', 'why, for the audit trail')
+    .action(action(async (session: Session, service: string, version: string, flags: { reason?: string }) => {
+      const answer = await session.connect().call<Record<string, unknown>>({ method: 'DELETE', path: versionPath(service, version), body: reasonOf(flags) });
       session.print(answer, () => changeTable(answer, session.colors));
       return ExitCode.Ok;
     }));
@@ -55,8 +63,10 @@ export function serviceCommands(program: Command, action: Action): void {
     .command('reconcile')
     .description('rediscover endpoints, repair drifted proxies, republish snapshots (every service, or one)')
     .option('--service <name>', 'only this service')
-    .action(action(async (session: Session, flags: { service?: string }) => {
-      const answer = await session.connect().call<Parameters<typeof reconcileTable>[0]>({ method: 'POST', path: '/v1/reconcile', body: flags.service === undefined ? {} : { service: flags.service } });
+    .option('--reason <text>', 'why, logged with the outcome')
+    .action(action(async (session: Session, flags: { service?: string; reason?: string }) => {
+      const body = { ...(flags.service === undefined ? {} : { service: flags.service }), ...reasonOf(flags) };
+      const answer = await session.connect().call<Parameters<typeof reconcileTable>[0]>({ method: 'POST', path: '/v1/reconcile', body });
       session.print(answer, () => reconcileTable(answer, session.colors));
       return ExitCode.Ok;
     }));

@@ -11,6 +11,8 @@ export interface DeregisterVersionCommand {
   service: string;
   version: string;
   actor: string;
+  /** The caller's why, for the audit trail. */
+  reason?: string | null;
   /** The deployment holding the service's lock may deregister (its own baseline, once promoted). */
   asLockHolder?: string;
 }
@@ -41,7 +43,7 @@ export async function deregisterVersion(deps: MeshDeps, command: DeregisterVersi
         at: now,
         actor: command.actor,
         action: 'service.version-deregistered',
-        reason: null,
+        reason: command.reason ?? null,
         details: { version, revision: registration.revision },
       });
       deps.logger.info('version deregistered', { service, version, actor: command.actor });

@@ -78,7 +78,14 @@ export interface ReconcileReport {
   summary: { services: number; drifted: number; repaired: number; failed: number; isolated: number; unverifiedGroups: number };
 }
 
-export async function reconcileMesh(deps: ReconcileDeps, request: { service?: string }): Promise<ReconcileReport> {
+export interface ReconcileRequest {
+  /** One service; undefined: every registered one. */
+  service?: string;
+  /** Who asked and why (an operator's call); undefined: the schedule. Logged with the outcome. */
+  requestedBy?: { actor: string; reason: string | null };
+}
+
+export async function reconcileMesh(deps: ReconcileDeps, request: ReconcileRequest): Promise<ReconcileReport> {
   const startedAt = deps.clock.now().toISOString();
   const services = request.service !== undefined ? [request.service] : await deps.registry.listServices();
   const reports = await mapConcurrently(services, SERVICE_CONCURRENCY, (service) => reconcileService(deps, service));
@@ -108,7 +115,7 @@ export async function reconcileMesh(deps: ReconcileDeps, request: { service?: st
       unverifiedGroups: unverified.length,
     },
   };
-  deps.logger.info('mesh reconciled', report.summary);
+  deps.logger.info('mesh reconciled', { ...report.summary, ...(request.requestedBy ? { actor: request.requestedBy.actor, reason: request.requestedBy.reason } : {}) });
   if (unverified.length > 0) deps.logger.warn('proxy groups list no proxies: what they serve is unverified', { unverified });
   return report;
 }

@@ -25,6 +25,8 @@ export interface RegisterVersionCommand {
   version: string;
   targets: RegistrationTarget[];
   actor: string;
+  /** The caller's why, for the audit trail. */
+  reason?: string | null;
 }
 
 export interface RegisterVersionResult {
@@ -53,7 +55,7 @@ export async function registerVersion(deps: MeshDeps, command: RegisterVersionCo
         at: result.registration.registeredAt,
         actor: result.registration.registeredBy,
         action: 'service.version-registered',
-        reason: null,
+        reason: command.reason ?? null,
         details: { version: command.version, revision: result.registration.revision, clusters: clusters.map((c) => ({ cluster: c.cluster, endpoints: c.endpoints.length })) },
       });
       deps.logger.info('version registered', { service: command.service, version: command.version, outcome: result.outcome, actor: command.actor });

@@ -56,7 +56,7 @@ async function apiDocument(path: string): Promise<unknown> {
 describe('crossfade against npm start', () => {
   it('register (flags), deploy (flags), get, list, events as the API documents; pause, resume and promote --full at the gates; watch, events --follow and services of the ended deployment', async () => {
     const targets = (index: number) => ['--target', `cloud=aws,cluster=eks-use1,namespace=checkout,port=8080,endpoint=10.1.${index}.1:8080`, '--target', `cloud=gcp,cluster=gke-usc1,namespace=checkout,port=8080,endpoint=10.8.${index}.1:8080@us-central1-a`];
-    const registered = json(await run('register', 'checkout', 'v1', ...targets(0), '-o', 'json'));
+    const registered = json(await run('register', 'checkout', 'v1', ...targets(0), '--reason', 'cli: first version', '-o', 'json'));
     expect(registered).toMatchObject({ service: 'checkout', version: 'v1', outcome: 'created' });
     expect(json(await run('register', 'checkout', 'v2', ...targets(1), '-o', 'json'))).toMatchObject({ version: 'v2', outcome: 'created' });
     const again = await run('register', 'checkout', 'v2', ...targets(1));
@@ -107,12 +107,20 @@ describe('crossfade against npm start', () => {
     expect(json(await run('services', 'checkout', '-o', 'json'))).toEqual(await apiDocument('/v1/services/checkout'));
 
     // The baseline carries nothing now: it can go; the canary serves 100%: it cannot.
-    expect(json(await run('deregister', 'checkout', 'v1', '-o', 'json'))).toMatchObject({ service: 'checkout', version: 'v1', outcome: 'deregistered' });
+    expect(json(await run('deregister', 'checkout', 'v1', '--reason', 'cli: v1 retired', '-o', 'json'))).toMatchObject({ service: 'checkout', version: 'v1', outcome: 'deregistered' });
+    // Registrations say why too: the service's timeline, as the API answers it.
+    const timeline = json<{ items: { action: string; reason: string | null; details: { version: string } }[] }>(await run('services', 'checkout', '--events', '-o', 'json'));
+    expect(timeline).toEqual(await apiDocument('/v1/services/checkout/events?limit=100'));
+    const whys = timeline.items.filter((event) => event.details.version === 'v1').map(({ action, reason }) => ({ action, reason }));
+    expect(whys).toEqual([
+      { action: 'service.version-registered', reason: 'cli: first version' },
+      { action: 'service.version-deregistered', reason: 'cli: v1 retired' },
+    ]);
     const refused = await run('deregister', 'checkout', 'v2');
     expect(refused.code).toBe(5);
     expect(refused.stderr).toMatch(/^crossfade: .+ \(CONFLICT\)\n$/);
 
-    const reconciled = json<{ services: { service: string }[]; summary: Record<string, number> }>(await run('reconcile', '--service', 'checkout', '-o', 'json'));
+    const reconciled = json<{ services: { service: string }[]; summary: Record<string, number> }>(await run('reconcile', '--service', 'checkout', '--reason', 'cli: after the release', '-o', 'json'));
     expect(reconciled.services.map((s) => s.service)).toEqual(['checkout']);
     const reconcileTable = await run('reconcile');
     expect(reconcileTable.code).toBe(0);

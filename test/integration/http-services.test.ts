@@ -115,6 +115,28 @@ describe.each(targetFactories)('mesh registration through %s', (name, factory) =
     expect(again.body).toEqual({ service, version: 'v42', outcome: 'not-registered', proxies: programmed });
   });
 
+  it("every change says why: the reason of a registration and a deregistration is in the service's timeline, with who", async () => {
+    const body = { targets: [awsTarget([{ address: '10.0.1.30', port: 8080 }])], reason: 'release 43: Déploiement' };
+    expect((await target.send(put(service, 'v43', body))).status).toBe(201);
+    const gone = await target.send({ method: 'DELETE', path: `/v1/services/${service}/versions/v43`, headers: { ...bearer(tokens.admin), 'content-type': 'application/json' }, body: JSON.stringify({ reason: 'release 43 withdrawn' }) });
+    expect(gone.status).toBe(200);
+
+    const timeline = await target.send({ method: 'GET', path: `/v1/services/${service}/events`, headers: bearer(tokens.reader) });
+    expect(timeline.status).toBe(200);
+    const items = (timeline.body as { items: { action: string; actor: string; reason: string | null; details: { version: string } }[] }).items;
+    const ofV43 = items.filter((event) => event.details.version === 'v43').map(({ action, actor, reason }) => ({ action, actor, reason }));
+    expect(ofV43).toEqual([
+      { action: 'service.version-registered', actor: 'admin', reason: 'release 43: Déploiement' },
+      { action: 'service.version-deregistered', actor: 'admin', reason: 'release 43 withdrawn' },
+    ]);
+
+    const emptyReason = await sendWritingNothing(target, { method: 'DELETE', path: `/v1/services/${service}/versions/v41`, headers: { ...bearer(tokens.admin), 'content-type': 'application/json' }, body: JSON.stringify({ reason: '' }) });
+    expect(emptyReason.status).toBe(400);
+    expect(emptyReason.body).toMatchObject({ error: { code: 'VALIDATION_FAILED', field: 'reason' } });
+    const outsideScope = await target.send({ method: 'GET', path: `/v1/services/${service}/events`, headers: bearer(tokens.paymentsDeployer) });
+    expect(outsideScope.status).toBe(403);
+  });
+
   const badInput: { name: string; request: () => Sent; status: number; error: Record<string, unknown> }[] = [
     {
       name: 'an endpoint address that is not an IP',

@@ -42,7 +42,7 @@ const FUNCTIONS = {
     timeoutSeconds: 100,
   },
   services: {
-    routes: ['PUT /v1/services/{service}/versions/{version}', 'DELETE /v1/services/{service}/versions/{version}', 'GET /v1/services', 'GET /v1/services/{service}'],
+    routes: ['PUT /v1/services/{service}/versions/{version}', 'DELETE /v1/services/{service}/versions/{version}', 'GET /v1/services', 'GET /v1/services/{service}', 'GET /v1/services/{service}/events'],
     dynamodbActions: ['dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query'],
     // Discovery may wait on a slow cluster API (three attempts), still inside API Gateway's 30 s.
     timeoutSeconds: 20,

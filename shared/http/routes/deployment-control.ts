@@ -4,19 +4,19 @@
  * document as it is after the request.
  */
 import * as z from 'zod/mini';
-import { ValidationError } from '../../domain/errors.js';
 import { cancelByKey } from '../../usecases/cancel-by-key.js';
 import { controlDeployment, type ControlRequest } from '../../usecases/control-deployment.js';
 import { getDeployment } from '../../usecases/read-deployments.js';
 import { requireAccess } from '../auth.js';
+import { auditTimeline } from '../audit-timeline.js';
 import { parseJsonBody } from '../body.js';
 import { FunctionName, type Route, type RouteContext } from '../route.js';
 import { idempotencyKeyOf } from '../schemas/create-deployment.js';
+import { parseReasonOnly, reasonField } from '../schemas/reason.js';
 import { parseWith } from '../schemas/zod-errors.js';
 import { statusDocument } from '../status-document.js';
 
-const reasonOnly = z.strictObject({ reason: z.optional(z.string().check(z.minLength(1, 'must not be empty'), z.maxLength(500, 'must be at most 500 characters'))) });
-const promoteBody = z.strictObject({ ...reasonOnly.shape, full: z._default(z.boolean(), false) });
+const promoteBody = z.strictObject({ reason: reasonField, full: z._default(z.boolean(), false) });
 
 function controlRoute(verb: ControlRequest['kind']): Route {
   return {
@@ -25,7 +25,7 @@ function controlRoute(verb: ControlRequest['kind']): Route {
     functionName: FunctionName.Deployments,
     async handle({ request, params, deps, principal, baseUrl }: RouteContext) {
       const raw = parseJsonBody(request.body, request.headers['content-type']);
-      const body = verb === 'promote' ? parseWith(promoteBody, raw) : { ...parseWith(reasonOnly, raw), full: false };
+      const body = verb === 'promote' ? parseWith(promoteBody, raw) : { reason: parseReasonOnly(raw), full: false };
       const controlRequest: ControlRequest = verb === 'promote' ? { kind: 'promote', full: body.full } : { kind: verb };
       const deployment = await controlDeployment(deps, {
         deploymentId: params['id']!,
@@ -48,9 +48,9 @@ const cancelByKeyRoute: Route = {
   path: '/v1/deployments/by-key/{idempotencyKey}/cancel',
   functionName: FunctionName.Deployments,
   async handle({ request, params, deps, principal, baseUrl }) {
-    const { reason } = parseWith(reasonOnly, parseJsonBody(request.body, request.headers['content-type']));
+    const reason = parseReasonOnly(parseJsonBody(request.body, request.headers['content-type']));
     const key = idempotencyKeyOf(principal.tokenId, params['idempotencyKey'], undefined)!;
-    const outcome = await cancelByKey(deps, { storedKey: key.stored, actor: principal.tokenId, reason: reason ?? null, authorize: (service) => requireAccess(principal, 'deploy', service) });
+    const outcome = await cancelByKey(deps, { storedKey: key.stored, actor: principal.tokenId, reason, authorize: (service) => requireAccess(principal, 'deploy', service) });
     const body =
       outcome.kind === 'deployment'
         ? { idempotencyKey: key.caller, outcome: 'deployment-canceled', deployment: statusDocument(outcome.deployment, baseUrl) }
@@ -73,11 +73,7 @@ export const deploymentControlRoutes: readonly Route[] = [
     async handle({ request, params, deps, principal }) {
       const deployment = await getDeployment(deps, params['id']!);
       requireAccess(principal, 'read', deployment.service);
-      const limit = request.query['limit'] === undefined ? 100 : Number(request.query['limit']);
-      if (!Number.isInteger(limit) || limit < 1 || limit > 100) throw new ValidationError('limit must be a whole number from 1 to 100', 'limit', 'range');
-      const cursor = request.query['cursor'];
-      const page = await deps.audit.list(`deployment/${deployment.id}`, cursor === undefined ? { limit } : { limit, cursor });
-      return { statusCode: 200, body: { items: page.items, nextCursor: page.nextCursor ?? null } };
+      return { statusCode: 200, body: await auditTimeline(deps.audit, `deployment/${deployment.id}`, request.query) };
     },
   },
 ];

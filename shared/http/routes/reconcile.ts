@@ -5,9 +5,10 @@ import { reconcileMesh } from '../../usecases/reconcile-mesh.js';
 import { requireAccess, requireAccessToEveryService } from '../auth.js';
 import { parseJsonBody } from '../body.js';
 import { FunctionName, type Route } from '../route.js';
+import { reasonField } from '../schemas/reason.js';
 import { parseWith } from '../schemas/zod-errors.js';
 
-const body = z.strictObject({ service: z.optional(z.string().check(z.regex(SERVICE_NAME_PATTERN, `must be ${SERVICE_NAME_RULE}`))) });
+const body = z.strictObject({ service: z.optional(z.string().check(z.regex(SERVICE_NAME_PATTERN, `must be ${SERVICE_NAME_RULE}`))), reason: reasonField });
 
 export const reconcileRoutes: readonly Route[] = [
   {
@@ -15,11 +16,12 @@ export const reconcileRoutes: readonly Route[] = [
     path: '/v1/reconcile',
     functionName: FunctionName.Reconcile,
     async handle({ request, deps, principal }) {
-      const { service } = parseWith(body, parseJsonBody(request.body, request.headers['content-type']));
+      const { service, reason } = parseWith(body, parseJsonBody(request.body, request.headers['content-type']));
       // One service: whoever may deploy it. Everything: whoever may deploy everything.
       if (service !== undefined) requireAccess(principal, 'deploy', service);
       else requireAccessToEveryService(principal, 'deploy');
-      return { statusCode: 200, body: await reconcileMesh(deps, service === undefined ? {} : { service }) };
+      const requestedBy = { actor: principal.tokenId, reason: reason ?? null };
+      return { statusCode: 200, body: await reconcileMesh(deps, service === undefined ? { requestedBy } : { service, requestedBy }) };
     },
   },
 ];

@@ -13,9 +13,11 @@ import { listServices } from '../../usecases/list-services.js';
 import { programService } from '../../usecases/program-service.js';
 import { registerVersion } from '../../usecases/register-version.js';
 import { requireAccess } from '../auth.js';
+import { auditTimeline } from '../audit-timeline.js';
 import { parseJsonBody } from '../body.js';
 import { parsePageQuery } from '../page-query.js';
 import { FunctionName, type Route } from '../route.js';
+import { parseReasonOnly } from '../schemas/reason.js';
 import { parseRegisterVersionBody } from '../schemas/register-version.js';
 
 export const serviceRoutes: readonly Route[] = [
@@ -26,8 +28,8 @@ export const serviceRoutes: readonly Route[] = [
     async handle({ request, params, deps, principal }) {
       const { service, version } = serviceAndVersion(params);
       requireAccess(principal, 'deploy', service);
-      const targets = parseRegisterVersionBody(parseJsonBody(request.body, request.headers['content-type']));
-      const { registration, outcome } = await registerVersion(deps, { service, version, targets, actor: principal.tokenId });
+      const { targets, reason } = parseRegisterVersionBody(parseJsonBody(request.body, request.headers['content-type']));
+      const { registration, outcome } = await registerVersion(deps, { service, version, targets, actor: principal.tokenId, reason });
       const proxies = await programService(deps, service);
       return { statusCode: outcome === 'created' ? 201 : 200, body: { ...registration, outcome, proxies } };
     },
@@ -36,10 +38,12 @@ export const serviceRoutes: readonly Route[] = [
     method: 'DELETE',
     path: '/v1/services/{service}/versions/{version}',
     functionName: FunctionName.Services,
-    async handle({ params, deps, principal }) {
+    async handle({ request, params, deps, principal }) {
       const { service, version } = serviceAndVersion(params);
       requireAccess(principal, 'deploy', service);
-      const outcome = await deregisterVersion(deps, { service, version, actor: principal.tokenId });
+      // A DELETE may carry a body here: only `reason`, for the audit trail.
+      const reason = parseReasonOnly(parseJsonBody(request.body, request.headers['content-type']));
+      const outcome = await deregisterVersion(deps, { service, version, actor: principal.tokenId, reason });
       const proxies = await programService(deps, service);
       return { statusCode: 200, body: { service, version, outcome, proxies } };
     },
@@ -53,6 +57,16 @@ export const serviceRoutes: readonly Route[] = [
       // Filtered, not refused: a token sees the services it may read (docs/api.md).
       const listed = await listServices(deps, { ...page, visible: (service) => allows(principal.scopes, 'read', service) });
       return { statusCode: 200, body: { items: listed.items, nextCursor: listed.nextCursor ?? null } };
+    },
+  },
+  {
+    method: 'GET',
+    path: '/v1/services/{service}/events',
+    functionName: FunctionName.Services,
+    async handle({ request, params, deps, principal }) {
+      const service = params['service']!;
+      requireAccess(principal, 'read', service);
+      return { statusCode: 200, body: await auditTimeline(deps.audit, `service/${service}`, request.query) };
     },
   },
   {

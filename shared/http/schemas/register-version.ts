@@ -2,6 +2,7 @@
 import * as z from 'zod/mini';
 import { cloudNames, type CloudName } from '../../domain/cloud.js';
 import type { RegistrationTarget } from '../../usecases/register-version.js';
+import { reasonField } from './reason.js';
 import { parseWith } from './zod-errors.js';
 
 const MAX_TARGETS = 20;
@@ -27,11 +28,14 @@ const body = z.strictObject({
       }),
     )
     .check(z.minLength(1, 'must name at least one cluster'), z.maxLength(MAX_TARGETS, `must name at most ${MAX_TARGETS} clusters`)),
+  reason: reasonField,
 });
 
-export function parseRegisterVersionBody(value: Record<string, unknown>): RegistrationTarget[] {
-  return parseWith(body, value).targets.map((target) => ({
+export function parseRegisterVersionBody(value: Record<string, unknown>): { targets: RegistrationTarget[]; reason: string | null } {
+  const parsed = parseWith(body, value);
+  const targets = parsed.targets.map((target) => ({
     ...target,
     endpoints: target.endpoints?.map((endpoint) => ({ address: endpoint.address, port: endpoint.port, zone: endpoint.zone ?? null })),
   }));
+  return { targets, reason: parsed.reason ?? null };
 }
