@@ -18,6 +18,7 @@
 import { randomUUID } from 'node:crypto';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { countsSince, sumOf, type OperationCounts } from '../lib/dynamo-counts.js';
+import type { Reply } from '../lib/http-client.js';
 import { describeProblems } from '../lib/load.js';
 import { roundMs, summarize } from '../lib/stats.js';
 import type { BenchContext, ScenarioOutcome } from '../lib/suite.js';
@@ -121,11 +122,11 @@ async function runRound(setupIndex: number, setup: ProxySetup, progress: (messag
     const deployed = await Promise.all(
       bodies.map(async (body): Promise<Deployed> => {
         const elapsed = startTimer();
-        let created: { status: number; text: string };
+        let created: Reply;
         try {
           created = await stack.client.send('POST', '/v1/deployments', body);
         } catch (error) {
-          created = { status: 0, text: error instanceof Error ? `${error.name}: ${error.message}` : String(error) };
+          created = { status: 0, text: error instanceof Error ? `${error.name}: ${error.message}` : String(error), headers: {} };
         }
         const createMs = elapsed();
         lastCreateMs = Math.max(lastCreateMs, total());

@@ -22,6 +22,9 @@ const CELL_DEADLINE_MS = 60_000;
 interface RequestKind {
   label: string;
   expectedStatus: number;
+  /** Other statuses that are a right answer too; `answered` counts each status per cell. */
+  alsoAccepted?: number[];
+  answered?: Map<number, number>;
   send(client: KeepAliveClient, index: number): Promise<Reply>;
   /** Extra checks on a reply with the expected status; a string names what is wrong. */
   check?(reply: Reply): string | undefined;
@@ -32,6 +35,8 @@ const serviceName = (index: number) => `svc-${(index % SERVICE_COUNT) + 1}`;
 /** Create, then read what was created, then list: every GET finds deployments the POSTs made. */
 function requestKinds(runId: string): RequestKind[] {
   const createdIds: string[] = [];
+  /** The last entity tag read per deployment. */
+  const tags = new Map<string, string>();
   let created = 0;
   return [
     {
@@ -60,6 +65,22 @@ function requestKinds(runId: string): RequestKind[] {
       },
     },
     {
+      // What a watcher's or Orca's poll costs while nothing changed: one read, no body. A deployment
+      // that moved on answers 200 with its new tag (kept for the next poll); both count as answered.
+      label: 'GET /v1/deployments/{id} If-None-Match',
+      expectedStatus: 304,
+      alsoAccepted: [200],
+      answered: new Map(),
+      async send(client, index) {
+        if (createdIds.length === 0) throw new Error('no deployment was created to read');
+        const id = createdIds[index % createdIds.length]!;
+        const path = `/v1/deployments/${encodeURIComponent(id)}`;
+        const reply = await client.send('GET', path, undefined, tags.has(id) ? { 'if-none-match': tags.get(id)! } : {});
+        if (reply.headers['etag']) tags.set(id, reply.headers['etag']);
+        return reply;
+      },
+    },
+    {
       label: 'GET /v1/deployments?service=…&limit=20',
       expectedStatus: 200,
       send: (client, index) => client.send('GET', `/v1/deployments?service=${serviceName(index)}&limit=20`),
@@ -69,7 +90,8 @@ function requestKinds(runId: string): RequestKind[] {
 
 async function attempt(kind: RequestKind, client: KeepAliveClient, index: number): Promise<TaskOutcome> {
   const reply = await kind.send(client, index);
-  if (reply.status !== kind.expectedStatus) {
+  kind.answered?.set(reply.status, (kind.answered.get(reply.status) ?? 0) + 1);
+  if (reply.status !== kind.expectedStatus && !kind.alsoAccepted?.includes(reply.status)) {
     let code = reply.text.slice(0, 80);
     try {
       const error = (JSON.parse(reply.text) as { error?: { code?: string; message?: string } }).error;
@@ -115,6 +137,7 @@ function rowOf(backend: ApiBackend, kind: RequestKind, concurrency: number, plan
     stoppedByDeadline: load.stoppedByDeadline,
     gcPauses: { count: gc.count, totalMs: roundMs(gc.totalMs), maxMs: roundMs(gc.maxMs) },
     aim: backend.name === 'embedded' && kind.label.startsWith('GET') ? AIMS.getLatency : null,
+    ...(kind.answered ? { statuses: Object.fromEntries(kind.answered) } : {}),
   };
 }
 
@@ -128,6 +151,7 @@ async function measureBackend(backend: ApiBackend, context: BenchContext): Promi
       await runLoad({ total: WARMUP_REQUESTS, concurrency: 1, deadlineMs: CELL_DEADLINE_MS, task: (i) => attempt(kind, client, i) });
       for (const cell of CELLS) {
         context.progress(`api: ${backend.name}: ${kind.label}: c=${cell.concurrency}, ${cell.requests} requests`);
+        kind.answered?.clear();
         const stopWatchingGc = watchGc();
         const load = await runLoad({ total: cell.requests, concurrency: cell.concurrency, deadlineMs: CELL_DEADLINE_MS, task: (i) => attempt(kind, client, i) });
         rows.push(rowOf(backend, kind, cell.concurrency, cell.requests, load, stopWatchingGc()));
@@ -172,6 +196,7 @@ export async function measureApi(context: BenchContext): Promise<ScenarioOutcome
     const gc = r['gcPauses'] as GcPauses;
     const problems = r['problems'] as Record<string, number>;
     if (Object.keys(problems).length > 0) notes.push(`${r.backend} ${String(r['request'])} c=${String(r['concurrency'])} errors: ${describeProblems(problems)}`);
+    if (r['statuses']) notes.push(`${r.backend} ${String(r['request'])} c=${String(r['concurrency'])} answered: ${Object.entries(r['statuses'] as Record<string, number>).map(([status, n]) => `${n}× ${status}`).join(', ')}`);
     if (r['stoppedByDeadline']) notes.push(`${r.backend} ${String(r['request'])} c=${String(r['concurrency'])} stopped at the ${CELL_DEADLINE_MS / 1000} s cell limit`);
     return [
       r.backend,

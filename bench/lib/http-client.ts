@@ -10,10 +10,13 @@ import { Agent, request } from 'node:http';
 export interface Reply {
   status: number;
   text: string;
+  /** Response headers, lower-case names (a repeated one: its first value). */
+  headers: Record<string, string>;
 }
 
 export interface KeepAliveClient {
-  send(method: string, path: string, body?: string): Promise<Reply>;
+  /** @param extraHeaders added to the client's own for this request (`if-none-match`). */
+  send(method: string, path: string, body?: string, extraHeaders?: Record<string, string>): Promise<Reply>;
   close(): void;
 }
 
@@ -21,7 +24,7 @@ export function createKeepAliveClient(baseUrl: string, headers: Record<string, s
   const agent = new Agent({ keepAlive: true });
   const origin = new URL(baseUrl);
   return {
-    send(method, path, body) {
+    send(method, path, body, extraHeaders = {}) {
       return new Promise<Reply>((resolve, reject) => {
         const outgoing = request(
           {
@@ -30,12 +33,13 @@ export function createKeepAliveClient(baseUrl: string, headers: Record<string, s
             port: origin.port,
             method,
             path,
-            headers: body === undefined ? headers : { ...headers, 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
+            headers: body === undefined ? { ...headers, ...extraHeaders } : { ...headers, ...extraHeaders, 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
           },
           (incoming) => {
             const chunks: Buffer[] = [];
             incoming.on('data', (chunk: Buffer) => chunks.push(chunk));
-            incoming.on('end', () => resolve({ status: incoming.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }));
+            const replyHeaders = Object.fromEntries(Object.entries(incoming.headers).map(([name, value]) => [name, Array.isArray(value) ? (value[0] ?? '') : (value ?? '')]));
+            incoming.on('end', () => resolve({ status: incoming.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8'), headers: replyHeaders }));
             incoming.on('error', reject);
           },
         );

@@ -221,8 +221,14 @@ export class ChaosNode {
         if (answer.status !== 200) throw new Error(`${this.options.name}: GET ${id} answered ${answer.status}: ${JSON.stringify(answer.body)}`);
         // Over once released and unmarked (the run unmarks after its release; if it died between, the sweeper does).
         const marks = stored.run.released ? await this.read((table) => new DynamoDbActiveRuns(table).list()) : undefined;
-        if (marks && !marks.some((mark) => mark.deploymentId === id)) return answer.body;
-        await onStatus?.(answer.body, stored);
+        if (marks && !marks.some((mark) => mark.deploymentId === id)) {
+          // The answer above was read before the stored deployment: the run may have ended in
+          // between, so the final document is read now that nothing will change it.
+          const final = await this.call<StatusDoc>('GET', `/v1/deployments/${id}`);
+          if (final?.status === 200) return final.body;
+        } else {
+          await onStatus?.(answer.body, stored);
+        }
       }
       if (Date.now() > deadline) throw new Error(`${this.options.name}: the run of ${id} did not end within ${timeoutMs} ms (${this.kills} kills); last: ${JSON.stringify(answer?.body)}\n${this.current?.output().slice(-3000)}`);
       await sleep(150);
