@@ -63,6 +63,10 @@ async function runSuite({ suite, scenarios }: Selected): Promise<boolean> {
       const outcome = await scenario.run({ progress });
       for (const table of outcome.tables) console.log(`${renderTable(table)}\n`);
       results.push(...outcome.results.map((result) => ({ scenario: scenario.name, ...result })));
+      if (outcome.failures?.length) {
+        allRan = false;
+        console.error(`bench ${suite.name}/${scenario.name} failed: requests failed\n  ${outcome.failures.join('\n  ')}`);
+      }
     } catch (error) {
       // One broken scenario does not cost the others their figures; the exit code still says so.
       allRan = false;

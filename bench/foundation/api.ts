@@ -16,12 +16,30 @@ const CELLS = [
 ] as const;
 const WARMUP_REQUESTS = 50;
 const SERVICE_COUNT = 20;
+/**
+ * A service holds one deployment at a time, so every create gets a service of its own, registered
+ * before the cells run (baseline and canary, one explicit endpoint each). Its plan parks the run at
+ * a manual gate after the first step: the runs the creates start stay put while reads are measured.
+ */
+/**
+ * Creates are the slow request (each writes six items and starts a run, which then shares this
+ * process with the load): fewer of them at c=32 keep the cell well inside its deadline.
+ */
+const CREATE_CELLS = [
+  { concurrency: 1, requests: 300 },
+  { concurrency: 32, requests: 500 },
+] as const;
+const CREATES = WARMUP_REQUESTS + CREATE_CELLS.reduce((sum, cell) => sum + cell.requests, 0);
+const REGISTER_CONCURRENCY = 16;
+const PLAN = [{ setWeight: 5, wave: ['gcp'] }, { pause: {} }, { setWeight: 100 }];
 /** A safety bound, far above what a healthy cell takes: no cell runs longer than this. */
 const CELL_DEADLINE_MS = 60_000;
 
 interface RequestKind {
   label: string;
   expectedStatus: number;
+  /** Its cells, when not CELLS. */
+  cells?: readonly { concurrency: number; requests: number }[];
   /** Other statuses that are a right answer too; `answered` counts each status per cell. */
   alsoAccepted?: number[];
   answered?: Map<number, number>;
@@ -30,7 +48,28 @@ interface RequestKind {
   check?(reply: Reply): string | undefined;
 }
 
-const serviceName = (index: number) => `svc-${(index % SERVICE_COUNT) + 1}`;
+const createdService = (index: number) => `create-${index + 1}`;
+
+/** Registers baseline v41 and canary v42 of every service a create will name. */
+async function registerCreateServices(client: KeepAliveClient, context: BenchContext): Promise<void> {
+  const registration = (index: number, version: number) => ({
+    targets: [{ cloud: 'aws', cluster: 'eks-use1', namespace: 'bench', kubernetesService: createdService(index), port: 8080, endpoints: [{ address: `10.${version}.${Math.floor(index / 250)}.${(index % 250) + 1}`, port: 8080 }] }],
+  });
+  context.progress(`api: registering ${CREATES} services for the creates`);
+  const load = await runLoad({
+    total: CREATES * 2,
+    concurrency: REGISTER_CONCURRENCY,
+    deadlineMs: CELL_DEADLINE_MS * 4,
+    async task(i) {
+      // Baseline before canary: the first version of a service takes 100%, a later one enters at 0%.
+      const index = i % CREATES;
+      const version = i < CREATES ? 41 : 42;
+      const reply = await client.send('PUT', `/v1/services/${createdService(index)}/versions/v${version}`, JSON.stringify(registration(index, version)));
+      return reply.status === 201 || reply.status === 200 ? { ok: true } : { ok: false, problem: `${reply.status} ${reply.text.slice(0, 120)}` };
+    },
+  });
+  if (load.errors > 0 || load.stoppedByDeadline) throw new Error(`registering the services failed: ${describeProblems(load.problems)}${load.stoppedByDeadline ? ' (stopped at the deadline)' : ''}`);
+}
 
 /** Create, then read what was created, then list: every GET finds deployments the POSTs made. */
 function requestKinds(runId: string): RequestKind[] {
@@ -42,11 +81,12 @@ function requestKinds(runId: string): RequestKind[] {
     {
       label: 'POST /v1/deployments',
       expectedStatus: 202,
+      cells: CREATE_CELLS,
       send(client) {
         // A unique execution id per request: each is a new deployment, not an idempotent replay.
         const n = created++;
-        const service = serviceName(n);
-        const body = deploymentBody({ service, spinnaker: { executionId: `bench-${runId}-${n}`, stageId: '1', application: service, pipeline: 'bench' } });
+        const service = createdService(n);
+        const body = deploymentBody({ service, steps: PLAN, spinnaker: { executionId: `bench-${runId}-${n}`, stageId: '1', application: service, pipeline: 'bench' } });
         return client.send('POST', '/v1/deployments', JSON.stringify(body));
       },
       check(reply) {
@@ -59,9 +99,13 @@ function requestKinds(runId: string): RequestKind[] {
     {
       label: 'GET /v1/deployments/{id}',
       expectedStatus: 200,
-      send(client, index) {
+      async send(client, index) {
         if (createdIds.length === 0) throw new Error('no deployment was created to read');
-        return client.send('GET', `/v1/deployments/${encodeURIComponent(createdIds[index % createdIds.length]!)}`);
+        const id = createdIds[index % createdIds.length]!;
+        const reply = await client.send('GET', `/v1/deployments/${encodeURIComponent(id)}`);
+        // Kept for the conditional reads of the next kind, which read the same ids in the same order.
+        if (reply.headers['etag']) tags.set(id, reply.headers['etag']);
+        return reply;
       },
     },
     {
@@ -83,7 +127,7 @@ function requestKinds(runId: string): RequestKind[] {
     {
       label: 'GET /v1/deployments?service=…&limit=20',
       expectedStatus: 200,
-      send: (client, index) => client.send('GET', `/v1/deployments?service=${serviceName(index)}&limit=20`),
+      send: (client, index) => client.send('GET', `/v1/deployments?service=${createdService(index % SERVICE_COUNT)}&limit=20`),
     },
   ];
 }
@@ -145,11 +189,12 @@ async function measureBackend(backend: ApiBackend, context: BenchContext): Promi
   const client = createKeepAliveClient(backend.url, { authorization: `Bearer ${backend.adminToken}` });
   const rows: ApiRow[] = [];
   try {
+    await registerCreateServices(client, context);
     for (const kind of requestKinds(Date.now().toString(36))) {
       context.progress(`api: ${backend.name}: ${kind.label}: warm-up`);
       // Uncounted: JIT, connection set-up and the store's first reads happen here, not in the figures.
       await runLoad({ total: WARMUP_REQUESTS, concurrency: 1, deadlineMs: CELL_DEADLINE_MS, task: (i) => attempt(kind, client, i) });
-      for (const cell of CELLS) {
+      for (const cell of kind.cells ?? CELLS) {
         context.progress(`api: ${backend.name}: ${kind.label}: c=${cell.concurrency}, ${cell.requests} requests`);
         kind.answered?.clear();
         const stopWatchingGc = watchGc();
@@ -232,11 +277,14 @@ export async function measureApi(context: BenchContext): Promise<ScenarioOutcome
       `embedded: ${rows.find((r) => r.backend === 'embedded' && 'store' in r)?.['store'] ?? 'dynalite'}; dynamodb-local: the stack over DynamoDB Local (Java, in memory).`,
       `c: concurrent closed-loop callers on 127.0.0.1 (node:http, keep-alive); ${WARMUP_REQUESTS} uncounted warm-up requests per row type first.`,
       'The stack, its embedded store and the load generator share this one process and event loop: figures include the client\'s own cost.',
-      `POST bodies: deploymentBody() with a unique spinnaker.executionId each, over ${SERVICE_COUNT} services; GETs read ids those POSTs created.`,
+      `POST bodies: deploymentBody() for a service of its own (${CREATES} registered first; one deployment per service at a time), parked at a manual gate after 5%; GETs read ids those POSTs created; lists ask for ${SERVICE_COUNT} of those services.`,
+      'If-None-Match: the ETag of the previous read of that deployment (the plain GETs read the same ids first): 304 while it did not change, else 200 and the new tag.',
       'gc ms (max): total (longest) GC pause in this process during the cell; a p99 near the longest pause points at the collector.',
-      'Percentiles are nearest-rank over successful requests only; errors are counted apart (expected: 202 for POST, 200 for GET). req/s counts successes.',
+      'Percentiles are nearest-rank over successful requests only; errors are counted apart (expected: 202 for POST, 200 for GET, 304 or 200 with If-None-Match). req/s counts successes.',
       ...notes,
     ],
   };
-  return { tables: [table], results: rows };
+  // A request that failed is a broken scenario, not a figure: the run fails (its table still printed).
+  const failures = rows.filter((r) => !('skipped' in r) && ((r['errors'] as number) > 0 || r['stoppedByDeadline'] === true)).map((r) => `${r.backend} ${String(r['request'])} c=${String(r['concurrency'])}: ${String(r['errors'])} errors${r['stoppedByDeadline'] ? ', stopped at the deadline' : ''}`);
+  return { tables: [table], results: rows, failures };
 }

@@ -30,7 +30,13 @@ function builtBundles(): BundleFile[] {
 
 /** The child's environment: the process's own, quiet, and without NODE_OPTIONS (it could load tsx into the child and time that instead). */
 function childEnv(): Record<string, string | undefined> {
-  const env: Record<string, string | undefined> = { ...process.env, CROSSFADE_LOG_LEVEL: 'silent', AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' };
+  const env: Record<string, string | undefined> = {
+    ...process.env,
+    CROSSFADE_LOG_LEVEL: 'silent',
+    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+    // The GCP function refuses to load without a way to AWS; deployed keyless, it has a role (asked for only on first use).
+    CROSSFADE_AWS_ROLE_ARN: 'arn:aws:iam::123456789012:role/crossfade-bench',
+  };
   delete env['NODE_OPTIONS'];
   return env;
 }

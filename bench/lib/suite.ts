@@ -9,6 +9,8 @@ export interface ScenarioOutcome {
   tables: Table[];
   /** One record per row measured; the runner adds `scenario` to each. */
   results: Record<string, unknown>[];
+  /** Requests that failed, one line each: the run then exits non-zero (after printing the tables). */
+  failures?: string[];
 }
 
 export interface BenchContext {
