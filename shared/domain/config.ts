@@ -1,6 +1,6 @@
 /**
  * crossfade.yaml: the clouds' clusters, the proxy groups and their proxies, the API tokens (hashes
- * only) and, in later releases, the business rules. Validated whole at start-up; an error names the
+ * only) and the business rules (`policy`, domain/policy/schema.ts). Validated whole at start-up; an error names the
  * key (`clusters[1].region`). docs/configuration.md documents every key.
  */
 import * as z from 'zod/mini';
@@ -12,6 +12,7 @@ import { DEFAULT_XDS_TRANSPORT } from './mesh.js';
 import { RESOURCE_NAME_PATTERN } from './names.js';
 import { principalKeys, scopeList } from './principals.js';
 import { describeIssue } from './schema-issues.js';
+import { checkPolicyRules, NO_POLICY, policySchema } from './policy/schema.js';
 import { parseScope, type Scope } from './scopes.js';
 
 const name = z.string().check(z.regex(RESOURCE_NAME_PATTERN, 'must be a DNS-1123 label (lower-case letters, digits, "-")'));
@@ -119,6 +120,8 @@ export const configSchema = z.strictObject({
     }),
     { lockLeaseSeconds: 1800 },
   ),
+  /** Business rules (domain/policy/, docs/policy.md); none by default. */
+  policy: z._default(policySchema, NO_POLICY),
 });
 
 export type CrossfadeConfig = z.infer<typeof configSchema>;
@@ -148,14 +151,8 @@ export function parseConfig(document: unknown, source: string): CrossfadeConfig 
   assertUnique(config.analysis.providers.map((p) => p.name), 'analysis.providers', source);
   assertUnique(config.analysis.templates.map((t) => t.name), 'analysis.templates', source);
   const providers = config.analysis.providers.map((p) => p.name);
-  config.analysis.templates.forEach((template, index) => {
-    try {
-      checkTemplate(template, `analysis.templates[${index}]`, providers);
-    } catch (error) {
-      const field = (error as { field?: string }).field;
-      throw new ConfigError(`${source}: ${(error as Error).message}`, field);
-    }
-  });
+  config.analysis.templates.forEach((template, index) => withSource(source, () => checkTemplate(template, `analysis.templates[${index}]`, providers)));
+  withSource(source, () => checkPolicyRules(config.policy.rules, 'policy.rules'));
   return config;
 }
 
@@ -213,7 +210,18 @@ export const embeddedDefaults: CrossfadeConfig = {
     ],
   },
   canary: { lockLeaseSeconds: 1800 },
+  policy: { rules: [] },
 };
+
+/** Runs a check that throws an error naming a field (ValidationError's `field`, ConfigError's `key`) as a ConfigError prefixed with the file. */
+function withSource(source: string, check: () => void): void {
+  try {
+    check();
+  } catch (error) {
+    const field = (error as { field?: string }).field ?? (error as { key?: string }).key;
+    throw new ConfigError(`${source}: ${(error as Error).message}`, field);
+  }
+}
 
 function assertUnique(names: string[], key: string, source: string): void {
   const seen = new Set<string>();

@@ -12,7 +12,8 @@ export type Access = 'read' | 'deploy';
 
 export type Scope = { kind: 'admin' } | { kind: Access; serviceGlob: string } | { kind: 'xds'; groupGlob: string };
 
-const GLOB_PATTERN = /^[a-z0-9*-]{1,63}$/;
+/** A glob of names: lower-case letters, digits, "-" and `*` (policy rules scope by it too). */
+export const GLOB_PATTERN = /^[a-z0-9*-]{1,63}$/;
 
 /** Parses one scope string; undefined when it is not one of the four forms. */
 export function parseScope(text: string): Scope | undefined {

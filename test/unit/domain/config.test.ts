@@ -18,6 +18,7 @@ const DEFAULTED = {
   googlePrincipals: [],
   analysis: { providers: [], templates: [] },
   canary: { lockLeaseSeconds: 1800 },
+  policy: { rules: [] },
 };
 
 /** An analysis template with every field given, so the parsed document equals it. */
@@ -63,7 +64,7 @@ describe('parseConfig', () => {
     expect(parseConfig(null, SOURCE)).toEqual({ clusters: [], ...DEFAULTED });
   });
 
-  it('accepts a full document: proxy groups of both kinds, tokens, a public base URL, providers of each kind, a template, canary timings', () => {
+  it('accepts a full document: proxy groups of both kinds, tokens, a public base URL, providers of each kind, a template, canary timings, a rule of each kind', () => {
     const document = {
       publicBaseUrl: 'https://crossfade.example.com',
       clusters: [{ ...aws, eksClusterName: 'prod-use1' }, gcp],
@@ -92,6 +93,18 @@ describe('parseConfig', () => {
         templates: [template],
       },
       canary: { lockLeaseSeconds: 3600 },
+      policy: {
+        rules: [
+          { name: 'year-end', kind: 'freeze-window', services: ['*'], environments: ['prod'], timeZone: 'Europe/Berlin', once: { start: '2026-12-24T00:00', end: '2026-12-27T00:00' } },
+          { name: 'weekend', kind: 'freeze-window', services: ['checkout*'], environments: ['*'], timeZone: 'America/New_York', weekly: { from: { day: 'Fri', time: '16:00' }, to: { day: 'Mon', time: '08:00' } } },
+          { name: 'office-hours', kind: 'deploy-window', services: ['*'], environments: ['prod'], timeZone: 'Australia/Sydney', days: ['Mon', 'Tue', 'Wed'], from: '09:00', to: '17:00' },
+          { name: 'three-at-once', kind: 'concurrency-cap', services: ['*'], environments: ['*'], max: 3, per: 'proxy-group' },
+          { name: 'prod-analysis', kind: 'required-analysis', services: ['*'], environments: ['prod'], minJudgments: 5 },
+          { name: 'staging-first', kind: 'promotion-order', services: ['*'], environments: ['prod'], after: 'staging' },
+          { name: 'two-people', kind: 'four-eyes', services: ['payments-*'], environments: ['prod', 'prod-*'] },
+          { name: 'auth-healthy', kind: 'dependency-health', services: ['checkout'], environments: ['*'], dependsOn: ['auth', 'inventory'] },
+        ],
+      },
     };
     expect(parseConfig(document, SOURCE)).toEqual(document);
   });
