@@ -87,6 +87,8 @@ export type Weights = Partial<Record<CloudName, Record<string, number>>>;
 export interface Deployment {
   id: string;
   service: string;
+  /** Where it deploys (`prod`, `staging`), as policy rules match it; absent or null: none named (deployments stored before it existed read so). */
+  environment?: string | null;
   /** null until prepare resolves it to the version then serving (docs/api.md: "defaults to the version now serving"). */
   baseline: VersionRef | null;
   canary: VersionRef;
@@ -232,6 +234,7 @@ export const initialRunState: RunState = {
 export interface NewDeployment {
   id: string;
   service: string;
+  environment?: string | null;
   baseline: VersionRef | null;
   canary: VersionRef;
   targets: Target[];

@@ -143,6 +143,18 @@ export class IdempotencyKeyReusedError extends CrossfadeError {
   }
 }
 
+/**
+ * Business rules (docs/policy.md) refuse a deployment. `denied` lists every refusing verdict, each
+ * naming its rule, why, and when it would next allow (null when time alone will not).
+ */
+export class PolicyDeniedError extends CrossfadeError {
+  override readonly name = 'PolicyDeniedError';
+  readonly retryable = false;
+  constructor(readonly denied: readonly { rule: string; kind: string; reason: string; nextAllowedAt: string | null }[]) {
+    super(`refused by policy: ${denied.map((v) => `${v.rule}: ${v.reason}${v.nextAllowedAt ? ` (allowed again at ${v.nextAllowedAt})` : ''}`).join('; ')}`);
+  }
+}
+
 /** A dependency (store, cloud API) is unreachable, throttling or failing: safe to retry later. */
 export class DependencyUnavailableError extends CrossfadeError {
   override readonly name = 'DependencyUnavailableError';

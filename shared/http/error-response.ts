@@ -10,12 +10,13 @@ import {
   DependencyUnavailableError,
   ForbiddenError,
   PayloadTooLargeError,
+  PolicyDeniedError,
   UnsupportedCharsetError,
   ValidationError,
 } from '../domain/errors.js';
 
 export interface ErrorBody {
-  error: { code: string; message: string; field?: string; rule?: string; holder?: string };
+  error: { code: string; message: string; field?: string; rule?: string; holder?: string; verdicts?: PolicyDeniedError['denied'] };
 }
 
 export interface MappedError {
@@ -30,6 +31,8 @@ const statusByName: Record<string, { statusCode: number; code: string }> = {
   UnsupportedCharsetError: { statusCode: 415, code: 'UNSUPPORTED_CHARSET' },
   UnauthenticatedError: { statusCode: 401, code: 'UNAUTHENTICATED' },
   ForbiddenError: { statusCode: 403, code: 'FORBIDDEN' },
+  // A business rule refuses (a freeze, a cap): the caller may ask again once it allows.
+  PolicyDeniedError: { statusCode: 403, code: 'POLICY_DENIED' },
   NotFoundError: { statusCode: 404, code: 'NOT_FOUND' },
   ConflictError: { statusCode: 409, code: 'CONFLICT' },
   AlreadyExistsError: { statusCode: 409, code: 'CONFLICT' },
@@ -63,6 +66,7 @@ export function mapError(error: unknown): MappedError {
     if (error.rule !== undefined) body.error.rule = error.rule;
   }
   if (error instanceof ForbiddenError) body.error.rule = error.rule;
+  if (error instanceof PolicyDeniedError) body.error.verdicts = error.denied;
   if (error instanceof ConflictError && error.holder !== undefined) body.error.holder = error.holder;
   if (error instanceof PayloadTooLargeError) body.error.rule = 'max-body-bytes';
   if (error instanceof UnsupportedCharsetError) {

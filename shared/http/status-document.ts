@@ -5,6 +5,8 @@ import { describeProgress } from '../domain/progress.js';
 export interface StatusDocument {
   id: string;
   service: string;
+  /** The environment named at create; null when none was. */
+  environment: string | null;
   status: DeploymentStatus;
   progress: string;
   phase: Phase;
@@ -46,6 +48,7 @@ export function statusDocument(d: Deployment, baseUrl: string): StatusDocument {
   return {
     id: d.id,
     service: d.service,
+    environment: d.environment ?? null,
     status: statusOf(d.phase),
     progress: describeProgress(d),
     phase: d.phase,

@@ -80,6 +80,7 @@ export function buildHttpDeps(options: RuntimeOptions): RuntimeDeps {
     metrics: metricsProvidersOf(config, env, awsCredentials),
     analysis: analysisCatalogOf(config),
     settings: canarySettingsOf(config),
+    policyRules: config.policy.rules,
     clock: systemClock,
     ids: randomIds,
     hash: sha256Hex,

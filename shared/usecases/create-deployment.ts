@@ -20,19 +20,23 @@
  * and the key's claim with it. A key canceled before its creation arrived (cancel-by-key.ts) makes
  * the creation a 409 that writes nothing.
  */
-import { executionOf, newDeployment, type Deployment, type SpinnakerOrigin, type Target, type VersionRef } from '../domain/deployment.js';
-import { ConflictError, IdempotencyKeyCanceledError, IdempotencyKeyReusedError, ValidationError } from '../domain/errors.js';
+import { executionOf, newDeployment, type Deployment, type Step, type SpinnakerOrigin, type Target, type VersionRef } from '../domain/deployment.js';
+import { ConflictError, IdempotencyKeyCanceledError, IdempotencyKeyReusedError, PolicyDeniedError, ValidationError } from '../domain/errors.js';
 import { checkTargets, compileSteps, type WireStep } from '../domain/plan.js';
 import type { AuditEvent } from '../ports/audit-log.js';
 import { isTombstone, type IdempotencyTombstone } from '../ports/idempotency-store.js';
 import type { UseCaseDeps } from './deps.js';
 import { preflightAnalysis } from './preflight-analysis.js';
+import { checkPolicy } from './policy-check.js';
+import type { PolicyDecision } from '../domain/policy/evaluate.js';
 
 /** Spinnaker replays within minutes; a week covers every retry policy and manual re-run we know. */
 export const IDEMPOTENCY_RETENTION_SECONDS = 7 * 24 * 3600;
 
 export interface CreateDeploymentCommand {
   service: string;
+  /** null: none named (it then meets only policy rules scoped to every environment). */
+  environment?: string | null;
   baseline: VersionRef | null;
   canary: VersionRef;
   targets: Target[];
@@ -46,6 +50,9 @@ export interface CreateDeploymentCommand {
   /** sha256 of the canonical request: the same key with another request is refused. */
   requestHash: string;
 }
+
+/** What the policy rules look at in a create. */
+export type CreatePolicyCommand = Pick<CreateDeploymentCommand, 'service' | 'environment' | 'canary' | 'targets' | 'steps' | 'actor'>;
 
 export interface CreateDeploymentResult {
   /** The deployment as first created: a replay gets exactly the first answer. */
@@ -64,10 +71,10 @@ export async function createDeployment(deps: UseCaseDeps, command: CreateDeploym
       return finishCreation(deps, first.deployment, command, true);
     }
   }
-  const reachable = command.targets.length > 0 ? command.targets.map((t) => ({ name: t.cluster, cloud: t.cloud })) : deps.clusters;
-  checkTargets(command.targets, deps.clusters);
-  const steps = compileSteps(command.steps, reachable, deps.analysis);
+  const steps = compilePlan(deps, command);
   await checkRegistered(deps, command);
+  const decision = await judgeCreate(deps, command, steps);
+  if (!decision.allowed) throw new PolicyDeniedError(decision.verdicts.filter((v) => !v.allowed).map(({ rule, kind, reason, nextAllowedAt }) => ({ rule, kind, reason, nextAllowedAt })));
   // Before anything is written and any traffic moves: the providers must accept every analysis query.
   await preflightAnalysis(deps, command.service, steps, { baseline: command.baseline?.version ?? null, canary: command.canary.version });
 
@@ -76,6 +83,7 @@ export async function createDeployment(deps: UseCaseDeps, command: CreateDeploym
     {
       id: deps.ids.deploymentId(),
       service: command.service,
+      ...(command.environment ? { environment: command.environment } : {}),
       baseline: command.baseline,
       canary: command.canary,
       targets: command.targets,
@@ -106,6 +114,23 @@ export async function createDeployment(deps: UseCaseDeps, command: CreateDeploym
   }
 
   return finishCreation(deps, deployment, command, replayed);
+}
+
+/** The plan as the run will follow it; a bad step or target is a ValidationError naming it. */
+function compilePlan(deps: UseCaseDeps, command: Pick<CreateDeploymentCommand, 'targets' | 'steps'>): Step[] {
+  const reachable = command.targets.length > 0 ? command.targets.map((t) => ({ name: t.cluster, cloud: t.cloud })) : deps.clusters;
+  checkTargets(command.targets, deps.clusters);
+  return compileSteps(command.steps, reachable, deps.analysis);
+}
+
+function judgeCreate(deps: UseCaseDeps, command: CreatePolicyCommand, steps: readonly Step[]): Promise<PolicyDecision> {
+  const subject = { service: command.service, environment: command.environment ?? null, canaryVersion: command.canary.version, steps, createdBy: command.actor, targets: command.targets };
+  return checkPolicy(deps, subject, { moment: 'create', principal: command.actor });
+}
+
+/** What a create would be answered by the policy rules, writing nothing (`POST /v1/policy/evaluate`): the plan is compiled and checked as a create's is. */
+export async function evaluateCreatePolicy(deps: UseCaseDeps, command: CreatePolicyCommand): Promise<PolicyDecision> {
+  return judgeCreate(deps, command, compilePlan(deps, command));
 }
 
 /** Steps 2-6, for a new creation and a replay alike: each is a no-op when it happened already. */

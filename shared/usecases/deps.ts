@@ -1,6 +1,7 @@
 /** What use cases are given: ports only, built once per cold start by the entry point. */
 import type { ConfiguredCluster } from '../domain/mesh.js';
 import type { AnalysisCatalog } from '../domain/plan.js';
+import type { PolicyRule } from '../domain/policy/types.js';
 import type { ActiveRuns } from '../ports/active-runs.js';
 import type { AuditLog } from '../ports/audit-log.js';
 import type { Clock } from '../ports/clock.js';
@@ -34,6 +35,8 @@ export interface UseCaseDeps {
   /** The metrics providers by configured name: the judge's, and the creation's preflight of every analysis query. */
   metrics: ReadonlyMap<string, MetricsProvider>;
   settings: CanarySettings;
+  /** The business rules (crossfade.yaml `policy.rules`, docs/policy.md); none by default. */
+  policyRules: readonly PolicyRule[];
   /** Tests only: where the process may be made to die (ports/crash-points.ts). */
   crashPoints?: CrashPoints;
 }

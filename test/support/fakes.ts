@@ -373,6 +373,7 @@ export function fakeDeps(overrides: Partial<FakeDeps> = {}): FakeDeps {
     // The catalog's provider, answering no data and checking nothing (the preflight skips it).
     metrics: new Map(TEST_ANALYSIS_CATALOG.providers.map((name) => [name, { name, queryRange: async () => [] }])),
     settings: { ...TEST_CANARY_SETTINGS },
+    policyRules: [],
     ...overrides,
   };
 }

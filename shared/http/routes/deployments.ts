@@ -1,4 +1,4 @@
-/** Deployments (docs/api.md "Deployments"): create, read, list. */
+/** Deployments (docs/api.md "Deployments"): create, read, list; control and the policy dry run beside them. */
 import { DeploymentStatus } from '../../domain/deployment.js';
 import { IdempotencyKeyCanceledError, IdempotencyKeyReusedError, ValidationError } from '../../domain/errors.js';
 import { SERVICE_NAME_PATTERN, SERVICE_NAME_RULE } from '../../domain/names.js';
@@ -11,7 +11,8 @@ import { hashCanonical } from '../canonical-hash.js';
 import { entityTag, ifNoneMatchMatches } from '../etag.js';
 import { FunctionName, type Route } from '../route.js';
 import { deploymentControlRoutes } from './deployment-control.js';
-import { idempotencyKeyOf, inlineMetricsField, parseCreateDeploymentBody } from '../schemas/create-deployment.js';
+import { policyRoutes } from './policy.js';
+import { createPolicyCommand, idempotencyKeyOf, inlineMetricsField, parseCreateDeploymentBody } from '../schemas/create-deployment.js';
 import { deploymentUrl, statusDocument } from '../status-document.js';
 
 export const deploymentRoutes: readonly Route[] = [
@@ -29,15 +30,11 @@ export const deploymentRoutes: readonly Route[] = [
       if (inline !== undefined) requireAdmin(principal, `give ${inline}: inline metrics run any query with crossfade's credentials; name a configured template instead`, 'inline-metrics');
       const idempotency = idempotencyKeyOf(principal.tokenId, request.headers['x-idempotency-key'], body.spinnaker);
       const { deployment } = await createDeployment(deps, {
-        service: body.service,
+        ...createPolicyCommand(body, principal.tokenId),
         baseline: body.baseline ?? null,
-        canary: body.canary,
-        targets: body.targets ?? [],
-        steps: body.steps,
         deregisterBaseline: body.onPromotion?.deregisterBaseline ?? false,
         spinnaker: body.spinnaker ?? null,
         reason: body.reason ?? null,
-        actor: principal.tokenId,
         idempotencyKey: idempotency?.stored,
         requestHash: hashCanonical(raw),
       }).catch((error: unknown) => {
@@ -76,6 +73,7 @@ export const deploymentRoutes: readonly Route[] = [
     },
   },
   ...deploymentControlRoutes,
+  ...policyRoutes,
 ];
 
 const STATUSES = Object.values(DeploymentStatus) as string[];

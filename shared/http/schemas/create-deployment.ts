@@ -10,6 +10,7 @@ import { SERVICE_NAME_PATTERN, SERVICE_NAME_RULE, VERSION_PATTERN, VERSION_RULE 
 import type { WireStep } from '../../domain/plan.js';
 import { strategySteps, type StrategyAnalysis } from '../../domain/strategies.js';
 import { parseWith } from './zod-errors.js';
+import type { CreatePolicyCommand } from '../../usecases/create-deployment.js';
 
 const MAX_STEPS = 50;
 const MAX_TARGETS = 20;
@@ -39,6 +40,8 @@ const stepSchemas = {
 
 const body = z.strictObject({
   service: z.string().check(z.regex(SERVICE_NAME_PATTERN, `must be ${SERVICE_NAME_RULE}`)),
+  /** Where it deploys, as policy rules match it (docs/policy.md). */
+  environment: z.optional(z.string().check(z.regex(SERVICE_NAME_PATTERN, `must be ${SERVICE_NAME_RULE}`))),
   baseline: z.optional(versionRef),
   canary: versionRef,
   targets: z.optional(
@@ -88,6 +91,11 @@ function parseStep(step: Record<string, unknown>, index: number): WireStep {
     throw new ValidationError(`${field} must have exactly one of setWeight, pause or analysis`, field, 'one-step-kind');
   }
   return parseWith(stepSchemas[kinds[0]!], step, field) as WireStep;
+}
+
+/** The part of a create the policy rules judge (usecases/create-deployment.ts), for the create and its dry run alike. */
+export function createPolicyCommand(body: CreateDeploymentBody, actor: string): CreatePolicyCommand {
+  return { service: body.service, environment: body.environment ?? null, canary: body.canary, targets: body.targets ?? [], steps: body.steps, actor };
 }
 
 /** X-Idempotency-Key: printable ASCII, as Spinnaker's `${execution.id}-${#currentStage()['id']}` produces. */

@@ -10,6 +10,7 @@ import type { StatusDocument } from '../../../shared/http/status-document.js';
 const doc: StatusDocument = {
   id: 'dep_1',
   service: 'checkout',
+  environment: null,
   status: 'TERMINAL',
   progress: 'rolled back: judged failing',
   phase: 'ROLLED_BACK',

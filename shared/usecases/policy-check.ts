@@ -1,0 +1,108 @@
+/**
+ * Judging a deployment by the configured policy rules (docs/policy.md): the create's enforcement,
+ * the dry run (`POST /v1/policy/evaluate`), and later the run's steps and promotions.
+ *
+ * The rules are pure; this gathers what they look at from the stores:
+ * - the canaries running now: the active-run marks (ports/active-runs.ts) and their deployments,
+ *   each touching the clouds of its weights and targets and the proxy groups routing its service;
+ * - the environments where this service's canary version SUCCEEDED: its newest SUCCEEDED
+ *   deployments, at most SUCCEEDED_LOOKBACK of them (an old success further back does not count);
+ * - the services rolling back: running deployments whose run decided to roll back.
+ * When no configured rule applies to the deployment, nothing is read.
+ */
+import type { CloudName } from '../domain/cloud.js';
+import type { Deployment, Step, Target } from '../domain/deployment.js';
+import { appliesTo, evaluatePolicy, type PolicyDecision } from '../domain/policy/evaluate.js';
+import type { PolicyDeployment, PolicyInput, RunningCanary } from '../domain/policy/input.js';
+import type { PolicyMoment } from '../domain/policy/types.js';
+import type { UseCaseDeps } from './deps.js';
+
+/** The newest SUCCEEDED deployments of a service read for promotion order (one page). */
+export const SUCCEEDED_LOOKBACK = 100;
+
+export type PolicyCheckDeps = Pick<UseCaseDeps, 'policyRules' | 'activeRuns' | 'deployments' | 'registry' | 'clusters' | 'clock'>;
+
+/** The deployment judged: a would-be one (no id) or a stored one (its id: it is not counted among the running). */
+export interface PolicySubject {
+  id?: string;
+  service: string;
+  environment: string | null;
+  canaryVersion: string;
+  steps: readonly Step[];
+  createdBy: string;
+  targets: readonly Target[];
+  weights?: Deployment['weights'];
+}
+
+export interface PolicyAsk {
+  moment: PolicyMoment;
+  /** Who asks: the creator at create, the promoter at promote. */
+  principal: string;
+}
+
+export async function checkPolicy(deps: PolicyCheckDeps, subject: PolicySubject, ask: PolicyAsk): Promise<PolicyDecision> {
+  if (!deps.policyRules.some((rule) => appliesTo(rule, subject.service, subject.environment))) return { allowed: true, verdicts: [] };
+  return evaluatePolicy(deps.policyRules, await policyInputFor(deps, subject, ask));
+}
+
+export async function policyInputFor(deps: PolicyCheckDeps, subject: PolicySubject, ask: PolicyAsk): Promise<PolicyInput> {
+  const groupsOf = proxyGroupsByService(deps);
+  const [others, succeededIn, proxyGroups] = await Promise.all([runningDeployments(deps, subject.id), environmentsSucceeded(deps, subject), groupsOf(subject.service)]);
+  const deployment: PolicyDeployment = {
+    service: subject.service,
+    environment: subject.environment,
+    canaryVersion: subject.canaryVersion,
+    steps: subject.steps,
+    createdBy: subject.createdBy,
+    // No targets: every configured cluster's cloud (prepare resolves the targets from the registrations).
+    clouds: cloudsOf(subject.targets.length > 0 ? subject.targets : deps.clusters, subject.weights),
+    proxyGroups,
+  };
+  const running: RunningCanary[] = await Promise.all(
+    others.map(async (d) => ({ service: d.service, clouds: cloudsOf(d.targets, d.weights), proxyGroups: await groupsOf(d.service) })),
+  );
+  return {
+    deployment,
+    moment: ask.moment,
+    principal: ask.principal,
+    now: deps.clock.now(),
+    running,
+    succeededIn,
+    rollingBack: [...new Set(others.filter(isRollingBack).map((d) => d.service))],
+  };
+}
+
+/** The deployments whose run has not ended, but `except`; marks whose deployment is gone or released are not runs. */
+async function runningDeployments(deps: PolicyCheckDeps, except: string | undefined): Promise<Deployment[]> {
+  const marks = (await deps.activeRuns.list()).filter((mark) => mark.deploymentId !== except);
+  const found = await Promise.all(marks.map((mark) => deps.deployments.get(mark.deploymentId)));
+  return found.filter((d): d is Deployment => d !== undefined && !d.run.released);
+}
+
+async function environmentsSucceeded(deps: PolicyCheckDeps, subject: PolicySubject): Promise<string[]> {
+  const page = await deps.deployments.list({ service: subject.service, status: 'SUCCEEDED', limit: SUCCEEDED_LOOKBACK });
+  const environments = page.items.filter((d) => d.canary.version === subject.canaryVersion && d.environment).map((d) => d.environment!);
+  return [...new Set(environments)];
+}
+
+function isRollingBack(d: Deployment): boolean {
+  return d.phase === 'ROLLING_BACK' || d.run.outcome?.kind === 'rollback';
+}
+
+/** The clouds of the targets and of the weights a run has set (the status document's `weights` keys). */
+function cloudsOf(targets: readonly { cloud: CloudName }[], weights: Deployment['weights'] = {}): CloudName[] {
+  return [...new Set([...targets.map((t) => t.cloud), ...(Object.keys(weights) as CloudName[])])];
+}
+
+/** The proxy groups routing a service (its splits in the registry), read once per service. */
+function proxyGroupsByService(deps: PolicyCheckDeps): (service: string) => Promise<string[]> {
+  const read = new Map<string, Promise<string[]>>();
+  return (service) => {
+    let groups = read.get(service);
+    if (!groups) {
+      groups = deps.registry.getService(service).then((state) => [...new Set(state?.splits.map((split) => split.proxyGroup) ?? [])]);
+      read.set(service, groups);
+    }
+    return groups;
+  };
+}

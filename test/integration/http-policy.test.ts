@@ -1,0 +1,125 @@
+/**
+ * Policy rules at create and in the dry run (docs/api.md `POST /v1/deployments`, `POST
+ * /v1/policy/evaluate`, docs/policy.md), through the Lambda bundles, functions-framework and the
+ * local server on DynamoDB Local, with a configuration holding a freeze window that covers now (a
+ * once-window from 2000 to 2100 in UTC) and a required-analysis rule in environment prod:
+ * a refused create is 403 POLICY_DENIED naming every refusing rule with when it next allows, and
+ * writes nothing; the dry run answers the same verdicts and writes nothing either.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { scanTable } from '../support/store-backends.js';
+import { apiTableOnDynamoDbLocal, bearer, registerVersions, targetFactories, tokens, uniqueService, type Answer, type ApiEnvironment, type HttpTarget } from '../support/http-targets.js';
+import { deploymentBody } from '../support/requests.js';
+
+const POLICY = {
+  policy: {
+    rules: [
+      { name: 'millennium', kind: 'freeze-window', services: ['checkout-frozen-*'], timeZone: 'UTC', once: { start: '2000-01-01T00:00', end: '2100-01-01T00:00' } },
+      { name: 'prod-analysis', kind: 'required-analysis', services: ['checkout-gated-*'], environments: ['prod'], minJudgments: 1 },
+    ],
+  },
+};
+
+/** A plan without an analysis step. */
+const UNJUDGED = [{ setWeight: 10 }, { setWeight: 100 }];
+
+let api: ApiEnvironment;
+
+beforeAll(async () => {
+  api = await apiTableOnDynamoDbLocal('policy', [], POLICY);
+});
+
+afterAll(async () => {
+  await api?.stop();
+});
+
+interface Verdict {
+  rule: string;
+  kind: string;
+  allowed?: boolean;
+  reason: string;
+  nextAllowedAt: string | null;
+}
+type ErrorAnswer = { error: { code: string; message: string; field?: string; verdicts?: Verdict[] } };
+
+describe.each(targetFactories)('policy through %s', (_name, factory) => {
+  let target: HttpTarget;
+  beforeAll(async () => {
+    target = await factory();
+  });
+  afterAll(async () => {
+    await target.stop();
+  });
+
+  const post = (path: string, body: unknown, token: string = tokens.checkoutDeployer): Promise<Answer> =>
+    target.send({ method: 'POST', path, headers: { ...bearer(token), 'content-type': 'application/json' }, body: JSON.stringify(body) });
+
+  /** The answer to `path`, asserting that the table is exactly as before. */
+  async function writingNothing(path: string, body: unknown, token?: string): Promise<Answer> {
+    const before = await scanTable(api.table);
+    const answer = await post(path, body, token);
+    expect(await scanTable(api.table)).toEqual(before);
+    return answer;
+  }
+
+  it('a create inside a freeze is 403 POLICY_DENIED naming the rule and when it allows again, and nothing is written', async () => {
+    const service = uniqueService('checkout-frozen');
+    await registerVersions(target, service);
+    const body = deploymentBody({ service, environment: 'prod', spinnaker: undefined });
+
+    const refused = await writingNothing('/v1/deployments', body);
+
+    expect(refused.status).toBe(403);
+    const { error } = refused.body as ErrorAnswer;
+    expect(error.code).toBe('POLICY_DENIED');
+    expect(error.message).toContain('millennium');
+    expect(error.verdicts).toEqual([{ rule: 'millennium', kind: 'freeze-window', reason: expect.stringContaining('2100-01-01'), nextAllowedAt: '2100-01-01T00:00:00.000Z' }]);
+
+    const dryRun = await writingNothing('/v1/policy/evaluate', body);
+    expect(dryRun.status).toBe(200);
+    expect(dryRun.body).toEqual({ allowed: false, verdicts: error.verdicts!.map((v) => ({ ...v, allowed: false })) });
+  });
+
+  it('required analysis refuses a prod plan without analysis and allows it in staging; the dry run agrees', async () => {
+    const service = uniqueService('checkout-gated');
+    await registerVersions(target, service);
+    const prod = deploymentBody({ service, environment: 'prod', steps: UNJUDGED, spinnaker: undefined });
+    const staging = { ...prod, environment: 'staging' };
+
+    const refused = await writingNothing('/v1/deployments', prod);
+    expect(refused.status).toBe(403);
+    expect((refused.body as ErrorAnswer).error.verdicts).toEqual([{ rule: 'prod-analysis', kind: 'required-analysis', reason: expect.stringContaining('analysis'), nextAllowedAt: null }]);
+    expect((await writingNothing('/v1/policy/evaluate', prod)).body).toMatchObject({ allowed: false, verdicts: [{ rule: 'prod-analysis', allowed: false }] });
+    // Judged: a plan with analysis passes in prod.
+    expect((await writingNothing('/v1/policy/evaluate', { ...prod, steps: deploymentBody()['steps'] })).body).toMatchObject({ allowed: true, verdicts: [{ rule: 'prod-analysis', allowed: true }] });
+    // No rule applies in staging.
+    expect((await writingNothing('/v1/policy/evaluate', staging)).body).toEqual({ allowed: true, verdicts: [] });
+
+    const accepted = await post('/v1/deployments', staging);
+    expect(accepted.status).toBe(202);
+    expect(accepted.body).toMatchObject({ service, environment: 'staging', status: 'NOT_STARTED' });
+    const read = await target.send({ method: 'GET', path: `/v1/deployments/${(accepted.body as { id: string }).id}`, headers: bearer(tokens.reader) });
+    expect(read.body).toMatchObject({ environment: 'staging' });
+  });
+
+  it('a deployment without an environment reads environment null', async () => {
+    const service = uniqueService();
+    await registerVersions(target, service);
+
+    const accepted = await post('/v1/deployments', deploymentBody({ service, spinnaker: undefined }));
+
+    expect(accepted.status).toBe(202);
+    expect(accepted.body).toMatchObject({ service, environment: null });
+  });
+
+  it('a bad environment is 400 naming the field, and the dry run needs the deploy scope', async () => {
+    const service = uniqueService('checkout-gated');
+    const bad = await writingNothing('/v1/deployments', deploymentBody({ service, environment: 'Prod_1', spinnaker: undefined }));
+    expect(bad.status).toBe(400);
+    expect((bad.body as ErrorAnswer).error).toMatchObject({ code: 'VALIDATION_FAILED', field: 'environment' });
+
+    const forbidden = await writingNothing('/v1/policy/evaluate', deploymentBody({ service, environment: 'prod' }), tokens.reader);
+    expect(forbidden.status).toBe(403);
+    expect((forbidden.body as ErrorAnswer).error.code).toBe('FORBIDDEN');
+  });
+});
