@@ -22,6 +22,8 @@ export interface ControlCommand {
   reason: string | null;
   /** Checked against the deployment's service before anything is written (scopes). */
   authorize(service: string): void;
+  /** The business rules judged at a promotion (four eyes), before it is written; throws to refuse. */
+  admitPromotion?(current: Deployment): Promise<void>;
 }
 
 /** Races with the run's own writes are re-decided on a fresh read, a few times. */
@@ -39,6 +41,7 @@ export async function controlDeployment(deps: Pick<UseCaseDeps, 'deployments' | 
       await wakeHold(deps, current, command);
       return current;
     }
+    if (command.request.kind === 'promote') await command.admitPromotion?.(current);
     let deployment: Deployment;
     try {
       deployment = await writeWithEvent(deps, current, outcome.deployment, {

@@ -21,13 +21,13 @@
  * the creation a 409 that writes nothing.
  */
 import { executionOf, newDeployment, type Deployment, type Step, type SpinnakerOrigin, type Target, type VersionRef } from '../domain/deployment.js';
-import { ConflictError, IdempotencyKeyCanceledError, IdempotencyKeyReusedError, PolicyDeniedError, ValidationError } from '../domain/errors.js';
+import { ConflictError, IdempotencyKeyCanceledError, IdempotencyKeyReusedError, ValidationError } from '../domain/errors.js';
 import { checkTargets, compileSteps, type WireStep } from '../domain/plan.js';
 import type { AuditEvent } from '../ports/audit-log.js';
 import { isTombstone, type IdempotencyTombstone } from '../ports/idempotency-store.js';
 import type { UseCaseDeps } from './deps.js';
 import { preflightAnalysis } from './preflight-analysis.js';
-import { checkPolicy } from './policy-check.js';
+import { checkPolicy, denialOf } from './policy-check.js';
 import type { PolicyDecision } from '../domain/policy/evaluate.js';
 
 /** Spinnaker replays within minutes; a week covers every retry policy and manual re-run we know. */
@@ -74,7 +74,7 @@ export async function createDeployment(deps: UseCaseDeps, command: CreateDeploym
   const steps = compilePlan(deps, command);
   await checkRegistered(deps, command);
   const decision = await judgeCreate(deps, command, steps);
-  if (!decision.allowed) throw new PolicyDeniedError(decision.verdicts.filter((v) => !v.allowed).map(({ rule, kind, reason, nextAllowedAt }) => ({ rule, kind, reason, nextAllowedAt })));
+  if (!decision.allowed) throw denialOf(decision);
   // Before anything is written and any traffic moves: the providers must accept every analysis query.
   await preflightAnalysis(deps, command.service, steps, { baseline: command.baseline?.version ?? null, canary: command.canary.version });
 

@@ -12,6 +12,7 @@
  */
 import type { CloudName } from '../domain/cloud.js';
 import type { Deployment, Step, Target } from '../domain/deployment.js';
+import { PolicyDeniedError } from '../domain/errors.js';
 import { appliesTo, evaluatePolicy, type PolicyDecision } from '../domain/policy/evaluate.js';
 import type { PolicyDeployment, PolicyInput, RunningCanary } from '../domain/policy/input.js';
 import type { PolicyMoment } from '../domain/policy/types.js';
@@ -105,4 +106,16 @@ function proxyGroupsByService(deps: PolicyCheckDeps): (service: string) => Promi
     }
     return groups;
   };
+}
+
+/** The refusing verdicts of a decision, as PolicyDeniedError carries them (403 POLICY_DENIED). */
+export function denialOf(decision: PolicyDecision): PolicyDeniedError {
+  return new PolicyDeniedError(decision.verdicts.filter((v) => !v.allowed).map(({ rule, kind, reason, nextAllowedAt }) => ({ rule, kind, reason, nextAllowedAt })));
+}
+
+/** The rules judged when `principal` promotes `d` past a gate (four eyes): refuses with PolicyDeniedError. */
+export async function requirePromotionAllowed(deps: PolicyCheckDeps, d: Deployment, principal: string): Promise<void> {
+  const subject: PolicySubject = { id: d.id, service: d.service, environment: d.environment ?? null, canaryVersion: d.canary.version, steps: d.steps, createdBy: d.createdBy, targets: d.targets, weights: d.weights };
+  const decision = await checkPolicy(deps, subject, { moment: 'promote', principal });
+  if (!decision.allowed) throw denialOf(decision);
 }

@@ -16,6 +16,7 @@ const POLICY = {
     rules: [
       { name: 'millennium', kind: 'freeze-window', services: ['checkout-frozen-*'], timeZone: 'UTC', once: { start: '2000-01-01T00:00', end: '2100-01-01T00:00' } },
       { name: 'prod-analysis', kind: 'required-analysis', services: ['checkout-gated-*'], environments: ['prod'], minJudgments: 1 },
+      { name: 'pairs', kind: 'four-eyes', services: ['checkout-paired-*'] },
     ],
   },
 };
@@ -100,6 +101,23 @@ describe.each(targetFactories)('policy through %s', (_name, factory) => {
     expect(accepted.body).toMatchObject({ service, environment: 'staging', status: 'NOT_STARTED' });
     const read = await target.send({ method: 'GET', path: `/v1/deployments/${(accepted.body as { id: string }).id}`, headers: bearer(tokens.reader) });
     expect(read.body).toMatchObject({ environment: 'staging' });
+  });
+
+  it('four eyes: the creator may not promote (403 POLICY_DENIED, nothing written); another principal may', async () => {
+    const service = uniqueService('checkout-paired');
+    await registerVersions(target, service);
+    const created = await post('/v1/deployments', deploymentBody({ service, steps: [{ setWeight: 10 }, { pause: {} }, { setWeight: 100 }], spinnaker: undefined }));
+    expect(created.status).toBe(202);
+    const id = (created.body as { id: string }).id;
+
+    const refused = await writingNothing(`/v1/deployments/${id}/promote`, { full: true, reason: 'my own change' });
+    expect(refused.status).toBe(403);
+    const error = (refused.body as ErrorAnswer).error;
+    expect(error.code).toBe('POLICY_DENIED');
+    expect(error.verdicts).toEqual([{ rule: 'pairs', kind: 'four-eyes', reason: expect.stringContaining('checkout-pipeline created this deployment'), nextAllowedAt: null }]);
+
+    const promoted = await post(`/v1/deployments/${id}/promote`, { full: true, reason: 'reviewed' }, tokens.admin);
+    expect(promoted.status).toBe(200);
   });
 
   it('a deployment without an environment reads environment null', async () => {

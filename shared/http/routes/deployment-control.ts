@@ -6,6 +6,7 @@
 import * as z from 'zod/mini';
 import { cancelByKey } from '../../usecases/cancel-by-key.js';
 import { controlDeployment, type ControlRequest } from '../../usecases/control-deployment.js';
+import { requirePromotionAllowed } from '../../usecases/policy-check.js';
 import { getDeployment } from '../../usecases/read-deployments.js';
 import { requireAccess } from '../auth.js';
 import { auditTimeline } from '../audit-timeline.js';
@@ -33,6 +34,7 @@ function controlRoute(verb: ControlRequest['kind']): Route {
         actor: principal.tokenId,
         reason: body.reason ?? null,
         authorize: (service) => requireAccess(principal, 'deploy', service),
+        admitPromotion: (current) => requirePromotionAllowed(deps, current, principal.tokenId),
       });
       return { statusCode: 200, body: statusDocument(deployment, baseUrl) };
     },
