@@ -7,7 +7,7 @@
  */
 import { exitCodeOfStatus } from '../../cli/exit-codes.js';
 import { watchDeployment } from '../../cli/watch/watch.js';
-import { fetchTransport } from './fetch-transport.js';
+import { HttpTransport } from '../../cli/transport/http.js';
 
 const [url, token, id, ...flags] = process.argv.slice(2);
 if (!url || !token || !id) {
@@ -16,7 +16,7 @@ if (!url || !token || !id) {
 }
 const interval = flags.indexOf('--interval-ms');
 try {
-  const last = await watchDeployment(fetchTransport(url, token), id, {
+  const last = await watchDeployment(new HttpTransport({ url, token }), id, {
     out: process.stdout,
     tty: flags.includes('--tty'),
     color: flags.includes('--color'),
