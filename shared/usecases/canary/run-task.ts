@@ -12,6 +12,7 @@ import { executionOf, type Deployment } from '../../domain/deployment.js';
 import { CrossfadeError, InternalError, NotFoundError } from '../../domain/errors.js';
 import type { CanaryDeps } from './deps.js';
 import { ensureLastEvent, writeWithEvent } from '../record-change.js';
+import { releaseCapSlots } from '../cap-slots.js';
 import { judge } from './judge.js';
 import { giveUp, promote, recover, release, rollback } from './finish.js';
 import { prepare } from './prepare.js';
@@ -120,8 +121,12 @@ export async function runCanaryTask(deps: CanaryDeps, input: TaskInput): Promise
     details: { phase: changed.phase, stepIndex: changed.stepIndex, weights: changed.weights, ...describeChange(changed, input) },
     extraDetails: auditDetails,
   });
-  // The run is over: the sweeper has nothing left to drive (a crash before this leaves the mark to the sweeper, which removes it).
-  if (next.run.released) await deps.activeRuns.unmark(next.id);
+  // The run is over: its cap slots are free, and the sweeper has nothing left to drive (a crash
+  // before this leaves both to the sweeper, which frees the slots of a released run and removes its mark).
+  if (next.run.released) {
+    await releaseCapSlots(deps, next.id);
+    await deps.activeRuns.unmark(next.id);
+  }
   deps.crashPoints?.reached(`task:${input.action}:done:step${d.stepIndex}`);
   deps.logger.info('canary task done', { deploymentId: d.id, action: input.action, phase: next.phase, step: next.stepIndex, version: next.version });
   return output(next, input);

@@ -88,10 +88,10 @@ describe('evaluatePolicy', () => {
 
   it('evaluates the rules crossfade.yaml declares, as parsed', () => {
     const config = parseConfig({ policy: { rules: [{ name: 'cap', kind: 'concurrency-cap', max: 1 }] } }, 'crossfade.yaml');
-    const decision = evaluatePolicy(config.policy.rules, policyInput({ running: [{ service: 'cart', clouds: ['gcp'], proxyGroups: [] }] }));
+    const decision = evaluatePolicy(config.policy.rules, policyInput({ capHolders: { 'cap#global': ['dep_cart'] } }));
     expect(decision).toEqual({
       allowed: false,
-      verdicts: [{ rule: 'cap', kind: 'concurrency-cap', allowed: false, reason: 'concurrency cap "cap" (at most 1 canary at once): 1 already running (cart)', nextAllowedAt: null }],
+      verdicts: [{ rule: 'cap', kind: 'concurrency-cap', allowed: false, reason: 'concurrency cap "cap" (at most 1 canary at once): 1 already running (dep_cart)', nextAllowedAt: null }],
     });
   });
 });
