@@ -10,7 +10,8 @@ import { createDynamoDbStores } from '../../shared/adapters/dynamodb/stores.js';
 import { finished, prepared, released } from '../../shared/domain/lifecycle.js';
 import { PolicyDeniedError } from '../../shared/domain/errors.js';
 import type { PolicyRule } from '../../shared/domain/policy/types.js';
-import { createDeployment, type CreateDeploymentCommand } from '../../shared/usecases/create-deployment.js';
+import { createDeployment } from '../../shared/usecases/create-deployment.js';
+import { createCommand } from '../support/create-commands.js';
 import { resumeRuns } from '../../shared/usecases/resume-runs.js';
 import { makeDeployment, T0 } from '../support/deployments.js';
 import { rejectionOf } from '../support/errors.js';
@@ -33,23 +34,6 @@ class DieOnceAt {
   }
 }
 
-function command(overrides: Partial<CreateDeploymentCommand> = {}): CreateDeploymentCommand {
-  return {
-    service: 'checkout',
-    environment: null,
-    baseline: { version: 'v41' },
-    canary: { version: 'v42' },
-    targets: [{ cloud: 'aws', cluster: 'eks-use1' }],
-    steps: [{ setWeight: 10 }, { setWeight: 100 }],
-    spinnaker: null,
-    reason: null,
-    actor: 'checkout-pipeline',
-    idempotencyKey: 'key-died',
-    requestHash: 'a'.repeat(64),
-    ...overrides,
-  };
-}
-
 describe.each(backendFactories)('the sweeper frees cap slots on %s', (_name, startBackend) => {
   let backend: StoreBackend;
   beforeAll(async () => {
@@ -66,14 +50,14 @@ describe.each(backendFactories)('the sweeper frees cap slots on %s', (_name, sta
 
   it('a creation that died between its claim and its deployment holds the slot until the grace period is over', async () => {
     const deps = await depsOnStore();
-    const died = await rejectionOf(createDeployment({ ...deps, crashPoints: new DieOnceAt('create:after-marker') }, command()));
+    const died = await rejectionOf(createDeployment({ ...deps, crashPoints: new DieOnceAt('create:after-marker') }, createCommand({ idempotencyKey: 'key-died' })));
     expect(died).toEqual(new Error('died at create:after-marker'));
     const [orphan] = await deps.slots.holders(SCOPE);
     expect(orphan).toBeDefined();
     expect(await deps.deployments.get(orphan!.holder)).toBeUndefined();
 
     // The cap is full meanwhile: another create is refused, naming the orphan's slot.
-    const refused = await rejectionOf(createDeployment(deps, command({ service: 'checkout', idempotencyKey: 'key-next' })));
+    const refused = await rejectionOf(createDeployment(deps, createCommand({ service: 'checkout', idempotencyKey: 'key-next' })));
     expect(refused).toBeInstanceOf(PolicyDeniedError);
     expect((refused as PolicyDeniedError).denied[0]!.reason).toContain(orphan!.holder);
     expect((await resumeRuns(deps, { graceMs: GRACE_MS })).slots).toEqual([]);
@@ -83,7 +67,7 @@ describe.each(backendFactories)('the sweeper frees cap slots on %s', (_name, sta
 
     expect(sweep.slots).toEqual([{ scopeKey: SCOPE, holder: orphan!.holder, reason: expect.stringContaining('no such deployment') }]);
     expect(await deps.slots.holders(SCOPE)).toEqual([]);
-    const { deployment } = await createDeployment(deps, command({ idempotencyKey: 'key-next' }));
+    const { deployment } = await createDeployment(deps, createCommand({ idempotencyKey: 'key-next' }));
     expect((await deps.slots.holders(SCOPE)).map((h) => h.holder)).toEqual([deployment.id]);
   });
 

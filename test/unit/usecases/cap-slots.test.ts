@@ -11,6 +11,7 @@ import { ConflictError, PolicyDeniedError } from '../../../shared/domain/errors.
 import type { PolicyRule } from '../../../shared/domain/policy/types.js';
 import { claimCapSlots, releaseCapSlots } from '../../../shared/usecases/cap-slots.js';
 import { createDeployment, type CreateDeploymentCommand } from '../../../shared/usecases/create-deployment.js';
+import { createCommand } from '../../support/create-commands.js';
 import { makeDeployment, T0 } from '../../support/deployments.js';
 import { rejectionOf } from '../../support/errors.js';
 import { fakeDeps } from '../../support/fakes.js';
@@ -18,26 +19,8 @@ import { fakeDeps } from '../../support/fakes.js';
 const EVERYWHERE = { services: ['*'], environments: ['*'] };
 const capRule = (max: number, per: 'global' | 'cloud' = 'global'): PolicyRule => ({ name: 'cap', kind: 'concurrency-cap', ...EVERYWHERE, max, per });
 const AT = T0.toISOString();
-
-function command(overrides: Partial<CreateDeploymentCommand> = {}): CreateDeploymentCommand {
-  return {
-    service: 'checkout',
-    environment: null,
-    baseline: { version: 'v41' },
-    canary: { version: 'v42' },
-    targets: [
-      { cloud: 'aws', cluster: 'eks-use1' },
-      { cloud: 'gcp', cluster: 'gke-usc1' },
-    ],
-    steps: [{ setWeight: 10 }, { setWeight: 100 }],
-    spinnaker: null,
-    reason: null,
-    actor: 'checkout-pipeline',
-    idempotencyKey: 'key-1',
-    requestHash: 'a'.repeat(64),
-    ...overrides,
-  };
-}
+/** On both clouds: a per-cloud cap has two scopes. */
+const command = (overrides: Partial<CreateDeploymentCommand> = {}) => createCommand({ targets: [{ cloud: 'aws', cluster: 'eks-use1' }, { cloud: 'gcp', cluster: 'gke-usc1' }], ...overrides });
 
 describe('createDeployment under a concurrency cap', () => {
   it('claims a slot in every scope it joins before its deployment is written', async () => {
