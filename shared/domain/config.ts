@@ -13,6 +13,7 @@ import { RESOURCE_NAME_PATTERN } from './names.js';
 import { principalKeys, scopeList } from './principals.js';
 import { describeIssue } from './schema-issues.js';
 import { checkPolicyRules, NO_POLICY, policySchema } from './policy/schema.js';
+import { checkOutboundUrl, DEFAULT_OUTBOUND } from './outbound.js';
 import { parseScope, type Scope } from './scopes.js';
 
 const name = z.string().check(z.regex(RESOURCE_NAME_PATTERN, 'must be a DNS-1123 label (lower-case letters, digits, "-")'));
@@ -122,6 +123,17 @@ export const configSchema = z.strictObject({
   ),
   /** Business rules (domain/policy/, docs/policy.md); none by default. */
   policy: z._default(policySchema, NO_POLICY),
+  /**
+   * The local stack only (`npm start`): its clock starts at this instant and runs at real speed, so
+   * calendar rules (freeze and deploy windows) can be tried at any date. The cloud functions refuse
+   * it (runtime/deps.ts): they run on the real clock.
+   */
+  clock: z.optional(z.strictObject({ startsAt: z.iso.datetime({ offset: true, error: 'must be an ISO 8601 instant with a zone (2026-12-24T07:59:50Z)' }) })),
+  /** Where crossfade's own requests may go (domain/outbound.ts). */
+  outbound: z._default(
+    z.strictObject({ allowedHosts: z.array(z.string().check(z.regex(/^[A-Za-z0-9.*:[\]-]{1,253}$/, 'must be a host name, an address or a glob of one'))) }),
+    { allowedHosts: [...DEFAULT_OUTBOUND.allowedHosts] },
+  ),
 });
 
 export type CrossfadeConfig = z.infer<typeof configSchema>;
@@ -153,7 +165,16 @@ export function parseConfig(document: unknown, source: string): CrossfadeConfig 
   const providers = config.analysis.providers.map((p) => p.name);
   config.analysis.templates.forEach((template, index) => withSource(source, () => checkTemplate(template, `analysis.templates[${index}]`, providers)));
   withSource(source, () => checkPolicyRules(config.policy.rules, 'policy.rules'));
+  for (const { key, url } of outboundUrls(config)) withSource(source, () => checkOutboundUrl(url, key, config.outbound));
   return config;
+}
+
+/** Every URL crossfade itself sends requests to, with its key: each is checked against `outbound` when the configuration loads. */
+function outboundUrls(config: CrossfadeConfig): { key: string; url: string }[] {
+  return config.analysis.providers.flatMap((provider, index) => {
+    const url = provider.kind === 'prometheus' ? provider.url : provider.kind === 'cloudwatch' ? provider.endpoint : undefined;
+    return url === undefined ? [] : [{ key: `analysis.providers[${index}].${provider.kind === 'prometheus' ? 'url' : 'endpoint'}`, url }];
+  });
 }
 
 export function tokenEntries(config: CrossfadeConfig): TokenEntry[] {
@@ -211,6 +232,7 @@ export const embeddedDefaults: CrossfadeConfig = {
   },
   canary: { lockLeaseSeconds: 1800 },
   policy: { rules: [] },
+  outbound: { allowedHosts: ['*'] },
 };
 
 /** Runs a check that throws an error naming a field (ValidationError's `field`, ConfigError's `key`) as a ConfigError prefixed with the file. */

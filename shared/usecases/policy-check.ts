@@ -55,7 +55,8 @@ export async function policyInputFor(deps: PolicyCheckDeps, subject: PolicySubje
     moment: ask.moment,
     principal: ask.principal,
     now: deps.clock.now(),
-    capHolders: await capHoldersOf(deps, deployment, subject.id),
+    // Caps judge a start only: at a step or a promotion their slots are not read.
+    capHolders: ask.moment === 'create' ? await capHoldersOf(deps, deployment, subject.id) : {},
     succeededIn,
     rollingBack: [...new Set(others.filter(isRollingBack).map((d) => d.service))],
   };

@@ -50,9 +50,16 @@ export interface TaskOutput {
 
 /**
  * The work of one action: returns the deployment as it should be stored (the same object when
- * nothing changed), or that and what the audit event should say besides (a judgment's inputs).
+ * nothing changed), or that and what the audit event should say besides (a judgment's inputs, the policy's verdicts).
  */
-export type ActionWork = (deps: CanaryDeps, d: Deployment, input: TaskInput) => Promise<Deployment | { deployment: Deployment; auditDetails: Record<string, unknown> }>;
+export type ActionWork = (deps: CanaryDeps, d: Deployment, input: TaskInput) => Promise<Deployment | WorkDone>;
+
+/** What an action did, when the audit event needs more than the deployment: details besides, or another verb (`held`: the rules held the step). */
+export interface WorkDone {
+  deployment: Deployment;
+  auditDetails: Record<string, unknown>;
+  verb?: string;
+}
 
 /** Which instructions each guarded action carries out (unguarded ones act on the stored state alone). */
 const instructionsOf: Partial<Record<TaskAction, readonly InstructionKind[]>> = {
@@ -111,14 +118,14 @@ export async function runCanaryTask(deps: CanaryDeps, input: TaskInput): Promise
     await noteRetry(deps, d, input, error);
     throw error;
   }
-  const [changed, auditDetails] = 'deployment' in done ? [done.deployment, done.auditDetails] : [done, {}];
+  const { deployment: changed, auditDetails, verb = input.action } = 'deployment' in done ? done : { deployment: done, auditDetails: {} };
   if (changed === d) return output(d, input);
   deps.crashPoints?.reached(`task:${input.action}:before-write:step${d.stepIndex}`);
   const next = await writeWithEvent(deps, d, changed, {
-    verb: input.action,
+    verb,
     actor: 'crossfade-canary',
-    reason: changed.run.outcome?.reason ?? null,
-    details: { phase: changed.phase, stepIndex: changed.stepIndex, weights: changed.weights, ...describeChange(changed, input) },
+    reason: changed.run.outcome?.reason ?? (verb === 'held' ? (changed.run.policyHold?.reason ?? null) : null),
+    details: { phase: changed.phase, stepIndex: changed.stepIndex, weights: changed.weights, ...describeChange(changed, input, verb) },
     extraDetails: auditDetails,
   });
   // The run is over: its cap slots are free, and the sweeper has nothing left to drive (a crash
@@ -133,8 +140,10 @@ export async function runCanaryTask(deps: CanaryDeps, input: TaskInput): Promise
 }
 
 /** What the audit event says besides phase, step and weights. */
-function describeChange(changed: Deployment, input: TaskInput): Record<string, unknown> {
+function describeChange(changed: Deployment, input: TaskInput, verb: string): Record<string, unknown> {
+  const held = verb === 'held' ? changed.run.policyHold : null;
   return {
+    ...(held ? { held: { rules: held.rules, reason: held.reason, until: held.until, recheckInSeconds: held.seconds } } : {}),
     ...(input.error ? { error: input.error } : {}),
     ...(changed.run.unverified.length > 0 && ['converge', 'promote', 'rollback'].includes(input.action) ? { unverified: changed.run.unverified } : {}),
     ...(input.action === 'hold' && changed.run.hold ? { hold: { kind: changed.run.hold.kind, seconds: changed.run.hold.seconds, until: new Date(Date.parse(changed.run.hold.since) + changed.run.hold.seconds * 1000).toISOString() } } : {}),

@@ -84,9 +84,12 @@ describe('policyInputFor', () => {
     await deps.slots.claim('five#global', self.id, 5, T0.toISOString());
     await deps.slots.claim('five#global', 'dep_other', 5, T0.toISOString());
 
-    const input = await policyInputFor(deps, { ...subject, id: self.id, targets: [] }, { moment: 'step', principal: 'alice' });
+    const input = await policyInputFor(deps, { ...subject, id: self.id, targets: [] }, { moment: 'create', principal: 'alice' });
 
     expect(input.capHolders).toEqual({ 'five#global': ['dep_other'] });
+    // A cap judges a start only: at a step its slots are not read.
+    deps.slots.failNext('holders', new DependencyUnavailableError('table', 'GetItem'));
+    expect((await policyInputFor(deps, { ...subject, id: self.id }, { moment: 'step', principal: 'alice' })).capHolders).toEqual({});
     expect(input.deployment.clouds).toEqual(['aws', 'gcp']);
   });
 });
