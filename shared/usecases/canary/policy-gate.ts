@@ -11,7 +11,7 @@
 import type { Deployment } from '../../domain/deployment.js';
 import { policyHeld } from '../../domain/lifecycle.js';
 import type { Verdict } from '../../domain/policy/types.js';
-import { checkPolicy, type PolicyCheckDeps } from '../policy-check.js';
+import { checkPolicy, subjectOf, type PolicyCheckDeps } from '../policy-check.js';
 import type { CanaryDeps } from './deps.js';
 import type { TaskInput } from './run-task.js';
 
@@ -29,8 +29,7 @@ export type GateAnswer =
 
 export async function askPolicyBeforeTraffic(deps: PolicyCheckDeps & Pick<CanaryDeps, 'logger'>, d: Deployment, input: Pick<TaskInput, 'action'>): Promise<GateAnswer> {
   if (d.retrying?.action === input.action && d.retrying.atVersion === d.version) return { held: false, auditDetails: {} };
-  const subject = { id: d.id, service: d.service, environment: d.environment ?? null, canaryVersion: d.canary.version, steps: d.steps, createdBy: d.createdBy, targets: d.targets, weights: d.weights };
-  const decision = await checkPolicy(deps, subject, { moment: 'step', principal: RUN_PRINCIPAL });
+  const decision = await checkPolicy(deps, subjectOf(d), { moment: 'step', principal: RUN_PRINCIPAL });
   const auditDetails = decision.verdicts.length > 0 ? { policy: { moment: 'step', stepIndex: d.stepIndex, verdicts: decision.verdicts } } : {};
   if (decision.allowed) return { held: false, auditDetails };
   const now = deps.clock.now();
