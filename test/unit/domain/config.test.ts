@@ -18,7 +18,8 @@ const DEFAULTED = {
   googlePrincipals: [],
   analysis: { providers: [], templates: [] },
   canary: { lockLeaseSeconds: 1800 },
-  policy: { rules: [] },
+  policy: { rules: [], external: [] },
+  outbound: { allowedHosts: ['*'] },
 };
 
 /** An analysis template with every field given, so the parsed document equals it. */
@@ -104,7 +105,12 @@ describe('parseConfig', () => {
           { name: 'two-people', kind: 'four-eyes', services: ['payments-*'], environments: ['prod', 'prod-*'] },
           { name: 'auth-healthy', kind: 'dependency-health', services: ['checkout'], environments: ['*'], dependsOn: ['auth', 'inventory'] },
         ],
+        external: [
+          { name: 'change-board', url: 'https://rules.example.com/v1/judge', secret: { env: 'RULES_SECRET' }, timeoutMs: 2000, failOpen: false, services: ['*'], environments: ['prod'] },
+          { name: 'risk', url: 'https://risk.example.com/', secret: { awsSecretsManager: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:risk-AbCdEf' }, timeoutMs: 500, failOpen: true, services: ['payments-*'], environments: ['*'] },
+        ],
       },
+      outbound: { allowedHosts: ['*.example.com', 'prometheus.monitoring'] },
     };
     expect(parseConfig(document, SOURCE)).toEqual(document);
   });
