@@ -8,7 +8,7 @@
  * nothing else; the dry run answers the same verdicts and writes nothing.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { scanTable } from '../support/store-backends.js';
+import { scanTable, writesOf } from '../support/store-backends.js';
 import { apiTableOnDynamoDbLocal, bearer, registerVersions, targetFactories, tokens, uniqueService, type Answer, type ApiEnvironment, type HttpTarget } from '../support/http-targets.js';
 import { deploymentBody } from '../support/requests.js';
 
@@ -58,14 +58,10 @@ describe.each(targetFactories)('policy through %s', (_name, factory) => {
 
   /** The answer to `path`, asserting that the only write is one policy.denied audit event on `subject`. */
   async function writingOneDenial(path: string, body: unknown, subject: string, token?: string): Promise<Answer> {
-    const before = await scanTable(api.table);
-    const answer = await post(path, body, token);
-    const after = await scanTable(api.table);
-    expect(after.filter((item) => !before.some((old) => JSON.stringify(old) === JSON.stringify(item)))).toEqual([
-      expect.objectContaining({ pk: `EVT#${subject}`, entity: 'audit', event: expect.objectContaining({ action: 'policy.denied', subject }) }),
-    ]);
-    expect(after).toHaveLength(before.length + 1);
-    return answer;
+    const { result, added, removed } = await writesOf(api.table, () => post(path, body, token));
+    expect(added).toEqual([expect.objectContaining({ pk: `EVT#${subject}`, entity: 'audit', event: expect.objectContaining({ action: 'policy.denied', subject }) })]);
+    expect(removed).toBe(0);
+    return result;
   }
 
   /** The answer to `path`, asserting that the table is exactly as before. */

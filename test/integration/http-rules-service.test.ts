@@ -14,7 +14,7 @@
  * Every verdict is read back from the audit through GET …/events.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { scanTable } from '../support/store-backends.js';
+import { scanTable, writesOf } from '../support/store-backends.js';
 import { startFakeRulesService, type FakeRulesService } from '../support/fake-rules-service.js';
 import { startFakeSecretsManager, type FakeSecretsManager } from '../support/fake-clouds/secrets-manager.js';
 import { apiTableOnDynamoDbLocal, bearer, registerVersions, targetFactories, tokens, uniqueService, type Answer, type ApiEnvironment, type HttpTarget } from '../support/http-targets.js';
@@ -98,14 +98,10 @@ describe.each(targetFactories)('external rules services through %s', (_name, fac
   /** A create refused by policy: 403 POLICY_DENIED, and the only write is one policy.denied event on the service, which it answers. */
   async function refusedCreate(service: string, body: Record<string, unknown> = deploymentBody({ service, environment: 'prod', spinnaker: undefined })): Promise<{ error: ErrorAnswer['error']; event: AuditItem }> {
     await registerVersions(target, service);
-    const before = await scanTable(api.table);
-    const answer = await post('/v1/deployments', body);
+    const { result: answer, added, removed } = await writesOf(api.table, () => post('/v1/deployments', body));
     expect(answer.status).toBe(403);
-    const after = await scanTable(api.table);
-    const added = after.filter((item) => !before.some((old) => JSON.stringify(old) === JSON.stringify(item)));
-    expect(added).toHaveLength(1);
-    expect(added[0]).toMatchObject({ pk: `EVT#service/${service}`, entity: 'audit' });
-    expect(after).toHaveLength(before.length + 1);
+    expect(added).toEqual([expect.objectContaining({ pk: `EVT#service/${service}`, entity: 'audit' })]);
+    expect(removed).toBe(0);
     const denied = (await events(`/v1/services/${service}/events`)).filter((e) => e.action === 'policy.denied');
     expect(denied).toHaveLength(1);
     return { error: (answer.body as ErrorAnswer).error, event: denied[0]! };

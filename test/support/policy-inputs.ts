@@ -1,6 +1,7 @@
 /** PolicyInputs for the pure rule tests: a create of checkout 2.0.0 in prod with nothing else going on, overridable. */
 import type { Step } from '../../shared/domain/deployment.js';
 import type { PolicyDeployment, PolicyInput } from '../../shared/domain/policy/input.js';
+import type { CreateDeploymentCommand } from '../../shared/usecases/create-deployment.js';
 
 export const NOW = new Date('2026-06-10T12:00:00Z');
 
@@ -34,4 +35,22 @@ export function weight(canaryPercent: number): Step {
 /** An analysis step judging `count` times (the template's content does not matter to policy). */
 export function analysis(count: number): Step {
   return { kind: 'analysis', template: { name: 'http-golden-signals', stepSeconds: 10, thresholds: { pass: 95, marginal: 75 }, groupWeights: {}, metrics: [] }, intervalSeconds: 60, count };
+}
+
+/** A create of checkout v42 (over v41) in prod on eks-use1, key `key-1`, as the use-case policy tests send it. */
+export function policyCreateCommand(overrides: Partial<CreateDeploymentCommand> = {}): CreateDeploymentCommand {
+  return {
+    service: 'checkout',
+    environment: 'prod',
+    baseline: { version: 'v41' },
+    canary: { version: 'v42' },
+    targets: [{ cloud: 'aws', cluster: 'eks-use1' }],
+    steps: [{ setWeight: 10 }, { setWeight: 100 }],
+    spinnaker: null,
+    reason: null,
+    actor: 'checkout-pipeline',
+    idempotencyKey: 'key-1',
+    requestHash: 'a'.repeat(64),
+    ...overrides,
+  };
 }

@@ -11,10 +11,11 @@ import { DependencyUnavailableError, PolicyDeniedError, ValidationError } from '
 import type { ExternalRulesEndpoint, RulesAnswer, RulesRequest } from '../../../shared/domain/policy/external.js';
 import type { PolicyRule } from '../../../shared/domain/policy/types.js';
 import type { ConfiguredRulesService } from '../../../shared/ports/external-rules.js';
-import { createDeployment, type CreateDeploymentCommand } from '../../../shared/usecases/create-deployment.js';
+import { createDeployment } from '../../../shared/usecases/create-deployment.js';
 import { checkPolicy, requirePromotionAllowed, type PolicySubject } from '../../../shared/usecases/policy-check.js';
 import { makeDeployment } from '../../support/deployments.js';
 import { rejectionOf } from '../../support/errors.js';
+import { policyCreateCommand } from '../../support/policy-inputs.js';
 import { fakeDeps, writeAttempts } from '../../support/fakes.js';
 
 const FREEZE: PolicyRule = { name: 'millennium', kind: 'freeze-window', services: ['*'], environments: ['*'], timeZone: 'UTC', once: { start: '2000-01-01T00:00', end: '2100-01-01T00:00' } };
@@ -51,22 +52,7 @@ const subject: PolicySubject = {
   targets: [],
 };
 
-function command(overrides: Partial<CreateDeploymentCommand> = {}): CreateDeploymentCommand {
-  return {
-    service: 'checkout',
-    environment: 'prod',
-    baseline: { version: 'v41' },
-    canary: { version: 'v42' },
-    targets: [{ cloud: 'aws', cluster: 'eks-use1' }],
-    steps: [{ setWeight: 10 }, { setWeight: 100 }],
-    spinnaker: null,
-    reason: null,
-    actor: 'checkout-pipeline',
-    idempotencyKey: 'key-1',
-    requestHash: 'a'.repeat(64),
-    ...overrides,
-  };
-}
+const command = policyCreateCommand;
 
 describe('checkPolicy with external rules services', () => {
   it('asks every applicable endpoint once, all at once, with the documented request, and adds one verdict each', async () => {

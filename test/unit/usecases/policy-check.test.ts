@@ -9,10 +9,11 @@ import { describe, expect, it } from 'vitest';
 import type { Deployment } from '../../../shared/domain/deployment.js';
 import { DependencyUnavailableError, PolicyDeniedError } from '../../../shared/domain/errors.js';
 import type { PolicyRule } from '../../../shared/domain/policy/types.js';
-import { createDeployment, evaluateCreatePolicy, type CreateDeploymentCommand } from '../../../shared/usecases/create-deployment.js';
+import { createDeployment, evaluateCreatePolicy } from '../../../shared/usecases/create-deployment.js';
 import { checkPolicy, policyInputFor, type PolicySubject } from '../../../shared/usecases/policy-check.js';
 import { makeDeployment, T0 } from '../../support/deployments.js';
 import { rejectionOf } from '../../support/errors.js';
+import { policyCreateCommand } from '../../support/policy-inputs.js';
 import { fakeDeps, writeAttempts, type FakeDeps } from '../../support/fakes.js';
 
 const EVERYWHERE = { services: ['*'], environments: ['*'] };
@@ -39,22 +40,7 @@ async function stored(deps: FakeDeps, deployment: Deployment, marked = true): Pr
   return deployment;
 }
 
-function command(overrides: Partial<CreateDeploymentCommand> = {}): CreateDeploymentCommand {
-  return {
-    service: 'checkout',
-    environment: 'prod',
-    baseline: { version: 'v41' },
-    canary: { version: 'v42' },
-    targets: [{ cloud: 'aws', cluster: 'eks-use1' }],
-    steps: [{ setWeight: 10 }, { setWeight: 100 }],
-    spinnaker: null,
-    reason: null,
-    actor: 'checkout-pipeline',
-    idempotencyKey: 'key-1',
-    requestHash: 'a'.repeat(64),
-    ...overrides,
-  };
-}
+const command = policyCreateCommand;
 
 describe('policyInputFor', () => {
   it('gathers the running canaries, the services rolling back and the environments this version succeeded in', async () => {
