@@ -12,7 +12,7 @@ import { DEFAULT_XDS_TRANSPORT } from './mesh.js';
 import { RESOURCE_NAME_PATTERN } from './names.js';
 import { principalKeys, scopeList } from './principals.js';
 import { describeIssue } from './schema-issues.js';
-import { checkPolicyRules, NO_POLICY, policySchema } from './policy/schema.js';
+import { checkPolicyNames, checkPolicyRules, NO_POLICY, policySchema } from './policy/schema.js';
 import { checkOutboundUrl, DEFAULT_OUTBOUND } from './outbound.js';
 import { parseScope, type Scope } from './scopes.js';
 
@@ -165,16 +165,19 @@ export function parseConfig(document: unknown, source: string): CrossfadeConfig 
   const providers = config.analysis.providers.map((p) => p.name);
   config.analysis.templates.forEach((template, index) => withSource(source, () => checkTemplate(template, `analysis.templates[${index}]`, providers)));
   withSource(source, () => checkPolicyRules(config.policy.rules, 'policy.rules'));
+  withSource(source, () => checkPolicyNames(config.policy.rules, config.policy.external));
   for (const { key, url } of outboundUrls(config)) withSource(source, () => checkOutboundUrl(url, key, config.outbound));
   return config;
 }
 
 /** Every URL crossfade itself sends requests to, with its key: each is checked against `outbound` when the configuration loads. */
 function outboundUrls(config: CrossfadeConfig): { key: string; url: string }[] {
-  return config.analysis.providers.flatMap((provider, index) => {
+  const providers = config.analysis.providers.flatMap((provider, index) => {
     const url = provider.kind === 'prometheus' ? provider.url : provider.kind === 'cloudwatch' ? provider.endpoint : undefined;
     return url === undefined ? [] : [{ key: `analysis.providers[${index}].${provider.kind === 'prometheus' ? 'url' : 'endpoint'}`, url }];
   });
+  const rulesServices = config.policy.external.map((endpoint, index) => ({ key: `policy.external[${index}].url`, url: endpoint.url }));
+  return [...providers, ...rulesServices];
 }
 
 export function tokenEntries(config: CrossfadeConfig): TokenEntry[] {
@@ -231,7 +234,7 @@ export const embeddedDefaults: CrossfadeConfig = {
     ],
   },
   canary: { lockLeaseSeconds: 1800 },
-  policy: { rules: [] },
+  policy: { rules: [], external: [] },
   outbound: { allowedHosts: ['*'] },
 };
 

@@ -114,6 +114,8 @@ export interface Deployment {
   createdBy: string;
   reason: string | null;
   spinnaker: SpinnakerOrigin | null;
+  /** Break glass (docs/policy.md): the policy rules an admin overrode at create, and why; absent when none. */
+  policyOverride?: PolicyOverride;
   /** Where the state machine is within the plan; changed only through lifecycle.ts. */
   run: RunState;
   /** Optimistic-locking counter: 1 at creation, +1 on every write. */
@@ -252,6 +254,15 @@ export const initialRunState: RunState = {
   lastChange: null,
 };
 
+/** An admin's override of named policy rules at create: their refusals no longer block this deployment. */
+export interface PolicyOverride {
+  rules: string[];
+  reason: string;
+  /** The admin's principal. */
+  by: string;
+  at: string;
+}
+
 export interface NewDeployment {
   id: string;
   service: string;
@@ -264,6 +275,7 @@ export interface NewDeployment {
   createdBy: string;
   reason: string | null;
   spinnaker: SpinnakerOrigin | null;
+  policyOverride?: PolicyOverride;
 }
 
 export function newDeployment(input: NewDeployment, now: Date): Deployment {

@@ -1,6 +1,7 @@
 /** The status document (docs/api.md): what Spinnaker's webhook stage polls and matches on. */
-import { statusOf, type Deployment, type DeploymentStatus, type Phase, type Step, type Weights } from '../domain/deployment.js';
+import { statusOf, type Deployment, type DeploymentStatus, type Phase, type Weights } from '../domain/deployment.js';
 import { describeProgress } from '../domain/progress.js';
+import { summarizeStep, type PlanStepSummary } from '../domain/plan-summary.js';
 
 export interface StatusDocument {
   id: string;
@@ -28,6 +29,8 @@ export interface StatusDocument {
   unverified: string[];
   /** The task being retried now, if any ("retrying … attempt 2 of 7" in progress says the same). */
   retrying: { action: string; attempt: number; maxAttempts: number | null; reason: string; at: string } | null;
+  /** Break glass: the policy rules an admin overrode at create, why, by whom and when; null when none. */
+  policyOverride: { rules: string[]; reason: string; by: string; at: string } | null;
   createdAt: string;
   updatedAt: string;
 }
@@ -36,10 +39,7 @@ export interface StatusDocument {
  * A step as the status document shows it. The document is copied into Spinnaker's execution on
  * every poll, so it stays small: a template's metrics and queries are left out (they are in `/events`).
  */
-export type PlanStepSummary =
-  | { kind: 'setWeight'; canaryPercent: number; wave: string[] | null }
-  | { kind: 'pause'; durationSeconds: number | null }
-  | { kind: 'analysis'; template: string; intervalSeconds: number; count: number };
+export type { PlanStepSummary };
 
 export function deploymentUrl(baseUrl: string, id: string): string {
   return `${baseUrl}/v1/deployments/${encodeURIComponent(id)}`;
@@ -67,16 +67,10 @@ export function statusDocument(d: Deployment, baseUrl: string): StatusDocument {
     result: d.result,
     unverified: d.run.unverified,
     retrying: d.retrying && d.retrying.atVersion === d.version ? { action: d.retrying.action, attempt: d.retrying.attempt, maxAttempts: d.retrying.maxAttempts, reason: d.retrying.reason, at: d.retrying.at } : null,
+    policyOverride: d.policyOverride ? { rules: d.policyOverride.rules, reason: d.policyOverride.reason, by: d.policyOverride.by, at: d.policyOverride.at } : null,
     createdAt: d.createdAt,
     updatedAt: d.updatedAt,
   };
-}
-
-function summarizeStep(step: Step): PlanStepSummary {
-  // Field by field: whatever a compiled step gains later stays out of the document unless added here.
-  if (step.kind === 'setWeight') return { kind: 'setWeight', canaryPercent: step.canaryPercent, wave: step.wave };
-  if (step.kind === 'pause') return { kind: 'pause', durationSeconds: step.durationSeconds };
-  return { kind: 'analysis', template: step.template.name, intervalSeconds: step.intervalSeconds, count: step.count };
 }
 
 /** A hold opened at an earlier step is being closed (progress.ts reads it the same way). */

@@ -31,6 +31,7 @@ import type { CrashPoints } from '../ports/crash-points.js';
 import { coalescingPublisher } from '../usecases/coalescing-publisher.js';
 import { analysisCatalogOf, canarySettingsOf, metricsProvidersOf, workflowFromEnv } from './canary.js';
 import { callerAuthOf } from './callers.js';
+import { rulesServicesOf } from './policy.js';
 
 export interface RuntimeOptions {
   env: Record<string, string | undefined>;
@@ -84,6 +85,7 @@ export function buildHttpDeps(options: RuntimeOptions): RuntimeDeps {
     analysis: analysisCatalogOf(config),
     settings: canarySettingsOf(config),
     policyRules: config.policy.rules,
+    rulesServices: rulesServicesOf(config, env, awsCredentials),
     clock,
     ids: randomIds,
     hash: sha256Hex,

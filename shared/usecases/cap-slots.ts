@@ -9,7 +9,7 @@ import type { Deployment } from '../domain/deployment.js';
 import { PolicyDeniedError } from '../domain/errors.js';
 import { capFullReason, capScopes } from '../domain/policy/concurrency-cap.js';
 import type { UseCaseDeps } from './deps.js';
-import { capRulesFor, policyDeploymentOf, subjectOf, type PolicyCheckDeps } from './policy-check.js';
+import { capRulesFor, policyDeploymentOf, policySubjectOf, type PolicyCheckDeps } from './policy-check.js';
 
 export type SlotDeps = PolicyCheckDeps & Pick<UseCaseDeps, 'slots'>;
 
@@ -19,9 +19,11 @@ export type SlotDeps = PolicyCheckDeps & Pick<UseCaseDeps, 'slots'>;
  * replayed creation claims its own slots again. With no cap applying, reads nothing.
  */
 export async function claimCapSlots(deps: SlotDeps, d: Deployment): Promise<void> {
-  const rules = capRulesFor(deps.policyRules, { service: d.service, environment: d.environment ?? null });
+  // A cap an admin overrode at create (break glass) claims nothing: the override lets this canary past it.
+  const overridden = d.policyOverride?.rules ?? [];
+  const rules = capRulesFor(deps.policyRules, { service: d.service, environment: d.environment ?? null }).filter((rule) => !overridden.includes(rule.name));
   if (rules.length === 0) return;
-  const deployment = await policyDeploymentOf(deps, subjectOf(d));
+  const deployment = await policyDeploymentOf(deps, policySubjectOf(d));
   const at = deps.clock.now().toISOString();
   const claimed: string[] = [];
   for (const rule of rules) {

@@ -29,9 +29,10 @@ import type { AuditEvent } from '../ports/audit-log.js';
 import { isTombstone, type IdempotencyTombstone } from '../ports/idempotency-store.js';
 import type { UseCaseDeps } from './deps.js';
 import { preflightAnalysis } from './preflight-analysis.js';
-import { checkPolicy, denialOf } from './policy-check.js';
+import { checkPolicy, denialOf, type PolicyCheck } from './policy-check.js';
+import { overriddenEvent, policyDetails, recordDenial } from './policy-audit.js';
 import { claimCapSlots, releaseCapSlots } from './cap-slots.js';
-import type { PolicyDecision } from '../domain/policy/evaluate.js';
+import type { Verdict } from '../domain/policy/types.js';
 
 /** Spinnaker replays within minutes; a week covers every retry policy and manual re-run we know. */
 export const IDEMPOTENCY_RETENTION_SECONDS = 7 * 24 * 3600;
@@ -52,10 +53,12 @@ export interface CreateDeploymentCommand {
   idempotencyKey: string | undefined;
   /** sha256 of the canonical request: the same key with another request is refused. */
   requestHash: string;
+  /** Break glass (docs/policy.md): policy rules whose refusals an admin overrides for this deployment; the caller checked the admin scope. */
+  override?: { rules: string[]; reason: string } | null;
 }
 
 /** What the policy rules look at in a create. */
-export type CreatePolicyCommand = Pick<CreateDeploymentCommand, 'service' | 'environment' | 'canary' | 'targets' | 'steps' | 'actor'>;
+export type CreatePolicyCommand = Pick<CreateDeploymentCommand, 'service' | 'environment' | 'canary' | 'baseline' | 'targets' | 'steps' | 'actor' | 'override'>;
 
 export interface CreateDeploymentResult {
   /** The deployment as first created: a replay gets exactly the first answer. */
@@ -77,7 +80,7 @@ export async function createDeployment(deps: UseCaseDeps, command: CreateDeploym
   const steps = compilePlan(deps, command);
   await checkRegistered(deps, command);
   const decision = await judgeCreate(deps, command, steps);
-  if (!decision.allowed) throw denialOf(decision);
+  if (!decision.allowed) await refuseCreate(deps, command, decision);
   // Before anything is written and any traffic moves: the providers must accept every analysis query.
   await preflightAnalysis(deps, command.service, steps, { baseline: command.baseline?.version ?? null, canary: command.canary.version });
 
@@ -95,9 +98,10 @@ export async function createDeployment(deps: UseCaseDeps, command: CreateDeploym
       createdBy: command.actor,
       reason: command.reason,
       spinnaker: command.spinnaker,
+      ...(command.override ? { policyOverride: { ...command.override, by: command.actor, at: now.toISOString() } } : {}),
     },
     now,
-  ));
+  ), decision);
   let replayed = false;
 
   if (command.idempotencyKey !== undefined) {
@@ -126,13 +130,34 @@ function compilePlan(deps: UseCaseDeps, command: Pick<CreateDeploymentCommand, '
   return compileSteps(command.steps, reachable, deps.analysis);
 }
 
-function judgeCreate(deps: UseCaseDeps, command: CreatePolicyCommand, steps: readonly Step[]): Promise<PolicyDecision> {
-  const subject = { service: command.service, environment: command.environment ?? null, canaryVersion: command.canary.version, steps, createdBy: command.actor, targets: command.targets };
+function judgeCreate(deps: UseCaseDeps, command: CreatePolicyCommand, steps: readonly Step[]): Promise<PolicyCheck> {
+  const overriddenRules = command.override?.rules ?? [];
+  checkOverriddenNames(deps, overriddenRules);
+  const subject = { service: command.service, environment: command.environment ?? null, canaryVersion: command.canary.version, baselineVersion: command.baseline?.version ?? null, steps, createdBy: command.actor, targets: command.targets, overriddenRules };
   return checkPolicy(deps, subject, { moment: 'create', principal: command.actor });
 }
 
+/** An override names configured rules or rules services only: a typo must not look like an override that took. */
+function checkOverriddenNames(deps: UseCaseDeps, names: readonly string[]): void {
+  const known = new Set([...deps.policyRules.map((rule) => rule.name), ...deps.rulesServices.map(({ endpoint }) => endpoint.name)]);
+  names.forEach((name, index) => {
+    if (!known.has(name)) throw new ValidationError(`override.rules[${index}]: "${name}" is not a configured policy rule or rules service (configured: ${[...known].join(', ') || 'none'})`, `override.rules[${index}]`, 'known-rule');
+  });
+}
+
+/** A refused create writes one `policy.denied` event on the service (policy-audit.ts) and nothing else, then throws PolicyDeniedError. */
+async function refuseCreate(deps: UseCaseDeps, command: CreateDeploymentCommand, decision: PolicyCheck): Promise<never> {
+  const denial = denialOf(decision);
+  await recordDenial(deps, { subject: `service/${command.service}`, eventIdPrefix: '', actor: command.actor, denial, decision, details: denialDetails(command) });
+  throw denial;
+}
+
+function denialDetails(command: CreateDeploymentCommand): Record<string, unknown> {
+  return { service: command.service, environment: command.environment ?? null, canary: command.canary.version, baseline: command.baseline?.version ?? null };
+}
+
 /** What a create would be answered by the policy rules, writing nothing (`POST /v1/policy/evaluate`): the plan is compiled and checked as a create's is. */
-export async function evaluateCreatePolicy(deps: UseCaseDeps, command: CreatePolicyCommand): Promise<PolicyDecision> {
+export async function evaluateCreatePolicy(deps: UseCaseDeps, command: CreatePolicyCommand): Promise<PolicyCheck> {
   return judgeCreate(deps, command, compilePlan(deps, command));
 }
 
@@ -146,7 +171,7 @@ async function finishCreation(deps: UseCaseDeps, deployment: Deployment, command
   // this creation for a dead one. A deployment that exists holds its slots and is marked already
   // (both came first, and only a released or missing deployment's are removed): a replay of it writes nothing.
   if (!earlier) {
-    await claimSlotsOrRefuse(deps, deployment, replayed ? undefined : command.idempotencyKey);
+    await claimSlotsOrRefuse(deps, deployment, command, replayed ? undefined : command.idempotencyKey);
     await deps.activeRuns.mark(deployment.id, deps.clock.now().toISOString());
   }
   deps.crashPoints?.reached('create:after-marker');
@@ -158,7 +183,12 @@ async function finishCreation(deps: UseCaseDeps, deployment: Deployment, command
   // A replay whose creation took it already writes nothing (not even a renewal).
   if (stored.version === 1 && !(replayed && (await deps.locks.get(stored.service))?.owner === stored.id)) await lockOrRefuse(deps, stored, command.idempotencyKey);
   deps.crashPoints?.reached('create:after-lock');
-  await deps.audit.append(createdEvent(deployment));
+  await deps.audit.append(createdEventOf(deployment));
+  const overridden = overriddenEvent(deployment);
+  if (overridden) {
+    await deps.audit.append(overridden);
+    if (!replayed) deps.logger.warn('policy overridden', { deploymentId: deployment.id, service: deployment.service, rules: overridden.details['rules'], reason: overridden.reason, actor: overridden.actor });
+  }
   deps.crashPoints?.reached('create:after-event');
   // Starting is idempotent: a replay also starts a run whose first start was lost.
   await deps.workflow.start(stored.id, executionOf(stored));
@@ -171,12 +201,20 @@ async function finishCreation(deps: UseCaseDeps, deployment: Deployment, command
   return { deployment, replayed };
 }
 
-/** A full cap refuses the creation (403 POLICY_DENIED); the key it claimed must not make a retry replay a deployment that never existed. */
-async function claimSlotsOrRefuse(deps: UseCaseDeps, deployment: Deployment, claimedKey: string | undefined): Promise<void> {
+/**
+ * A full cap refuses the creation (403 POLICY_DENIED), recorded as every refusal is (one
+ * `policy.denied` event on the service); the key it claimed must not make a retry replay a
+ * deployment that never existed.
+ */
+async function claimSlotsOrRefuse(deps: UseCaseDeps, deployment: Deployment, command: CreateDeploymentCommand, claimedKey: string | undefined): Promise<void> {
   try {
     await claimCapSlots(deps, deployment);
   } catch (error) {
-    if (error instanceof PolicyDeniedError && claimedKey !== undefined) await deps.idempotency.forget(claimedKey, deployment.id);
+    if (!(error instanceof PolicyDeniedError)) throw error;
+    if (claimedKey !== undefined) await deps.idempotency.forget(claimedKey, deployment.id);
+    const verdicts = error.denied.map((denied) => ({ ...denied, kind: denied.kind as Verdict['kind'], allowed: false }));
+    const inputs = { moment: 'create' as const, principal: command.actor, now: deps.clock.now().toISOString(), step: null, gathered: null };
+    await recordDenial(deps, { subject: `service/${deployment.service}`, eventIdPrefix: '', actor: command.actor, denial: error, decision: { allowed: false, verdicts, inputs }, details: denialDetails(command) });
     throw error;
   }
 }
@@ -221,10 +259,21 @@ async function checkRegistered(deps: UseCaseDeps, command: CreateDeploymentComma
   }
 }
 
-/** The deployment with its `created` event kept inside it (record-change.ts): whoever reads it next appends the event if a crash lost it. */
-function withCreatedEvent(deployment: Deployment): Deployment {
+/**
+ * The deployment with its `created` event kept inside it (record-change.ts): whoever reads it next
+ * appends the event if a crash lost it, and a replay appends the very event the first attempt made
+ * (with the policy verdicts it was judged by, which a replay does not judge again).
+ */
+function withCreatedEvent(deployment: Deployment, decision: PolicyCheck): Deployment {
   const { subject: _subject, ...recorded } = createdEvent(deployment);
-  return { ...deployment, run: { ...deployment.run, lastChange: recorded } };
+  const details = decision.inputs === null ? recorded.details : { ...recorded.details, policy: policyDetails(decision) };
+  return { ...deployment, run: { ...deployment.run, lastChange: { ...recorded, details } } };
+}
+
+/** The `created` event kept in a version-1 deployment, or (one stored before events were kept) made again. */
+function createdEventOf(deployment: Deployment): AuditEvent {
+  const kept = deployment.run.lastChange;
+  return kept?.action === 'deployment.created' ? { subject: `deployment/${deployment.id}`, ...kept } : createdEvent(deployment);
 }
 
 /** Keyed by the deployment's version, so a retried creation records one event. */

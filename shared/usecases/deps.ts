@@ -7,6 +7,7 @@ import type { AuditLog } from '../ports/audit-log.js';
 import type { CanarySlots } from '../ports/canary-slots.js';
 import type { Clock } from '../ports/clock.js';
 import type { DeploymentStore } from '../ports/deployment-store.js';
+import type { ConfiguredRulesService } from '../ports/external-rules.js';
 import type { IdGenerator } from '../ports/ids.js';
 import type { IdempotencyStore } from '../ports/idempotency-store.js';
 import type { Logger } from '../ports/logger.js';
@@ -40,6 +41,8 @@ export interface UseCaseDeps {
   settings: CanarySettings;
   /** The business rules (crossfade.yaml `policy.rules`, docs/policy.md); none by default. */
   policyRules: readonly PolicyRule[];
+  /** The external rules services (crossfade.yaml `policy.external`), asked at every moment beside the rules; none by default. */
+  rulesServices: readonly ConfiguredRulesService[];
   /** Tests only: where the process may be made to die (ports/crash-points.ts). */
   crashPoints?: CrashPoints;
 }

@@ -10,20 +10,28 @@
  * - the services rolling back: the running deployments (the active-run marks and their
  *   deployments) whose run decided to roll back.
  * When no configured rule applies to the deployment, nothing is read.
+ *
+ * Beside the rules, every external rules service whose scope matches is asked, in parallel, and
+ * answers one verdict each (domain/policy/external.ts). Rules an admin overrode at create (break
+ * glass, the deployment's `policyOverride`) keep their refusals, marked overridden, and no longer block.
  */
 import type { CloudName } from '../domain/cloud.js';
 import type { Deployment, Step, Target } from '../domain/deployment.js';
 import { PolicyDeniedError } from '../domain/errors.js';
 import { appliesTo, evaluatePolicy, type PolicyDecision } from '../domain/policy/evaluate.js';
 import { capScopes } from '../domain/policy/concurrency-cap.js';
+import { externalVerdict, stepOfRequest, type RulesOutcome, type RulesRequest } from '../domain/policy/external.js';
+import { summarizeStep } from '../domain/plan-summary.js';
 import type { PolicyDeployment, PolicyInput } from '../domain/policy/input.js';
-import type { ConcurrencyCapRule, PolicyMoment, PolicyRule } from '../domain/policy/types.js';
+import type { ConcurrencyCapRule, PolicyMoment, PolicyRule, Verdict } from '../domain/policy/types.js';
+import type { ConfiguredRulesService } from '../ports/external-rules.js';
 import type { UseCaseDeps } from './deps.js';
+import { recordDenial } from './policy-audit.js';
 
 /** The newest SUCCEEDED deployments of a service read for promotion order (one page). */
 export const SUCCEEDED_LOOKBACK = 100;
 
-export type PolicyCheckDeps = Pick<UseCaseDeps, 'policyRules' | 'activeRuns' | 'slots' | 'deployments' | 'registry' | 'clusters' | 'clock'>;
+export type PolicyCheckDeps = Pick<UseCaseDeps, 'policyRules' | 'rulesServices' | 'activeRuns' | 'slots' | 'deployments' | 'registry' | 'clusters' | 'clock'>;
 
 /** The deployment judged: a would-be one (no id) or a stored one (its id: it is not counted among the running). */
 export interface PolicySubject {
@@ -35,17 +43,93 @@ export interface PolicySubject {
   createdBy: string;
   targets: readonly Target[];
   weights?: Deployment['weights'];
+  /** Told to the external rules services; null or absent: none named (prepare resolves it). */
+  baselineVersion?: string | null;
+  /** Rules and endpoints whose refusals an admin overrode at create (break glass). */
+  overriddenRules?: readonly string[];
 }
 
 export interface PolicyAsk {
   moment: PolicyMoment;
   /** Who asks: the creator at create, the promoter at promote. */
   principal: string;
+  /** The index in the plan of the step about to run (moments `step` and `promote`): the external rules services are told it. */
+  step?: number;
 }
 
-export async function checkPolicy(deps: PolicyCheckDeps, subject: PolicySubject, ask: PolicyAsk): Promise<PolicyDecision> {
-  if (!deps.policyRules.some((rule) => appliesTo(rule, subject.service, subject.environment))) return { allowed: true, verdicts: [] };
-  return evaluatePolicy(deps.policyRules, await policyInputFor(deps, subject, ask));
+/** What the rules looked at, kept in the audit trail beside the verdicts. */
+export interface PolicyInputs {
+  moment: PolicyMoment;
+  principal: string;
+  now: string;
+  step: number | null;
+  /** Gathered only when a configured rule (not only an external service) applies. */
+  gathered: {
+    clouds: readonly string[];
+    proxyGroups: readonly string[];
+    /** Per cap scope, the deployments holding its slots (create only). */
+    capHolders: Readonly<Record<string, readonly string[]>>;
+    succeededIn: readonly string[];
+    rollingBack: readonly string[];
+  } | null;
+}
+
+export interface PolicyCheck extends PolicyDecision {
+  /** null when nothing applied to the deployment (nothing was read or asked). */
+  inputs: PolicyInputs | null;
+}
+
+export async function checkPolicy(deps: PolicyCheckDeps, subject: PolicySubject, ask: PolicyAsk): Promise<PolicyCheck> {
+  const rulesApply = deps.policyRules.some((rule) => appliesTo(rule, subject.service, subject.environment));
+  const services = deps.rulesServices.filter(({ endpoint }) => appliesTo(endpoint, subject.service, subject.environment));
+  if (!rulesApply && services.length === 0) return { allowed: true, verdicts: [], inputs: null };
+  const [input, external] = await Promise.all([rulesApply ? policyInputFor(deps, subject, ask) : undefined, askRulesServices(services, subject, ask)]);
+  const local = input ? evaluatePolicy(deps.policyRules, input).verdicts : [];
+  const verdicts = markOverridden([...local, ...external], subject.overriddenRules ?? []);
+  return { allowed: verdicts.every((v) => v.allowed || v.overridden === true), verdicts, inputs: inputsOf(ask, input, deps.clock.now()) };
+}
+
+/** Every applicable rules service asked at once; each answers one verdict, whatever happens to the call. */
+function askRulesServices(services: readonly ConfiguredRulesService[], subject: PolicySubject, ask: PolicyAsk): Promise<Verdict[]> {
+  if (services.length === 0) return Promise.resolve([]);
+  const request = rulesRequestOf(subject, ask);
+  return Promise.all(
+    services.map(({ endpoint, service }) =>
+      service.ask(request).then(
+        (answer): RulesOutcome => ({ kind: 'answered', answer }),
+        (error: unknown): RulesOutcome => ({ kind: 'failed', why: error instanceof Error ? error.message : String(error) }),
+      ).then((outcome) => externalVerdict(endpoint, outcome)),
+    ),
+  );
+}
+
+export function rulesRequestOf(subject: PolicySubject, ask: PolicyAsk): RulesRequest {
+  return {
+    moment: ask.moment,
+    deployment: {
+      ...(subject.id !== undefined ? { id: subject.id } : {}),
+      service: subject.service,
+      environment: subject.environment,
+      canary: subject.canaryVersion,
+      baseline: subject.baselineVersion ?? null,
+      createdBy: subject.createdBy,
+      principal: ask.principal,
+    },
+    plan: subject.steps.map(summarizeStep),
+    step: stepOfRequest(subject.steps, ask.step),
+  };
+}
+
+/** The refusals of overridden rules stay refusals, marked: the audit shows what was overridden. */
+function markOverridden(verdicts: Verdict[], overridden: readonly string[]): Verdict[] {
+  return verdicts.map((v) => (!v.allowed && overridden.includes(v.rule) ? { ...v, overridden: true } : v));
+}
+
+function inputsOf(ask: PolicyAsk, input: PolicyInput | undefined, now: Date): PolicyInputs {
+  const gathered = input
+    ? { clouds: input.deployment.clouds, proxyGroups: input.deployment.proxyGroups, capHolders: input.capHolders, succeededIn: input.succeededIn, rollingBack: input.rollingBack }
+    : null;
+  return { moment: ask.moment, principal: ask.principal, now: (input?.now ?? now).toISOString(), step: ask.step ?? null, gathered };
 }
 
 export async function policyInputFor(deps: PolicyCheckDeps, subject: PolicySubject, ask: PolicyAsk): Promise<PolicyInput> {
@@ -116,18 +200,36 @@ async function proxyGroupsOf(deps: PolicyCheckDeps, service: string): Promise<st
   return [...new Set(state?.splits.map((split) => split.proxyGroup) ?? [])];
 }
 
-/** A stored deployment as the rules judge it. */
-export function subjectOf(d: Deployment): PolicySubject {
-  return { id: d.id, service: d.service, environment: d.environment ?? null, canaryVersion: d.canary.version, steps: d.steps, createdBy: d.createdBy, targets: d.targets, weights: d.weights };
-}
-
-/** The refusing verdicts of a decision, as PolicyDeniedError carries them (403 POLICY_DENIED). */
+/** The refusing verdicts of a decision that still block (not overridden), as PolicyDeniedError carries them (403 POLICY_DENIED). */
 export function denialOf(decision: PolicyDecision): PolicyDeniedError {
-  return new PolicyDeniedError(decision.verdicts.filter((v) => !v.allowed).map(({ rule, kind, reason, nextAllowedAt }) => ({ rule, kind, reason, nextAllowedAt })));
+  return new PolicyDeniedError(decision.verdicts.filter((v) => !v.allowed && v.overridden !== true).map(({ rule, kind, reason, nextAllowedAt }) => ({ rule, kind, reason, nextAllowedAt })));
 }
 
-/** The rules judged when `principal` promotes `d` past a gate (four eyes): refuses with PolicyDeniedError. */
-export async function requirePromotionAllowed(deps: PolicyCheckDeps, d: Deployment, principal: string): Promise<void> {
-  const decision = await checkPolicy(deps, subjectOf(d), { moment: 'promote', principal });
-  if (!decision.allowed) throw denialOf(decision);
+/** A stored deployment as the rules judge it (at a step, at promote), with the rules overridden at its create. */
+export function policySubjectOf(d: Deployment): PolicySubject {
+  return {
+    id: d.id,
+    service: d.service,
+    environment: d.environment ?? null,
+    canaryVersion: d.canary.version,
+    steps: d.steps,
+    createdBy: d.createdBy,
+    targets: d.targets,
+    weights: d.weights,
+    baselineVersion: d.baseline?.version ?? null,
+    ...(d.policyOverride ? { overriddenRules: d.policyOverride.rules } : {}),
+  };
+}
+
+/**
+ * The rules judged when `principal` promotes `d` past a gate (four eyes, the rules services):
+ * a refusal is recorded as a `policy.denied` event on the deployment, which is left as it is, and
+ * thrown as PolicyDeniedError.
+ */
+export async function requirePromotionAllowed(deps: PolicyCheckDeps & Pick<UseCaseDeps, 'audit' | 'ids'>, d: Deployment, principal: string): Promise<void> {
+  const decision = await checkPolicy(deps, policySubjectOf(d), { moment: 'promote', principal, step: d.stepIndex });
+  if (decision.allowed) return;
+  const denial = denialOf(decision);
+  await recordDenial(deps, { subject: `deployment/${d.id}`, eventIdPrefix: `v${String(d.version).padStart(6, '0')}.`, actor: principal, denial, decision, details: { deploymentId: d.id, service: d.service, environment: d.environment ?? null, canary: d.canary.version } });
+  throw denial;
 }

@@ -59,7 +59,8 @@ describe.each(targetFactories)('concurrency cap through %s', (name, factory) => 
       expect(error.verdicts).toEqual([{ rule, kind: 'concurrency-cap', reason: expect.stringContaining(`${MAX} already running`), nextAllowedAt: null }]);
       for (const id of holders) expect(error.verdicts![0]!.reason).toContain(id);
     }
-    // Nothing of a refused create is in the table: what a creation writes (deployment, mark, key, slot, event) is the accepted ones' only.
+    // Nothing of a refused create is in the table but the record of its refusal (one policy.denied event
+    // on its service): what a creation writes (deployment, mark, key, slot, event) is the accepted ones' only.
     const items = await scanTable(api.table);
     const ofTarget = (item: Record<string, unknown>) => String(item['service'] ?? '').startsWith(`checkout-cap-${name}-`);
     expect(items.filter((item) => String(item['pk']).startsWith('DEP#') && ofTarget(item)).map((item) => item['id']).sort()).toEqual(holders);
@@ -69,6 +70,8 @@ describe.each(targetFactories)('concurrency cap through %s', (name, factory) => 
     const created = new Set(items.filter((item) => String(item['pk']).startsWith('EVT#deployment/')).map((item) => String(item['pk']).slice('EVT#deployment/'.length)));
     for (const id of holders) expect(marked.has(id) && created.has(id)).toBe(true);
     expect(marked.size).toBe(created.size);
+    const denials = items.filter((item) => String(item['pk']).startsWith(`EVT#service/checkout-cap-${name}-`) && (item['event'] as { action?: string } | undefined)?.action === 'policy.denied');
+    expect(denials).toHaveLength(refused.length);
 
     // A replay of an accepted create is answered as the first time, not refused by its own slot.
     const first = answers.findIndex((a) => a.status === 202);

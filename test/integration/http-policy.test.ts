@@ -4,10 +4,11 @@
  * local server on DynamoDB Local, with a configuration holding a freeze window that covers now (a
  * once-window from 2000 to 2100 in UTC) and a required-analysis rule in environment prod:
  * a refused create is 403 POLICY_DENIED naming every refusing rule with when it next allows, and
- * writes nothing; the dry run answers the same verdicts and writes nothing either.
+ * writes one `policy.denied` audit event (on the service; on the deployment for a promotion) and
+ * nothing else; the dry run answers the same verdicts and writes nothing.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { scanTable } from '../support/store-backends.js';
+import { scanTable, writesOf } from '../support/store-backends.js';
 import { apiTableOnDynamoDbLocal, bearer, registerVersions, targetFactories, tokens, uniqueService, type Answer, type ApiEnvironment, type HttpTarget } from '../support/http-targets.js';
 import { deploymentBody } from '../support/requests.js';
 
@@ -55,6 +56,14 @@ describe.each(targetFactories)('policy through %s', (_name, factory) => {
   const post = (path: string, body: unknown, token: string = tokens.checkoutDeployer): Promise<Answer> =>
     target.send({ method: 'POST', path, headers: { ...bearer(token), 'content-type': 'application/json' }, body: JSON.stringify(body) });
 
+  /** The answer to `path`, asserting that the only write is one policy.denied audit event on `subject`. */
+  async function writingOneDenial(path: string, body: unknown, subject: string, token?: string): Promise<Answer> {
+    const { result, added, removed } = await writesOf(api.table, () => post(path, body, token));
+    expect(added).toEqual([expect.objectContaining({ pk: `EVT#${subject}`, entity: 'audit', event: expect.objectContaining({ action: 'policy.denied', subject }) })]);
+    expect(removed).toBe(0);
+    return result;
+  }
+
   /** The answer to `path`, asserting that the table is exactly as before. */
   async function writingNothing(path: string, body: unknown, token?: string): Promise<Answer> {
     const before = await scanTable(api.table);
@@ -63,12 +72,12 @@ describe.each(targetFactories)('policy through %s', (_name, factory) => {
     return answer;
   }
 
-  it('a create inside a freeze is 403 POLICY_DENIED naming the rule and when it allows again, and nothing is written', async () => {
+  it('a create inside a freeze is 403 POLICY_DENIED naming the rule and when it allows again, and only its policy.denied event is written', async () => {
     const service = uniqueService('checkout-frozen');
     await registerVersions(target, service);
     const body = deploymentBody({ service, environment: 'prod', spinnaker: undefined });
 
-    const refused = await writingNothing('/v1/deployments', body);
+    const refused = await writingOneDenial('/v1/deployments', body, `service/${service}`);
 
     expect(refused.status).toBe(403);
     const { error } = refused.body as ErrorAnswer;
@@ -79,6 +88,17 @@ describe.each(targetFactories)('policy through %s', (_name, factory) => {
     const dryRun = await writingNothing('/v1/policy/evaluate', body);
     expect(dryRun.status).toBe(200);
     expect(dryRun.body).toEqual({ allowed: false, verdicts: error.verdicts!.map((v) => ({ ...v, allowed: false })) });
+
+    const timeline = await target.send({ method: 'GET', path: `/v1/services/${service}/events`, headers: bearer(tokens.reader) });
+    const denied = (timeline.body as { items: { action: string; details: Record<string, unknown> }[] }).items.filter((e) => e.action === 'policy.denied');
+    expect(denied).toEqual([
+      expect.objectContaining({
+        details: expect.objectContaining({
+          verdicts: [expect.objectContaining({ rule: 'millennium', allowed: false })],
+          inputs: expect.objectContaining({ moment: 'create', principal: 'checkout-pipeline', gathered: expect.objectContaining({ capHolders: {}, succeededIn: [], rollingBack: expect.any(Array) }) }),
+        }),
+      }),
+    ]);
   });
 
   it('required analysis refuses a prod plan without analysis and allows it in staging; the dry run agrees', async () => {
@@ -87,7 +107,7 @@ describe.each(targetFactories)('policy through %s', (_name, factory) => {
     const prod = deploymentBody({ service, environment: 'prod', steps: UNJUDGED, spinnaker: undefined });
     const staging = { ...prod, environment: 'staging' };
 
-    const refused = await writingNothing('/v1/deployments', prod);
+    const refused = await writingOneDenial('/v1/deployments', prod, `service/${service}`);
     expect(refused.status).toBe(403);
     expect((refused.body as ErrorAnswer).error.verdicts).toEqual([{ rule: 'prod-analysis', kind: 'required-analysis', reason: expect.stringContaining('analysis'), nextAllowedAt: null }]);
     expect((await writingNothing('/v1/policy/evaluate', prod)).body).toMatchObject({ allowed: false, verdicts: [{ rule: 'prod-analysis', allowed: false }] });
@@ -103,14 +123,14 @@ describe.each(targetFactories)('policy through %s', (_name, factory) => {
     expect(read.body).toMatchObject({ environment: 'staging' });
   });
 
-  it('four eyes: the creator may not promote (403 POLICY_DENIED, nothing written); another principal may', async () => {
+  it('four eyes: the creator may not promote (403 POLICY_DENIED, only its policy.denied event written); another principal may', async () => {
     const service = uniqueService('checkout-paired');
     await registerVersions(target, service);
     const created = await post('/v1/deployments', deploymentBody({ service, steps: [{ setWeight: 10 }, { pause: {} }, { setWeight: 100 }], spinnaker: undefined }));
     expect(created.status).toBe(202);
     const id = (created.body as { id: string }).id;
 
-    const refused = await writingNothing(`/v1/deployments/${id}/promote`, { full: true, reason: 'my own change' });
+    const refused = await writingOneDenial(`/v1/deployments/${id}/promote`, { full: true, reason: 'my own change' }, `deployment/${id}`);
     expect(refused.status).toBe(403);
     const error = (refused.body as ErrorAnswer).error;
     expect(error.code).toBe('POLICY_DENIED');
@@ -118,6 +138,9 @@ describe.each(targetFactories)('policy through %s', (_name, factory) => {
 
     const promoted = await post(`/v1/deployments/${id}/promote`, { full: true, reason: 'reviewed' }, tokens.admin);
     expect(promoted.status).toBe(200);
+    const timeline = await target.send({ method: 'GET', path: `/v1/deployments/${id}/events`, headers: bearer(tokens.reader) });
+    // In order: created, the refused promotion, the promotion.
+    expect((timeline.body as { items: { action: string }[] }).items.map((e) => e.action)).toEqual(['deployment.created', 'policy.denied', 'deployment.promote']);
   });
 
   it('a deployment without an environment reads environment null', async () => {

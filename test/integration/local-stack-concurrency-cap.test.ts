@@ -87,7 +87,9 @@ describe('a concurrency cap on npm start', () => {
     expect((await call('POST', `/v1/deployments/${done}/promote`, {})).status).toBe(200);
     await waitFor(async () => (await statusOf(done!))['status'] === 'SUCCEEDED', 30_000, `${done} to succeed`);
     const waiting = services.filter((_service, index) => answers[index]!.status !== 202);
-    const fourth = await create(waiting[0]!);
+    // SUCCEEDED is written by the promotion; the slot is freed by the release task that follows it.
+    let fourth = await create(waiting[0]!);
+    await waitFor(async () => (fourth = fourth.status === 202 ? fourth : await create(waiting[0]!)).status === 202, 15_000, `a create taking the freed slot (last answer ${fourth.status} ${JSON.stringify(fourth.body)})`);
     expect(fourth.status).toBe(202);
     const fifth = await create(waiting[1]!);
     expect(fifth.status).toBe(403);

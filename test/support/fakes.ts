@@ -413,6 +413,7 @@ export function fakeDeps(overrides: Partial<FakeDeps> = {}): FakeDeps {
     metrics: new Map(TEST_ANALYSIS_CATALOG.providers.map((name) => [name, { name, queryRange: async () => [] }])),
     settings: { ...TEST_CANARY_SETTINGS },
     policyRules: [],
+    rulesServices: [],
     ...overrides,
   };
 }

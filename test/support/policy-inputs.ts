@@ -1,6 +1,7 @@
 /** PolicyInputs for the pure rule tests: a create of checkout 2.0.0 in prod with nothing else going on, overridable. */
 import type { Step } from '../../shared/domain/deployment.js';
 import type { PolicyDeployment, PolicyInput } from '../../shared/domain/policy/input.js';
+import type { CreateDeploymentCommand } from '../../shared/usecases/create-deployment.js';
 
 export const NOW = new Date('2026-06-10T12:00:00Z');
 
@@ -35,3 +36,4 @@ export function weight(canaryPercent: number): Step {
 export function analysis(count: number): Step {
   return { kind: 'analysis', template: { name: 'http-golden-signals', stepSeconds: 10, thresholds: { pass: 95, marginal: 75 }, groupWeights: {}, metrics: [] }, intervalSeconds: 60, count };
 }
+

@@ -58,3 +58,17 @@ export async function scanTable(table: TableHandle): Promise<Record<string, unkn
   return items;
 }
 
+
+/**
+ * Runs `act` and answers what it wrote to the table: the items that are new or changed, and
+ * whether any item disappeared (`removed`). A refused request's "only its audit event" is
+ * `{added: [that event], removed: 0}`.
+ */
+export async function writesOf<T>(table: TableHandle, act: () => Promise<T>): Promise<{ result: T; added: Record<string, unknown>[]; removed: number }> {
+  const before = await scanTable(table);
+  const result = await act();
+  const after = await scanTable(table);
+  const seen = new Set(before.map((item) => JSON.stringify(item)));
+  const added = after.filter((item) => !seen.has(JSON.stringify(item)));
+  return { result, added, removed: before.length + added.length - after.length };
+}

@@ -8,6 +8,7 @@ import { ConfigError } from '../errors.js';
 import { RESOURCE_NAME_PATTERN } from '../names.js';
 import { GLOB_PATTERN } from '../scopes.js';
 import { checkTimeZone, parseLocalDateTime, parseLocalTime } from './calendar.js';
+import { DEFAULT_EXTERNAL_TIMEOUT_MS, MAX_EXTERNAL_TIMEOUT_MS, type ExternalRulesEndpoint } from './external.js';
 import { WEEKDAYS, type PolicyRule } from './types.js';
 
 const MAX_RULES = 200;
@@ -46,11 +47,47 @@ const policyRule = z.discriminatedUnion('kind', [
   z.strictObject({ ...base, kind: z.literal('dependency-health'), dependsOn: z.array(name).check(z.minLength(1, 'must list at least one service')) }),
 ]);
 
-export const policySchema = z.strictObject({
-  rules: z._default(z.array(policyRule).check(z.maxLength(MAX_RULES, `must list at most ${MAX_RULES} rules`)), []),
+const MAX_EXTERNAL = 10;
+const secretReference = z.union(
+  [
+    z.strictObject({ env: z.string().check(z.regex(/^[A-Za-z_][A-Za-z0-9_]{0,127}$/, 'must be an environment variable name')) }),
+    z.strictObject({ awsSecretsManager: z.string().check(z.regex(/^[A-Za-z0-9/_+=.@:-]{1,2048}$/, 'must be a Secrets Manager secret ARN or name')) }),
+  ],
+  'must be {env: VARIABLE} or {awsSecretsManager: <secret ARN or name>}',
+);
+
+/** An external rules service (external.ts); its URL is checked against `outbound` with the others (config.ts). */
+const externalEndpoint = z.strictObject({
+  ...base,
+  url: z.string(),
+  secret: secretReference,
+  timeoutMs: z._default(
+    z.int().check(z.minimum(1, `must be from 1 to ${MAX_EXTERNAL_TIMEOUT_MS}`), z.maximum(MAX_EXTERNAL_TIMEOUT_MS, `must be from 1 to ${MAX_EXTERNAL_TIMEOUT_MS}`)),
+    DEFAULT_EXTERNAL_TIMEOUT_MS,
+  ),
+  failOpen: z._default(z.boolean(), false),
 });
 
-export const NO_POLICY = { rules: [] };
+export const policySchema = z.strictObject({
+  rules: z._default(z.array(policyRule).check(z.maxLength(MAX_RULES, `must list at most ${MAX_RULES} rules`)), []),
+  external: z._default(z.array(externalEndpoint).check(z.maxLength(MAX_EXTERNAL, `must list at most ${MAX_EXTERNAL} rules services`)), []),
+});
+
+export const NO_POLICY = { rules: [], external: [] };
+
+/**
+ * The names verdicts carry must be unique across rules and external endpoints (an override names
+ * them); throws ConfigError naming the second one (`policy.external[0].name`).
+ */
+export function checkPolicyNames(rules: readonly PolicyRule[], external: readonly ExternalRulesEndpoint[]): void {
+  const ruleNames = new Set(rules.map((rule) => rule.name));
+  const seen = new Set<string>();
+  external.forEach((endpoint, index) => {
+    const key = `policy.external[${index}].name`;
+    if (ruleNames.has(endpoint.name) || seen.has(endpoint.name)) throw new ConfigError(`${key}: "${endpoint.name}" is defined twice (rule and endpoint names share one namespace)`, key);
+    seen.add(endpoint.name);
+  });
+}
 
 /**
  * The checks a shape cannot make; throws ConfigError naming the field (`policy.rules[2].timeZone`).

@@ -81,12 +81,17 @@ export type PolicyRule = FreezeWindowRule | DeployWindowRule | ConcurrencyCapRul
 /** What a rule is asked about. */
 export type PolicyMoment = 'create' | 'step' | 'promote';
 
+/** A verdict's kind: a configured rule's, or `external` for an external rules service's answer (external.ts). */
+export type VerdictKind = PolicyRule['kind'] | 'external';
+
 export interface Verdict {
   rule: string;
-  kind: PolicyRule['kind'];
+  kind: VerdictKind;
   allowed: boolean;
   /** Why it allows or refuses, in a sentence naming the rule's terms. */
   reason: string;
   /** When a refusal that passes with time would next allow (ISO 8601, UTC); null otherwise. */
   nextAllowedAt: string | null;
+  /** Present and true on a refusal an admin overrode at create (break glass): it stays refused, and no longer blocks. */
+  overridden?: true;
 }

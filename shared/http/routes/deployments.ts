@@ -12,7 +12,7 @@ import { entityTag, ifNoneMatchMatches } from '../etag.js';
 import { FunctionName, type Route } from '../route.js';
 import { deploymentControlRoutes } from './deployment-control.js';
 import { policyRoutes } from './policy.js';
-import { createPolicyCommand, idempotencyKeyOf, inlineMetricsField, parseCreateDeploymentBody } from '../schemas/create-deployment.js';
+import { createPolicyCommand, idempotencyKeyOf, inlineMetricsField, parseCreateDeploymentBody, requireOverrideAllowed } from '../schemas/create-deployment.js';
 import { deploymentUrl, statusDocument } from '../status-document.js';
 
 export const deploymentRoutes: readonly Route[] = [
@@ -28,10 +28,10 @@ export const deploymentRoutes: readonly Route[] = [
       // of the metrics providers, with crossfade's credentials, and the raw answers reach /events.
       const inline = inlineMetricsField(raw);
       if (inline !== undefined) requireAdmin(principal, `give ${inline}: inline metrics run any query with crossfade's credentials; name a configured template instead`, 'inline-metrics');
+      requireOverrideAllowed(principal, body);
       const idempotency = idempotencyKeyOf(principal.tokenId, request.headers['x-idempotency-key'], body.spinnaker);
       const { deployment } = await createDeployment(deps, {
         ...createPolicyCommand(body, principal.tokenId),
-        baseline: body.baseline ?? null,
         deregisterBaseline: body.onPromotion?.deregisterBaseline ?? false,
         spinnaker: body.spinnaker ?? null,
         reason: body.reason ?? null,

@@ -7,7 +7,7 @@ import { evaluateCreatePolicy } from '../../usecases/create-deployment.js';
 import { requireAccess } from '../auth.js';
 import { parseJsonBody } from '../body.js';
 import { FunctionName, type Route } from '../route.js';
-import { createPolicyCommand, parseCreateDeploymentBody } from '../schemas/create-deployment.js';
+import { createPolicyCommand, parseCreateDeploymentBody, requireOverrideAllowed } from '../schemas/create-deployment.js';
 
 export const policyRoutes: readonly Route[] = [
   {
@@ -17,6 +17,7 @@ export const policyRoutes: readonly Route[] = [
     async handle({ request, deps, principal }) {
       const body = parseCreateDeploymentBody(parseJsonBody(request.body, request.headers['content-type']));
       requireAccess(principal, 'deploy', body.service);
+      requireOverrideAllowed(principal, body);
       const { allowed, verdicts } = await evaluateCreatePolicy(deps, createPolicyCommand(body, principal.tokenId));
       return { statusCode: 200, body: { allowed, verdicts } };
     },

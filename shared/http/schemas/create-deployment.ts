@@ -11,6 +11,7 @@ import type { WireStep } from '../../domain/plan.js';
 import { strategySteps, type StrategyAnalysis } from '../../domain/strategies.js';
 import { parseWith } from './zod-errors.js';
 import type { CreatePolicyCommand } from '../../usecases/create-deployment.js';
+import { requireAdmin, type Principal } from '../auth.js';
 
 const MAX_STEPS = 50;
 const MAX_TARGETS = 20;
@@ -66,6 +67,13 @@ const body = z.strictObject({
   reason: z.optional(shortText(500)),
   /** What happens once the canary serves 100%. */
   onPromotion: z.optional(z.strictObject({ deregisterBaseline: z._default(z.boolean(), false) })),
+  /** Break glass (docs/policy.md): admin only; the named rules' refusals no longer block this deployment. */
+  override: z.optional(
+    z.strictObject({
+      rules: z.array(z.string().check(z.regex(SERVICE_NAME_PATTERN, 'must be a policy rule name'))).check(z.minLength(1, 'must name at least one rule'), z.maxLength(50, 'must name at most 50 rules')),
+      reason: shortText(500),
+    }),
+  ),
 });
 
 export type CreateDeploymentBody = Omit<z.infer<typeof body>, 'steps' | 'strategy' | 'analysis'> & { steps: WireStep[] };
@@ -95,7 +103,12 @@ function parseStep(step: Record<string, unknown>, index: number): WireStep {
 
 /** The part of a create the policy rules judge (usecases/create-deployment.ts), for the create and its dry run alike. */
 export function createPolicyCommand(body: CreateDeploymentBody, actor: string): CreatePolicyCommand {
-  return { service: body.service, environment: body.environment ?? null, canary: body.canary, targets: body.targets ?? [], steps: body.steps, actor };
+  return { service: body.service, environment: body.environment ?? null, canary: body.canary, baseline: body.baseline ?? null, targets: body.targets ?? [], steps: body.steps, actor, override: body.override ?? null };
+}
+
+/** Break glass is for operators: a create (or its dry run) carrying `override` needs scope admin. */
+export function requireOverrideAllowed(principal: Principal, body: CreateDeploymentBody): void {
+  if (body.override) requireAdmin(principal, `override policy rules ${body.override.rules.join(', ')}`, 'policy-override');
 }
 
 /** X-Idempotency-Key: printable ASCII, as Spinnaker's `${execution.id}-${#currentStage()['id']}` produces. */

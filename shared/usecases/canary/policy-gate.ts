@@ -11,7 +11,8 @@
 import type { Deployment } from '../../domain/deployment.js';
 import { policyHeld } from '../../domain/lifecycle.js';
 import type { Verdict } from '../../domain/policy/types.js';
-import { checkPolicy, subjectOf, type PolicyCheckDeps } from '../policy-check.js';
+import { checkPolicy, policySubjectOf, type PolicyCheckDeps } from '../policy-check.js';
+import { policyDetails } from '../policy-audit.js';
 import type { CanaryDeps } from './deps.js';
 import type { TaskInput } from './run-task.js';
 
@@ -29,11 +30,12 @@ export type GateAnswer =
 
 export async function askPolicyBeforeTraffic(deps: PolicyCheckDeps & Pick<CanaryDeps, 'logger'>, d: Deployment, input: Pick<TaskInput, 'action'>): Promise<GateAnswer> {
   if (d.retrying?.action === input.action && d.retrying.atVersion === d.version) return { held: false, auditDetails: {} };
-  const decision = await checkPolicy(deps, subjectOf(d), { moment: 'step', principal: RUN_PRINCIPAL });
-  const auditDetails = decision.verdicts.length > 0 ? { policy: { moment: 'step', stepIndex: d.stepIndex, verdicts: decision.verdicts } } : {};
+  const decision = await checkPolicy(deps, policySubjectOf(d), { moment: 'step', principal: RUN_PRINCIPAL, step: d.stepIndex });
+  const auditDetails = decision.verdicts.length > 0 ? { policy: policyDetails(decision) } : {};
   if (decision.allowed) return { held: false, auditDetails };
   const now = deps.clock.now();
-  const refusing = decision.verdicts.filter((v) => !v.allowed);
+  // A refusal an admin overrode at create (break glass) does not hold the run.
+  const refusing = decision.verdicts.filter((v) => !v.allowed && v.overridden !== true);
   const hold = { rules: refusing.map((v) => v.rule), reason: refusing.map((v) => `${v.rule}: ${v.reason}`).join('; '), until: untilOf(refusing), seconds: waitSeconds(refusing, now) };
   deps.logger.warn('canary held by policy', { deploymentId: d.id, service: d.service, stepIndex: d.stepIndex, rules: hold.rules, until: hold.until, recheckInSeconds: hold.seconds });
   return { held: true, deployment: policyHeld(d, hold, now), auditDetails };

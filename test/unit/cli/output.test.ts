@@ -27,6 +27,7 @@ const doc: StatusDocument = {
   result: { outcome: 'rolled back', reason: 'error-ratio failed', judgments: [{ stepIndex: 1, score: 12, classification: 'Fail' }] },
   unverified: [],
   retrying: null,
+  policyOverride: null,
   createdAt: '2026-01-01T00:00:00.000Z',
   updatedAt: '2026-01-01T00:01:00.000Z',
 };

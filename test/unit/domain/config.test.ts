@@ -18,7 +18,7 @@ const DEFAULTED = {
   googlePrincipals: [],
   analysis: { providers: [], templates: [] },
   canary: { lockLeaseSeconds: 1800 },
-  policy: { rules: [] },
+  policy: { rules: [], external: [] },
   outbound: { allowedHosts: ['*'] },
 };
 
@@ -104,6 +104,10 @@ describe('parseConfig', () => {
           { name: 'staging-first', kind: 'promotion-order', services: ['*'], environments: ['prod'], after: 'staging' },
           { name: 'two-people', kind: 'four-eyes', services: ['payments-*'], environments: ['prod', 'prod-*'] },
           { name: 'auth-healthy', kind: 'dependency-health', services: ['checkout'], environments: ['*'], dependsOn: ['auth', 'inventory'] },
+        ],
+        external: [
+          { name: 'change-board', url: 'https://rules.example.com/v1/judge', secret: { env: 'RULES_SECRET' }, timeoutMs: 2000, failOpen: false, services: ['*'], environments: ['prod'] },
+          { name: 'risk', url: 'https://risk.example.com/', secret: { awsSecretsManager: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:risk-AbCdEf' }, timeoutMs: 500, failOpen: true, services: ['payments-*'], environments: ['*'] },
         ],
       },
       outbound: { allowedHosts: ['prometheus.monitoring', '*.example.com'] },

@@ -53,7 +53,9 @@ describe('createDeployment under a concurrency cap', () => {
     expect(await deps.idempotency.get('key-1')).toBeUndefined();
     expect(deps.deployments.all()).toEqual([]);
     expect(await deps.activeRuns.list()).toEqual([]);
-    expect(deps.audit.writeAttempts + deps.locks.writeAttempts).toBe(0);
+    expect(deps.locks.writeAttempts).toBe(0);
+    // The refusal is recorded as every refusal is: one policy.denied event on the service.
+    expect(deps.audit.all()).toEqual([expect.objectContaining({ subject: 'service/checkout', action: 'policy.denied', details: expect.objectContaining({ verdicts: [expect.objectContaining({ rule: 'cap', allowed: false })] }) })]);
     expect(deps.workflow.started).toEqual([]);
   });
 

@@ -99,7 +99,7 @@ describe('checkPolicy', () => {
     const deps = fakeDeps({ policyRules: [PROD_ANALYSIS] });
     deps.activeRuns.failNext('list', new DependencyUnavailableError('table', 'Query'));
 
-    expect(await checkPolicy(deps, { ...subject, environment: 'staging' }, { moment: 'create', principal: 'alice' })).toEqual({ allowed: true, verdicts: [] });
+    expect(await checkPolicy(deps, { ...subject, environment: 'staging' }, { moment: 'create', principal: 'alice' })).toEqual({ allowed: true, verdicts: [], inputs: null });
   });
 
   it('answers every applicable verdict, refusing when one refuses', async () => {
@@ -116,7 +116,7 @@ describe('checkPolicy', () => {
 });
 
 describe('createDeployment under policy', () => {
-  it('a refusal throws PolicyDeniedError naming every refusing rule, and nothing is written', async () => {
+  it('a refusal throws PolicyDeniedError naming every refusing rule, and writes one policy.denied event on the service and nothing else', async () => {
     const deps = fakeDeps({ policyRules: [FREEZE, PROD_ANALYSIS] });
 
     const error = await rejectionOf(createDeployment(deps, command()));
@@ -126,7 +126,26 @@ describe('createDeployment under policy', () => {
       { rule: 'millennium', kind: 'freeze-window', reason: expect.stringContaining('millennium'), nextAllowedAt: '2100-01-01T00:00:00.000Z' },
       { rule: 'prod-analysis', kind: 'required-analysis', reason: expect.stringContaining('analysis'), nextAllowedAt: null },
     ]);
-    expect(writeAttempts(deps)).toBe(0);
+    expect(writeAttempts(deps)).toBe(1);
+    expect(deps.audit.all()).toEqual([
+      {
+        subject: 'service/checkout',
+        eventId: `${deps.clock.now().toISOString()}#policy-denied-dep_00000000000000000000000001`,
+        at: deps.clock.now().toISOString(),
+        actor: 'checkout-pipeline',
+        action: 'policy.denied',
+        reason: (error as PolicyDeniedError).message,
+        details: {
+          service: 'checkout',
+          environment: 'prod',
+          canary: 'v42',
+          baseline: 'v41',
+          verdicts: [expect.objectContaining({ rule: 'millennium', allowed: false }), expect.objectContaining({ rule: 'prod-analysis', allowed: false })],
+          inputs: { moment: 'create', principal: 'checkout-pipeline', now: deps.clock.now().toISOString(), step: null, gathered: { clouds: ['aws'], proxyGroups: [], capHolders: {}, succeededIn: [], rollingBack: [] } },
+        },
+      },
+    ]);
+    expect(deps.deployments.all()).toEqual([]);
     expect(deps.workflow.started).toEqual([]);
   });
 
@@ -155,10 +174,10 @@ describe('createDeployment under policy', () => {
     const deps = fakeDeps({ policyRules: [FREEZE, PROD_ANALYSIS] });
 
     const decision = await evaluateCreatePolicy(deps, command());
+    expect(writeAttempts(deps)).toBe(0);
     const error = (await rejectionOf(createDeployment(deps, command()))) as PolicyDeniedError;
 
     expect(decision.allowed).toBe(false);
     expect(decision.verdicts.filter((v) => !v.allowed).map(({ rule, kind, reason, nextAllowedAt }) => ({ rule, kind, reason, nextAllowedAt }))).toEqual(error.denied);
-    expect(writeAttempts(deps)).toBe(0);
   });
 });

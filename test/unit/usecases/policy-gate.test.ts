@@ -30,7 +30,7 @@ describe('askPolicyBeforeTraffic', () => {
     if (!answer.held) return;
     expect(answer.deployment.phase).toBe('HELD');
     expect(answer.deployment.run.policyHold).toEqual({ rules: ['freeze'], reason: expect.stringMatching(/^freeze: freeze window "freeze"/), until: '2026-12-24T10:05:00.000Z', seconds: 300, since: now.toISOString() });
-    expect(answer.auditDetails).toEqual({ policy: { moment: 'step', stepIndex: 1, verdicts: [expect.objectContaining({ rule: 'freeze', allowed: false })] } });
+    expect(answer.auditDetails).toEqual({ policy: { verdicts: [expect.objectContaining({ rule: 'freeze', allowed: false })], inputs: expect.objectContaining({ moment: 'step', step: 1, principal: 'crossfade-canary', now: '2026-12-24T10:00:00.000Z' }) } });
   });
 
   it('asks again within MAX_POLICY_HOLD_SECONDS however long the freeze lasts', async () => {
@@ -45,7 +45,7 @@ describe('askPolicyBeforeTraffic', () => {
     await deps.deployments.createIfAbsent(other);
     await deps.activeRuns.mark(other.id, T0.toISOString());
     const answer = await askPolicyBeforeTraffic(deps, running(), { action: 'shift' });
-    expect(answer).toEqual({ held: false, auditDetails: { policy: { moment: 'step', stepIndex: 1, verdicts: [expect.objectContaining({ rule: 'freeze', allowed: true }), expect.objectContaining({ rule: 'one-at-a-time', allowed: true })] } } });
+    expect(answer).toEqual({ held: false, auditDetails: { policy: { verdicts: [expect.objectContaining({ rule: 'freeze', allowed: true }), expect.objectContaining({ rule: 'one-at-a-time', allowed: true })], inputs: expect.objectContaining({ moment: 'step', step: 1 }) } } });
   });
 
   it('does not ask again on a retry of the same task: the step began before the freeze', async () => {

@@ -31,8 +31,8 @@ function refusedKey(rules: unknown[]): string | undefined {
 
 describe('policy in crossfade.yaml', () => {
   it('defaults to no rules, so existing files change nothing', () => {
-    expect(parseConfig({}, SOURCE).policy).toEqual({ rules: [] });
-    expect(parseConfig({ policy: {} }, SOURCE).policy).toEqual({ rules: [] });
+    expect(parseConfig({}, SOURCE).policy).toEqual({ rules: [], external: [] });
+    expect(parseConfig({ policy: {} }, SOURCE).policy).toEqual({ rules: [], external: [] });
   });
 
   it('fills in the defaults: every service and environment, a global cap, one judgment', () => {
@@ -85,5 +85,52 @@ describe('policy in crossfade.yaml', () => {
     { case: 'rules that are not a list', rules: 'none' as unknown as unknown[], key: 'policy.rules' },
   ])('$case is refused naming $key', ({ rules, key }) => {
     expect(refusedKey(rules)).toBe(key);
+  });
+});
+
+describe('policy.external in crossfade.yaml', () => {
+  const endpoint = { name: 'change-board', url: 'https://rules.example.com/judge', secret: { env: 'RULES_SECRET' } };
+
+  function externalKey(external: unknown[], rules: unknown[] = []): string | undefined {
+    try {
+      parseConfig({ policy: { rules, external } }, SOURCE);
+    } catch (error) {
+      expect(error).toBeInstanceOf(ConfigError);
+      const { key, message } = error as ConfigError;
+      expect(message).toContain(key);
+      return key;
+    }
+    throw new Error('expected a ConfigError, but the endpoints were accepted');
+  }
+
+  it('fills in the defaults: 2000 ms, fail-closed, every service and environment', () => {
+    expect(parseConfig({ policy: { external: [endpoint] } }, SOURCE).policy.external).toEqual([
+      { ...endpoint, timeoutMs: 2000, failOpen: false, services: ['*'], environments: ['*'] },
+    ]);
+  });
+
+  it.each([
+    ['a timeout above 10 s', { ...endpoint, timeoutMs: 10_001 }, 'policy.external[0].timeoutMs'],
+    ['a timeout of 0', { ...endpoint, timeoutMs: 0 }, 'policy.external[0].timeoutMs'],
+    ['a secret that is neither env nor awsSecretsManager', { ...endpoint, secret: { vault: 'x' } }, 'policy.external[0].secret'],
+    ['an env secret that is not a variable name', { ...endpoint, secret: { env: 'RULES SECRET' } }, 'policy.external[0].secret.env'],
+    ['failOpen that is not a boolean', { ...endpoint, failOpen: 'yes' }, 'policy.external[0].failOpen'],
+    ['an unknown field', { ...endpoint, retries: 3 }, 'policy.external[0].retries'],
+    ['a bad name', { ...endpoint, name: 'Change_Board' }, 'policy.external[0].name'],
+    ['a URL that is not one', { ...endpoint, url: 'rules service' }, 'policy.external[0].url'],
+    ['an ftp URL', { ...endpoint, url: 'ftp://rules.example.com/' }, 'policy.external[0].url'],
+    ['the AWS metadata address', { ...endpoint, url: 'http://169.254.169.254/latest/meta-data/' }, 'policy.external[0].url'],
+    ['the GCP metadata host', { ...endpoint, url: 'http://metadata.google.internal/computeMetadata/v1/' }, 'policy.external[0].url'],
+  ])('refuses %s, naming the key', (_name, bad, key) => {
+    expect(externalKey([bad])).toBe(key);
+  });
+
+  it('refuses a name a rule or another endpoint has, naming the second', () => {
+    expect(externalKey([endpoint, endpoint])).toBe('policy.external[1].name');
+    expect(externalKey([endpoint], [{ ...cap, name: 'change-board' }])).toBe('policy.external[0].name');
+  });
+
+  it('refuses a host outside outbound.allowedHosts, naming the key', () => {
+    expect(() => parseConfig({ policy: { external: [endpoint] }, outbound: { allowedHosts: ['*.internal.example.com'] } }, SOURCE)).toThrow(/policy\.external\[0\]\.url: host rules\.example\.com is not in outbound\.allowedHosts/);
   });
 });
