@@ -2,7 +2,8 @@
  * Scenario `policy/create`: the latency of `POST /v1/deployments` through the local stack (the
  * embedded store `npm start` uses), one create at a time, with no policy rules and with the 50 of
  * rules.ts, all applying and all allowing. With rules, a create also reads what they look at
- * (policy-check.ts): every running canary, the service's SUCCEEDED deployments, its proxy groups.
+ * (policy-check.ts): every running deployment (for dependency health), the service's SUCCEEDED
+ * deployments and proxy groups, the holders of its cap scopes; and it claims its cap slots.
  * Each create is of a service of its own, parked at a manual gate before its analysis, so the
  * canaries running grow by one per create in both configurations alike.
  */
@@ -145,9 +146,9 @@ export async function measureCreate(context: BenchContext): Promise<ScenarioOutc
     columns: [{ header: 'configuration' }, { header: 'creates', align: 'right' }, { header: 'p50 ms', align: 'right' }, { header: 'p99 ms', align: 'right' }, { header: 'p50 added', align: 'right' }],
     rows,
     notes: [
-      `POST /v1/deployments of a service of its own (environment prod, a plan with one analysis step), one at a time, after ${WARM_UP_CREATES} warm-up creates; each run parks at its gate, so the k-th create sees k canaries running (the caps read them all).`,
+      `POST /v1/deployments of a service of its own (environment prod, a plan with one analysis step), one at a time, after ${WARM_UP_CREATES} warm-up creates; each run parks at its gate, so the k-th create sees k canaries running.`,
       `The rules allow every create: past one-off freezes, weekly freezes three days away, whole-day deploy windows, caps of 10,000.`,
-      `With any rule applying, a create first gathers what the rules look at (policy-check.ts): every active run's deployment and proxy groups, and the service's SUCCEEDED deployments. Those reads grow with the canaries running (here up to ${WARM_UP_CREATES + CREATES}); the evaluation itself costs the µs of policy/evaluation, so nearly all the added time is that gathering.`,
+      `With any rule applying, a create first gathers what the rules look at (policy-check.ts): every running deployment (dependency health), the service's SUCCEEDED deployments and proxy groups, its cap scopes' holders; then it claims a slot in each of 8 caps' scopes. Those reads grow with the canaries running (here up to ${WARM_UP_CREATES + CREATES}); the evaluation itself costs the µs of policy/evaluation, so nearly all the added time is that gathering.`,
       `Aim: ${AIMS.create}.`,
     ],
   };

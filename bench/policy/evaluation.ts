@@ -1,14 +1,16 @@
 /**
  * Scenario `policy/evaluation`: what judging one create costs with 50 rules of every kind
  * (rules.ts), the pure part only (`evaluatePolicy`: no store, no I/O). The input is a create in
- * prod while 20 other canaries run and one service rolls back. Each call is asked at another
+ * prod while 20 other canaries hold every cap scope's slots and one service rolls back. Each call is asked at another
  * moment, spread over two weeks, so the calendar rules meet their windows as a day's creates do
  * (some inside a weekly freeze: those refusals compute when the freeze ends).
  */
 import type { AnalysisTemplate } from '../../shared/domain/analysis.js';
 import type { Step } from '../../shared/domain/deployment.js';
+import { capScopes } from '../../shared/domain/policy/concurrency-cap.js';
 import { evaluatePolicy } from '../../shared/domain/policy/evaluate.js';
 import type { PolicyInput } from '../../shared/domain/policy/input.js';
+import type { PolicyRule } from '../../shared/domain/policy/types.js';
 import { roundMs, summarize } from '../lib/stats.js';
 import type { ScenarioOutcome } from '../lib/suite.js';
 import { formatCount, type Table } from '../lib/table.js';
@@ -20,6 +22,13 @@ const CALLS = 20_000;
 const SPREAD_MS = 14 * 86_400_000;
 /** A fixed moment: the same instants every run. */
 const START = Date.UTC(2026, 10, 2, 9, 30);
+
+/** 20 canaries holding the slots of every scope each cap would count this create in. */
+function withHolders(input: PolicyInput, rules: readonly PolicyRule[]): PolicyInput {
+  const holders = Array.from({ length: 20 }, (_, i) => `dep_other${i}`);
+  const scopes = rules.flatMap((rule) => (rule.kind === 'concurrency-cap' ? capScopes(rule, input.deployment) : []));
+  return { ...input, capHolders: Object.fromEntries(scopes.map((scope) => [scope.key, holders])) };
+}
 
 function inputAt(now: Date): PolicyInput {
   const template = { name: 'golden' } as unknown as AnalysisTemplate; // the rules count judgments, they never read a template
@@ -35,7 +44,7 @@ function inputAt(now: Date): PolicyInput {
     moment: 'create',
     principal: 'pipeline',
     now,
-    running: Array.from({ length: 20 }, (_, i) => ({ service: `other-${i}`, clouds: i % 2 ? ['aws'] : ['aws', 'gcp'], proxyGroups: [i % 2 ? 'envoy-aws-use1' : 'envoy-gcp-usc1'] })),
+    capHolders: {},
     succeededIn: ['dev', 'staging'],
     rollingBack: ['legacy-billing'],
   };
@@ -43,7 +52,7 @@ function inputAt(now: Date): PolicyInput {
 
 export async function measureEvaluation(): Promise<ScenarioOutcome> {
   const rules = fiftyRules(new Date(START), 'staging');
-  const base = inputAt(new Date(START));
+  const base = withHolders(inputAt(new Date(START)), rules);
   const at = (i: number) => ({ ...base, now: new Date(START + ((i * 7_919_993) % SPREAD_MS)) });
   let refusals = 0;
   for (let i = 0; i < WARM_UP_CALLS; i++) evaluatePolicy(rules, at(i));
@@ -62,7 +71,7 @@ export async function measureEvaluation(): Promise<ScenarioOutcome> {
     columns: [{ header: 'calls', align: 'right' }, { header: 'refused', align: 'right' }, { header: 'p50 µs', align: 'right' }, { header: 'p99 µs', align: 'right' }, { header: 'max µs', align: 'right' }, { header: 'mean µs', align: 'right' }],
     rows: [[formatCount(CALLS), formatCount(refusals), summary.p50.toFixed(1), summary.p99.toFixed(1), summary.max.toFixed(0), summary.mean.toFixed(1)]],
     notes: [
-      `evaluatePolicy() over 8 one-off and 8 weekly freezes, 8 deploy windows (8 IANA zones), 8 concurrency caps (global, cloud, proxy group; 20 canaries running), 6 required-analysis, 4 promotion-order, 4 four-eyes, 4 dependency-health rules, all applying.`,
+      `evaluatePolicy() over 8 one-off and 8 weekly freezes, 8 deploy windows (8 IANA zones), 8 concurrency caps (global, cloud, proxy group; 20 canaries holding each scope's slots), 6 required-analysis, 4 promotion-order, 4 four-eyes, 4 dependency-health rules, all applying.`,
       `Each call at another moment over two weeks (${formatCount(WARM_UP_CALLS)} warm-up calls first); timed one by one with performance.now().`,
       `Aim: ${AIMS.evaluation}.`,
     ],
