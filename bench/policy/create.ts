@@ -148,7 +148,7 @@ export async function measureCreate(context: BenchContext): Promise<ScenarioOutc
     notes: [
       `POST /v1/deployments of a service of its own (environment prod, a plan with one analysis step), one at a time, after ${WARM_UP_CREATES} warm-up creates; each run parks at its gate, so the k-th create sees k canaries running.`,
       `The rules allow every create: past one-off freezes, weekly freezes three days away, whole-day deploy windows, caps of 10,000.`,
-      `With any rule applying, a create first gathers what the rules look at (policy-check.ts): every running deployment (dependency health), the service's SUCCEEDED deployments and proxy groups, its cap scopes' holders; then it claims a slot in each of 8 caps' scopes. Those reads grow with the canaries running (here up to ${WARM_UP_CREATES + CREATES}); the evaluation itself costs the µs of policy/evaluation, so nearly all the added time is that gathering.`,
+      `With any rule applying, a create first gathers what the rules look at (policy-check.ts): every running deployment (dependency health), the service's SUCCEEDED deployments and proxy groups, its cap scopes' holders; then it claims a slot in each of 8 caps' scopes. Those reads grow with the canaries running (here up to ${WARM_UP_CREATES + CREATES}); the evaluation itself costs the µs of policy/evaluation, so nearly all the added time is that gathering and claiming.`,
       `Aim: ${AIMS.create}.`,
     ],
   };
