@@ -6,5 +6,6 @@ import { canary } from './canary/index.js';
 import { dataplane } from './dataplane/index.js';
 import { foundation } from './foundation/index.js';
 import type { Suite } from './lib/suite.js';
+import { policy } from './policy/index.js';
 
-export const suites: readonly Suite[] = [foundation, dataplane, canary];
+export const suites: readonly Suite[] = [foundation, dataplane, canary, policy];

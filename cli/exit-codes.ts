@@ -16,7 +16,7 @@ export const ExitCode = {
   Canceled: 3,
   /** crossfade could not be reached or did not accept the credentials (401, 403, network, 5xx). */
   Unreachable: 4,
-  /** The API refused the request: unknown id (404), conflict (409), unprocessable (422). */
+  /** The API refused the request: unknown id (404), conflict (409), unprocessable (422), the policy rules (403 POLICY_DENIED; `policy check` denied). */
   Refused: 5,
 } as const;
 export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];

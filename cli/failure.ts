@@ -12,7 +12,8 @@ export class UsageError extends Error {
 }
 
 export function exitCodeOfError(error: unknown): ExitCode {
-  if (error instanceof ApiError) return exitCodeOfStatusCode(error.statusCode);
+  // A 403 of the business rules is a refusal of the request as it stands, not of the credentials.
+  if (error instanceof ApiError) return error.code === 'POLICY_DENIED' ? ExitCode.Refused : exitCodeOfStatusCode(error.statusCode);
   if (error instanceof DependencyUnavailableError) return ExitCode.Unreachable;
   if (error instanceof UsageError || error instanceof ValidationError || error instanceof ConfigError) return ExitCode.Usage;
   // The live view throws the API's refusals as crossfade's own errors (cli/watch/reads.ts).

@@ -1,7 +1,7 @@
 /**
  * The `crossfade` command (`npx crossfade …`, `npm run crossfade -- …`; docs/cli.md). Talks to
  * crossfade's API: deploy, get, list, watch, events, promote, pause, resume, rollback, cancel,
- * services, register, deregister, reconcile, and `config` for the contexts file. Beside them the
+ * services, register, deregister, reconcile, `policy check`, and `config` for the contexts file. Beside them the
  * host tools: `token`, which makes an API token and the crossfade.yaml entry that grants it (the
  * token is printed once and stored nowhere; the configuration keeps only its sha256);
  * `xds-server`; and `haproxy-state`, for HAProxy hosts.
@@ -15,6 +15,7 @@ import { generateToken, hashToken } from '../shared/http/auth.js';
 import { actionFor } from './commands/action.js';
 import { configCommands } from './commands/config.js';
 import { deploymentCommands } from './commands/deployments.js';
+import { policyCommands } from './commands/policy.js';
 import { serviceCommands } from './commands/services.js';
 import { ExitCode } from './exit-codes.js';
 import { describeError, exitCodeOfError } from './failure.js';
@@ -145,6 +146,7 @@ function buildProgram(io: Io, done: (code: number) => void): Command {
     });
   const action = actionFor((command) => new Session(io, command.optsWithGlobals<GlobalFlags>()), done);
   deploymentCommands(program, action);
+  policyCommands(program, action);
   serviceCommands(program, action);
   configCommands(program, action);
   for (const [name, tool] of Object.entries(HOST_TOOLS)) program.command(name).description(tool.summary).helpOption(false);

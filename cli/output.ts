@@ -6,6 +6,7 @@
 import Table from 'cli-table3';
 import { createColors } from 'picocolors';
 import { stringify } from 'yaml';
+import type { Verdict } from '../shared/domain/policy/types.js';
 import type { StatusDocument } from '../shared/http/status-document.js';
 import type { EventItem } from './api.js';
 import { UsageError } from './failure.js';
@@ -161,4 +162,13 @@ export function reconcileTable(report: { services: { service: string; findings: 
   const unverified = (report.unverified ?? []).map((u) => `unverified ${u.proxyGroup}: ${u.reason}`);
   const summary = Object.entries(report.summary).map(([key, value]) => `${key} ${value}`).join(', ');
   return [report.services.length > 0 ? table.toString() : 'no services', ...unverified, summary].join('\n');
+}
+
+/** The policy dry run: one row per rule that applies, then the answer. */
+export function verdictsTable(answer: { allowed: boolean; verdicts: Verdict[] }, c: Colors): string {
+  const outcome = answer.allowed ? c.green('allowed') : c.red('denied');
+  if (answer.verdicts.length === 0) return `${outcome}: no rule applies`;
+  const table = newTable(c, ['RULE', 'KIND', 'ALLOWED', 'REASON', 'NEXT ALLOWED AT']);
+  for (const v of answer.verdicts) table.push([v.rule, v.kind, v.allowed ? c.green('yes') : c.red('no'), v.reason, v.nextAllowedAt ?? '-']);
+  return `${table.toString()}\n${outcome}`;
 }

@@ -11,6 +11,7 @@ export interface DeployFlags {
   service?: string;
   version?: string;
   baseline?: string;
+  environment?: string;
   step?: string[];
   strategy?: string;
   analysis?: string;
@@ -39,10 +40,14 @@ export function readBodyFile(path: string, read: (path: string) => string = (p) 
   return value as Body;
 }
 
-/** The body of POST /v1/deployments: the file's, with every flag given replacing its field. */
-export function deploymentBody(file: Body | undefined, flags: DeployFlags): Body {
+/**
+ * The body of POST /v1/deployments (and of the policy dry run, which takes the same): the file's,
+ * with every flag given replacing its field. `command` names the command line in the usage errors.
+ */
+export function deploymentBody(file: Body | undefined, flags: DeployFlags, command = 'deploy'): Body {
   const body: Body = { ...file };
   if (flags.service !== undefined) body['service'] = flags.service;
+  if (flags.environment !== undefined) body['environment'] = flags.environment;
   if (flags.version !== undefined) body['canary'] = { version: flags.version };
   if (flags.baseline !== undefined) body['baseline'] = { version: flags.baseline };
   if (flags.target?.length) body['targets'] = flags.target.map(parseDeployTarget);
@@ -57,9 +62,9 @@ export function deploymentBody(file: Body | undefined, flags: DeployFlags): Body
   if (flags.analysis !== undefined) body['analysis'] = parseAnalysis(flags.analysis, '--analysis');
   if (flags.deregisterBaseline) body['onPromotion'] = { deregisterBaseline: true };
   if (flags.reason !== undefined) body['reason'] = flags.reason;
-  if (body['service'] === undefined) throw new UsageError('deploy needs a service: crossfade deploy <service> <version>, or "service" in --file');
-  if (body['canary'] === undefined) throw new UsageError('deploy needs the canary version: crossfade deploy <service> <version>, or "canary.version" in --file');
-  if (body['steps'] === undefined && body['strategy'] === undefined) throw new UsageError('deploy needs a plan: --step (repeated) or --strategy, or "steps"/"strategy" in --file');
+  if (body['service'] === undefined) throw new UsageError(`${command} needs a service: crossfade ${command} <service> <version>, or "service" in --file`);
+  if (body['canary'] === undefined) throw new UsageError(`${command} needs the canary version: crossfade ${command} <service> <version>, or "canary.version" in --file`);
+  if (body['steps'] === undefined && body['strategy'] === undefined) throw new UsageError(`${command} needs a plan: --step (repeated) or --strategy, or "steps"/"strategy" in --file`);
   return body;
 }
 

@@ -29,10 +29,11 @@ const BENCH_CONFIG = {
   ],
 };
 
-async function prepareDataDir(): Promise<{ dataDir: string; env: Record<string, string | undefined> }> {
+/** @param extraConfig more top-level keys of the configuration (a scenario's analysis providers, policy rules). */
+async function prepareDataDir(extraConfig: Record<string, unknown> = {}): Promise<{ dataDir: string; env: Record<string, string | undefined> }> {
   const dataDir = await mkdtemp(join(tmpdir(), 'crossfade-bench-'));
   const configPath = join(dataDir, 'crossfade.json');
-  await writeFile(configPath, JSON.stringify(BENCH_CONFIG));
+  await writeFile(configPath, JSON.stringify({ ...BENCH_CONFIG, ...extraConfig }));
   const env: Record<string, string | undefined> = {
     ...process.env,
     CROSSFADE_LOG_LEVEL: 'silent',
@@ -43,8 +44,8 @@ async function prepareDataDir(): Promise<{ dataDir: string; env: Record<string, 
   return { dataDir, env };
 }
 
-export async function startEmbeddedBackend(): Promise<ApiBackend> {
-  const { dataDir, env } = await prepareDataDir();
+export async function startEmbeddedBackend(extraConfig: Record<string, unknown> = {}): Promise<ApiBackend> {
+  const { dataDir, env } = await prepareDataDir(extraConfig);
   try {
     // persist: true is what `npm start` runs: dynalite on LevelDB under the data directory.
     const stack = await startLocalStack({ env, dataDir, port: 0, persist: true });

@@ -11,29 +11,17 @@ import { exitCodeOfStatus, ExitCode } from '../exit-codes.js';
 import { UsageError } from '../failure.js';
 import { followEvents, waitForEnd } from '../follow.js';
 import { deploymentsTable, deploymentTable, eventLine, eventsTable, changeTable } from '../output.js';
-import { deploymentBody, readBodyFile, reasonOf, type DeployFlags } from '../request-bodies.js';
+import { reasonOf } from '../request-bodies.js';
 import { durationMs, wholeNumber, type Session } from '../session.js';
 import { writeSpinnakerOutputs } from '../spinnaker-output.js';
 import { watchDeployment } from '../watch/watch.js';
 import type { Action } from './action.js';
+import { createBodyOf, withCreateBodyFlags, type CreateBodyOptions } from './create-body-flags.js';
 
 const DEFAULT_INTERVAL = '2s';
-const collect = (value: string, previous: string[] = []) => [...previous, value];
 
 export function deploymentCommands(program: Command, action: Action): void {
-  program
-    .command('deploy')
-    .description('start a canary: flags for the common case, or --file holding the request body (flags override its fields)')
-    .argument('[service]', 'the service (a DNS-1123 label)')
-    .argument('[version]', 'the canary version (registered beforehand)')
-    .option('-f, --file <path>', 'the POST /v1/deployments body as YAML or JSON ("-": stdin)')
-    .option('--baseline <version>', 'the baseline (default: the version serving now)')
-    .option('--step <spec>', 'a plan step, repeated in order: 5 | 5%@gcp,eks-use1 | pause | pause:5m | analysis:<template>:<interval>:<count>', collect)
-    .option('--strategy <name>', 'a ready-made plan: canary-5-25-50-100, linear-<5|10|20|25|50>, blue-green')
-    .option('--analysis <spec>', 'with --strategy: <template>:<interval>:<count> between its traffic steps')
-    .option('--target <cloud:cluster>', 'a cluster to deploy to, repeated (default: every cluster where the canary is registered)', collect)
-    .option('--deregister-baseline', 'once the canary serves 100% everywhere, deregister the baseline')
-    .option('--reason <text>', 'why, for the audit trail')
+  withCreateBodyFlags(program.command('deploy').description('start a canary: flags for the common case, or --file holding the request body (flags override its fields)'))
     .option('--idempotency-key <key>', 'sent as X-Idempotency-Key (default: generated, or <executionId>-<stageId> from a "spinnaker" field)')
     .option('--wait', 'follow the deployment quietly to its end; exit with its code')
     .option('--watch', 'follow it in the live view to its end; exit with its code')
@@ -120,8 +108,7 @@ export function deploymentCommands(program: Command, action: Action): void {
     }));
 }
 
-interface DeployOptions extends Omit<DeployFlags, 'service' | 'version'> {
-  file?: string;
+interface DeployOptions extends CreateBodyOptions {
   idempotencyKey?: string;
   wait?: boolean;
   watch?: boolean;
@@ -136,7 +123,7 @@ async function deploy(session: Session, service: string | undefined, version: st
   const spinnaker = flags.spinnakerOutput === true;
   let last: StatusDocument | undefined;
   try {
-    const body = deploymentBody(flags.file === undefined ? undefined : readBodyFile(flags.file), { ...flags, service, version });
+    const body = createBodyOf('deploy', service, version, flags);
     const intervalMs = durationMs(flags.interval, '--interval');
     const timeoutMs = flags.timeout === undefined ? undefined : durationMs(flags.timeout, '--timeout');
     const api = session.connect();

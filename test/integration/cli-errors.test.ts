@@ -62,6 +62,7 @@ function commandLines(deployment: string, service: string): Record<string, strin
     register: ['register', service, 'v3', '--target', 'cloud=gcp,cluster=gke-usc1,namespace=checkout,port=8080,endpoint=10.8.0.3:8080'],
     deregister: ['deregister', service, 'v1'],
     reconcile: ['reconcile', '--service', service],
+    'policy check': ['policy', 'check', service, 'v2', '--step', '5', '--step', '100'],
   };
 }
 

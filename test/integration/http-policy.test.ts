@@ -5,7 +5,8 @@
  * once-window from 2000 to 2100 in UTC) and a required-analysis rule in environment prod:
  * a refused create is 403 POLICY_DENIED naming every refusing rule with when it next allows, and
  * writes one `policy.denied` audit event (on the service; on the deployment for a promotion) and
- * nothing else; the dry run answers the same verdicts and writes nothing.
+ * nothing else; the dry run answers the same verdicts and writes nothing, and its GET form (the
+ * answer's statusUrl, which carries the body) answers them again.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { scanTable, writesOf } from '../support/store-backends.js';
@@ -87,7 +88,13 @@ describe.each(targetFactories)('policy through %s', (_name, factory) => {
 
     const dryRun = await writingNothing('/v1/policy/evaluate', body);
     expect(dryRun.status).toBe(200);
-    expect(dryRun.body).toEqual({ allowed: false, verdicts: error.verdicts!.map((v) => ({ ...v, allowed: false })) });
+    expect(dryRun.body).toEqual({
+      allowed: false,
+      status: 'DENIED',
+      progress: error.message,
+      verdicts: error.verdicts!.map((v) => ({ ...v, allowed: false })),
+      statusUrl: expect.stringMatching(/\/v1\/policy\/evaluate\?request=[\w-]+$/),
+    });
 
     const timeline = await target.send({ method: 'GET', path: `/v1/services/${service}/events`, headers: bearer(tokens.reader) });
     const denied = (timeline.body as { items: { action: string; details: Record<string, unknown> }[] }).items.filter((e) => e.action === 'policy.denied');
@@ -99,6 +106,34 @@ describe.each(targetFactories)('policy through %s', (_name, factory) => {
         }),
       }),
     ]);
+  });
+
+  it('the GET form at statusUrl answers the same body again (a pipeline stage monitors it); a bad request is 400 naming it; both need the deploy scope', async () => {
+    const service = uniqueService('checkout-frozen');
+    const body = deploymentBody({ service, environment: 'prod', reason: 'Déploiement à 5 %' });
+    const posted = await writingNothing('/v1/policy/evaluate', body);
+    const statusUrl = (posted.body as { statusUrl: string }).statusUrl;
+    const path = statusUrl.slice(statusUrl.indexOf('/v1/'));
+
+    const before = await scanTable(api.table);
+    const read = await target.send({ method: 'GET', path, headers: bearer(tokens.checkoutDeployer) });
+    expect(await scanTable(api.table)).toEqual(before);
+    expect(read.status).toBe(200);
+    expect(read.headers['cache-control']).toBe('no-store');
+    expect(read.body).toEqual(posted.body);
+    expect(read.body).toMatchObject({ allowed: false, status: 'DENIED', progress: expect.stringContaining('millennium'), verdicts: [{ rule: 'millennium' }] });
+
+    const allowedService = uniqueService();
+    const allowed = await writingNothing('/v1/policy/evaluate', deploymentBody({ service: allowedService }));
+    expect(allowed.body).toMatchObject({ allowed: true, status: 'ALLOWED', progress: 'allowed: no policy rule applies', verdicts: [] });
+
+    for (const bad of ['?request=not%20base64', `?request=${Buffer.from('[1]').toString('base64url')}`, '', `${path.slice(path.indexOf('?'))}&extra=1`]) {
+      const answer = await target.send({ method: 'GET', path: `/v1/policy/evaluate${bad}`, headers: bearer(tokens.checkoutDeployer) });
+      expect(answer.status, bad).toBe(400);
+      expect((answer.body as ErrorAnswer).error).toMatchObject({ code: 'VALIDATION_FAILED', field: bad.includes('extra') ? 'extra' : 'request' });
+    }
+    const forbidden = await target.send({ method: 'GET', path, headers: bearer(tokens.reader) });
+    expect(forbidden.status).toBe(403);
   });
 
   it('required analysis refuses a prod plan without analysis and allows it in staging; the dry run agrees', async () => {
@@ -114,7 +149,7 @@ describe.each(targetFactories)('policy through %s', (_name, factory) => {
     // Judged: a plan with analysis passes in prod.
     expect((await writingNothing('/v1/policy/evaluate', { ...prod, steps: deploymentBody()['steps'] })).body).toMatchObject({ allowed: true, verdicts: [{ rule: 'prod-analysis', allowed: true }] });
     // No rule applies in staging.
-    expect((await writingNothing('/v1/policy/evaluate', staging)).body).toEqual({ allowed: true, verdicts: [] });
+    expect((await writingNothing('/v1/policy/evaluate', staging)).body).toMatchObject({ allowed: true, verdicts: [] });
 
     const accepted = await post('/v1/deployments', staging);
     expect(accepted.status).toBe(202);

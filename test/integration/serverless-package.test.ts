@@ -32,6 +32,7 @@ const FUNCTIONS = {
       'POST /v1/deployments/{id}/rollback',
       'GET /v1/deployments/{id}/events',
       'POST /v1/policy/evaluate',
+      'GET /v1/policy/evaluate',
     ],
     dynamodbActions: ['dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem'],
     timeoutSeconds: 10,

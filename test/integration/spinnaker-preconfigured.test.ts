@@ -11,7 +11,9 @@
  * - a cancel while the create is retried on 503 (no cancel is sent then): nothing runs;
  * - a create that landed and whose answer was lost: the stage fails, the by-key cancel arrives,
  *   the deployment ends CANCELED, nothing runs;
- * - a cancel that comes before its create (a create held on its way): the create is 409, nothing runs.
+ * - a cancel that comes before its create (a create held on its way): the create is 409, nothing runs;
+ * - the policy check before the canary (a freeze for services `spin-frozen-*`, required analysis in
+ *   prod): its payload is the canary's; allowed → SUCCEEDED, denied → TERMINAL with the reason.
  */
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
@@ -50,6 +52,12 @@ beforeAll(async () => {
     clusters: [{ name: 'eks-use1', cloud: 'aws', region: 'us-east-1' }],
     proxyGroups: [{ name: 'edge-use1', kind: 'envoy', cloud: 'aws', region: 'us-east-1' }],
     tokens: [{ id: 'spinnaker', sha256: hashToken(SPINNAKER_TOKEN), scopes: ['deploy:*'] }],
+    policy: {
+      rules: [
+        { name: 'millennium', kind: 'freeze-window', services: ['spin-frozen-*'], timeZone: 'UTC', once: { start: '2000-01-01T00:00', end: '2100-01-01T00:00' } },
+        { name: 'prod-analysis', kind: 'required-analysis', environments: ['prod'], minJudgments: 1 },
+      ],
+    },
     analysis: {
       providers: [{ name: 'prom', kind: 'prometheus', url: prometheus.url }],
       templates: [
@@ -124,8 +132,8 @@ async function admin<T = Record<string, unknown>>(method: string, path: string, 
 }
 
 /** A service with v1 (serving 100%) and v2 registered, each on one explicit endpoint. */
-async function serviceWithTwoVersions(): Promise<string> {
-  const service = `spin-${randomUUID().slice(0, 8)}`;
+async function serviceWithTwoVersions(prefix = 'spin'): Promise<string> {
+  const service = `${prefix}-${randomUUID().slice(0, 8)}`;
   for (const [index, version] of ['v1', 'v2'].entries()) {
     const answer = await admin('PUT', `/v1/services/${service}/versions/${version}`, { targets: [{ cloud: 'aws', cluster: 'eks-use1', namespace: service, kubernetesService: service, port: 8080, endpoints: [{ address: `10.0.0.${index + 1}`, port: 8080 }] }] });
     expect(answer.status).toBe(201);
@@ -142,8 +150,8 @@ function stage(type: string, context: SpelContext, base: string = crossfade): Pr
   return resolveStage(STAGES.get(type)!, context, { from: SHIPPED_BASE, to: base });
 }
 
-function canaryParameters(service: string, strategy: string): Record<string, string> {
-  return { service, canaryVersion: 'v2', strategy, analysisTemplate: 'golden', analysisInterval: '10s', analysisCount: '1', reason: REASON };
+function canaryParameters(service: string, strategy: string, environment = 'staging'): Record<string, string> {
+  return { service, environment, canaryVersion: 'v2', strategy, analysisTemplate: 'golden', analysisInterval: '10s', analysisCount: '1', reason: REASON };
 }
 
 /** Nothing of `service` is unfinished: no NOT_STARTED or RUNNING deployment, and the services listing names none. */
@@ -171,8 +179,8 @@ async function createdEventOf(id: string): Promise<{ reason: string; actor: stri
 }
 
 describe('the shipped orca-local.yml, played by an Orca-like client against npm start', () => {
-  it('declares the four stages with every field the protocol needs', () => {
-    expect([...STAGES.keys()]).toEqual(['crossfadeCanary', 'crossfadeRegister', 'crossfadePromote', 'crossfadeRollback']);
+  it('declares the five stages with every field the protocol needs', () => {
+    expect([...STAGES.keys()]).toEqual(['crossfadePolicyCheck', 'crossfadeCanary', 'crossfadeRegister', 'crossfadePromote', 'crossfadeRollback']);
     const canary = STAGES.get('crossfadeCanary')!;
     expect(canary).toMatchObject({ statusJsonPath: '$.status', progressJsonPath: '$.progress', successStatuses: 'SUCCEEDED', canceledStatuses: 'CANCELED', terminalStatuses: 'TERMINAL', statusUrlResolution: 'locationHeader', waitForCompletion: true, cancelMethod: 'POST' });
     expect(canary.customHeaders!['X-Idempotency-Key']).toEqual(["${execution.id}-${#currentStage()['id']}"]);
@@ -181,10 +189,40 @@ describe('the shipped orca-local.yml, played by an Orca-like client against npm 
       expect(typeof shipped.payload).toBe('string');
       expect(shipped.sensitiveHeaders).toEqual({ Authorization: ['Bearer ${CROSSFADE_TOKEN}'] });
     }
-    // The example pipeline uses these stages.
-    const pipeline = JSON.parse(readFileSync('spinnaker/pipeline.example.json', 'utf8')) as { stages: { type: string }[] };
+    const check = STAGES.get('crossfadePolicyCheck')!;
+    expect(check).toMatchObject({ method: 'POST', waitForCompletion: true, statusUrlResolution: 'webhookResponse', statusUrlJsonPath: '$.statusUrl', statusJsonPath: '$.status', progressJsonPath: '$.progress', successStatuses: 'ALLOWED', terminalStatuses: 'DENIED' });
+    // The check judges exactly the create the canary stage sends: the same parameters make the same body.
+    expect(check.parameters).toEqual(canary.parameters);
+    const context = execution(canaryParameters('checkout', 'blue-green', 'prod'));
+    expect(stage('crossfadePolicyCheck', context).payload).toBe(stage('crossfadeCanary', context).payload);
+    // The example pipeline uses these stages, the check before the canary.
+    const pipeline = JSON.parse(readFileSync('spinnaker/pipeline.example.json', 'utf8')) as { stages: { refId: string; requisiteStageRefIds: string[]; type: string; parameterValues?: unknown }[] };
     expect(pipeline.stages.map((s) => s.type).filter((type) => type.startsWith('crossfade')).sort()).toEqual([...STAGES.keys()].sort());
+    const [checkStage, canaryStage] = ['crossfadePolicyCheck', 'crossfadeCanary'].map((type) => pipeline.stages.find((s) => s.type === type)!);
+    expect(canaryStage!.requisiteStageRefIds).toEqual([checkStage!.refId]);
+    expect(checkStage!.parameterValues).toEqual(canaryStage!.parameterValues);
   });
+
+  it('crossfadePolicyCheck, allowed: the dry run, then its statusUrl read as the monitor → SUCCEEDED, and nothing was written', async () => {
+    const service = await serviceWithTwoVersions();
+    const run = await playStage(stage('crossfadePolicyCheck', execution(canaryParameters(service, 'canary-5-25-50-100', 'prod'))), TIMING);
+    expect(run.status, JSON.stringify(run.webhook)).toBe('SUCCEEDED');
+    expect(run.webhook.statusCode).toBe(200);
+    expect(run.webhook.monitor).toMatchObject({ body: { allowed: true, status: 'ALLOWED', verdicts: [{ rule: 'prod-analysis', allowed: true }] }, progressMessage: 'allowed by every rule that applies: prod-analysis' });
+    expect(run.cancels).toEqual([]);
+    expect((await admin<{ items: unknown[] }>('GET', `/v1/deployments?service=${service}`)).body.items).toEqual([]);
+  }, 60_000);
+
+  it('crossfadePolicyCheck, denied: TERMINAL, its progress naming the refusing rule, why and when it next allows; nothing was written', async () => {
+    const service = await serviceWithTwoVersions('spin-frozen');
+    const run = await playStage(stage('crossfadePolicyCheck', execution(canaryParameters(service, 'canary-5-25-50-100', 'prod'))), TIMING);
+    expect(run.status).toBe('TERMINAL');
+    expect(run.polls).toHaveLength(1);
+    expect(run.webhook.monitor!.body).toMatchObject({ allowed: false, status: 'DENIED', verdicts: [{ rule: 'millennium', allowed: false, nextAllowedAt: '2100-01-01T00:00:00.000Z' }, { rule: 'prod-analysis', allowed: true }] });
+    expect(run.webhook.monitor!.progressMessage).toMatch(/^refused by policy: millennium: .+ \(allowed again at 2100-01-01T00:00:00\.000Z\)$/);
+    expect(run.cancels).toEqual([]);
+    expect((await admin<{ items: unknown[] }>('GET', `/v1/deployments?service=${service}`)).body.items).toEqual([]);
+  }, 60_000);
 
   it('a SpEL form the evaluator does not know fails the test instead of passing through', () => {
     expect(() => resolveStage({ ...STAGES.get('crossfadeRollback')!, url: `${SHIPPED_BASE}/\${execution.trigger.user}` }, execution({}), { from: SHIPPED_BASE, to: crossfade })).toThrow(/not known/);

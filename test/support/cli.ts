@@ -71,15 +71,16 @@ export const TEMPLATE = 'cli-golden';
 /**
  * `npm start` on a fresh data directory. Canaries of services named `doomed-…` are judged failing
  * (their canary `v2` errs 30 times as often as the baseline); every other judgment passes.
+ * `extraConfig`: more top-level keys of crossfade.yaml (policy rules).
  */
-export async function startCliStack(): Promise<CliStack> {
+export async function startCliStack(extraConfig: Record<string, unknown> = {}): Promise<CliStack> {
   const prometheus = await startFakePrometheus({
     range: (expression) => series(/service="doomed-[^"]*"/.test(expression) && expression.includes('version="v2"') ? 0.3 : 0.01),
   });
   const dir = mkdtempSync(join(tmpdir(), 'crossfade-cli-stack-'));
   const adminToken = `cf_cli_admin_${randomUUID()}`;
   const narrowToken = `cf_cli_narrow_${randomUUID()}`;
-  writeFileSync(join(dir, 'crossfade.json'), JSON.stringify(stackConfig(prometheus.url, narrowToken), null, 2));
+  writeFileSync(join(dir, 'crossfade.json'), JSON.stringify({ ...stackConfig(prometheus.url, narrowToken), ...extraConfig }, null, 2));
   const port = await freePort();
   const started = startLocalProcess({
     CROSSFADE_DATA_DIR: join(dir, 'data'),

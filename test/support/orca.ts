@@ -7,7 +7,9 @@
  *   `failFastStatusCodes` → TERMINAL; any other 5xx or 429 → the identical request again after a
  *   backoff; other 4xx, and an I/O error or timeout of a POST → TERMINAL. A user cancel while the
  *   create retries sends no cancel request (the create task has no onCancel);
- * - monitor (`locationHeader`): GET the Location until the status (`$.status`) is in a list; the
+ * - the status URL: the Location (`locationHeader`), or the create's answer at `statusUrlJsonPath`
+ *   (`webhookResponse`; a relative URL is resolved against the stage's URL);
+ * - monitor: GET the status URL until the status (`$.status`) is in a list; the
  *   progress (`$.progress`) must be a string every time; `retryStatusCodes`, 5xx and 429 are
  *   retried; other 4xx → TERMINAL. A user cancel while monitoring sends the cancel request once;
  * - the cancel request also follows a TERMINAL stage and a CANCELED status.
@@ -25,6 +27,7 @@ export interface PreconfiguredStage {
   failFastStatusCodes?: number[];
   waitForCompletion: boolean;
   statusUrlResolution?: string;
+  statusUrlJsonPath?: string;
   statusJsonPath?: string;
   progressJsonPath?: string;
   successStatuses?: string;
@@ -142,8 +145,7 @@ export async function playStage(stage: PreconfiguredStage, options: PlayOptions)
     }
     if (answer.status >= 400) return ended(stage, run, 'TERMINAL', `create answered ${answer.status}`, options);
     if (!stage.waitForCompletion) return { ...run, status: 'SUCCEEDED' };
-    if (stage.statusUrlResolution !== 'locationHeader') throw new Error(`statusUrlResolution ${stage.statusUrlResolution} is not played here`);
-    location = answer.headers.get('location') ?? undefined;
+    location = statusUrlOf(stage, answer);
     if (location === undefined || !/^https?:\/\//.test(location)) return ended(stage, run, 'TERMINAL', 'status URL could not be resolved', options);
     break;
   }
@@ -172,6 +174,15 @@ export async function playStage(stage: PreconfiguredStage, options: PlayOptions)
     await options.onPoll?.(body, run);
     await sleepUntil(options.backoffMs, deadline);
   }
+}
+
+/** WebhookStatusCheckUrlRetriever: where the monitor reads, resolved against the stage's URL. */
+function statusUrlOf(stage: PreconfiguredStage, answer: Sent): string | undefined {
+  let url: unknown;
+  if (stage.statusUrlResolution === 'locationHeader') url = answer.headers.get('location') ?? undefined;
+  else if (stage.statusUrlResolution === 'webhookResponse') url = typeof answer.body === 'object' && answer.body !== null ? jsonPath(answer.body as Record<string, unknown>, stage.statusUrlJsonPath!) : undefined;
+  else throw new Error(`statusUrlResolution ${stage.statusUrlResolution} is not played here`);
+  return typeof url === 'string' && url !== '' ? new URL(url, stage.url).href : undefined;
 }
 
 /** A TERMINAL stage (onFailureStages) and a CANCELED status both make Orca send the cancel. */

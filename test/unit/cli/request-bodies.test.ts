@@ -15,8 +15,9 @@ describe('deploy flags → the POST /v1/deployments body', () => {
   });
 
   it('builds the body from flags alone', () => {
-    expect(deploymentBody(undefined, { service: 'checkout', version: 'v42', baseline: 'v41', step: ['5%@gcp', 'pause', '100'], target: ['aws:eks-use1'], reason: 'why', deregisterBaseline: true })).toEqual({
+    expect(deploymentBody(undefined, { service: 'checkout', version: 'v42', baseline: 'v41', environment: 'prod', step: ['5%@gcp', 'pause', '100'], target: ['aws:eks-use1'], reason: 'why', deregisterBaseline: true })).toEqual({
       service: 'checkout',
+      environment: 'prod',
       canary: { version: 'v42' },
       baseline: { version: 'v41' },
       targets: [{ cloud: 'aws', cluster: 'eks-use1' }],
@@ -37,6 +38,7 @@ describe('deploy flags → the POST /v1/deployments body', () => {
     expect(() => deploymentBody(undefined, { version: 'v2', step: ['5'] })).toThrow('deploy needs a service');
     expect(() => deploymentBody(undefined, { service: 's', step: ['5'] })).toThrow('deploy needs the canary version');
     expect(() => deploymentBody(undefined, { service: 's', version: 'v2' })).toThrow('deploy needs a plan');
+    expect(() => deploymentBody(undefined, { service: 's', version: 'v2' }, 'policy check')).toThrow('policy check needs a plan: --step');
     expect(() => deploymentBody(undefined, { service: 's', version: 'v2', strategy: 'linear-10', target: ['eks-use1'] })).toThrow('--target eks-use1 is not <cloud>:<cluster>');
   });
 
