@@ -19,6 +19,7 @@ export const GCP_BUNDLED_CONFIG = 'crossfade.json';
 export const GCP_ENTRY_POINT = 'api';
 /** The CloudEvent function gcp/index.ts registers for the scheduled reconciliation. */
 export const GCP_RECONCILE_ENTRY_POINT = 'reconcile';
+export const GCP_NOTIFY_ENTRY_POINT = 'notify';
 const SECRET_VERSION = 'latest';
 
 export const LOG_LEVELS = ['info', 'warn', 'error', 'silent'] as const;
@@ -220,8 +221,25 @@ export function deployCommands(input: DeployOptionsInput): string[][] {
     secrets,
     ...(options.serviceAccount === undefined ? [] : [`--service-account=${options.serviceAccount}`]),
   ];
+  // Notification delivery (gcp/index.ts `notify`, docs/notifications.md): the same shape on its own
+  // topic, which a Cloud Scheduler job publishes to every minute; one instance, under a minute.
+  const notify = [
+    'gcloud', 'functions', 'deploy', `${options.functionName}-notify`,
+    '--gen2',
+    '--runtime=nodejs22',
+    ...scope,
+    `--source=${GCP_SOURCE_DIR}`,
+    `--entry-point=${GCP_NOTIFY_ENTRY_POINT}`,
+    `--trigger-topic=${options.functionName}-notify`,
+    '--memory=512Mi',
+    '--timeout=60s',
+    '--max-instances=1',
+    `--set-env-vars=${dictFlagValue(functionEnvironment(options))}`,
+    secrets,
+    ...(options.serviceAccount === undefined ? [] : [`--service-account=${options.serviceAccount}`]),
+  ];
   const describe = ['gcloud', 'functions', 'describe', options.functionName, '--gen2', ...scope, '--format=value(serviceConfig.uri)'];
-  return [deploy, reconcile, describe];
+  return [deploy, reconcile, notify, describe];
 }
 
 /** One command as a POSIX shell line: words with anything beyond a safe set are single-quoted. */

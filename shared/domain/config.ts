@@ -14,6 +14,7 @@ import { principalKeys, scopeList } from './principals.js';
 import { describeIssue } from './schema-issues.js';
 import { checkPolicyRules, NO_POLICY, policySchema } from './policy/schema.js';
 import { checkOutboundUrl, DEFAULT_OUTBOUND } from './outbound.js';
+import { NO_NOTIFICATIONS, notificationsSchema, notificationUrls } from './notifications/schema.js';
 import { parseScope, type Scope } from './scopes.js';
 
 const name = z.string().check(z.regex(RESOURCE_NAME_PATTERN, 'must be a DNS-1123 label (lower-case letters, digits, "-")'));
@@ -128,6 +129,8 @@ export const configSchema = z.strictObject({
     z.strictObject({ allowedHosts: z.array(z.string().check(z.regex(/^[A-Za-z0-9.*:[\]-]{1,253}$/, 'must be a host name, an address or a glob of one'))) }),
     { allowedHosts: [...DEFAULT_OUTBOUND.allowedHosts] },
   ),
+  /** Where notifications go (domain/notifications/, docs/notifications.md); none by default. */
+  notifications: z._default(notificationsSchema, NO_NOTIFICATIONS),
 });
 
 export type CrossfadeConfig = z.infer<typeof configSchema>;
@@ -156,6 +159,7 @@ export function parseConfig(document: unknown, source: string): CrossfadeConfig 
   }
   assertUnique(config.analysis.providers.map((p) => p.name), 'analysis.providers', source);
   assertUnique(config.analysis.templates.map((t) => t.name), 'analysis.templates', source);
+  assertUnique(config.notifications.webhooks.map((w) => w.name), 'notifications.webhooks', source);
   const providers = config.analysis.providers.map((p) => p.name);
   config.analysis.templates.forEach((template, index) => withSource(source, () => checkTemplate(template, `analysis.templates[${index}]`, providers)));
   withSource(source, () => checkPolicyRules(config.policy.rules, 'policy.rules'));
@@ -165,10 +169,11 @@ export function parseConfig(document: unknown, source: string): CrossfadeConfig 
 
 /** Every URL crossfade itself sends requests to, with its key: each is checked against `outbound` when the configuration loads. */
 function outboundUrls(config: CrossfadeConfig): { key: string; url: string }[] {
-  return config.analysis.providers.flatMap((provider, index) => {
+  const providers = config.analysis.providers.flatMap((provider, index) => {
     const url = provider.kind === 'prometheus' ? provider.url : provider.kind === 'cloudwatch' ? provider.endpoint : undefined;
     return url === undefined ? [] : [{ key: `analysis.providers[${index}].${provider.kind === 'prometheus' ? 'url' : 'endpoint'}`, url }];
   });
+  return [...providers, ...notificationUrls(config.notifications)];
 }
 
 export function tokenEntries(config: CrossfadeConfig): TokenEntry[] {
@@ -227,6 +232,7 @@ export const embeddedDefaults: CrossfadeConfig = {
   canary: { lockLeaseSeconds: 1800 },
   policy: { rules: [] },
   outbound: { allowedHosts: ['*'] },
+  notifications: { webhooks: [], delivery: { ...NO_NOTIFICATIONS.delivery } },
 };
 
 /** Runs a check that throws an error naming a field (ValidationError's `field`, ConfigError's `key`) as a ConfigError prefixed with the file. */

@@ -31,6 +31,7 @@ import type { CrashPoints } from '../ports/crash-points.js';
 import { coalescingPublisher } from '../usecases/coalescing-publisher.js';
 import { analysisCatalogOf, canarySettingsOf, metricsProvidersOf, workflowFromEnv } from './canary.js';
 import { callerAuthOf } from './callers.js';
+import { notificationsOf, type NotificationsRuntime } from './notifications.js';
 
 export interface RuntimeOptions {
   env: Record<string, string | undefined>;
@@ -65,6 +66,8 @@ export interface RuntimeOptions {
 export interface RuntimeDeps extends HttpDeps {
   /** Which configuration was loaded: a path, or 'embedded defaults'. */
   configSource: string;
+  /** Configured notification destinations and their dispatcher (runtime/notifications.ts); absent when none are. */
+  notifications?: NotificationsRuntime;
 }
 
 export function buildHttpDeps(options: RuntimeOptions): RuntimeDeps {
@@ -98,6 +101,8 @@ export function buildHttpDeps(options: RuntimeOptions): RuntimeDeps {
     configSource: source,
     ...(options.crashPoints ? { crashPoints: options.crashPoints } : {}),
   };
+  const notifications = notificationsOf(config, env, { outbox: stores.outbox, clock: deps.clock, logger, version: packageVersion, awsCredentials });
+  if (notifications) Object.assign(deps, { notifications, notifier: notifications.notifier });
   deps.publish = coalescingPublisher(deps);
   if (options.workflow) deps.workflow = options.workflow(deps);
   return deps;

@@ -22,6 +22,7 @@
  */
 import { executionOf, newDeployment, type Deployment, type Step, type SpinnakerOrigin, type Target, type VersionRef } from '../domain/deployment.js';
 import { ConflictError, IdempotencyKeyCanceledError, IdempotencyKeyReusedError, ValidationError } from '../domain/errors.js';
+import { appendEvent } from './record-change.js';
 import { checkTargets, compileSteps, type WireStep } from '../domain/plan.js';
 import type { AuditEvent } from '../ports/audit-log.js';
 import { isTombstone, type IdempotencyTombstone } from '../ports/idempotency-store.js';
@@ -152,7 +153,7 @@ async function finishCreation(deps: UseCaseDeps, deployment: Deployment, command
   // A replay whose creation took it already writes nothing (not even a renewal).
   if (stored.version === 1 && !(replayed && (await deps.locks.get(stored.service))?.owner === stored.id)) await lockOrRefuse(deps, stored, command.idempotencyKey);
   deps.crashPoints?.reached('create:after-lock');
-  await deps.audit.append(createdEvent(deployment));
+  await appendEvent(deps, createdEvent(deployment), deployment);
   deps.crashPoints?.reached('create:after-event');
   // Starting is idempotent: a replay also starts a run whose first start was lost.
   await deps.workflow.start(stored.id, executionOf(stored));

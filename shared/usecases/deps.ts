@@ -15,6 +15,7 @@ import type { ServiceLockStore } from '../ports/service-lock.js';
 import type { CrashPoints } from '../ports/crash-points.js';
 import type { Workflow } from '../ports/workflow.js';
 import type { CanarySettings } from './canary/deps.js';
+import type { Notifier } from './notify/enqueue.js';
 
 export interface UseCaseDeps {
   deployments: DeploymentStore;
@@ -37,6 +38,8 @@ export interface UseCaseDeps {
   settings: CanarySettings;
   /** The business rules (crossfade.yaml `policy.rules`, docs/policy.md); none by default. */
   policyRules: readonly PolicyRule[];
+  /** Where notifiable events are enqueued (usecases/notify/enqueue.ts); absent: no notifications configured. */
+  notifier?: Notifier;
   /** Tests only: where the process may be made to die (ports/crash-points.ts). */
   crashPoints?: CrashPoints;
 }

@@ -25,7 +25,7 @@ import type { ActiveRun } from '../ports/active-runs.js';
 import type { UseCaseDeps } from './deps.js';
 import { ensureLastEvent, writeWithEvent } from './record-change.js';
 
-export type ResumeDeps = Pick<UseCaseDeps, 'activeRuns' | 'deployments' | 'audit' | 'workflow' | 'clock' | 'logger' | 'crashPoints'>;
+export type ResumeDeps = Pick<UseCaseDeps, 'activeRuns' | 'deployments' | 'audit' | 'workflow' | 'clock' | 'logger' | 'crashPoints' | 'notifier'>;
 
 export type ResumeAction =
   | { deploymentId: string; action: 'running' | 'left-to-creator' }

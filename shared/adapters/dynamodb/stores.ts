@@ -13,6 +13,7 @@ import { storeFailure, type TableHandle } from './client.js';
 import { DynamoDbDeploymentStore } from './deployment-store.js';
 import { DynamoDbIdempotencyStore } from './idempotency-store.js';
 import { DynamoDbMeshRegistry } from './mesh-registry.js';
+import { DynamoDbNotificationOutbox } from './notification-outbox.js';
 import { DynamoDbServiceLockStore } from './service-lock.js';
 import { DynamoDbSnapshotStore } from './snapshot-store.js';
 import { tableDefinition, TTL_ATTRIBUTE } from './table.js';
@@ -25,6 +26,7 @@ export interface Stores {
   registry: MeshRegistry;
   snapshots: SnapshotStore;
   activeRuns: ActiveRuns;
+  outbox: DynamoDbNotificationOutbox;
 }
 
 export function createDynamoDbStores(table: TableHandle): Stores {
@@ -36,6 +38,7 @@ export function createDynamoDbStores(table: TableHandle): Stores {
     registry: new DynamoDbMeshRegistry(table),
     snapshots: new DynamoDbSnapshotStore(table),
     activeRuns: new DynamoDbActiveRuns(table),
+    outbox: new DynamoDbNotificationOutbox(table),
   };
 }
 

@@ -13,6 +13,7 @@
  *   xDS resource chunk     XDS#<group>#<type>#<content key>  CHUNK#<index, 5 digits>   TTL on expiresAt, once superseded
  *   proxy acknowledgement  XDSACK#<group>          <nodeId>#<type URL>
  *   active run             RUNS                    <deployment id>
+ *   notification outbox    NOTIFY#<notification id>  <destination>             gsi2 (pending only): OUTBOX / <nextAttemptAt>#...; TTL once finished
  *
  * - Every item is found by its full key with a strongly consistent GetItem; only listings query.
  * - gsi1 lists one service's deployments newest first; gsi2 lists all of them (low volume: a few
@@ -61,6 +62,9 @@ export const keys = {
   proxyAck: (group: string, nodeId: string, typeUrl: string) => ({ pk: `XDSACK#${group}`, sk: `${nodeId}#${typeUrl}` }),
   activeRuns: 'RUNS',
   activeRun: (deploymentId: string) => ({ pk: 'RUNS', sk: deploymentId }),
+  outboxItems: (notificationId: string) => `NOTIFY#${notificationId}`,
+  outboxItem: (notificationId: string, destination: string) => ({ pk: `NOTIFY#${notificationId}`, sk: destination }),
+  outboxPending: 'OUTBOX',
 } as const;
 
 export const indexes = { byService: 'gsi1', all: 'gsi2' } as const;
@@ -103,5 +107,5 @@ export function tableDefinition(tableName: string): CreateTableCommandInput {
   };
 }
 
-/** The TTL attribute (epoch seconds) on idempotency records and superseded xDS chunks. */
+/** The TTL attribute (epoch seconds) on idempotency records, superseded xDS chunks and finished outbox items. */
 export const TTL_ATTRIBUTE = 'expiresAt';
