@@ -44,13 +44,14 @@ export async function writeWithEvent(deps: { deployments: DeploymentStore; audit
 }
 
 /** Appends the deployment's last event again if a writer died before appending it; a no-op otherwise. */
-export async function ensureLastEvent(deps: { audit: AuditLog; notifier?: Notifier | undefined }, d: Deployment): Promise<void> {
+export async function ensureLastEvent(deps: { audit: AuditLog; notifier?: Notifier | undefined; crashPoints?: CrashPoints | undefined }, d: Deployment): Promise<void> {
   const last = d.run.lastChange;
   if (last) await appendEvent(deps, { subject: `deployment/${d.id}`, ...last }, d);
 }
 
 /** Enqueues the event's notifications, then appends it; `deployment` is as the event's write stored it (none: the event wrote no deployment). */
-export async function appendEvent(deps: { audit: AuditLog; notifier?: Notifier | undefined }, event: AuditEvent, deployment: Deployment | undefined): Promise<void> {
+export async function appendEvent(deps: { audit: AuditLog; notifier?: Notifier | undefined; crashPoints?: CrashPoints | undefined }, event: AuditEvent, deployment: Deployment | undefined): Promise<void> {
   if (deps.notifier) await enqueueNotifications(deps.notifier, event, deployment);
+  deps.crashPoints?.reached(`notify:after-enqueue:${event.action}`);
   await deps.audit.append(event);
 }

@@ -4,7 +4,7 @@
  * DETAIL_TYPES), the notification's JSON shape as the detail. PutEvents answers 200 with failed
  * entries counted, so a failed entry is a failed attempt too.
  */
-import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import type { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import type { AwsCredentialIdentityProvider } from '@aws-sdk/types';
 import { DependencyUnavailableError } from '../../domain/errors.js';
 import { DETAIL_TYPES } from '../../domain/notifications/formats.js';
@@ -19,11 +19,14 @@ export interface EventBridgeTarget {
 }
 
 export function eventBridgeSender(target: EventBridgeTarget, credentials?: AwsCredentialIdentityProvider): NotificationSender {
-  // Built once per cold start; the dispatcher's deadline bounds each call, the SDK's own retries stay off (the outbox retries).
-  const client = new EventBridgeClient({ region: target.region, maxAttempts: 1, ...(target.endpoint ? { endpoint: target.endpoint } : {}), ...(credentials ? { credentials } : {}) });
+  let client: EventBridgeClient | undefined;
   const what = `EventBridge bus ${target.busName}`;
   return {
     async send(notification: Notification, timeoutMs: number): Promise<void> {
+      // Loaded at the first send (a chunk of its own in the bundles: most functions never send).
+      // The dispatcher's deadline bounds each call; the SDK's own retries stay off (the outbox retries).
+      const { EventBridgeClient, PutEventsCommand } = await import('@aws-sdk/client-eventbridge');
+      client ??= new EventBridgeClient({ region: target.region, maxAttempts: 1, ...(target.endpoint ? { endpoint: target.endpoint } : {}), ...(credentials ? { credentials } : {}) });
       const command = new PutEventsCommand({
         Entries: [
           {

@@ -4,7 +4,7 @@
  * de-duplication. `apiEndpoint` other than *.googleapis.com speaks the emulator's protocol
  * (gRPC without TLS or credentials), which is what the tests' loopback fake serves.
  */
-import { PubSub, type Topic } from '@google-cloud/pubsub';
+import type { Topic } from '@google-cloud/pubsub';
 import { DependencyUnavailableError } from '../../domain/errors.js';
 import type { Notification } from '../../domain/notifications/types.js';
 import type { NotificationSender } from '../../ports/notification-sender.js';
@@ -20,7 +20,9 @@ export function pubSubSender(target: PubSubTarget): NotificationSender {
   const what = `Pub/Sub topic projects/${target.project}/topics/${target.topic}`;
   return {
     async send(notification: Notification, timeoutMs: number): Promise<void> {
-      // The client is built at the first send, not at start: building it reads credentials.
+      // Loaded and built at the first send, not at start: the library is large (the bundler splits it
+      // into a chunk only this loads) and building the client reads credentials.
+      const { PubSub } = await import('@google-cloud/pubsub');
       topic ??= new PubSub({ projectId: target.project, ...(target.apiEndpoint ? { apiEndpoint: target.apiEndpoint } : {}) }).topic(target.topic, { batching: { maxMessages: 1, maxMilliseconds: 0 } });
       const publishing = topic.publishMessage({
         data: Buffer.from(JSON.stringify(notification)),
