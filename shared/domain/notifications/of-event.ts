@@ -4,19 +4,11 @@
  * nobody is told about (shift, unhold, release, ...). One place decides, so the outbox, the
  * formats and the docs agree.
  */
-import type { Deployment } from '../deployment.js';
+import type { Deployment, RecordedChange } from '../deployment.js';
 import type { Notification, NotificationKind, NotifiedDeployment } from './types.js';
 
-/** An audit event (ports/audit-log.ts `AuditEvent`), as this mapping reads it. */
-export interface RecordedEvent {
-  subject: string;
-  eventId: string;
-  at: string;
-  actor: string;
-  action: string;
-  reason: string | null;
-  details: Record<string, unknown>;
-}
+/** An audit event (ports/audit-log.ts `AuditEvent`): a recorded change and what it is about. */
+export type RecordedEvent = RecordedChange & { subject: string };
 
 const FINAL_PHASE_KIND: Record<string, NotificationKind> = { SUCCEEDED: 'promoted', ROLLED_BACK: 'rolled-back', FAILED: 'rolled-back', CANCELED: 'canceled' };
 /** Writes that can end a run: the one that sets the final phase is the outcome's notification (release keeps the phase and says nothing). */

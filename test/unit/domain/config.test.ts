@@ -19,6 +19,8 @@ const DEFAULTED = {
   analysis: { providers: [], templates: [] },
   canary: { lockLeaseSeconds: 1800 },
   policy: { rules: [] },
+  outbound: { allowedHosts: ['*'] },
+  notifications: { webhooks: [], delivery: { maxAttempts: 6, backoffBaseMs: 1000, backoffMaxMs: 300_000, timeoutMs: 5000 } },
 };
 
 /** An analysis template with every field given, so the parsed document equals it. */
@@ -104,6 +106,13 @@ describe('parseConfig', () => {
           { name: 'two-people', kind: 'four-eyes', services: ['payments-*'], environments: ['prod', 'prod-*'] },
           { name: 'auth-healthy', kind: 'dependency-health', services: ['checkout'], environments: ['*'], dependsOn: ['auth', 'inventory'] },
         ],
+      },
+      outbound: { allowedHosts: ['*.example.com', '*.monitoring', 'monitoring.*', '127.0.0.1'] },
+      notifications: {
+        webhooks: [{ name: 'ops', url: 'https://hooks.example.com/crossfade', secret: { env: 'OPS_HOOK_SECRET' }, format: 'slack', events: ['promoted', 'rolled-back'], services: ['checkout*'] }],
+        eventBridge: { busName: 'deploys', region: 'us-east-1', endpoint: 'https://events.example.com', source: 'crossfade' },
+        pubsub: { project: 'my-project', topic: 'deploys', apiEndpoint: 'http://127.0.0.1:8085' },
+        delivery: { maxAttempts: 4, backoffBaseMs: 500, backoffMaxMs: 60_000, timeoutMs: 3000 },
       },
     };
     expect(parseConfig(document, SOURCE)).toEqual(document);
