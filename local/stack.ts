@@ -204,7 +204,7 @@ function every(intervalMs: number, work: () => Promise<unknown>, logger: Logger,
 }
 
 function noRunsResumed(now: Date): ResumeReport {
-  return { at: now.toISOString(), runs: [], summary: { marked: 0, running: 0, started: 0, restarted: 0, removed: 0, failed: 0 } };
+  return { at: now.toISOString(), runs: [], slots: [], summary: { marked: 0, running: 0, started: 0, restarted: 0, removed: 0, failed: 0, slotsFreed: 0 } };
 }
 
 function secondsFrom(text: string | undefined, fallbackSeconds: number): number {

@@ -25,6 +25,11 @@ export function holdText(d: StatusDocument, now: Date): string | null {
   const step = d.plan?.[d.step.index];
   if (d.hold.kind === 'gate') return step?.kind === 'pause' && step.durationSeconds === null ? 'waiting for promote' : 'paused: waiting for resume';
   const left = d.hold.until === null ? 0 : Date.parse(d.hold.until) - now.getTime();
+  // Held by policy: the rules are asked again when the hold ends; say when they said they would allow.
+  if (d.heldBy) {
+    const allowedIn = d.heldBy.until === null ? null : Date.parse(d.heldBy.until) - now.getTime();
+    return `held by ${d.heldBy.rules.join(', ')}: ${allowedIn === null ? `asked again in ${formatDuration(Math.max(0, left))}` : allowedIn > 0 ? `allowed in ${formatDuration(allowedIn)}` : 'allowed now'}`;
+  }
   const what = step?.kind === 'analysis' ? 'next judgment' : step?.kind === 'pause' ? 'pause ends' : 'hold ends';
   return left > 0 ? `${what} in ${formatDuration(left)}` : `${what} now`;
 }

@@ -5,6 +5,12 @@ import type { IdGenerator } from '../ports/ids.js';
 
 export const systemClock: Clock = { now: () => new Date() };
 
+/** A clock that reads `startsAt` now and runs at real speed from there (crossfade.yaml `clock.startsAt`, the local stack only). */
+export function clockStartingAt(startsAt: Date, realNow: number = Date.now()): Clock {
+  const offsetMs = startsAt.getTime() - realNow;
+  return { now: () => new Date(Date.now() + offsetMs) };
+}
+
 /** Lower-case hex sha256 of the UTF-8 text: what xDS snapshot versions are made of (engine `ContentHash`). */
 export function sha256Hex(text: string): string {
   return createHash('sha256').update(text, 'utf8').digest('hex');

@@ -124,6 +124,12 @@ export const configSchema = z.strictObject({
   ),
   /** Business rules (domain/policy/, docs/policy.md); none by default. */
   policy: z._default(policySchema, NO_POLICY),
+  /**
+   * The local stack only (`npm start`): its clock starts at this instant and runs at real speed, so
+   * calendar rules (freeze and deploy windows) can be tried at any date. The cloud functions refuse
+   * it (runtime/deps.ts): they run on the real clock.
+   */
+  clock: z.optional(z.strictObject({ startsAt: z.iso.datetime({ offset: true, error: 'must be an ISO 8601 instant with a zone (2026-12-24T07:59:50Z)' }) })),
   /** Where crossfade's own requests may go (domain/outbound.ts). */
   outbound: z._default(
     z.strictObject({ allowedHosts: z.array(z.string().check(z.regex(/^[A-Za-z0-9.*:[\]-]{1,253}$/, 'must be a host name, an address or a glob of one'))) }),

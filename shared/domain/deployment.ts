@@ -13,6 +13,8 @@ export const Phase = {
   Shifting: 'SHIFTING',
   Converging: 'CONVERGING',
   Paused: 'PAUSED',
+  /** Held by policy (a freeze window, a deploy window, the rules service): no traffic moves until the rules allow again. */
+  Held: 'HELD',
   Analyzing: 'ANALYZING',
   Promoting: 'PROMOTING',
   RollingBack: 'ROLLING_BACK',
@@ -39,6 +41,7 @@ const statusOfPhase: Record<Phase, DeploymentStatus> = {
   SHIFTING: 'RUNNING',
   CONVERGING: 'RUNNING',
   PAUSED: 'RUNNING',
+  HELD: 'RUNNING',
   ANALYZING: 'RUNNING',
   PROMOTING: 'RUNNING',
   ROLLING_BACK: 'RUNNING',
@@ -151,6 +154,22 @@ export interface Hold {
   version: number;
 }
 
+/**
+ * The run is held by policy before a traffic step or its promotion (docs/policy.md): the rules that
+ * refused, why, and when they are asked again. It waits in an ordinary timed hold (`wait`) of
+ * `seconds`; when the hold ends the step is tried again, and the rules asked again.
+ */
+export interface PolicyHold {
+  /** The refusing rules' names. */
+  rules: string[];
+  reason: string;
+  since: string;
+  /** When the refusing rules said they would next allow (the latest of them); null when one cannot say (a rules service). */
+  until: string | null;
+  /** How long this hold waits before the rules are asked again. */
+  seconds: number;
+}
+
 /** How a deployment ends, decided before the last actions (rollback or promotion) run. */
 export type Outcome =
   | { kind: 'promote'; reason: string; requestedBy?: string }
@@ -186,6 +205,8 @@ export interface RunState {
   paused: boolean;
   /** The hold the run waits in, if any (closed by the run when it wakes or times out). */
   hold: Hold | null;
+  /** Held by policy (phase HELD); absent on deployments stored before policy holds existed. */
+  policyHold?: PolicyHold | null;
   /** Set when the end is decided; the run then only promotes or rolls back, and releases. */
   outcome: Outcome | null;
   /** The lock is released and the run is over. */

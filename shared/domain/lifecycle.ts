@@ -19,7 +19,7 @@
  * GATE_HOLD_SECONDS. A request wakes the hold at once; the run then closes it, counting the time
  * it lasted (`waitedSeconds`), and decides again.
  */
-import { isFinished, revise, type Deployment, type Hold, type JudgmentSummary, type Outcome, type Phase, type Step, type Weights } from './deployment.js';
+import { isFinished, revise, type Deployment, type Hold, type JudgmentSummary, type Outcome, type Phase, type PolicyHold, type Step, type Weights } from './deployment.js';
 import { ConflictError } from './errors.js';
 
 export type Instruction =
@@ -51,6 +51,8 @@ export function decideNext(d: Deployment): Instruction {
   if (d.phase === 'PENDING') return { kind: 'prepare', atVersion };
   if (run.hold !== null) return { kind: 'unhold', atVersion };
   if (run.outcome?.kind === 'rollback') return { kind: 'rollback', atVersion, reason: run.outcome.reason };
+  // Held by policy: wait, then try the step (or the promotion) again; a promotion asked meanwhile waits too.
+  if (run.policyHold) return { kind: 'wait', atVersion, stepIndex: d.stepIndex, seconds: holdSeconds(run.policyHold.seconds) };
   if (run.outcome?.kind === 'promote' || d.stepIndex >= d.steps.length) return { kind: 'promote', atVersion };
   const stepIndex = d.stepIndex;
   if (run.paused) return { kind: 'gate', atVersion, stepIndex, seconds: GATE_HOLD_SECONDS };
@@ -150,14 +152,28 @@ export function heldSeconds(hold: Hold, timedOut: boolean, now: Date): number {
   return Math.min(hold.seconds, Math.max(0, elapsed));
 }
 
-/** Closes the open hold, counting `seconds` for the step it was opened in; a pause that has lasted its duration is done. */
+/**
+ * Closes the open hold, counting `seconds` for the step it was opened in; a pause that has lasted its
+ * duration is done. A policy hold ends with it (the step is tried again, and the rules asked again),
+ * and its time counts for nothing.
+ */
 export function holdClosed(d: Deployment, seconds: number, now: Date): Deployment {
   const hold = d.run.hold;
-  const counts = hold !== null && hold.kind === 'wait' && hold.stepIndex === d.stepIndex;
-  const next = revise(d, { run: { ...d.run, hold: null, waitedSeconds: d.run.waitedSeconds + (counts ? seconds : 0) } }, now);
+  const policyHeld = Boolean(d.run.policyHold);
+  const counts = hold !== null && hold.kind === 'wait' && hold.stepIndex === d.stepIndex && !policyHeld;
+  const phase = d.phase === 'HELD' ? (d.run.outcome?.kind === 'promote' ? 'PROMOTING' : phaseOfStep(d, d.stepIndex)) : d.phase;
+  const next = revise(d, { phase, run: { ...d.run, hold: null, policyHold: null, waitedSeconds: d.run.waitedSeconds + (counts ? seconds : 0) } }, now);
   const step = d.steps[d.stepIndex];
   if (counts && !d.run.outcome && step?.kind === 'pause' && step.durationSeconds !== null && next.run.waitedSeconds >= step.durationSeconds) return stepCompleted(next, now);
   return next;
+}
+
+/**
+ * The rules refuse the next traffic step (or the promotion) now: the run is HELD and waits
+ * `hold.seconds` before trying again. Never a rollback: a calendar is no reason to undo a canary.
+ */
+export function policyHeld(d: Deployment, hold: Omit<PolicyHold, 'since'>, now: Date): Deployment {
+  return revise(d, { phase: 'HELD', run: { ...d.run, policyHold: { ...hold, since: now.toISOString() } } }, now);
 }
 
 /** Records a judgment; a failing one decides a rollback, the last passing one completes the step. */
@@ -239,7 +255,8 @@ export function promoteRequested(d: Deployment, full: boolean, actor: string, re
   if (full) {
     if (d.run.outcome?.kind === 'promote') return unchanged(d);
     const outcome: Outcome = { kind: 'promote', reason: byWhom('promoted in full', actor, reason), requestedBy: actor };
-    return { deployment: revise(d, { phase: d.phase === 'PENDING' ? d.phase : 'PROMOTING', run: { ...d.run, paused: false, outcome } }, now), changed: true };
+    // A run held by policy stays HELD: the promotion moves traffic, and waits for the rules like any step.
+    return { deployment: revise(d, { phase: d.phase === 'PENDING' || d.phase === 'HELD' ? d.phase : 'PROMOTING', run: { ...d.run, paused: false, outcome } }, now), changed: true };
   }
   const step = d.steps[d.stepIndex];
   if (d.phase === 'PENDING' || step?.kind !== 'pause') {

@@ -31,6 +31,11 @@ function phaseProgress(d: Deployment): string {
       return `failed at ${at}${why}`;
     case 'ROLLING_BACK':
       return `rolling back from ${at}${why}`;
+    case 'HELD': {
+      const held = d.run.policyHold;
+      const next = d.stepIndex >= total || d.run.outcome?.kind === 'promote' ? 'the promotion' : `${at} (${describeStep(step)})`;
+      return `held by policy before ${next}: ${held?.reason ?? 'the rules refuse it now'}${held?.until ? `; allowed again at ${held.until}` : '; asked again shortly'}`;
+    }
     case 'PROMOTING':
       return `promoting: ${d.canary.version} to 100%${why}`;
     default:
@@ -54,4 +59,8 @@ function stepProgress(d: Deployment, step: Step | undefined): string {
     default:
       return d.phase.toLowerCase().replace('_', ' ');
   }
+}
+
+function describeStep(step: Step | undefined): string {
+  return step?.kind === 'setWeight' ? `shift to ${step.canaryPercent}%` : (step?.kind ?? 'promotion');
 }

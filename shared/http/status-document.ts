@@ -16,6 +16,8 @@ export interface StatusDocument {
   plan: PlanStepSummary[];
   /** The hold the run waits in at the current step: a timed one says when it ends (`until`), a gate (manual, or an operator's pause) has none. */
   hold: { kind: 'wait' | 'gate'; since: string; until: string | null } | null;
+  /** Phase HELD: the rules that hold the run, why, and until when (null: a rules service that cannot say; `hold.until` is when they are asked again). */
+  heldBy: { rules: string[]; reason: string; since: string; until: string | null } | null;
   baseline: string | null;
   canary: string;
   weights: Weights;
@@ -56,6 +58,7 @@ export function statusDocument(d: Deployment, baseUrl: string): StatusDocument {
     planHash: d.planHash,
     plan: d.steps.map(summarizeStep),
     hold: holdOf(d),
+    heldBy: d.run.policyHold ? { rules: d.run.policyHold.rules, reason: d.run.policyHold.reason, since: d.run.policyHold.since, until: d.run.policyHold.until } : null,
     baseline: d.baseline?.version ?? null,
     canary: d.canary.version,
     weights: d.weights,

@@ -10,7 +10,7 @@
  *   CROSSFADE_LOG_LEVEL          info (default), warn, error or silent
  */
 import type { ClusterConfig, TokenEntry } from '../domain/config.js';
-import { InternalError } from '../domain/errors.js';
+import { ConfigError, InternalError } from '../domain/errors.js';
 import type { ClusterProvider } from '../ports/cluster-provider.js';
 import type { AwsCredentialsProvider } from '../adapters/clusters/eks.js';
 import { indexTokens } from '../http/auth.js';
@@ -23,7 +23,7 @@ import { createTableHandle, type TableHandle } from '../adapters/dynamodb/client
 import { DEFAULT_TABLE_NAME, TABLE_ENV } from '../adapters/dynamodb/table.js';
 import { createDynamoDbStores } from '../adapters/dynamodb/stores.js';
 import { createJsonLogger } from '../adapters/json-logger.js';
-import { randomIds, sha256Hex, systemClock } from '../adapters/system.js';
+import { clockStartingAt, randomIds, sha256Hex, systemClock } from '../adapters/system.js';
 import { tokenEntries } from '../domain/config.js';
 import { parseCidr } from '../domain/endpoint-address.js';
 import type { Workflow } from '../ports/workflow.js';
@@ -74,8 +74,11 @@ export function buildHttpDeps(options: RuntimeOptions): RuntimeDeps {
   const { env, awsCredentials } = options;
   const logger = options.logger ?? createJsonLogger({ level: logLevel(env['CROSSFADE_LOG_LEVEL']) });
   const { config, source } = loadConfig(env, { required: options.configRequired });
+  if (config.clock && options.configRequired) throw new ConfigError(`${source}: clock.startsAt: is for the local stack (npm start) only; the cloud functions run on the real clock`, 'clock.startsAt');
+  const clock = config.clock ? clockStartingAt(new Date(config.clock.startsAt)) : systemClock;
   const table = options.table ?? tableFromEnv(env, awsCredentials);
   const stores = createDynamoDbStores(table);
+  if (config.clock) logger.warn('the clock is set by the configuration: calendar rules and timestamps follow it, not the real time', { startsAt: config.clock.startsAt, now: clock.now().toISOString() });
   logger.info('configuration loaded', { source, clusters: config.clusters.length, proxyGroups: config.proxyGroups.length, tokens: config.tokens.length, iamPrincipals: config.iamPrincipals.length, googlePrincipals: config.googlePrincipals.length, table: table.tableName });
   const deps: RuntimeDeps = {
     ...stores,
@@ -84,7 +87,7 @@ export function buildHttpDeps(options: RuntimeOptions): RuntimeDeps {
     analysis: analysisCatalogOf(config),
     settings: canarySettingsOf(config),
     policyRules: config.policy.rules,
-    clock: systemClock,
+    clock,
     ids: randomIds,
     hash: sha256Hex,
     logger,

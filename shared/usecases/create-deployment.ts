@@ -3,7 +3,9 @@
  *
  * Idempotency and atomicity without transactions, single-item conditional writes in this order:
  *   1. claim the idempotency key with the whole new deployment inside the record;
- *   2. mark the run active (ports/active-runs.ts: what the sweeper drives to an end);
+ *   2. claim a slot in every concurrency cap's scope it joins (usecases/cap-slots.ts: a full one is
+ *      403 POLICY_DENIED, its other slots and the key's claim taken back), then mark the run active
+ *      (ports/active-runs.ts: what the sweeper drives to an end);
  *   3. create the deployment if absent (its `created` event kept inside it);
  *   4. take the service's lock for it;
  *   5. append the `created` event if absent;
@@ -21,7 +23,7 @@
  * the creation a 409 that writes nothing.
  */
 import { executionOf, newDeployment, type Deployment, type Step, type SpinnakerOrigin, type Target, type VersionRef } from '../domain/deployment.js';
-import { ConflictError, IdempotencyKeyCanceledError, IdempotencyKeyReusedError, ValidationError } from '../domain/errors.js';
+import { ConflictError, IdempotencyKeyCanceledError, IdempotencyKeyReusedError, PolicyDeniedError, ValidationError } from '../domain/errors.js';
 import { appendEvent } from './record-change.js';
 import { checkTargets, compileSteps, type WireStep } from '../domain/plan.js';
 import type { AuditEvent } from '../ports/audit-log.js';
@@ -29,6 +31,7 @@ import { isTombstone, type IdempotencyTombstone } from '../ports/idempotency-sto
 import type { UseCaseDeps } from './deps.js';
 import { preflightAnalysis } from './preflight-analysis.js';
 import { checkPolicy, denialOf } from './policy-check.js';
+import { claimCapSlots, releaseCapSlots } from './cap-slots.js';
 import type { PolicyDecision } from '../domain/policy/evaluate.js';
 
 /** Spinnaker replays within minutes; a week covers every retry policy and manual re-run we know. */
@@ -140,10 +143,13 @@ async function finishCreation(deps: UseCaseDeps, deployment: Deployment, command
   // A replay of a creation whose run is over changes nothing (its lock is released, its mark gone).
   const earlier = replayed ? await deps.deployments.get(deployment.id) : undefined;
   if (earlier?.run.released) return { deployment, replayed };
-  // Marked now, not at the first attempt's time: a sweep beside a late retry must not take this
-  // creation for a dead one. A deployment that exists is marked already (its mark came first, and
-  // only a released or missing deployment's mark is removed): a replay of it writes nothing.
-  if (!earlier) await deps.activeRuns.mark(deployment.id, deps.clock.now().toISOString());
+  // Claimed and marked now, not at the first attempt's time: a sweep beside a late retry must not take
+  // this creation for a dead one. A deployment that exists holds its slots and is marked already
+  // (both came first, and only a released or missing deployment's are removed): a replay of it writes nothing.
+  if (!earlier) {
+    await claimSlotsOrRefuse(deps, deployment, replayed ? undefined : command.idempotencyKey);
+    await deps.activeRuns.mark(deployment.id, deps.clock.now().toISOString());
+  }
   deps.crashPoints?.reached('create:after-marker');
   const created = await deps.deployments.createIfAbsent(deployment);
   deps.crashPoints?.reached('create:after-deployment');
@@ -166,9 +172,19 @@ async function finishCreation(deps: UseCaseDeps, deployment: Deployment, command
   return { deployment, replayed };
 }
 
+/** A full cap refuses the creation (403 POLICY_DENIED); the key it claimed must not make a retry replay a deployment that never existed. */
+async function claimSlotsOrRefuse(deps: UseCaseDeps, deployment: Deployment, claimedKey: string | undefined): Promise<void> {
+  try {
+    await claimCapSlots(deps, deployment);
+  } catch (error) {
+    if (error instanceof PolicyDeniedError && claimedKey !== undefined) await deps.idempotency.forget(claimedKey, deployment.id);
+    throw error;
+  }
+}
+
 /**
  * docs/api.md: one deployment per service at a time; a second gets 409 naming the holder, and what this
- * creation wrote is taken back (the deployment while it is unstarted, its mark, the key's claim).
+ * creation wrote is taken back (the deployment while it is unstarted, its mark, its cap slots, the key's claim).
  */
 async function lockOrRefuse(deps: UseCaseDeps, deployment: Deployment, idempotencyKey: string | undefined): Promise<void> {
   try {
@@ -178,6 +194,7 @@ async function lockOrRefuse(deps: UseCaseDeps, deployment: Deployment, idempoten
     // Started meanwhile (the sweeper): it runs, and its prepare ends it, naming the holder.
     if ((await deps.deployments.deleteUnstarted(deployment.id)) === 'started') return;
     await deps.activeRuns.unmark(deployment.id);
+    await releaseCapSlots(deps, deployment.id);
     // Refused: the claimed key must not make a retry replay a deployment that never existed.
     if (idempotencyKey !== undefined) await deps.idempotency.forget(idempotencyKey, deployment.id);
     throw error;

@@ -4,6 +4,7 @@ import type { AnalysisCatalog } from '../domain/plan.js';
 import type { PolicyRule } from '../domain/policy/types.js';
 import type { ActiveRuns } from '../ports/active-runs.js';
 import type { AuditLog } from '../ports/audit-log.js';
+import type { CanarySlots } from '../ports/canary-slots.js';
 import type { Clock } from '../ports/clock.js';
 import type { DeploymentStore } from '../ports/deployment-store.js';
 import type { IdGenerator } from '../ports/ids.js';
@@ -21,6 +22,8 @@ export interface UseCaseDeps {
   deployments: DeploymentStore;
   /** The deployments whose run has not ended: what the sweeper drives to an end (usecases/resume-runs.ts). */
   activeRuns: ActiveRuns;
+  /** The slots of the concurrency caps, claimed at create and released with the run (usecases/cap-slots.ts). */
+  slots: CanarySlots;
   idempotency: IdempotencyStore;
   audit: AuditLog;
   locks: ServiceLockStore;

@@ -13,7 +13,9 @@
  *   deployment (a conditional write, so two sweepers start one run), then started;
  * - a mark without a deployment older than `graceMs` (a creation that died before writing it, or
  *   was refused) and the mark of a released deployment are removed (the release's audit event
- *   appended first: a process that died between the release and its event leaves it to nobody else).
+ *   appended first: a process that died between the release and its event leaves it to nobody else);
+ * - then the concurrency caps' slots (usecases/cap-slots.ts): a released run's, and those whose
+ *   holder is no deployment and claimed more than `graceMs` ago, are freed.
  *
  * Runs locally when `npm start` starts and then on a schedule, and in the cloud with the scheduled
  * reconciliation. One deployment's failure is reported and does not stop the others.
@@ -23,9 +25,10 @@ import { CrossfadeError, VersionConflictError } from '../domain/errors.js';
 import { executionMoved } from '../domain/lifecycle.js';
 import type { ActiveRun } from '../ports/active-runs.js';
 import type { UseCaseDeps } from './deps.js';
+import { pruneCapSlots, type PrunedSlot } from './cap-slots.js';
 import { ensureLastEvent, writeWithEvent } from './record-change.js';
 
-export type ResumeDeps = Pick<UseCaseDeps, 'activeRuns' | 'deployments' | 'audit' | 'workflow' | 'clock' | 'logger' | 'crashPoints' | 'notifier'>;
+export type ResumeDeps = Pick<UseCaseDeps, 'activeRuns' | 'slots' | 'deployments' | 'audit' | 'workflow' | 'clock' | 'logger' | 'crashPoints' | 'notifier'>;
 
 export type ResumeAction =
   | { deploymentId: string; action: 'running' | 'left-to-creator' }
@@ -36,7 +39,9 @@ export type ResumeAction =
 export interface ResumeReport {
   at: string;
   runs: ResumeAction[];
-  summary: { marked: number; running: number; started: number; restarted: number; removed: number; failed: number };
+  /** The cap slots freed (a sweep that could not read them says so in the log, and frees them next time). */
+  slots: PrunedSlot[];
+  summary: { marked: number; running: number; started: number; restarted: number; removed: number; failed: number; slotsFreed: number };
 }
 
 /** A creation gets this long to start its own run before the sweeper does it (and to write its deployment before its mark is taken for an orphan). */
@@ -54,14 +59,26 @@ export async function resumeRuns(deps: ResumeDeps, options: { graceMs?: number }
       runs.push({ deploymentId: mark.deploymentId, action: 'failed', reason: error instanceof Error ? `${error.name}: ${error.message}` : String(error) });
     }
   }
+  const slots = await pruneSlots(deps, now, graceMs);
   const count = (action: ResumeAction['action']) => runs.filter((r) => r.action === action).length;
   const report: ResumeReport = {
     at: now.toISOString(),
     runs,
-    summary: { marked: runs.length, running: count('running'), started: count('started'), restarted: count('restarted'), removed: count('mark-removed'), failed: count('failed') },
+    slots,
+    summary: { marked: runs.length, running: count('running'), started: count('started'), restarted: count('restarted'), removed: count('mark-removed'), failed: count('failed'), slotsFreed: slots.length },
   };
-  if (report.summary.started + report.summary.restarted + report.summary.removed + report.summary.failed > 0) deps.logger.info('runs resumed', report.summary);
+  if (report.summary.started + report.summary.restarted + report.summary.removed + report.summary.failed + report.summary.slotsFreed > 0) deps.logger.info('runs resumed', report.summary);
   return report;
+}
+
+/** One failure here is reported and leaves the runs' report whole. */
+async function pruneSlots(deps: ResumeDeps, now: Date, graceMs: number): Promise<PrunedSlot[]> {
+  try {
+    return await pruneCapSlots(deps, now, graceMs);
+  } catch (error) {
+    deps.logger.error('freeing cap slots failed', { error });
+    return [];
+  }
 }
 
 async function resumeOne(deps: ResumeDeps, mark: ActiveRun, now: Date, graceMs: number): Promise<ResumeAction> {

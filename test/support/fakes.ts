@@ -23,6 +23,7 @@ import type { LockGrant, LockRequest, ServiceLockStore } from '../../shared/port
 import type { RegisteredVersion } from '../../shared/domain/mesh.js';
 import type { ExecutionState, Workflow } from '../../shared/ports/workflow.js';
 import type { ActiveRun, ActiveRuns } from '../../shared/ports/active-runs.js';
+import type { CanarySlots, CapScopeSlots, SlotClaim, SlotHolder } from '../../shared/ports/canary-slots.js';
 import type { AnalysisCatalog } from '../../shared/domain/plan.js';
 import type { UseCaseDeps } from '../../shared/usecases/deps.js';
 import { T0 } from './deployments.js';
@@ -316,6 +317,42 @@ export class InMemoryActiveRuns extends FakeStore<keyof ActiveRuns> implements A
   }
 }
 
+/** CanarySlots in memory: the same contract as the table's (test/contract/canary-slots.test.ts). */
+export class InMemoryCanarySlots extends FakeStore<keyof CanarySlots> implements CanarySlots {
+  private readonly scopesByKey = new Map<string, Map<string, string>>();
+
+  async claim(scopeKey: string, holder: string, max: number, at: string): Promise<SlotClaim> {
+    this.attemptWrite('claim');
+    const holders = this.scopesByKey.get(scopeKey) ?? new Map<string, string>();
+    if (!holders.has(holder) && holders.size >= max) return { claimed: false, holders: sortedHolders(holders) };
+    holders.set(holder, at);
+    this.scopesByKey.set(scopeKey, holders);
+    this.writes++;
+    return { claimed: true };
+  }
+
+  async release(scopeKey: string, holder: string, ifClaimedAt?: string): Promise<void> {
+    this.attemptWrite('release');
+    const holders = this.scopesByKey.get(scopeKey);
+    if (!holders || (ifClaimedAt !== undefined && holders.get(holder) !== ifClaimedAt)) return;
+    if (holders.delete(holder)) this.writes++;
+  }
+
+  async holders(scopeKey: string): Promise<SlotHolder[]> {
+    this.read('holders');
+    return sortedHolders(this.scopesByKey.get(scopeKey) ?? new Map());
+  }
+
+  async scopes(): Promise<CapScopeSlots[]> {
+    this.read('scopes');
+    return [...this.scopesByKey].map(([scopeKey, holders]) => ({ scopeKey, holders: sortedHolders(holders) }));
+  }
+}
+
+function sortedHolders(holders: ReadonlyMap<string, string>): SlotHolder[] {
+  return [...holders].map(([holder, claimedAt]) => ({ holder, claimedAt })).sort((a, b) => a.claimedAt.localeCompare(b.claimedAt) || a.holder.localeCompare(b.holder));
+}
+
 /** The embedded configuration's analysis catalog (as runtime/canary.ts analysisCatalogOf builds it): `http-golden-signals` on `prometheus`. */
 export const TEST_ANALYSIS_CATALOG: AnalysisCatalog = {
   templates: embeddedDefaults.analysis.templates,
@@ -348,6 +385,7 @@ export interface FakeDeps extends UseCaseDeps {
   registry: InMemoryMeshRegistry;
   workflow: RecordingWorkflow;
   activeRuns: InMemoryActiveRuns;
+  slots: InMemoryCanarySlots;
 }
 
 /** The clusters of the test configuration: one per cloud, as docs/api.md's example names them. */
@@ -360,6 +398,7 @@ export function fakeDeps(overrides: Partial<FakeDeps> = {}): FakeDeps {
   return {
     deployments: new InMemoryDeploymentStore(),
     activeRuns: new InMemoryActiveRuns(),
+    slots: new InMemoryCanarySlots(),
     idempotency: new InMemoryIdempotencyStore(),
     audit: new InMemoryAuditLog(),
     locks: new InMemoryServiceLockStore(),
@@ -379,8 +418,8 @@ export function fakeDeps(overrides: Partial<FakeDeps> = {}): FakeDeps {
 }
 
 /** Write calls across every store of `deps` (the registry's too, when given), whatever their outcome: 0 means nothing was written. */
-export function writeAttempts(deps: Pick<FakeDeps, 'deployments' | 'idempotency' | 'audit' | 'locks'> & { registry?: InMemoryMeshRegistry; activeRuns?: InMemoryActiveRuns }): number {
-  return deps.deployments.writeAttempts + deps.idempotency.writeAttempts + deps.audit.writeAttempts + deps.locks.writeAttempts + (deps.registry?.writeAttempts ?? 0) + (deps.activeRuns?.writeAttempts ?? 0);
+export function writeAttempts(deps: Pick<FakeDeps, 'deployments' | 'idempotency' | 'audit' | 'locks'> & { registry?: InMemoryMeshRegistry; activeRuns?: InMemoryActiveRuns; slots?: InMemoryCanarySlots }): number {
+  return deps.deployments.writeAttempts + deps.idempotency.writeAttempts + deps.audit.writeAttempts + deps.locks.writeAttempts + (deps.registry?.writeAttempts ?? 0) + (deps.activeRuns?.writeAttempts ?? 0) + (deps.slots?.writeAttempts ?? 0);
 }
 
 /** Bearer tokens of the fake HTTP deps (each at least 16 printable characters, as auth requires). */

@@ -20,7 +20,7 @@ export function policyInput(overrides: Partial<Omit<PolicyInput, 'deployment'>> 
     moment: 'create',
     principal: 'alice',
     now: NOW,
-    running: [],
+    capHolders: {},
     succeededIn: [],
     rollingBack: [],
     ...rest,

@@ -2,6 +2,7 @@
 import { CreateTableCommand, DescribeTableCommand, UpdateTimeToLiveCommand } from '@aws-sdk/client-dynamodb';
 import type { ActiveRuns } from '../../ports/active-runs.js';
 import type { AuditLog } from '../../ports/audit-log.js';
+import type { CanarySlots } from '../../ports/canary-slots.js';
 import type { DeploymentStore } from '../../ports/deployment-store.js';
 import type { IdempotencyStore } from '../../ports/idempotency-store.js';
 import type { MeshRegistry } from '../../ports/mesh-registry.js';
@@ -9,6 +10,7 @@ import type { ServiceLockStore } from '../../ports/service-lock.js';
 import type { SnapshotStore } from '../../ports/snapshot-store.js';
 import { DynamoDbActiveRuns } from './active-runs.js';
 import { DynamoDbAuditLog } from './audit-log.js';
+import { DynamoDbCanarySlots } from './canary-slots.js';
 import { storeFailure, type TableHandle } from './client.js';
 import { DynamoDbDeploymentStore } from './deployment-store.js';
 import { DynamoDbIdempotencyStore } from './idempotency-store.js';
@@ -26,6 +28,7 @@ export interface Stores {
   registry: MeshRegistry;
   snapshots: SnapshotStore;
   activeRuns: ActiveRuns;
+  slots: CanarySlots;
   outbox: DynamoDbNotificationOutbox;
 }
 
@@ -38,6 +41,7 @@ export function createDynamoDbStores(table: TableHandle): Stores {
     registry: new DynamoDbMeshRegistry(table),
     snapshots: new DynamoDbSnapshotStore(table),
     activeRuns: new DynamoDbActiveRuns(table),
+    slots: new DynamoDbCanarySlots(table),
     outbox: new DynamoDbNotificationOutbox(table),
   };
 }

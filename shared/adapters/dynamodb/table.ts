@@ -13,6 +13,7 @@
  *   xDS resource chunk     XDS#<group>#<type>#<content key>  CHUNK#<index, 5 digits>   TTL on expiresAt, once superseded
  *   proxy acknowledgement  XDSACK#<group>          <nodeId>#<type URL>
  *   active run             RUNS                    <deployment id>
+ *   cap scope's slots      CAPS                    CAP#<rule>#<global | cloud:<cloud> | group:<proxy group>>
  *   notification outbox    NOTIFY#<notification id>  <destination>             gsi2 (pending only): OUTBOX / <nextAttemptAt>#...; TTL once finished
  *
  * - Every item is found by its full key with a strongly consistent GetItem; only listings query.
@@ -34,6 +35,9 @@
  * - Active runs (ports/active-runs.ts) share one partition: a mark per unfinished deployment, a
  *   few writes a minute at most, read whole by the sweeper. Listing them from the deployments
  *   would read every deployment ever made.
+ * - Concurrency caps (ports/canary-slots.ts) keep one item per cap scope in one partition: its
+ *   holders are a map, so one conditional UpdateItem counts and claims at once; the sweeper reads
+ *   them all with one Query. An item stays small (at most `max` holders of ~60 bytes each).
  */
 import type { CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
 
@@ -62,6 +66,9 @@ export const keys = {
   proxyAck: (group: string, nodeId: string, typeUrl: string) => ({ pk: `XDSACK#${group}`, sk: `${nodeId}#${typeUrl}` }),
   activeRuns: 'RUNS',
   activeRun: (deploymentId: string) => ({ pk: 'RUNS', sk: deploymentId }),
+  capScopes: 'CAPS',
+  /** `scopeKey`: `<rule>#global`, `<rule>#cloud:aws`, `<rule>#group:edge-eu` (domain/policy/cap-scopes.ts). */
+  capScope: (scopeKey: string) => ({ pk: 'CAPS', sk: `CAP#${scopeKey}` }),
   outboxItems: (notificationId: string) => `NOTIFY#${notificationId}`,
   outboxItem: (notificationId: string, destination: string) => ({ pk: `NOTIFY#${notificationId}`, sk: destination }),
   outboxPending: 'OUTBOX',

@@ -25,7 +25,7 @@ export const MINUTE_MS = 60_000;
 export const DAY_MS = 86_400_000;
 
 const LOCAL_TIME = /^([01]\d|2[0-3]):([0-5]\d)$/;
-const LOCAL_DATE_TIME = /^(\d{4})-(\d{2})-(\d{2})T([01]\d|2[0-3]):([0-5]\d)$/;
+const LOCAL_DATE_TIME = /^(\d{4})-(\d{2})-(\d{2})T([01]\d|2[0-3]):([0-5]\d)(?::([0-5]\d))?$/;
 
 /** The zone, if Intl knows it; otherwise a ConfigError naming `field`. */
 export function checkTimeZone(zone: string, field: string): string {
@@ -52,15 +52,15 @@ export function parseLocalTime(text: string, field: string): number {
   return Number(match[1]) * 60 + Number(match[2]);
 }
 
-/** `YYYY-MM-DDTHH:MM`, a real calendar date, as a WallTime; otherwise a ConfigError naming `field`. */
+/** `YYYY-MM-DDTHH:MM[:SS]`, a real calendar date, as a WallTime; otherwise a ConfigError naming `field`. */
 export function parseLocalDateTime(text: string, field: string): WallTime {
   const match = typeof text === 'string' ? LOCAL_DATE_TIME.exec(text) : null;
-  const [year, month, day, hour, minute] = (match?.slice(1) ?? []).map(Number) as number[];
-  const wall = match ? Date.UTC(year!, month! - 1, day!, hour!, minute!) : Number.NaN;
+  const [year, month, day, hour, minute, second] = (match?.slice(1) ?? []).map((part) => Number(part ?? 0)) as number[];
+  const wall = match ? Date.UTC(year!, month! - 1, day!, hour!, minute!, second!) : Number.NaN;
   // Date.UTC rolls 2026-02-30 over to March: a date that does not round-trip does not exist.
   const date = new Date(wall);
   if (!match || date.getUTCFullYear() !== year || date.getUTCMonth() !== month! - 1 || date.getUTCDate() !== day) {
-    throw new ConfigError(`${field}: ${JSON.stringify(text)} is not a local date and time (YYYY-MM-DDTHH:MM, a real calendar date)`, field);
+    throw new ConfigError(`${field}: ${JSON.stringify(text)} is not a local date and time (YYYY-MM-DDTHH:MM or YYYY-MM-DDTHH:MM:SS, a real calendar date)`, field);
   }
   return wall;
 }

@@ -13,6 +13,9 @@ import type { PolicyInput } from './input.js';
 import { evaluatePromotionOrder } from './promotion-order.js';
 import { evaluateRequiredAnalysis } from './required-analysis.js';
 import type { PolicyRule, RuleScope, Verdict } from './types.js';
+import { notThisMoment } from './verdict.js';
+
+const CALENDAR_MOMENTS = 'create and before every traffic step';
 
 export interface PolicyDecision {
   allowed: boolean;
@@ -33,10 +36,12 @@ export function appliesTo(scope: RuleScope, service: string, environment: string
 
 function evaluateRule(rule: PolicyRule, input: PolicyInput): Verdict {
   switch (rule.kind) {
+    // Calendar rules judge moves of traffic (a create, each traffic step): an operator's promotion
+    // past a gate moves none itself, and the step after it is held while the calendar refuses.
     case 'freeze-window':
-      return evaluateFreezeWindow(rule, input.now);
+      return input.moment === 'promote' ? notThisMoment(rule, CALENDAR_MOMENTS, input.moment) : evaluateFreezeWindow(rule, input.now);
     case 'deploy-window':
-      return evaluateDeployWindow(rule, input.now);
+      return input.moment === 'promote' ? notThisMoment(rule, CALENDAR_MOMENTS, input.moment) : evaluateDeployWindow(rule, input.now);
     case 'concurrency-cap':
       return evaluateConcurrencyCap(rule, input);
     case 'required-analysis':

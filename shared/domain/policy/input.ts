@@ -20,21 +20,18 @@ export interface PolicyDeployment {
   proxyGroups: readonly string[];
 }
 
-/** A canary running now, as a concurrency cap counts it. */
-export interface RunningCanary {
-  service: string;
-  clouds: readonly CloudName[];
-  proxyGroups: readonly string[];
-}
-
 export interface PolicyInput {
   deployment: PolicyDeployment;
   moment: PolicyMoment;
   /** Who asks: the creator at create, the promoter at promote (four eyes compares them). */
   principal: string;
   now: Date;
-  /** The other canaries running now; the deployment asked about is never among them. */
-  running: readonly RunningCanary[];
+  /**
+   * The deployments holding the slots of each cap scope the deployment would join, by scope key
+   * (concurrency-cap.ts `capScopes`); a scope not listed has none. The deployment asked about is
+   * never among them.
+   */
+  capHolders: Readonly<Record<string, readonly string[]>>;
   /** The environments in which this service's canary version has SUCCEEDED. */
   succeededIn: readonly string[];
   /** The services now rolling back. */

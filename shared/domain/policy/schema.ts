@@ -77,10 +77,7 @@ function checkFreezeWindow(rule: Extract<PolicyRule, { kind: 'freeze-window' }>,
     throw new ConfigError(`${at} must have exactly one of once (a one-off span) or weekly (a recurring one)`, at);
   }
   if (rule.once) {
-    parseLocalDateTime(rule.once.start, `${at}.once.start`);
-    parseLocalDateTime(rule.once.end, `${at}.once.end`);
-    // Both are YYYY-MM-DDTHH:MM, so text order is time order.
-    if (rule.once.end <= rule.once.start) throw new ConfigError(`${at}.once.end must be after once.start`, `${at}.once.end`);
+    if (parseLocalDateTime(rule.once.end, `${at}.once.end`) <= parseLocalDateTime(rule.once.start, `${at}.once.start`)) throw new ConfigError(`${at}.once.end must be after once.start`, `${at}.once.end`);
   }
   if (rule.weekly) {
     parseLocalTime(rule.weekly.from.time, `${at}.weekly.from.time`);

@@ -9,7 +9,7 @@ export interface CanarySettings {
   lockLeaseMs: number;
 }
 
-export interface CanaryDeps extends ReconcileDeps, Pick<UseCaseDeps, 'deployments' | 'activeRuns' | 'workflow' | 'analysis' | 'settings' | 'crashPoints' | 'notifier'> {
+export interface CanaryDeps extends ReconcileDeps, Pick<UseCaseDeps, 'deployments' | 'activeRuns' | 'slots' | 'workflow' | 'analysis' | 'settings' | 'crashPoints' | 'policyRules' | 'notifier'> {
   /** By configured provider name. */
   metrics: ReadonlyMap<string, MetricsProvider>;
   /** Publishing shared by the canaries of this process (usecases/coalescing-publisher.ts); default: each publishes alone. */

@@ -9,11 +9,18 @@ import { revise } from '../../domain/deployment.js';
 import type { ActionWork, TaskInput } from './run-task.js';
 import type { CanaryDeps } from './deps.js';
 import { holdLock } from './lock.js';
+import { askPolicyBeforeTraffic } from './policy-gate.js';
 import { deregisterVersion } from '../deregister-version.js';
 import { programProxies } from '../program-proxies.js';
 import { applyShares, notConverged, uniformShares, verifyShares, weightsInRegistry, weightsOf } from './traffic.js';
 
-export const promote: ActionWork = (deps, d) => endWith(deps, d, 100);
+/** The canary to 100%, unless the rules refuse it now (canary/policy-gate.ts): the run is then HELD. Nothing moved yet: nothing to ask. */
+export const promote: ActionWork = async (deps, d, input) => {
+  if (d.baseline === null || d.run.stepStartedAt === null) return endWith(deps, d, 100);
+  const gate = await askPolicyBeforeTraffic(deps, d, input);
+  if (gate.held) return { deployment: gate.deployment, auditDetails: gate.auditDetails, verb: 'held' };
+  return { deployment: await endWith(deps, d, 100), auditDetails: gate.auditDetails };
+};
 
 export const rollback: ActionWork = (deps, d) => endWith(deps, d, 0);
 

@@ -12,6 +12,7 @@ import { executionOf, type Deployment } from '../../domain/deployment.js';
 import { CrossfadeError, InternalError, NotFoundError } from '../../domain/errors.js';
 import type { CanaryDeps } from './deps.js';
 import { ensureLastEvent, writeWithEvent } from '../record-change.js';
+import { releaseCapSlots } from '../cap-slots.js';
 import { judge } from './judge.js';
 import { giveUp, promote, recover, release, rollback } from './finish.js';
 import { prepare } from './prepare.js';
@@ -49,9 +50,16 @@ export interface TaskOutput {
 
 /**
  * The work of one action: returns the deployment as it should be stored (the same object when
- * nothing changed), or that and what the audit event should say besides (a judgment's inputs).
+ * nothing changed), or that and what the audit event should say besides (a judgment's inputs, the policy's verdicts).
  */
-export type ActionWork = (deps: CanaryDeps, d: Deployment, input: TaskInput) => Promise<Deployment | { deployment: Deployment; auditDetails: Record<string, unknown> }>;
+export type ActionWork = (deps: CanaryDeps, d: Deployment, input: TaskInput) => Promise<Deployment | WorkDone>;
+
+/** What an action did, when the audit event needs more than the deployment: details besides, or another verb (`held`: the rules held the step). */
+export interface WorkDone {
+  deployment: Deployment;
+  auditDetails: Record<string, unknown>;
+  verb?: string;
+}
 
 /** Which instructions each guarded action carries out (unguarded ones act on the stored state alone). */
 const instructionsOf: Partial<Record<TaskAction, readonly InstructionKind[]>> = {
@@ -110,26 +118,32 @@ export async function runCanaryTask(deps: CanaryDeps, input: TaskInput): Promise
     await noteRetry(deps, d, input, error);
     throw error;
   }
-  const [changed, auditDetails] = 'deployment' in done ? [done.deployment, done.auditDetails] : [done, {}];
+  const { deployment: changed, auditDetails, verb = input.action } = 'deployment' in done ? done : { deployment: done, auditDetails: {} };
   if (changed === d) return output(d, input);
   deps.crashPoints?.reached(`task:${input.action}:before-write:step${d.stepIndex}`);
   const next = await writeWithEvent(deps, d, changed, {
-    verb: input.action,
+    verb,
     actor: 'crossfade-canary',
-    reason: changed.run.outcome?.reason ?? null,
-    details: { phase: changed.phase, stepIndex: changed.stepIndex, weights: changed.weights, ...describeChange(changed, input) },
+    reason: changed.run.outcome?.reason ?? (verb === 'held' ? (changed.run.policyHold?.reason ?? null) : null),
+    details: { phase: changed.phase, stepIndex: changed.stepIndex, weights: changed.weights, ...describeChange(changed, input, verb) },
     extraDetails: auditDetails,
   });
-  // The run is over: the sweeper has nothing left to drive (a crash before this leaves the mark to the sweeper, which removes it).
-  if (next.run.released) await deps.activeRuns.unmark(next.id);
+  // The run is over: its cap slots are free, and the sweeper has nothing left to drive (a crash
+  // before this leaves both to the sweeper, which frees the slots of a released run and removes its mark).
+  if (next.run.released) {
+    await releaseCapSlots(deps, next.id);
+    await deps.activeRuns.unmark(next.id);
+  }
   deps.crashPoints?.reached(`task:${input.action}:done:step${d.stepIndex}`);
   deps.logger.info('canary task done', { deploymentId: d.id, action: input.action, phase: next.phase, step: next.stepIndex, version: next.version });
   return output(next, input);
 }
 
 /** What the audit event says besides phase, step and weights. */
-function describeChange(changed: Deployment, input: TaskInput): Record<string, unknown> {
+function describeChange(changed: Deployment, input: TaskInput, verb: string): Record<string, unknown> {
+  const held = verb === 'held' ? changed.run.policyHold : null;
   return {
+    ...(held ? { held: { rules: held.rules, reason: held.reason, until: held.until, recheckInSeconds: held.seconds } } : {}),
     ...(input.error ? { error: input.error } : {}),
     ...(changed.run.unverified.length > 0 && ['converge', 'promote', 'rollback'].includes(input.action) ? { unverified: changed.run.unverified } : {}),
     ...(input.action === 'hold' && changed.run.hold ? { hold: { kind: changed.run.hold.kind, seconds: changed.run.hold.seconds, until: new Date(Date.parse(changed.run.hold.since) + changed.run.hold.seconds * 1000).toISOString() } } : {}),

@@ -4,13 +4,17 @@ import { heldSeconds, holdClosed, holdOpened, shifted, stepCompleted, withUnveri
 import { programProxies } from '../program-proxies.js';
 import type { ActionWork } from './run-task.js';
 import { holdLock } from './lock.js';
+import { askPolicyBeforeTraffic } from './policy-gate.js';
 import { applyShares, notConverged, sharesAtStep, verifyShares, weightsOf } from './traffic.js';
 
-export const shift: ActionWork = async (deps, d) => {
+/** Moves the step's traffic, unless the rules refuse it now (canary/policy-gate.ts): the run is then HELD. */
+export const shift: ActionWork = async (deps, d, input) => {
   await holdLock(deps, d);
+  const gate = await askPolicyBeforeTraffic(deps, d, input);
+  if (gate.held) return { deployment: gate.deployment, auditDetails: gate.auditDetails, verb: 'held' };
   const shares = sharesAtStep(deps, d, d.stepIndex);
   await applyShares(deps, d, shares);
-  return shifted(d, weightsOf(deps, d, shares), deps.clock.now());
+  return { deployment: shifted(d, weightsOf(deps, d, shares), deps.clock.now()), auditDetails: gate.auditDetails };
 };
 
 /**

@@ -18,6 +18,7 @@ const doc: StatusDocument = {
   planHash: 'h',
   plan: [{ kind: 'setWeight', canaryPercent: 5, wave: null }, { kind: 'analysis', template: 'error-ratio', intervalSeconds: 60, count: 3 }, { kind: 'setWeight', canaryPercent: 100, wave: null }],
   hold: null,
+  heldBy: null,
   baseline: 'v1',
   canary: 'v2',
   weights: { aws: { v1: 100, v2: 0 }, gcp: { v1: 100, v2: 0 } },

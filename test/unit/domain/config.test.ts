@@ -107,7 +107,7 @@ describe('parseConfig', () => {
           { name: 'auth-healthy', kind: 'dependency-health', services: ['checkout'], environments: ['*'], dependsOn: ['auth', 'inventory'] },
         ],
       },
-      outbound: { allowedHosts: ['*.example.com', '*.monitoring', 'monitoring.*', '127.0.0.1'] },
+      outbound: { allowedHosts: ['prometheus.monitoring', '*.example.com', '127.0.0.1'] },
       notifications: {
         webhooks: [{ name: 'ops', url: 'https://hooks.example.com/crossfade', secret: { env: 'OPS_HOOK_SECRET' }, format: 'slack', events: ['promoted', 'rolled-back'], services: ['checkout*'] }],
         eventBridge: { busName: 'deploys', region: 'us-east-1', endpoint: 'https://events.example.com', source: 'crossfade' },
@@ -210,6 +210,45 @@ describe('parseConfig', () => {
 
   it('a publicBaseUrl that is not http(s) is refused', () => {
     expectNamesKey(configErrorOf({ publicBaseUrl: 'ftp://crossfade.example.com' }), 'publicBaseUrl');
+  });
+
+  describe('outbound', () => {
+    const provider = (url: string) => ({ analysis: { providers: [{ name: 'prom', kind: 'prometheus', url }] } });
+
+    it.each([
+      ['http://169.254.169.254/latest/meta-data', /cloud-metadata/],
+      ['http://169.254.10.1:9090', /link-local/],
+      ['http://[fe80::1]:9090', /link-local/],
+      ['http://metadata.google.internal/computeMetadata/v1', /cloud-metadata/],
+      ['http://0.0.0.0:9090', /unspecified/],
+    ])('a provider at %s is refused at start, naming its key', (url, rule) => {
+      const error = configErrorOf(provider(url));
+      expectNamesKey(error, 'analysis.providers[0].url');
+      expect(error.message).toMatch(rule);
+    });
+
+    it('a host outside outbound.allowedHosts is refused; one it matches is accepted, loopback included', () => {
+      const allowlist = { outbound: { allowedHosts: ['*.example.com', '127.0.0.1'] } };
+      expectNamesKey(configErrorOf({ ...provider('https://prometheus.elsewhere.net'), ...allowlist }), 'analysis.providers[0].url');
+      expect(parseConfig({ ...provider('https://prom.eu.example.com'), ...allowlist }, SOURCE).outbound.allowedHosts).toEqual(['*.example.com', '127.0.0.1']);
+      expect(parseConfig({ ...provider('http://127.0.0.1:9090'), ...allowlist }, SOURCE).analysis.providers).toHaveLength(1);
+    });
+
+    it('a link-local host is allowed only when allowedHosts names it exactly, never through a glob', () => {
+      expectNamesKey(configErrorOf({ ...provider('http://169.254.10.1:9090'), outbound: { allowedHosts: ['*', '169.254.*'] } }), 'analysis.providers[0].url');
+      expect(parseConfig({ ...provider('http://169.254.10.1:9090'), outbound: { allowedHosts: ['*', '169.254.10.1'] } }, SOURCE).analysis.providers).toHaveLength(1);
+    });
+
+    it('credentials in a URL are refused', () => {
+      expectNamesKey(configErrorOf(provider('https://user:secret@prom.example.com')), 'analysis.providers[0].url');
+    });
+  });
+
+  describe('clock', () => {
+    it('takes an instant with a zone, and refuses one without', () => {
+      expect(parseConfig({ clock: { startsAt: '2026-12-24T06:59:30Z' } }, SOURCE).clock).toEqual({ startsAt: '2026-12-24T06:59:30Z' });
+      expectNamesKey(configErrorOf({ clock: { startsAt: '2026-12-24T06:59:30' } }), 'clock.startsAt');
+    });
   });
 
   describe('analysis', () => {

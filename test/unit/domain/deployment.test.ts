@@ -38,6 +38,7 @@ const expectedStatus: Record<Phase, DeploymentStatus> = {
   SHIFTING: 'RUNNING',
   CONVERGING: 'RUNNING',
   PAUSED: 'RUNNING',
+  HELD: 'RUNNING',
   ANALYZING: 'RUNNING',
   PROMOTING: 'RUNNING',
   ROLLING_BACK: 'RUNNING',

@@ -10,6 +10,7 @@ import type { Deployment } from '../../../shared/domain/deployment.js';
 import { DependencyUnavailableError, PolicyDeniedError } from '../../../shared/domain/errors.js';
 import type { PolicyRule } from '../../../shared/domain/policy/types.js';
 import { createDeployment, evaluateCreatePolicy, type CreateDeploymentCommand } from '../../../shared/usecases/create-deployment.js';
+import { createCommand } from '../../support/create-commands.js';
 import { checkPolicy, policyInputFor, type PolicySubject } from '../../../shared/usecases/policy-check.js';
 import { makeDeployment, T0 } from '../../support/deployments.js';
 import { rejectionOf } from '../../support/errors.js';
@@ -18,6 +19,7 @@ import { fakeDeps, writeAttempts, type FakeDeps } from '../../support/fakes.js';
 const EVERYWHERE = { services: ['*'], environments: ['*'] };
 const FREEZE: PolicyRule = { name: 'millennium', kind: 'freeze-window', ...EVERYWHERE, timeZone: 'UTC', once: { start: '2000-01-01T00:00', end: '2100-01-01T00:00' } };
 const PROD_ANALYSIS: PolicyRule = { name: 'prod-analysis', kind: 'required-analysis', services: ['*'], environments: ['prod'], minJudgments: 1 };
+const FIVE_PER_GROUP: PolicyRule = { name: 'five', kind: 'concurrency-cap', ...EVERYWHERE, max: 5, per: 'proxy-group' };
 
 const subject: PolicySubject = {
   service: 'checkout',
@@ -39,26 +41,13 @@ async function stored(deps: FakeDeps, deployment: Deployment, marked = true): Pr
   return deployment;
 }
 
-function command(overrides: Partial<CreateDeploymentCommand> = {}): CreateDeploymentCommand {
-  return {
-    service: 'checkout',
-    environment: 'prod',
-    baseline: { version: 'v41' },
-    canary: { version: 'v42' },
-    targets: [{ cloud: 'aws', cluster: 'eks-use1' }],
-    steps: [{ setWeight: 10 }, { setWeight: 100 }],
-    spinnaker: null,
-    reason: null,
-    actor: 'checkout-pipeline',
-    idempotencyKey: 'key-1',
-    requestHash: 'a'.repeat(64),
-    ...overrides,
-  };
-}
+const command = (overrides: Partial<CreateDeploymentCommand> = {}) => createCommand({ environment: 'prod', ...overrides });
 
 describe('policyInputFor', () => {
-  it('gathers the running canaries, the services rolling back and the environments this version succeeded in', async () => {
-    const deps = fakeDeps({ policyRules: [FREEZE] });
+  it('gathers the holders of the caps’ slots, the services rolling back and the environments this version succeeded in', async () => {
+    const deps = fakeDeps({ policyRules: [FREEZE, FIVE_PER_GROUP] });
+    await deps.slots.claim('five#group:envoy-aws-use1', 'dep_auth', 5, T0.toISOString());
+    await deps.slots.claim('five#group:envoy-gcp-usc1', 'dep_search', 5, T0.toISOString());
     await split(deps, 'checkout', 'envoy-aws-use1');
     await split(deps, 'auth', 'envoy-aws-use1');
     await split(deps, 'auth', 'envoy-gcp-usc1');
@@ -82,22 +71,25 @@ describe('policyInputFor', () => {
       moment: 'create',
       principal: 'alice',
       now: deps.clock.now(),
-      running: [
-        { service: 'auth', clouds: ['aws', 'gcp'], proxyGroups: ['envoy-aws-use1', 'envoy-gcp-usc1'] },
-        { service: 'search', clouds: ['gcp'], proxyGroups: [] },
-      ],
+      // Only the scopes this deployment joins: checkout is routed by envoy-aws-use1 alone.
+      capHolders: { 'five#group:envoy-aws-use1': ['dep_auth'] },
       succeededIn: ['staging'],
       rollingBack: ['auth'],
     });
   });
 
-  it('leaves the deployment judged out of the running, and without targets counts every configured cloud', async () => {
-    const deps = fakeDeps();
+  it('leaves the deployment judged out of the holders, and without targets counts every configured cloud', async () => {
+    const deps = fakeDeps({ policyRules: [{ ...FIVE_PER_GROUP, per: 'global' }] });
     const self = await stored(deps, makeDeployment({ targets: [] }));
+    await deps.slots.claim('five#global', self.id, 5, T0.toISOString());
+    await deps.slots.claim('five#global', 'dep_other', 5, T0.toISOString());
 
-    const input = await policyInputFor(deps, { ...subject, id: self.id, targets: [] }, { moment: 'step', principal: 'alice' });
+    const input = await policyInputFor(deps, { ...subject, id: self.id, targets: [] }, { moment: 'create', principal: 'alice' });
 
-    expect(input.running).toEqual([]);
+    expect(input.capHolders).toEqual({ 'five#global': ['dep_other'] });
+    // A cap judges a start only: at a step its slots are not read.
+    deps.slots.failNext('holders', new DependencyUnavailableError('table', 'GetItem'));
+    expect((await policyInputFor(deps, { ...subject, id: self.id }, { moment: 'step', principal: 'alice' })).capHolders).toEqual({});
     expect(input.deployment.clouds).toEqual(['aws', 'gcp']);
   });
 });

@@ -2,7 +2,8 @@
  * The sweeper (shared/usecases/resume-runs.ts) on fakes: every marked, unfinished run whose
  * execution is not running is started again — under its own name when it never ran here, as the
  * recorded successor when it ended — while a creation younger than the grace period is left to its
- * creator, and marks without an unfinished deployment are removed.
+ * creator, and marks without an unfinished deployment are removed; so are the cap slots of runs that
+ * are over and of creations that never wrote their deployment.
  */
 import { describe, expect, it } from 'vitest';
 import { initialRunState, type Deployment } from '../../../shared/domain/deployment.js';
@@ -124,6 +125,28 @@ describe('resumeRuns', () => {
     expect(report.runs).toEqual([{ deploymentId: 'dep_over', action: 'mark-removed', reason: 'its run is over' }]);
     expect(await deps.activeRuns.list()).toEqual([]);
     expect(deps.workflow.executions).toEqual([]);
+  });
+
+  it('frees the cap slots of a released run, and of a holder that is no deployment once the grace period is over', async () => {
+    const deps = fakeDeps();
+    const [created, prep] = running('dep_over');
+    const ended = finished(prep!, {}, T0);
+    await store(deps, [created!, prep!, ended, released(ended, T0)]);
+    const live = await store(deps, running('dep_live'));
+    deps.workflow.states.set(live.id, 'running');
+    await deps.activeRuns.mark(live.id, T0.toISOString());
+    for (const holder of ['dep_over', 'dep_live', 'dep_never_written']) await deps.slots.claim('cap#global', holder, 5, T0.toISOString());
+
+    const early = await resumeRuns(deps, { graceMs: GRACE_MS });
+    expect(early.slots).toEqual([{ scopeKey: 'cap#global', holder: 'dep_over', reason: 'its run is over' }]);
+    expect((await deps.slots.holders('cap#global')).map((h) => h.holder)).toEqual(['dep_live', 'dep_never_written']);
+
+    deps.clock.advance(GRACE_MS);
+    const late = await resumeRuns(deps, { graceMs: GRACE_MS });
+    expect(late.slots).toEqual([{ scopeKey: 'cap#global', holder: 'dep_never_written', reason: expect.stringContaining('no such deployment') }]);
+    expect(late.summary.slotsFreed).toBe(1);
+    // A live run keeps its slot: a cap is never exceeded because of the sweeper.
+    expect((await deps.slots.holders('cap#global')).map((h) => h.holder)).toEqual(['dep_live']);
   });
 
   it('a release whose writer died before appending its event: the event is appended before the mark goes', async () => {

@@ -49,6 +49,16 @@ describe('the frame', () => {
     expect(frameOf(gate, intoHold(gate, 600)).split('\n')[0]).toMatch(/elapsed \d+m\d\ds {3}waiting for promote$/);
   });
 
+  it('says which rules hold a HELD run and when they would allow, or when they are asked again', () => {
+    const { view } = recorded('timed-pause');
+    const since = view.deployment.hold!.since;
+    const allowedAt = new Date(Date.parse(since) + 90_000).toISOString();
+    const held = { ...view, deployment: { ...view.deployment, phase: 'HELD' as const, heldBy: { rules: ['xmas-freeze'], reason: 'freeze', since, until: allowedAt } } };
+    expect(frameOf(held, intoHold(held, 30)).split('\n')[0]).toMatch(/RUNNING HELD {3}elapsed \d+s {3}held by xmas-freeze: allowed in 1m00s$/);
+    const byService = { ...held, deployment: { ...held.deployment, heldBy: { ...held.deployment.heldBy, rules: ['change-board'], until: null } } };
+    expect(frameOf(byService, intoHold(byService, 10)).split('\n')[0]).toMatch(/held by change-board: asked again in 20s$/);
+  });
+
   it('draws the canary share per cloud and per proxy group as bars, with each group converged or unverified', () => {
     const { view, at } = recorded('timed-pause');
     expect(section(frameOf(view, at), 'Traffic per cloud')).toEqual([

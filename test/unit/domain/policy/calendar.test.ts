@@ -58,6 +58,11 @@ describe('instantOf', () => {
     const wall = parseLocalDateTime('2027-07-04T09:15', 'at');
     expect(wallTimeAt(instantOf(wall, 'America/New_York'), 'America/New_York')).toBe(wall);
   });
+
+  it('takes seconds when a one-off moment names them', () => {
+    expect(instant('2026-12-24T08:00:15', 'Europe/Berlin')).toBe('2026-12-24T07:00:15.000Z');
+    expect(instant('2026-12-24T08:00', 'Europe/Berlin')).toBe('2026-12-24T07:00:00.000Z');
+  });
 });
 
 describe('parse helpers refuse bad configuration, naming the field', () => {
@@ -70,6 +75,7 @@ describe('parse helpers refuse bad configuration, naming the field', () => {
     [() => parseLocalDateTime('2026-02-30T10:00', 'rules[2].once.start'), 'rules[2].once.start', /real calendar date/],
     [() => parseLocalDateTime('2026-12-24 00:00', 'rules[2].once.start'), 'rules[2].once.start', /YYYY-MM-DDTHH:MM/],
     [() => parseLocalDateTime('2026-12-24T00:00Z', 'rules[2].once.end'), 'rules[2].once.end', /YYYY-MM-DDTHH:MM/],
+    [() => parseLocalDateTime('2026-12-24T00:00:60', 'rules[2].once.end'), 'rules[2].once.end', /YYYY-MM-DDTHH:MM:SS/],
     [() => parseWeekday('Friday', 'rules[3].weekly.from.day'), 'rules[3].weekly.from.day', /Mon, Tue, Wed, Thu, Fri, Sat, Sun/],
   ])('%#: %s', (call, field, message) => {
     let thrown: unknown;

@@ -73,6 +73,19 @@ describe('evaluatePolicy', () => {
     expect(promote.verdicts.filter((v) => !v.allowed).map((v) => v.rule)).toEqual(['two-people']);
   });
 
+  it('calendar rules judge creates and traffic steps, not an operator’s promotion past a gate (it moves no traffic itself)', () => {
+    const frozen: PolicyRule[] = [
+      { name: 'always-frozen', kind: 'freeze-window', services: ['*'], environments: ['*'], timeZone: 'UTC', once: { start: '2000-01-01T00:00', end: '2100-01-01T00:00' } },
+      { name: 'never-open', kind: 'deploy-window', services: ['*'], environments: ['*'], timeZone: 'UTC', days: ['Mon'], from: '00:00', to: '00:01' },
+    ];
+    const now = new Date('2026-12-24T12:00:00Z');
+    expect(evaluatePolicy(frozen, policyInput({ now, moment: 'create' })).verdicts.map((v) => v.allowed)).toEqual([false, false]);
+    expect(evaluatePolicy(frozen, policyInput({ now, moment: 'step' })).verdicts.map((v) => v.allowed)).toEqual([false, false]);
+    const promote = evaluatePolicy(frozen, policyInput({ now, moment: 'promote' }));
+    expect(promote.allowed).toBe(true);
+    expect(promote.verdicts.map((v) => v.reason)).toEqual([expect.stringContaining('is checked at create and before every traffic step, not at promote'), expect.stringContaining('not at promote')]);
+  });
+
   it('calendar rules are handed to their evaluators when they apply, and skipped when they do not', () => {
     const calendar: PolicyRule[] = [
       { name: 'weekend', kind: 'freeze-window', services: ['*'], environments: ['*'], timeZone: 'UTC', weekly: { from: { day: 'Fri', time: '16:00' }, to: { day: 'Mon', time: '08:00' } } },
@@ -88,10 +101,10 @@ describe('evaluatePolicy', () => {
 
   it('evaluates the rules crossfade.yaml declares, as parsed', () => {
     const config = parseConfig({ policy: { rules: [{ name: 'cap', kind: 'concurrency-cap', max: 1 }] } }, 'crossfade.yaml');
-    const decision = evaluatePolicy(config.policy.rules, policyInput({ running: [{ service: 'cart', clouds: ['gcp'], proxyGroups: [] }] }));
+    const decision = evaluatePolicy(config.policy.rules, policyInput({ capHolders: { 'cap#global': ['dep_cart'] } }));
     expect(decision).toEqual({
       allowed: false,
-      verdicts: [{ rule: 'cap', kind: 'concurrency-cap', allowed: false, reason: 'concurrency cap "cap" (at most 1 canary at once): 1 already running (cart)', nextAllowedAt: null }],
+      verdicts: [{ rule: 'cap', kind: 'concurrency-cap', allowed: false, reason: 'concurrency cap "cap" (at most 1 canary at once): 1 already running (dep_cart)', nextAllowedAt: null }],
     });
   });
 });

@@ -521,16 +521,22 @@ describe('runCanaryTask: traffic', () => {
     });
   });
 
-  it('release releases the lock, and the run is done', async () => {
+  it('release releases the lock and the run’s cap slots, and the run is done', async () => {
     const h = harness();
     const d = await created(h, makeDeployment({ steps: [{ kind: 'setWeight', canaryPercent: 100, wave: null }] }));
     const atRelease = await drive(h, d.id, (next) => next.kind === 'release');
     expect(await h.deps.locks.get('checkout')).toMatchObject({ owner: d.id });
+    for (const scope of ['cap#cloud:aws', 'cap#cloud:gcp']) await h.deps.slots.claim(scope, d.id, 3, T0.toISOString());
+    await h.deps.slots.claim('cap#cloud:aws', 'dep_other', 3, T0.toISOString());
 
     const out = await runCanaryTask(h.canary, inputFor(d.id, atRelease.next));
 
     expect(out.next).toEqual({ kind: 'done', atVersion: atRelease.next.atVersion + 1 });
     expect(await h.deps.locks.get('checkout')).toBeUndefined();
+    expect(await h.deps.slots.scopes()).toEqual([
+      { scopeKey: 'cap#cloud:aws', holders: [{ holder: 'dep_other', claimedAt: T0.toISOString() }] },
+      { scopeKey: 'cap#cloud:gcp', holders: [] },
+    ]);
     const after = await stored(h, d.id);
     expect(after.run.released).toBe(true);
     expect(after.phase).toBe('SUCCEEDED');

@@ -1,0 +1,156 @@
+/**
+ * Business rules during a run, on `npm start` as an operator runs it: the clock set through the
+ * configuration (`clock.startsAt`) a little before a one-off freeze window, one real HAProxy as
+ * the proxy group. A canary waits at a manual gate; once the freeze has begun it is promoted past
+ * the gate, and its next traffic step is HELD (phase HELD, progress and `heldBy` say why and until
+ * when) while HAProxy keeps serving the step before, then it resumes on its own when the freeze
+ * ends and SUCCEEDS. Meanwhile a create inside the freeze is refused naming the rule, writing nothing.
+ *
+ * Times are the stack's clock: the test learns its offset from the first create's `createdAt`.
+ */
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { haproxyBackendName } from '../../shared/adapters/haproxy/haproxy-router.js';
+import { startHaproxy, versionShares, type HaproxyInstance } from '../support/haproxy.js';
+import { sleep, startLocalProcess, stopLocalProcess, waitFor, waitForOutput, type LocalProcess } from '../support/local-process.js';
+import { LOOPBACK_CIDRS } from '../support/mesh-builders.js';
+import { freePort } from '../support/ports.js';
+
+const ZONE = 'Europe/Berlin';
+/** 07:59:30 in Berlin: the stack starts 45 s before the freeze. */
+const STARTS_AT = '2026-12-24T06:59:30Z';
+const FREEZE = { start: '2026-12-24T08:00:15', end: '2026-12-24T08:00:35' };
+const FREEZE_START = Date.parse('2026-12-24T07:00:15Z');
+const FREEZE_END = '2026-12-24T07:00:35.000Z';
+const RULE = 'xmas-freeze';
+
+interface Status {
+  id: string;
+  phase: string;
+  status: string;
+  progress: string;
+  createdAt: string;
+  step: { index: number };
+  heldBy: { rules: string[]; reason: string; since: string; until: string | null } | null;
+}
+
+let haproxy: HaproxyInstance;
+let server: LocalProcess;
+let url: string;
+let token: string;
+
+async function call<T = Record<string, unknown>>(method: string, path: string, body?: unknown): Promise<{ status: number; body: T }> {
+  const response = await fetch(`${url}${path}`, { method, headers: { authorization: `Bearer ${token}` }, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
+  const text = await response.text();
+  return { status: response.status, body: (text === '' ? undefined : JSON.parse(text)) as T };
+}
+
+const statusOf = async (id: string): Promise<Status> => (await call<Status>('GET', `/v1/deployments/${id}`)).body;
+const sharesOf = async (service: string): Promise<Record<string, number>> => (await versionShares(haproxy.adminPort, haproxyBackendName(service))).shares;
+
+beforeAll(async () => {
+  haproxy = await startHaproxy('policy-edge', [{ name: haproxyBackendName('checkout') }, { name: haproxyBackendName('search') }]);
+  const dir = mkdtempSync(join(tmpdir(), 'crossfade-policy-hold-'));
+  writeFileSync(
+    join(dir, 'crossfade.json'),
+    JSON.stringify({
+      clock: { startsAt: STARTS_AT },
+      clusters: [{ name: 'eks-use1', cloud: 'aws', region: 'us-east-1' }],
+      proxyGroups: [{ name: 'edge-use1', kind: 'haproxy', cloud: 'aws', region: 'us-east-1', proxies: [haproxy.proxy] }],
+      mesh: { allowedEndpointCidrs: LOOPBACK_CIDRS },
+      policy: { rules: [{ name: RULE, kind: 'freeze-window', timeZone: ZONE, once: FREEZE }] },
+    }),
+  );
+  const port = await freePort();
+  token = `cf_policy_admin_${randomUUID()}`;
+  url = `http://127.0.0.1:${port}`;
+  server = startLocalProcess({
+    CROSSFADE_DATA_DIR: join(dir, 'data'),
+    CROSSFADE_CONFIG: join(dir, 'crossfade.json'),
+    CROSSFADE_ADMIN_TOKEN: token,
+    CROSSFADE_LOG_LEVEL: 'warn',
+    CROSSFADE_RECONCILE_SECONDS: '0',
+    CROSSFADE_LOCAL_RETRY_MS: '300',
+    PORT: String(port),
+  });
+  await waitForOutput(server, /crossfade listening on /, 40_000);
+  for (const service of ['checkout', 'search']) {
+    for (const [index, version] of ['v1', 'v2'].entries()) {
+      const targets = [{ cloud: 'aws', cluster: 'eks-use1', namespace: service, kubernetesService: `${service}-${version}`, port: 8080, endpoints: [{ address: '127.0.0.1', port: 21_001 + index }] }];
+      const registered = await call('PUT', `/v1/services/${service}/versions/${version}`, { targets });
+      expect(registered.status, JSON.stringify(registered.body)).toBe(201);
+    }
+  }
+}, 90_000);
+
+afterAll(async () => {
+  if (server) await stopLocalProcess(server);
+  await haproxy?.stop();
+}, 30_000);
+
+describe('a freeze window that begins mid-canary (npm start, clock set by configuration, real HAProxy)', () => {
+  it('holds the next traffic step at the current split, refuses creates inside it, then resumes on its own and succeeds', async () => {
+    const created = await call<Status>('POST', '/v1/deployments', {
+      service: 'checkout',
+      canary: { version: 'v2' },
+      steps: [{ setWeight: 10 }, { pause: {} }, { setWeight: 50 }, { pause: { duration: '1s' } }, { setWeight: 100 }],
+      reason: 'policy hold test',
+    });
+    expect(created.status, JSON.stringify(created.body)).toBe(202);
+    const id = created.body.id;
+    // The stack's clock, from its own timestamps: created just now.
+    const offsetMs = Date.parse(created.body.createdAt) - Date.now();
+    expect(Date.now() + offsetMs, 'the stack took too long to start: the create landed inside the freeze').toBeLessThan(FREEZE_START);
+
+    await waitFor(async () => (await statusOf(id)).phase === 'PAUSED', 30_000, 'the canary waits at its manual gate');
+    expect(await sharesOf('checkout')).toEqual({ v1: 90, v2: 10 });
+
+    // Into the freeze, by the stack's clock.
+    await sleep(Math.max(0, FREEZE_START + 1_000 - (Date.now() + offsetMs)));
+
+    const refused = await call<{ error: { code: string; message: string; verdicts: { rule: string; nextAllowedAt: string | null }[] } }>('POST', '/v1/deployments', {
+      service: 'search',
+      canary: { version: 'v2' },
+      steps: [{ setWeight: 50 }],
+    });
+    expect(refused.status).toBe(403);
+    expect(refused.body.error.code).toBe('POLICY_DENIED');
+    expect(refused.body.error.verdicts).toEqual([expect.objectContaining({ rule: RULE, nextAllowedAt: FREEZE_END })]);
+    const searchDeployments = await call<{ items: unknown[] }>('GET', '/v1/deployments?service=search');
+    expect(searchDeployments.body.items).toEqual([]);
+
+    const promoted = await call('POST', `/v1/deployments/${id}/promote`, {});
+    expect(promoted.status, JSON.stringify(promoted.body)).toBe(200);
+    await waitFor(async () => (await statusOf(id)).phase === 'HELD', 15_000, 'the next traffic step is held');
+    const held = await statusOf(id);
+    expect(held.status).toBe('RUNNING');
+    expect(held.step.index).toBe(2);
+    expect(held.heldBy).toEqual(expect.objectContaining({ rules: [RULE], until: FREEZE_END }));
+    expect(held.progress).toMatch(new RegExp(`^held by policy before step 3/5 \\(shift to 50%\\): ${RULE}: .*allowed again at ${FREEZE_END}`));
+
+    // Until the freeze ends, HAProxy keeps serving the step before.
+    const duringFreeze: Record<string, number>[] = [];
+    while (Date.now() + offsetMs < Date.parse(FREEZE_END) - 2_000) {
+      duringFreeze.push(await sharesOf('checkout'));
+      await sleep(1_000);
+    }
+    expect(duringFreeze.length).toBeGreaterThan(3);
+    for (const shares of duringFreeze) expect(shares).toEqual({ v1: 90, v2: 10 });
+
+    await waitFor(async () => (await statusOf(id)).status === 'SUCCEEDED', 60_000, 'the canary resumes and succeeds');
+    expect(await sharesOf('checkout')).toEqual({ v1: 0, v2: 100 });
+
+    const events = await call<{ items: { action: string; at: string; details: Record<string, unknown> }[] }>('GET', `/v1/deployments/${id}/events?limit=100`);
+    const actions = events.body.items.map((e) => e.action);
+    expect(actions).toContain('deployment.held');
+    const heldEvent = events.body.items.find((e) => e.action === 'deployment.held')!;
+    expect(heldEvent.details['held']).toEqual(expect.objectContaining({ rules: [RULE], until: FREEZE_END }));
+    // The held step moved only once the freeze was over, and the run never rolled back.
+    const shiftToFifty = events.body.items.find((e) => e.action === 'deployment.shift' && e.details['stepIndex'] === 2)!;
+    expect(Date.parse(shiftToFifty.at)).toBeGreaterThanOrEqual(Date.parse(FREEZE_END));
+    expect(actions).not.toContain('deployment.rollback');
+  }, 150_000);
+});
