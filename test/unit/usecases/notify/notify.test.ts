@@ -11,8 +11,12 @@ import type { NotificationSender } from '../../../../shared/ports/notification-s
 import { dispatchDue, type DispatchDeps } from '../../../../shared/usecases/notify/dispatch.js';
 import type { Notifier } from '../../../../shared/usecases/notify/enqueue.js';
 import { ensureLastEvent, writeWithEvent } from '../../../../shared/usecases/record-change.js';
+import { initialRunState, type Deployment } from '../../../../shared/domain/deployment.js';
+import { phaseOfStep } from '../../../../shared/domain/lifecycle.js';
+import type { PolicyRule } from '../../../../shared/domain/policy/types.js';
+import { runCanaryTask } from '../../../../shared/usecases/canary/run-task.js';
 import { makeDeployment } from '../../../support/deployments.js';
-import { CapturingLogger, FixedClock, InMemoryAuditLog, InMemoryDeploymentStore } from '../../../support/fakes.js';
+import { CapturingLogger, fakeDeps, FixedClock, InMemoryAuditLog, InMemoryDeploymentStore } from '../../../support/fakes.js';
 import { InMemoryNotificationOutbox } from '../../../support/outbox-fake.js';
 
 function notifierOn(outbox: InMemoryNotificationOutbox, clock: FixedClock): Notifier & { kicks: number } {
@@ -146,5 +150,21 @@ describe('dispatchDue', () => {
     const { deps, item } = await dispatcher(flakySender(0));
     await dispatchDue({ ...deps, senders: new Map() });
     expect(await item()).toMatchObject({ status: 'undelivered', attempts: 1, lastError: 'destination webhook:ops is no longer configured' });
+  });
+});
+
+describe('a run held by policy', () => {
+  it('enqueues a held notification naming the reason and until when', async () => {
+    const now = new Date('2026-12-24T10:00:00Z');
+    const clock = new FixedClock(now);
+    const outbox = new InMemoryNotificationOutbox();
+    const freeze: PolicyRule = { name: 'xmas', kind: 'freeze-window', services: ['*'], environments: ['*'], timeZone: 'UTC', once: { start: '2026-12-24T09:00', end: '2026-12-24T10:05' } };
+    const deps = { ...fakeDeps({ clock, policyRules: [freeze] }), notifier: notifierOn(outbox, clock) };
+    const base = makeDeployment({ steps: [{ kind: 'setWeight', canaryPercent: 10, wave: null }, { kind: 'setWeight', canaryPercent: 100, wave: null }] });
+    const d = { ...base, phase: phaseOfStep(base, 1), stepIndex: 1, baseline: { version: 'v1' }, run: { ...initialRunState, stepStartedAt: now.toISOString() } } as Deployment;
+    await deps.deployments.createIfAbsent(d);
+    await runCanaryTask(deps as never, { action: 'shift', deploymentId: d.id, expect: { kind: 'shift', atVersion: d.version, stepIndex: 1 } });
+    const [item] = await outbox.itemsOf(`deployment/${d.id}/v000002-held`);
+    expect(item?.notification).toMatchObject({ type: 'held', phase: 'HELD', reason: expect.stringMatching(/^xmas: freeze window "xmas"/), details: { held: { rules: ['xmas'], until: '2026-12-24T10:05:00.000Z' } } });
   });
 });
