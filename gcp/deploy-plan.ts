@@ -19,6 +19,7 @@ export const GCP_BUNDLED_CONFIG = 'crossfade.json';
 export const GCP_ENTRY_POINT = 'api';
 /** The CloudEvent function gcp/index.ts registers for the scheduled reconciliation. */
 export const GCP_RECONCILE_ENTRY_POINT = 'reconcile';
+export const GCP_NOTIFY_ENTRY_POINT = 'notify';
 const SECRET_VERSION = 'latest';
 
 export const LOG_LEVELS = ['info', 'warn', 'error', 'silent'] as const;
@@ -201,27 +202,31 @@ export function deployCommands(input: DeployOptionsInput): string[][] {
     secrets,
     ...(options.serviceAccount === undefined ? [] : [`--service-account=${options.serviceAccount}`]),
   ];
-  // The scheduled reconciliation (gcp/index.ts `reconcile`): a CloudEvent function on a Pub/Sub
-  // topic, which gcloud creates when it is missing; Cloud Scheduler publishes to it
-  // (docs/deploy-gcp.md gives the one-time `gcloud scheduler jobs create pubsub` command).
-  const reconcile = [
-    'gcloud', 'functions', 'deploy', `${options.functionName}-reconcile`,
+  // A scheduled entry point: a CloudEvent function on a Pub/Sub topic of its own, which gcloud
+  // creates when it is missing; Cloud Scheduler publishes to it (docs/deploy-gcp.md gives the
+  // one-time `gcloud scheduler jobs create pubsub` commands). One instance at a time.
+  const scheduled = (suffix: string, entryPoint: string, timeout: string) => [
+    'gcloud', 'functions', 'deploy', `${options.functionName}-${suffix}`,
     '--gen2',
     '--runtime=nodejs22',
     ...scope,
     `--source=${GCP_SOURCE_DIR}`,
-    `--entry-point=${GCP_RECONCILE_ENTRY_POINT}`,
-    `--trigger-topic=${options.functionName}-reconcile`,
+    `--entry-point=${entryPoint}`,
+    `--trigger-topic=${options.functionName}-${suffix}`,
     '--memory=512Mi',
-    // Every service of the mesh in one run: discovery and proxies, like the AWS scheduled run.
-    '--timeout=300s',
+    `--timeout=${timeout}`,
     '--max-instances=1',
     `--set-env-vars=${dictFlagValue(functionEnvironment(options))}`,
     secrets,
     ...(options.serviceAccount === undefined ? [] : [`--service-account=${options.serviceAccount}`]),
   ];
+  // The reconciliation (gcp/index.ts `reconcile`): every service of the mesh in one run, discovery
+  // and proxies, like the AWS scheduled run.
+  const reconcile = scheduled('reconcile', GCP_RECONCILE_ENTRY_POINT, '300s');
+  // Notification delivery (gcp/index.ts `notify`, docs/notifications.md): every minute, under a minute.
+  const notify = scheduled('notify', GCP_NOTIFY_ENTRY_POINT, '60s');
   const describe = ['gcloud', 'functions', 'describe', options.functionName, '--gen2', ...scope, '--format=value(serviceConfig.uri)'];
-  return [deploy, reconcile, describe];
+  return [deploy, reconcile, notify, describe];
 }
 
 /** One command as a POSIX shell line: words with anything beyond a safe set are single-quoted. */

@@ -3,7 +3,9 @@
  * - `api` serves every route of the HTTP API;
  * - `reconcile` takes Cloud Scheduler's Pub/Sub CloudEvent, starts again every unfinished run whose
  *   execution is not running, then reconciles the whole mesh, letting errors through so Pub/Sub
- *   redelivers.
+ *   redelivers;
+ * - `notify` takes Cloud Scheduler's CloudEvent every minute and delivers the notification outbox
+ *   (docs/notifications.md), within NOTIFY_BUDGET_MS.
  * Both sign their AWS calls (the DynamoDB table, Step Functions) with the credentials
  * runtime/gcp-aws-credentials.ts chooses: keyless (the service account's Google identity traded for
  * a role's temporary credentials) or a static key.
@@ -16,6 +18,7 @@ import { buildHttpDeps, type RuntimeDeps } from '../shared/runtime/deps.js';
 import { cloudDiscovery } from '../shared/runtime/discovery.js';
 import { gcpAwsCredentials } from '../shared/runtime/gcp-aws-credentials.js';
 import { maintenance } from '../shared/runtime/maintenance.js';
+import { drainOutbox } from '../shared/runtime/dispatch-loop.js';
 
 // Read when the instance starts: with no way to reach AWS configured, the instance fails to start
 // with the reason (so does the deploy), rather than answering every request with an error.
@@ -31,6 +34,18 @@ export async function reconcile(): Promise<void> {
   depsOnce().logger.info('scheduled reconciliation', { runs: runs.summary, mesh: mesh.summary });
 }
 
+/** How long one scheduled `notify` run may deliver: under a minute, so runs do not overlap. */
+const NOTIFY_BUDGET_MS = 50_000;
+
+export async function notify(): Promise<void> {
+  const notifications = depsOnce().notifications;
+  if (!notifications) return;
+  const until = Date.now() + NOTIFY_BUDGET_MS;
+  const report = await drainOutbox(notifications.dispatch, () => until - Date.now());
+  depsOnce().logger.info('scheduled notification delivery', report);
+}
+
 routeBodyParserErrorsToUs(api);
 http('api', api);
 cloudEvent('reconcile', reconcile);
+cloudEvent('notify', notify);

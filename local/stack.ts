@@ -23,6 +23,7 @@ import { localWorkflow } from '../shared/runtime/local-workflow.js';
 import { resolveAdminToken, type AdminTokenSource } from './admin-token.js';
 import { crashPointsFromEnv } from './crash-points.js';
 import { maintenance, type ResumeReport } from '../shared/runtime/maintenance.js';
+import { startDispatchLoop } from '../shared/runtime/dispatch-loop.js';
 import { unverifiedReason } from '../shared/domain/mesh.js';
 import { startEmbeddedDynamo, type EmbeddedDynamo } from './embedded-dynamo.js';
 
@@ -126,6 +127,10 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     // Without a state machine in AWS, the canary runs here, on the real definition.
     ...(env['CROSSFADE_STATE_MACHINE_ARN'] ? {} : { workflow: (built) => (localRunner = localWorkflow(built, { waitMs: options.waitMs ?? numberFrom(env['CROSSFADE_LOCAL_WAIT_MS']), retryMs: options.retryMs ?? numberFrom(env['CROSSFADE_LOCAL_RETRY_MS']) })) }),
   });
+  // Notifications are delivered here, beside the runs (in the clouds a scheduled function does it);
+  // started first, so what an earlier process enqueued and never delivered goes out now.
+  const dispatcher = deps.notifications ? startDispatchLoop(deps.notifications.dispatch) : undefined;
+  if (dispatcher) deps.notifications?.onKick(dispatcher.kick);
   // Every run an earlier process left unfinished goes on from its stored state, before anything else.
   const jobs = maintenance(deps);
   const graceSeconds = numberFrom(env['CROSSFADE_RESUME_GRACE_SECONDS']);
@@ -149,6 +154,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   } catch (error) {
     schedules.forEach((schedule) => schedule.stop());
     localRunner?.stop();
+    await dispatcher?.stop();
     await embedded?.stop();
     throw error;
   }
@@ -175,6 +181,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
         server.close(() => done());
         server.closeIdleConnections();
       });
+      await dispatcher?.stop();
       table.documents.destroy();
       await embedded?.stop();
     },

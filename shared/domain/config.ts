@@ -14,6 +14,7 @@ import { principalKeys, scopeList } from './principals.js';
 import { describeIssue } from './schema-issues.js';
 import { checkPolicyNames, checkPolicyRules, NO_POLICY, policySchema } from './policy/schema.js';
 import { checkOutboundUrl, DEFAULT_OUTBOUND } from './outbound.js';
+import { NO_NOTIFICATIONS, notificationsSchema, notificationUrls } from './notifications/schema.js';
 import { parseScope, type Scope } from './scopes.js';
 
 const name = z.string().check(z.regex(RESOURCE_NAME_PATTERN, 'must be a DNS-1123 label (lower-case letters, digits, "-")'));
@@ -134,6 +135,8 @@ export const configSchema = z.strictObject({
     z.strictObject({ allowedHosts: z.array(z.string().check(z.regex(/^[A-Za-z0-9.*:[\]-]{1,253}$/, 'must be a host name, an address or a glob of one'))) }),
     { allowedHosts: [...DEFAULT_OUTBOUND.allowedHosts] },
   ),
+  /** Where notifications go (domain/notifications/, docs/notifications.md); none by default. */
+  notifications: z._default(notificationsSchema, NO_NOTIFICATIONS),
 });
 
 export type CrossfadeConfig = z.infer<typeof configSchema>;
@@ -162,6 +165,7 @@ export function parseConfig(document: unknown, source: string): CrossfadeConfig 
   }
   assertUnique(config.analysis.providers.map((p) => p.name), 'analysis.providers', source);
   assertUnique(config.analysis.templates.map((t) => t.name), 'analysis.templates', source);
+  assertUnique(config.notifications.webhooks.map((w) => w.name), 'notifications.webhooks', source);
   const providers = config.analysis.providers.map((p) => p.name);
   config.analysis.templates.forEach((template, index) => withSource(source, () => checkTemplate(template, `analysis.templates[${index}]`, providers)));
   withSource(source, () => checkPolicyRules(config.policy.rules, 'policy.rules'));
@@ -177,7 +181,7 @@ function outboundUrls(config: CrossfadeConfig): { key: string; url: string }[] {
     return url === undefined ? [] : [{ key: `analysis.providers[${index}].${provider.kind === 'prometheus' ? 'url' : 'endpoint'}`, url }];
   });
   const rulesServices = config.policy.external.map((endpoint, index) => ({ key: `policy.external[${index}].url`, url: endpoint.url }));
-  return [...providers, ...rulesServices];
+  return [...providers, ...rulesServices, ...notificationUrls(config.notifications)];
 }
 
 export function tokenEntries(config: CrossfadeConfig): TokenEntry[] {
@@ -236,6 +240,7 @@ export const embeddedDefaults: CrossfadeConfig = {
   canary: { lockLeaseSeconds: 1800 },
   policy: { rules: [], external: [] },
   outbound: { allowedHosts: ['*'] },
+  notifications: { webhooks: [], delivery: { ...NO_NOTIFICATIONS.delivery } },
 };
 
 /** Runs a check that throws an error naming a field (ValidationError's `field`, ConfigError's `key`) as a ConfigError prefixed with the file. */

@@ -32,6 +32,7 @@ import { coalescingPublisher } from '../usecases/coalescing-publisher.js';
 import { analysisCatalogOf, canarySettingsOf, metricsProvidersOf, workflowFromEnv } from './canary.js';
 import { callerAuthOf } from './callers.js';
 import { rulesServicesOf } from './policy.js';
+import { notificationsOf, type NotificationsRuntime } from './notifications.js';
 
 export interface RuntimeOptions {
   env: Record<string, string | undefined>;
@@ -66,6 +67,8 @@ export interface RuntimeOptions {
 export interface RuntimeDeps extends HttpDeps {
   /** Which configuration was loaded: a path, or 'embedded defaults'. */
   configSource: string;
+  /** Configured notification destinations and their dispatcher (runtime/notifications.ts); absent when none are. */
+  notifications?: NotificationsRuntime;
 }
 
 export function buildHttpDeps(options: RuntimeOptions): RuntimeDeps {
@@ -103,6 +106,8 @@ export function buildHttpDeps(options: RuntimeOptions): RuntimeDeps {
     configSource: source,
     ...(options.crashPoints ? { crashPoints: options.crashPoints } : {}),
   };
+  const notifications = notificationsOf(config, env, { outbox: stores.outbox, clock: deps.clock, logger, version: packageVersion, awsCredentials });
+  if (notifications) Object.assign(deps, { notifications, notifier: notifications.notifier });
   deps.publish = coalescingPublisher(deps);
   if (options.workflow) deps.workflow = options.workflow(deps);
   return deps;

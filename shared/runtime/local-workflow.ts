@@ -19,11 +19,15 @@ export interface LocalWorkflowOptions {
 export function localWorkflow(deps: CanaryDeps, options: LocalWorkflowOptions = {}): LocalStateMachine {
   const definition = canaryDefinition();
   const taskDeps: CanaryDeps = { ...deps, retryBudget: retryBudgetOf(definition) };
-  return new LocalStateMachine({
+  const machine = new LocalStateMachine({
     definition: definition as never,
     runTask: (input) => runCanaryTask(taskDeps, parseTaskInput(input)),
     logger: deps.logger,
     waitMs: options.waitMs,
     retryMs: options.retryMs,
   });
+  // A task wakes holds of this machine (a gate reached after a promote already passed it): `deps`
+  // was built before the machine existed and still names the Step Functions workflow.
+  taskDeps.workflow = machine;
+  return machine;
 }

@@ -29,7 +29,7 @@ export interface ControlCommand {
 /** Races with the run's own writes are re-decided on a fresh read, a few times. */
 const ATTEMPTS = 5;
 
-export async function controlDeployment(deps: Pick<UseCaseDeps, 'deployments' | 'audit' | 'workflow' | 'clock' | 'logger' | 'crashPoints'>, command: ControlCommand): Promise<Deployment> {
+export async function controlDeployment(deps: Pick<UseCaseDeps, 'deployments' | 'audit' | 'workflow' | 'clock' | 'logger' | 'crashPoints' | 'notifier'>, command: ControlCommand): Promise<Deployment> {
   for (let attempt = 1; ; attempt++) {
     const current = await deps.deployments.get(command.deploymentId);
     if (!current) throw new NotFoundError(`deployment ${command.deploymentId} does not exist`);

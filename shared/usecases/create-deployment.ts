@@ -24,6 +24,7 @@
  */
 import { executionOf, newDeployment, type Deployment, type Step, type SpinnakerOrigin, type Target, type VersionRef } from '../domain/deployment.js';
 import { ConflictError, IdempotencyKeyCanceledError, IdempotencyKeyReusedError, PolicyDeniedError, ValidationError } from '../domain/errors.js';
+import { appendEvent } from './record-change.js';
 import { checkTargets, compileSteps, type WireStep } from '../domain/plan.js';
 import type { AuditEvent } from '../ports/audit-log.js';
 import { isTombstone, type IdempotencyTombstone } from '../ports/idempotency-store.js';
@@ -183,10 +184,10 @@ async function finishCreation(deps: UseCaseDeps, deployment: Deployment, command
   // A replay whose creation took it already writes nothing (not even a renewal).
   if (stored.version === 1 && !(replayed && (await deps.locks.get(stored.service))?.owner === stored.id)) await lockOrRefuse(deps, stored, command.idempotencyKey);
   deps.crashPoints?.reached('create:after-lock');
-  await deps.audit.append(createdEventOf(deployment));
+  await appendEvent(deps, createdEventOf(deployment), deployment);
   const overridden = overriddenEvent(deployment);
   if (overridden) {
-    await deps.audit.append(overridden);
+    await appendEvent(deps, overridden, deployment);
     if (!replayed) deps.logger.warn('policy overridden', { deploymentId: deployment.id, service: deployment.service, rules: overridden.details['rules'], reason: overridden.reason, actor: overridden.actor });
   }
   deps.crashPoints?.reached('create:after-event');

@@ -17,6 +17,7 @@ import type { ServiceLockStore } from '../ports/service-lock.js';
 import type { CrashPoints } from '../ports/crash-points.js';
 import type { Workflow } from '../ports/workflow.js';
 import type { CanarySettings } from './canary/deps.js';
+import type { Notifier } from './notify/enqueue.js';
 
 export interface UseCaseDeps {
   deployments: DeploymentStore;
@@ -43,6 +44,8 @@ export interface UseCaseDeps {
   policyRules: readonly PolicyRule[];
   /** The external rules services (crossfade.yaml `policy.external`), asked at every moment beside the rules; none by default. */
   rulesServices: readonly ConfiguredRulesService[];
+  /** Where notifiable events are enqueued (usecases/notify/enqueue.ts); absent: no notifications configured. */
+  notifier?: Notifier;
   /** Tests only: where the process may be made to die (ports/crash-points.ts). */
   crashPoints?: CrashPoints;
 }

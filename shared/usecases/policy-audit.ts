@@ -11,6 +11,7 @@ import type { PolicyDeniedError } from '../domain/errors.js';
 import type { AuditEvent } from '../ports/audit-log.js';
 import type { UseCaseDeps } from './deps.js';
 import type { PolicyCheck } from './policy-check.js';
+import { appendEvent } from './record-change.js';
 
 /** What an audit event keeps of a policy check. */
 export function policyDetails(check: PolicyCheck): { verdicts: PolicyCheck['verdicts']; inputs: PolicyCheck['inputs'] } {
@@ -29,11 +30,12 @@ export interface DenialRecord {
 }
 
 /** Appends one `policy.denied` event. Each refusal is its own event (a repeated request is refused, and recorded, again). */
-export async function recordDenial(deps: Pick<UseCaseDeps, 'audit' | 'ids' | 'clock'>, record: DenialRecord): Promise<void> {
+export async function recordDenial(deps: Pick<UseCaseDeps, 'audit' | 'ids' | 'clock' | 'notifier' | 'crashPoints'>, record: DenialRecord): Promise<void> {
   const at = deps.clock.now().toISOString();
   // A fresh deployment id is unique and sortable by time: it tells apart two refusals in one millisecond.
   const unique = deps.ids.deploymentId();
-  await deps.audit.append({
+  // Through appendEvent: a refusal is notified (policy-denied), its details naming the service and versions.
+  await appendEvent(deps, {
     subject: record.subject,
     eventId: `${record.eventIdPrefix}${at}#policy-denied-${unique}`,
     at,
@@ -41,7 +43,7 @@ export async function recordDenial(deps: Pick<UseCaseDeps, 'audit' | 'ids' | 'cl
     action: 'policy.denied',
     reason: record.denial.message,
     details: { ...record.details, ...policyDetails(record.decision) },
-  });
+  }, undefined);
 }
 
 /**

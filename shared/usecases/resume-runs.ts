@@ -28,7 +28,7 @@ import type { UseCaseDeps } from './deps.js';
 import { pruneCapSlots, type PrunedSlot } from './cap-slots.js';
 import { ensureLastEvent, writeWithEvent } from './record-change.js';
 
-export type ResumeDeps = Pick<UseCaseDeps, 'activeRuns' | 'slots' | 'deployments' | 'audit' | 'workflow' | 'clock' | 'logger' | 'crashPoints'>;
+export type ResumeDeps = Pick<UseCaseDeps, 'activeRuns' | 'slots' | 'deployments' | 'audit' | 'workflow' | 'clock' | 'logger' | 'crashPoints' | 'notifier'>;
 
 export type ResumeAction =
   | { deploymentId: string; action: 'running' | 'left-to-creator' }

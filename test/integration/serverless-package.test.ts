@@ -62,6 +62,12 @@ const FUNCTIONS = {
     // The scheduled run reconciles every service.
     timeoutSeconds: 300,
   },
+  notify: {
+    routes: [],
+    // The notification outbox: pending items through gsi2, one conditional put per attempt.
+    dynamodbActions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query'],
+    timeoutSeconds: 60,
+  },
 } as const satisfies Record<string, { routes: readonly string[]; dynamodbActions: readonly string[]; timeoutSeconds: number; tableOnly?: boolean }>;
 type FunctionName = keyof typeof FUNCTIONS;
 const FUNCTION_NAMES = Object.keys(FUNCTIONS) as FunctionName[];
@@ -121,11 +127,20 @@ afterAll(async () => {
 
 describe('serverless.yml, packaged', () => {
   it('runs reconciliation on a schedule (EventBridge), every 5 minutes, through the reconcile function', () => {
-    const rules = ofType('AWS::Events::Rule');
+    const rules = ofType('AWS::Events::Rule').filter(([, rule]) => JSON.stringify(rule.Properties?.['Targets']).includes('ReconcileLambdaFunction'));
     expect(rules).toHaveLength(1);
-    const [, rule] = rules[0]!;
-    expect(rule.Properties?.['ScheduleExpression']).toBe('rate(5 minutes)');
-    expect(JSON.stringify(rule.Properties?.['Targets'])).toContain('ReconcileLambdaFunction');
+    expect(rules[0]![1].Properties?.['ScheduleExpression']).toBe('rate(5 minutes)');
+  });
+
+  it('delivers notifications every minute through the notify function, which may put events on the configured bus only', () => {
+    const rules = ofType('AWS::Events::Rule').filter(([, rule]) => JSON.stringify(rule.Properties?.['Targets']).includes('NotifyLambdaFunction'));
+    expect(rules).toHaveLength(1);
+    expect(rules[0]![1].Properties?.['ScheduleExpression']).toBe('rate(1 minute)');
+    expect(ofType('AWS::Events::Rule')).toHaveLength(2);
+    const puts = FUNCTION_NAMES.flatMap((fn) => statementsOf(roleOf(fn)).filter((s) => actions(s).includes('events:PutEvents')).map((s) => [fn, s] as const));
+    expect(puts.map(([fn]) => fn)).toEqual(['notify']);
+    expect(actions(puts[0]![1])).toEqual(['events:PutEvents']);
+    expect(puts[0]![1].Resource).toEqual({ 'Fn::Sub': 'arn:${AWS::Partition}:events:${AWS::Region}:${AWS::AccountId}:event-bus/default' });
   });
 
   describe('the state table', () => {

@@ -15,6 +15,7 @@ import { storeFailure, type TableHandle } from './client.js';
 import { DynamoDbDeploymentStore } from './deployment-store.js';
 import { DynamoDbIdempotencyStore } from './idempotency-store.js';
 import { DynamoDbMeshRegistry } from './mesh-registry.js';
+import { DynamoDbNotificationOutbox } from './notification-outbox.js';
 import { DynamoDbServiceLockStore } from './service-lock.js';
 import { DynamoDbSnapshotStore } from './snapshot-store.js';
 import { tableDefinition, TTL_ATTRIBUTE } from './table.js';
@@ -28,6 +29,7 @@ export interface Stores {
   snapshots: SnapshotStore;
   activeRuns: ActiveRuns;
   slots: CanarySlots;
+  outbox: DynamoDbNotificationOutbox;
 }
 
 export function createDynamoDbStores(table: TableHandle): Stores {
@@ -40,6 +42,7 @@ export function createDynamoDbStores(table: TableHandle): Stores {
     snapshots: new DynamoDbSnapshotStore(table),
     activeRuns: new DynamoDbActiveRuns(table),
     slots: new DynamoDbCanarySlots(table),
+    outbox: new DynamoDbNotificationOutbox(table),
   };
 }
 

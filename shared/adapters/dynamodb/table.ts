@@ -14,6 +14,7 @@
  *   proxy acknowledgement  XDSACK#<group>          <nodeId>#<type URL>
  *   active run             RUNS                    <deployment id>
  *   cap scope's slots      CAPS                    CAP#<rule>#<global | cloud:<cloud> | group:<proxy group>>
+ *   notification outbox    NOTIFY#<notification id>  <destination>             gsi2 (pending only): OUTBOX / <nextAttemptAt>#...; TTL once finished
  *
  * - Every item is found by its full key with a strongly consistent GetItem; only listings query.
  * - gsi1 lists one service's deployments newest first; gsi2 lists all of them (low volume: a few
@@ -68,6 +69,9 @@ export const keys = {
   capScopes: 'CAPS',
   /** `scopeKey`: `<rule>#global`, `<rule>#cloud:aws`, `<rule>#group:edge-eu` (domain/policy/cap-scopes.ts). */
   capScope: (scopeKey: string) => ({ pk: 'CAPS', sk: `CAP#${scopeKey}` }),
+  outboxItems: (notificationId: string) => `NOTIFY#${notificationId}`,
+  outboxItem: (notificationId: string, destination: string) => ({ pk: `NOTIFY#${notificationId}`, sk: destination }),
+  outboxPending: 'OUTBOX',
 } as const;
 
 export const indexes = { byService: 'gsi1', all: 'gsi2' } as const;
@@ -110,5 +114,5 @@ export function tableDefinition(tableName: string): CreateTableCommandInput {
   };
 }
 
-/** The TTL attribute (epoch seconds) on idempotency records and superseded xDS chunks. */
+/** The TTL attribute (epoch seconds) on idempotency records, superseded xDS chunks and finished outbox items. */
 export const TTL_ATTRIBUTE = 'expiresAt';

@@ -9,7 +9,7 @@ export interface CanarySettings {
   lockLeaseMs: number;
 }
 
-export interface CanaryDeps extends ReconcileDeps, Pick<UseCaseDeps, 'deployments' | 'activeRuns' | 'slots' | 'workflow' | 'analysis' | 'settings' | 'crashPoints' | 'policyRules' | 'rulesServices'> {
+export interface CanaryDeps extends ReconcileDeps, Pick<UseCaseDeps, 'deployments' | 'activeRuns' | 'slots' | 'workflow' | 'analysis' | 'settings' | 'crashPoints' | 'policyRules' | 'rulesServices' | 'notifier'> {
   /** By configured provider name. */
   metrics: ReadonlyMap<string, MetricsProvider>;
   /** Publishing shared by the canaries of this process (usecases/coalescing-publisher.ts); default: each publishes alone. */

@@ -20,6 +20,7 @@ const DEFAULTED = {
   canary: { lockLeaseSeconds: 1800 },
   policy: { rules: [], external: [] },
   outbound: { allowedHosts: ['*'] },
+  notifications: { webhooks: [], delivery: { maxAttempts: 6, backoffBaseMs: 1000, backoffMaxMs: 300_000, timeoutMs: 5000 } },
 };
 
 /** An analysis template with every field given, so the parsed document equals it. */
@@ -110,7 +111,13 @@ describe('parseConfig', () => {
           { name: 'risk', url: 'https://risk.example.com/', secret: { awsSecretsManager: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:risk-AbCdEf' }, timeoutMs: 500, failOpen: true, services: ['payments-*'], environments: ['*'] },
         ],
       },
-      outbound: { allowedHosts: ['prometheus.monitoring', '*.example.com'] },
+      outbound: { allowedHosts: ['prometheus.monitoring', '*.example.com', '127.0.0.1'] },
+      notifications: {
+        webhooks: [{ name: 'ops', url: 'https://hooks.example.com/crossfade', secret: { env: 'OPS_HOOK_SECRET' }, format: 'slack', events: ['promoted', 'rolled-back'], services: ['checkout*'] }],
+        eventBridge: { busName: 'deploys', region: 'us-east-1', endpoint: 'https://events.example.com', source: 'crossfade' },
+        pubsub: { project: 'my-project', topic: 'deploys', apiEndpoint: 'http://127.0.0.1:8085' },
+        delivery: { maxAttempts: 4, backoffBaseMs: 500, backoffMaxMs: 60_000, timeoutMs: 3000 },
+      },
     };
     expect(parseConfig(document, SOURCE)).toEqual(document);
   });

@@ -67,10 +67,10 @@ describe('deployCommands', () => {
   });
 
   it('then describes the function to print its URL', () => {
-    expect(deployCommands(typical)[2]).toEqual([
+    expect(deployCommands(typical)[3]).toEqual([
       'gcloud', 'functions', 'describe', 'crossfade-eu', '--gen2', '--region=europe-west1', '--project=acme-delivery-prod', '--format=value(serviceConfig.uri)',
     ]);
-    expect(deployCommands(typical)).toHaveLength(3);
+    expect(deployCommands(typical)).toHaveLength(4);
   });
 
   it('needs only the project: everything else has a default', () => {
@@ -189,10 +189,11 @@ describe('npm run deploy:gcp (gcp/deploy.ts)', () => {
     expect(stderr).toBe('');
     expect(code).toBe(0);
     const lines = stdout.trimEnd().split('\n');
-    expect(lines).toHaveLength(3);
+    expect(lines).toHaveLength(4);
     expect(lines[0]).toMatch(/^gcloud functions deploy crossfade-api --gen2 --runtime=nodejs22 --region=us-central1 --project=my-project-123 --source=dist\/gcp --entry-point=api /);
     expect(lines[1]).toMatch(/^gcloud functions deploy crossfade-api-reconcile --gen2 --runtime=nodejs22 .* --entry-point=reconcile --trigger-topic=crossfade-api-reconcile /);
-    expect(lines[2]).toBe("gcloud functions describe crossfade-api --gen2 --region=us-central1 --project=my-project-123 '--format=value(serviceConfig.uri)'");
+    expect(lines[2]).toMatch(/^gcloud functions deploy crossfade-api-notify --gen2 --runtime=nodejs22 .* --entry-point=notify --trigger-topic=crossfade-api-notify .*--timeout=60s --max-instances=1 /);
+    expect(lines[3]).toBe("gcloud functions describe crossfade-api --gen2 --region=us-central1 --project=my-project-123 '--format=value(serviceConfig.uri)'");
   });
 
   it('without --project exits 2 with one line that says so, and no stack trace', async () => {
