@@ -5,11 +5,13 @@
  * The rules are pure; this gathers what they look at from the stores:
  * - the clouds the deployment touches (its weights and targets) and the proxy groups routing its service;
  * - for each concurrency cap, the deployments holding the slots of its scopes (ports/canary-slots.ts);
- * - the environments where this service's canary version SUCCEEDED: its newest SUCCEEDED
- *   deployments, at most SUCCEEDED_LOOKBACK of them (an old success further back does not count);
- * - the services rolling back: the running deployments (the active-run marks and their
- *   deployments) whose run decided to roll back.
- * When no configured rule applies to the deployment, nothing is read.
+ * - for promotion order, the environments where this service's canary version SUCCEEDED: its
+ *   newest SUCCEEDED deployments, at most SUCCEEDED_LOOKBACK of them (an old success further back
+ *   does not count);
+ * - for dependency health, which declared dependencies are rolling back: each one's RUNNING
+ *   deployments, whose run decided to roll back.
+ * Each is read only when a rule that looks at it applies, so a create costs the same however many
+ * canaries run; when no configured rule applies to the deployment, nothing is read.
  *
  * Beside the rules, every external rules service whose scope matches is asked, in parallel, and
  * answers one verdict each (domain/policy/external.ts). Rules an admin overrode at create (break
@@ -30,8 +32,10 @@ import { recordDenial } from './policy-audit.js';
 
 /** The newest SUCCEEDED deployments of a service read for promotion order (one page). */
 export const SUCCEEDED_LOOKBACK = 100;
+/** The RUNNING deployments of a dependency read for dependency health (one page; the service lock allows one at a time). */
+const RUNNING_LOOKBACK = 10;
 
-export type PolicyCheckDeps = Pick<UseCaseDeps, 'policyRules' | 'rulesServices' | 'activeRuns' | 'slots' | 'deployments' | 'registry' | 'clusters' | 'clock'>;
+export type PolicyCheckDeps = Pick<UseCaseDeps, 'policyRules' | 'rulesServices' | 'slots' | 'deployments' | 'registry' | 'clusters' | 'clock'>;
 
 /** The deployment judged: a would-be one (no id) or a stored one (its id: it is not counted among the running). */
 export interface PolicySubject {
@@ -133,7 +137,16 @@ function inputsOf(ask: PolicyAsk, input: PolicyInput | undefined, now: Date): Po
 }
 
 export async function policyInputFor(deps: PolicyCheckDeps, subject: PolicySubject, ask: PolicyAsk): Promise<PolicyInput> {
-  const [others, succeededIn, deployment] = await Promise.all([runningDeployments(deps, subject.id), environmentsSucceeded(deps, subject), policyDeploymentOf(deps, subject)]);
+  // Each input is read only when a rule that looks at it applies, and only as far as it looks:
+  // a create's cost must not grow with every canary running (bench/policy).
+  const applicable = deps.policyRules.filter((rule) => appliesTo(rule, subject.service, subject.environment));
+  const dependencies = [...new Set(applicable.flatMap((rule) => (rule.kind === 'dependency-health' ? rule.dependsOn : [])))];
+  const promotionOrder = applicable.some((rule) => rule.kind === 'promotion-order');
+  const [rollingBack, succeededIn, deployment] = await Promise.all([
+    servicesRollingBack(deps, dependencies, subject.id),
+    promotionOrder ? environmentsSucceeded(deps, subject) : Promise.resolve([]),
+    policyDeploymentOf(deps, subject),
+  ]);
   return {
     deployment,
     moment: ask.moment,
@@ -142,7 +155,7 @@ export async function policyInputFor(deps: PolicyCheckDeps, subject: PolicySubje
     // Caps judge a start only: at a step or a promotion their slots are not read.
     capHolders: ask.moment === 'create' ? await capHoldersOf(deps, deployment, subject.id) : {},
     succeededIn,
-    rollingBack: [...new Set(others.filter(isRollingBack).map((d) => d.service))],
+    rollingBack,
   };
 }
 
@@ -172,11 +185,10 @@ export function capRulesFor(rules: readonly PolicyRule[], deployment: Pick<Polic
   return rules.filter((rule): rule is ConcurrencyCapRule => rule.kind === 'concurrency-cap' && appliesTo(rule, deployment.service, deployment.environment));
 }
 
-/** The deployments whose run has not ended, but `except`; marks whose deployment is gone or released are not runs. */
-async function runningDeployments(deps: PolicyCheckDeps, except: string | undefined): Promise<Deployment[]> {
-  const marks = (await deps.activeRuns.list()).filter((mark) => mark.deploymentId !== except);
-  const found = await Promise.all(marks.map((mark) => deps.deployments.get(mark.deploymentId)));
-  return found.filter((d): d is Deployment => d !== undefined && !d.run.released);
+/** Which of `services` have a running deployment (but `except`) that is rolling back: one page of each one's RUNNING deployments (a service runs one at a time). */
+async function servicesRollingBack(deps: PolicyCheckDeps, services: readonly string[], except: string | undefined): Promise<string[]> {
+  const running = await Promise.all(services.map((service) => deps.deployments.list({ service, status: 'RUNNING', limit: RUNNING_LOOKBACK })));
+  return services.filter((_service, index) => running[index]!.items.some((d) => d.id !== except && !d.run.released && isRollingBack(d)));
 }
 
 async function environmentsSucceeded(deps: PolicyCheckDeps, subject: PolicySubject): Promise<string[]> {

@@ -44,8 +44,10 @@ async function stored(deps: FakeDeps, deployment: Deployment, marked = true): Pr
 const command = (overrides: Partial<CreateDeploymentCommand> = {}) => createCommand({ environment: 'prod', ...overrides });
 
 describe('policyInputFor', () => {
-  it('gathers the holders of the caps’ slots, the services rolling back and the environments this version succeeded in', async () => {
-    const deps = fakeDeps({ policyRules: [FREEZE, FIVE_PER_GROUP] });
+  it('gathers the holders of the caps’ slots, the dependencies rolling back and the environments this version succeeded in', async () => {
+    const dependencies: PolicyRule = { name: 'deps', kind: 'dependency-health', ...EVERYWHERE, dependsOn: ['auth', 'search', 'billing'] };
+    const order: PolicyRule = { name: 'staging-first', kind: 'promotion-order', ...EVERYWHERE, after: 'staging' };
+    const deps = fakeDeps({ policyRules: [FREEZE, FIVE_PER_GROUP, dependencies, order] });
     await deps.slots.claim('five#group:envoy-aws-use1', 'dep_auth', 5, T0.toISOString());
     await deps.slots.claim('five#group:envoy-gcp-usc1', 'dep_search', 5, T0.toISOString());
     await split(deps, 'checkout', 'envoy-aws-use1');
@@ -76,6 +78,21 @@ describe('policyInputFor', () => {
       succeededIn: ['staging'],
       rollingBack: ['auth'],
     });
+  });
+
+  it('reads only what the applicable rules look at: a freeze alone reads no deployment', async () => {
+    const deps = fakeDeps({ policyRules: [FREEZE] });
+    await stored(deps, { ...makeDeployment({ service: 'auth' }), phase: 'ROLLING_BACK' });
+    const reads = { list: 0, get: 0 };
+    const { list, get } = deps.deployments;
+    deps.deployments.list = (query) => (reads.list++, list.call(deps.deployments, query));
+    deps.deployments.get = (id) => (reads.get++, get.call(deps.deployments, id));
+
+    const input = await policyInputFor(deps, subject, { moment: 'create', principal: 'alice' });
+
+    expect(input.rollingBack).toEqual([]);
+    expect(input.succeededIn).toEqual([]);
+    expect(reads).toEqual({ list: 0, get: 0 });
   });
 
   it('leaves the deployment judged out of the holders, and without targets counts every configured cloud', async () => {
