@@ -1,13 +1,16 @@
 /**
  * Scenario `policy/create`: the latency of `POST /v1/deployments` through the local stack (the
- * embedded store `npm start` uses), one create at a time, with no policy rules and with the 50 of
- * rules.ts, all applying and all allowing. With rules, a create also reads what they look at
- * (policy-check.ts): every running deployment (for dependency health), the service's SUCCEEDED
- * deployments and proxy groups, the holders of its cap scopes; and it claims its cap slots.
+ * embedded store `npm start` uses), one create at a time, with no policy rules, with the 50 of
+ * rules.ts (all applying and all allowing), and with a rules service that answers in 20 ms. With
+ * rules, a create also reads what they look at (policy-check.ts): its dependencies' RUNNING
+ * deployments, the service's SUCCEEDED deployments and proxy groups, the holders of its cap
+ * scopes; and it claims its cap slots.
  * Each create is of a service of its own, parked at a manual gate before its analysis, so the
  * canaries running grow by one per create in both configurations alike.
  */
+import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
+import { startFakeRulesService } from '../../test/support/fake-rules-service.js';
 import { errorRateTemplate, series, startFakePrometheus } from '../../test/support/fake-clouds/prometheus.js';
 import { runChildJson } from '../lib/child-json.js';
 import { createKeepAliveClient, type KeepAliveClient } from '../lib/http-client.js';
@@ -40,14 +43,34 @@ interface Configuration {
   start(): Promise<Setup>;
 }
 
+/** How long the bench's rules service takes to answer `allow`. */
+const RULES_SERVICE_DELAY_MS = 20;
+const RULES_SECRET_ENV = 'BENCH_RULES_SERVICE_SECRET';
+
 /**
- * One row each. The external rules service's row goes last, once that branch is merged: a fake
- * rules service on 127.0.0.1 answering `allow` after 20 ms, its endpoint in `config` beside the
- * 50 rules, stopped by `stop`.
+ * A rules service on 127.0.0.1 answering `allow` after RULES_SERVICE_DELAY_MS, verifying every
+ * call's signature (an unverified call fails the row), its endpoint in the configuration. The
+ * secret is in this row's own process environment, where the stack reads it.
  */
+async function withRulesService(rules: unknown[]): Promise<Setup> {
+  const secret = randomBytes(32).toString('hex');
+  process.env[RULES_SECRET_ENV] = secret;
+  const service = await startFakeRulesService({ secret, behaviour: { kind: 'slow', delayMs: RULES_SERVICE_DELAY_MS, then: { allow: true, reasons: ['bench'] } } });
+  return {
+    config: { policy: { rules, external: [{ name: 'change-board', url: service.url, secret: { env: RULES_SECRET_ENV }, timeoutMs: 2000 }] } },
+    async stop() {
+      await service.stop();
+      const unverified = service.received.filter((call) => !call.verified).length;
+      if (unverified > 0) throw new Error(`the rules service could not verify ${unverified} of ${service.received.length} calls`);
+      if (service.received.length === 0) throw new Error('the rules service was never asked');
+    },
+  };
+}
+
 const CONFIGURATIONS: Configuration[] = [
   { label: 'no rules', rules: 0, start: async () => ({ config: {}, stop: async () => {} }) },
   { label: `${RULE_COUNT} rules`, rules: RULE_COUNT, start: async () => ({ config: { policy: { rules: fiftyRules(new Date(), 'prod') } }, stop: async () => {} }) },
+  { label: `rules service (${RULES_SERVICE_DELAY_MS} ms)`, rules: 0, start: () => withRulesService([]) },
 ];
 
 const serviceOf = (row: number, index: number) => `bench-${row}-${index}`;
@@ -148,7 +171,8 @@ export async function measureCreate(context: BenchContext): Promise<ScenarioOutc
     notes: [
       `POST /v1/deployments of a service of its own (environment prod, a plan with one analysis step), one at a time, after ${WARM_UP_CREATES} warm-up creates; each run parks at its gate, so the k-th create sees k canaries running.`,
       `The rules allow every create: past one-off freezes, weekly freezes three days away, whole-day deploy windows, caps of 10,000.`,
-      `With any rule applying, a create first gathers what the rules look at (policy-check.ts): every running deployment (dependency health), the service's SUCCEEDED deployments and proxy groups, its cap scopes' holders; then it claims a slot in each of 8 caps' scopes. Those reads grow with the canaries running (here up to ${WARM_UP_CREATES + CREATES}); the evaluation itself costs the µs of policy/evaluation, so nearly all the added time is that gathering and claiming.`,
+      `With any rule applying, a create first gathers what the rules look at (policy-check.ts): its dependencies' RUNNING deployments (dependency health), the service's SUCCEEDED deployments (promotion order) and proxy groups, its cap scopes' holders; then it claims a slot in each of 8 caps' scopes. The evaluation itself costs the µs of policy/evaluation, so nearly all the added time is that gathering and claiming.`,
+      `The rules service row: one signed call per create to a service on 127.0.0.1 that answers allow after ${RULES_SERVICE_DELAY_MS} ms (every signature verified by the service).`,
       `Aim: ${AIMS.create}.`,
     ],
   };

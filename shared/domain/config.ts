@@ -238,7 +238,7 @@ export const embeddedDefaults: CrossfadeConfig = {
     ],
   },
   canary: { lockLeaseSeconds: 1800 },
-  policy: { rules: [], external: [] },
+  policy: { rules: [], external: [], recheckSeconds: 60 },
   outbound: { allowedHosts: ['*'] },
   notifications: { webhooks: [], delivery: { ...NO_NOTIFICATIONS.delivery } },
 };

@@ -38,7 +38,7 @@ export function analysisCatalogOf(config: CrossfadeConfig): AnalysisCatalog {
 }
 
 export function canarySettingsOf(config: CrossfadeConfig): CanarySettings {
-  return { lockLeaseMs: config.canary.lockLeaseSeconds * 1000 };
+  return { lockLeaseMs: config.canary.lockLeaseSeconds * 1000, policyRecheckSeconds: config.policy.recheckSeconds };
 }
 
 export function workflowFromEnv(env: Record<string, string | undefined>, awsCredentials?: AwsCredentialsProvider): Workflow {

@@ -17,6 +17,7 @@ import { haproxyBackendName } from '../../shared/adapters/haproxy/haproxy-router
 import { startHaproxy, versionShares, type HaproxyInstance } from '../support/haproxy.js';
 import { sleep, startLocalProcess, stopLocalProcess, waitFor, waitForOutput, type LocalProcess } from '../support/local-process.js';
 import { LOOPBACK_CIDRS } from '../support/mesh-builders.js';
+import { startFakeRulesService, type FakeRulesService, type RulesBehaviour } from '../support/fake-rules-service.js';
 import { freePort } from '../support/ports.js';
 
 const ZONE = 'Europe/Berlin';
@@ -37,6 +38,10 @@ interface Status {
   heldBy: { rules: string[]; reason: string; since: string; until: string | null } | null;
 }
 
+const RULES_SECRET = randomUUID();
+/** What the rules service answers now: the test changes it while a run is held. */
+const rulesOptions: { secret: string; behaviour: RulesBehaviour } = { secret: RULES_SECRET, behaviour: { kind: 'answer', allow: true, reasons: [] } };
+let rulesService: FakeRulesService;
 let haproxy: HaproxyInstance;
 let server: LocalProcess;
 let url: string;
@@ -52,7 +57,8 @@ const statusOf = async (id: string): Promise<Status> => (await call<Status>('GET
 const sharesOf = async (service: string): Promise<Record<string, number>> => (await versionShares(haproxy.adminPort, haproxyBackendName(service))).shares;
 
 beforeAll(async () => {
-  haproxy = await startHaproxy('policy-edge', [{ name: haproxyBackendName('checkout') }, { name: haproxyBackendName('search') }]);
+  haproxy = await startHaproxy('policy-edge', ['checkout', 'search', 'orders'].map((service) => ({ name: haproxyBackendName(service) })));
+  rulesService = await startFakeRulesService(rulesOptions);
   const dir = mkdtempSync(join(tmpdir(), 'crossfade-policy-hold-'));
   writeFileSync(
     join(dir, 'crossfade.json'),
@@ -61,7 +67,11 @@ beforeAll(async () => {
       clusters: [{ name: 'eks-use1', cloud: 'aws', region: 'us-east-1' }],
       proxyGroups: [{ name: 'edge-use1', kind: 'haproxy', cloud: 'aws', region: 'us-east-1', proxies: [haproxy.proxy] }],
       mesh: { allowedEndpointCidrs: LOOPBACK_CIDRS },
-      policy: { rules: [{ name: RULE, kind: 'freeze-window', timeZone: ZONE, once: FREEZE }] },
+      policy: {
+        rules: [{ name: RULE, kind: 'freeze-window', timeZone: ZONE, once: FREEZE }],
+        external: [{ name: 'change-board', url: rulesService.url, secret: { env: 'POLICY_HOLD_RULES_SECRET' }, services: ['orders'] }],
+        recheckSeconds: 2,
+      },
     }),
   );
   const port = await freePort();
@@ -74,10 +84,11 @@ beforeAll(async () => {
     CROSSFADE_LOG_LEVEL: 'warn',
     CROSSFADE_RECONCILE_SECONDS: '0',
     CROSSFADE_LOCAL_RETRY_MS: '300',
+    POLICY_HOLD_RULES_SECRET: RULES_SECRET,
     PORT: String(port),
   });
   await waitForOutput(server, /crossfade listening on /, 40_000);
-  for (const service of ['checkout', 'search']) {
+  for (const service of ['checkout', 'search', 'orders']) {
     for (const [index, version] of ['v1', 'v2'].entries()) {
       const targets = [{ cloud: 'aws', cluster: 'eks-use1', namespace: service, kubernetesService: `${service}-${version}`, port: 8080, endpoints: [{ address: '127.0.0.1', port: 21_001 + index }] }];
       const registered = await call('PUT', `/v1/services/${service}/versions/${version}`, { targets });
@@ -89,6 +100,7 @@ beforeAll(async () => {
 afterAll(async () => {
   if (server) await stopLocalProcess(server);
   await haproxy?.stop();
+  await rulesService?.stop();
 }, 30_000);
 
 describe('a freeze window that begins mid-canary (npm start, clock set by configuration, real HAProxy)', () => {
@@ -153,4 +165,36 @@ describe('a freeze window that begins mid-canary (npm start, clock set by config
     expect(Date.parse(shiftToFifty.at)).toBeGreaterThanOrEqual(Date.parse(FREEZE_END));
     expect(actions).not.toContain('deployment.rollback');
   }, 150_000);
+});
+
+describe('a rules service that refuses a traffic step (npm start, real HAProxy)', () => {
+  it('holds the run before the step with no end it can name, asks again every recheckSeconds, and resumes once the service allows', async () => {
+    const created = await call<Status>('POST', '/v1/deployments', { service: 'orders', canary: { version: 'v2' }, steps: [{ setWeight: 20 }, { setWeight: 100 }], reason: 'rules service hold test' });
+    expect(created.status, JSON.stringify(created.body)).toBe(202);
+    const id = created.body.id;
+    // Allowed at create; from now on the service refuses.
+    rulesOptions.behaviour = { kind: 'answer', allow: false, reasons: ['change board: release train closed'] };
+
+    await waitFor(async () => (await statusOf(id)).phase === 'HELD', 30_000, 'the first traffic step is held by the rules service');
+    const held = await statusOf(id);
+    expect(held.heldBy).toEqual(expect.objectContaining({ rules: ['change-board'], until: null, reason: expect.stringContaining('release train closed') }));
+    expect(held.progress).toMatch(/^held by policy before step 1\/2 \(shift to 20%\): change-board: .*; asked again shortly$/);
+    const askedAtHold = rulesService.received.filter((call) => call.body['moment'] === 'step').length;
+    // It is asked again (every 2 s here) while HAProxy keeps the baseline at 100%.
+    await waitFor(async () => rulesService.received.filter((call) => call.body['moment'] === 'step').length >= askedAtHold + 2, 20_000, 'the held run asks the rules service again');
+    expect(await sharesOf('orders')).toEqual({ v1: 100, v2: 0 });
+    const stepCalls = rulesService.received.filter((call) => call.body['moment'] === 'step');
+    expect(stepCalls.every((call) => call.verified)).toBe(true);
+    expect(stepCalls[0]!.body).toMatchObject({ deployment: { id, service: 'orders', canary: 'v2' }, step: { index: 0, kind: 'setWeight', canaryPercent: 20 } });
+
+    rulesOptions.behaviour = { kind: 'answer', allow: true, reasons: [] };
+    await waitFor(async () => (await statusOf(id)).status === 'SUCCEEDED', 60_000, 'the run resumes and succeeds once the service allows');
+    expect(await sharesOf('orders')).toEqual({ v1: 0, v2: 100 });
+    const events = await call<{ items: { action: string; details: Record<string, unknown> }[] }>('GET', `/v1/deployments/${id}/events?limit=100`);
+    const heldEvents = events.body.items.filter((e) => e.action === 'deployment.held');
+    expect(heldEvents.length).toBeGreaterThanOrEqual(2);
+    // Every verdict of the run's checks is in the audit, the allowing ones with their step.
+    const shifted = events.body.items.find((e) => e.action === 'deployment.shift' && e.details['stepIndex'] === 0)!;
+    expect(shifted.details['policy']).toEqual(expect.objectContaining({ verdicts: expect.arrayContaining([expect.objectContaining({ rule: 'change-board', kind: 'external', allowed: true })]) }));
+  }, 120_000);
 });

@@ -48,6 +48,8 @@ const policyRule = z.discriminatedUnion('kind', [
 ]);
 
 const MAX_EXTERNAL = 10;
+/** A minute: a rules service is not asked more than once a minute per held run unless configured so. */
+export const DEFAULT_RECHECK_SECONDS = 60;
 const secretReference = z.union(
   [
     z.strictObject({ env: z.string().check(z.regex(/^[A-Za-z_][A-Za-z0-9_]{0,127}$/, 'must be an environment variable name')) }),
@@ -71,9 +73,11 @@ const externalEndpoint = z.strictObject({
 export const policySchema = z.strictObject({
   rules: z._default(z.array(policyRule).check(z.maxLength(MAX_RULES, `must list at most ${MAX_RULES} rules`)), []),
   external: z._default(z.array(externalEndpoint).check(z.maxLength(MAX_EXTERNAL, `must list at most ${MAX_EXTERNAL} rules services`)), []),
+  /** How long a run held by a refusal that cannot say when it ends (a rules service) waits before asking again. */
+  recheckSeconds: z._default(z.int().check(z.minimum(1, 'must be from 1 to 3600'), z.maximum(3600, 'must be from 1 to 3600')), DEFAULT_RECHECK_SECONDS),
 });
 
-export const NO_POLICY = { rules: [], external: [] };
+export const NO_POLICY = { rules: [], external: [], recheckSeconds: DEFAULT_RECHECK_SECONDS };
 
 /**
  * The names verdicts carry must be unique across rules and external endpoints (an override names

@@ -7,6 +7,8 @@ import type { ReconcileDeps } from '../reconcile-mesh.js';
 export interface CanarySettings {
   /** The service lock's lease; every task of a live run renews it (a hold for as long as it lasts, plus this). */
   lockLeaseMs: number;
+  /** crossfade.yaml `policy.recheckSeconds`: a run held by a refusal that cannot say when it ends asks again after this long (policy-gate.ts); default 60. */
+  policyRecheckSeconds?: number;
 }
 
 export interface CanaryDeps extends ReconcileDeps, Pick<UseCaseDeps, 'deployments' | 'activeRuns' | 'slots' | 'workflow' | 'analysis' | 'settings' | 'crashPoints' | 'policyRules' | 'rulesServices' | 'notifier'> {

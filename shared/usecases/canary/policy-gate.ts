@@ -13,11 +13,10 @@ import { policyHeld } from '../../domain/lifecycle.js';
 import type { Verdict } from '../../domain/policy/types.js';
 import { checkPolicy, policySubjectOf, type PolicyCheckDeps } from '../policy-check.js';
 import { policyDetails } from '../policy-audit.js';
-import type { CanaryDeps } from './deps.js';
+import type { CanaryDeps, CanarySettings } from './deps.js';
+import { DEFAULT_RECHECK_SECONDS } from '../../domain/policy/schema.js';
 import type { TaskInput } from './run-task.js';
 
-/** A refusal that cannot say when it ends (a rules service) is asked again after this long. */
-export const POLICY_RECHECK_SECONDS = 60;
 /** The longest a policy hold waits before asking again, even when the rules name a later instant: a changed rule is seen within this. */
 export const MAX_POLICY_HOLD_SECONDS = 900;
 
@@ -28,7 +27,7 @@ export type GateAnswer =
   | { held: false; auditDetails: Record<string, unknown> }
   | { held: true; deployment: Deployment; auditDetails: Record<string, unknown> };
 
-export async function askPolicyBeforeTraffic(deps: PolicyCheckDeps & Pick<CanaryDeps, 'logger'>, d: Deployment, input: Pick<TaskInput, 'action'>): Promise<GateAnswer> {
+export async function askPolicyBeforeTraffic(deps: PolicyCheckDeps & Pick<CanaryDeps, 'logger'> & { settings?: Pick<CanarySettings, 'policyRecheckSeconds'> }, d: Deployment, input: Pick<TaskInput, 'action'>): Promise<GateAnswer> {
   if (d.retrying?.action === input.action && d.retrying.atVersion === d.version) return { held: false, auditDetails: {} };
   const decision = await checkPolicy(deps, policySubjectOf(d), { moment: 'step', principal: RUN_PRINCIPAL, step: d.stepIndex });
   const auditDetails = decision.verdicts.length > 0 ? { policy: policyDetails(decision) } : {};
@@ -36,7 +35,8 @@ export async function askPolicyBeforeTraffic(deps: PolicyCheckDeps & Pick<Canary
   const now = deps.clock.now();
   // A refusal an admin overrode at create (break glass) does not hold the run.
   const refusing = decision.verdicts.filter((v) => !v.allowed && v.overridden !== true);
-  const hold = { rules: refusing.map((v) => v.rule), reason: refusing.map((v) => `${v.rule}: ${v.reason}`).join('; '), until: untilOf(refusing), seconds: waitSeconds(refusing, now) };
+  const recheckSeconds = deps.settings?.policyRecheckSeconds ?? DEFAULT_RECHECK_SECONDS;
+  const hold = { rules: refusing.map((v) => v.rule), reason: refusing.map((v) => `${v.rule}: ${v.reason}`).join('; '), until: untilOf(refusing), seconds: waitSeconds(refusing, now, recheckSeconds) };
   deps.logger.warn('canary held by policy', { deploymentId: d.id, service: d.service, stepIndex: d.stepIndex, rules: hold.rules, until: hold.until, recheckInSeconds: hold.seconds });
   return { held: true, deployment: policyHeld(d, hold, now), auditDetails };
 }
@@ -48,7 +48,7 @@ function untilOf(refusing: readonly Verdict[]): string | null {
 }
 
 /** Until the first refusal may have passed (then every rule is asked again), within [1, MAX_POLICY_HOLD_SECONDS]. */
-function waitSeconds(refusing: readonly Verdict[], now: Date): number {
-  const each = refusing.map((v) => (v.nextAllowedAt === null ? POLICY_RECHECK_SECONDS : Math.ceil((Date.parse(v.nextAllowedAt) - now.getTime()) / 1000)));
+function waitSeconds(refusing: readonly Verdict[], now: Date, recheckSeconds: number): number {
+  const each = refusing.map((v) => (v.nextAllowedAt === null ? recheckSeconds : Math.ceil((Date.parse(v.nextAllowedAt) - now.getTime()) / 1000)));
   return Math.min(MAX_POLICY_HOLD_SECONDS, Math.max(1, Math.min(...each)));
 }

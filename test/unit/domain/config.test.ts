@@ -18,7 +18,7 @@ const DEFAULTED = {
   googlePrincipals: [],
   analysis: { providers: [], templates: [] },
   canary: { lockLeaseSeconds: 1800 },
-  policy: { rules: [], external: [] },
+  policy: { rules: [], external: [], recheckSeconds: 60 },
   outbound: { allowedHosts: ['*'] },
   notifications: { webhooks: [], delivery: { maxAttempts: 6, backoffBaseMs: 1000, backoffMaxMs: 300_000, timeoutMs: 5000 } },
 };
@@ -96,6 +96,7 @@ describe('parseConfig', () => {
       },
       canary: { lockLeaseSeconds: 3600 },
       policy: {
+        recheckSeconds: 30,
         rules: [
           { name: 'year-end', kind: 'freeze-window', services: ['*'], environments: ['prod'], timeZone: 'Europe/Berlin', once: { start: '2026-12-24T00:00', end: '2026-12-27T00:00' } },
           { name: 'weekend', kind: 'freeze-window', services: ['checkout*'], environments: ['*'], timeZone: 'America/New_York', weekly: { from: { day: 'Fri', time: '16:00' }, to: { day: 'Mon', time: '08:00' } } },

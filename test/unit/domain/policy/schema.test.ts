@@ -31,8 +31,8 @@ function refusedKey(rules: unknown[]): string | undefined {
 
 describe('policy in crossfade.yaml', () => {
   it('defaults to no rules, so existing files change nothing', () => {
-    expect(parseConfig({}, SOURCE).policy).toEqual({ rules: [], external: [] });
-    expect(parseConfig({ policy: {} }, SOURCE).policy).toEqual({ rules: [], external: [] });
+    expect(parseConfig({}, SOURCE).policy).toEqual({ rules: [], external: [], recheckSeconds: 60 });
+    expect(parseConfig({ policy: {} }, SOURCE).policy).toEqual({ rules: [], external: [], recheckSeconds: 60 });
   });
 
   it('fills in the defaults: every service and environment, a global cap, one judgment', () => {
