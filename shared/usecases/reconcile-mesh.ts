@@ -88,7 +88,7 @@ export interface ReconcileRequest {
 export async function reconcileMesh(deps: ReconcileDeps, request: ReconcileRequest): Promise<ReconcileReport> {
   const startedAt = deps.clock.now().toISOString();
   const services = request.service !== undefined ? [request.service] : await deps.registry.listServices();
-  const reports = await mapConcurrently(services, SERVICE_CONCURRENCY, (service) => reconcileService(deps, service));
+  const reports = await reconcileServices(deps, services);
   const envoyGroups = await reconcileEnvoyGroups(deps, services);
   for (const group of envoyGroups) {
     for (const finding of group.findings) {
@@ -118,6 +118,11 @@ export async function reconcileMesh(deps: ReconcileDeps, request: ReconcileReque
   deps.logger.info('mesh reconciled', { ...report.summary, ...(request.requestedBy ? { actor: request.requestedBy.actor, reason: request.requestedBy.reason } : {}) });
   if (unverified.length > 0) deps.logger.warn('proxy groups list no proxies: what they serve is unverified', { unverified });
   return report;
+}
+
+/** Steps 1 and 2 for each of `services`, a few at a time: each one's report, failures included. */
+export function reconcileServices(deps: ReconcileDeps, services: readonly string[]): Promise<ServiceReport[]> {
+  return mapConcurrently(services, SERVICE_CONCURRENCY, (service) => reconcileService(deps, service));
 }
 
 async function reconcileService(deps: ReconcileDeps, service: string): Promise<ServiceReport> {
@@ -203,7 +208,7 @@ async function reconcileGroup(deps: ReconcileDeps, group: ProxyGroup, state: Ser
 }
 
 /** Republishes every Envoy group whose snapshot content changed, then checks its nodes' acknowledgements. */
-async function reconcileEnvoyGroups(deps: ReconcileDeps, services: readonly string[]): Promise<EnvoyGroupReport[]> {
+export async function reconcileEnvoyGroups(deps: ReconcileDeps, services: readonly string[]): Promise<EnvoyGroupReport[]> {
   const groups = deps.proxyGroups.filter((g) => g.kind === 'envoy');
   if (groups.length === 0) return [];
   const published = await publishSnapshots(deps, { services });

@@ -6,6 +6,7 @@ import type { CanarySlots } from '../../ports/canary-slots.js';
 import type { DeploymentStore } from '../../ports/deployment-store.js';
 import type { IdempotencyStore } from '../../ports/idempotency-store.js';
 import type { MeshRegistry } from '../../ports/mesh-registry.js';
+import type { ReconcileRuns } from '../../ports/reconcile-runs.js';
 import type { ServiceLockStore } from '../../ports/service-lock.js';
 import type { SnapshotStore } from '../../ports/snapshot-store.js';
 import { DynamoDbActiveRuns } from './active-runs.js';
@@ -15,6 +16,7 @@ import { storeFailure, type TableHandle } from './client.js';
 import { DynamoDbDeploymentStore } from './deployment-store.js';
 import { DynamoDbIdempotencyStore } from './idempotency-store.js';
 import { DynamoDbMeshRegistry } from './mesh-registry.js';
+import { DynamoDbReconcileRuns } from './reconcile-runs.js';
 import { DynamoDbServiceLockStore } from './service-lock.js';
 import { DynamoDbSnapshotStore } from './snapshot-store.js';
 import { tableDefinition, TTL_ATTRIBUTE } from './table.js';
@@ -28,6 +30,7 @@ export interface Stores {
   snapshots: SnapshotStore;
   activeRuns: ActiveRuns;
   slots: CanarySlots;
+  reconcileRuns: ReconcileRuns;
 }
 
 export function createDynamoDbStores(table: TableHandle): Stores {
@@ -40,6 +43,7 @@ export function createDynamoDbStores(table: TableHandle): Stores {
     snapshots: new DynamoDbSnapshotStore(table),
     activeRuns: new DynamoDbActiveRuns(table),
     slots: new DynamoDbCanarySlots(table),
+    reconcileRuns: new DynamoDbReconcileRuns(table),
   };
 }
 
