@@ -128,7 +128,8 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   });
   // Every run an earlier process left unfinished goes on from its stored state, before anything else.
   const shardSize = numberFrom(env['CROSSFADE_RECONCILE_SHARD_SIZE']);
-  const jobs = maintenance(deps, shardSize ? { shardSize } : {});
+  const leaseSeconds = numberFrom(env['CROSSFADE_RECONCILE_LEASE_SECONDS']);
+  const jobs = maintenance(deps, { ...(shardSize ? { shardSize } : {}), ...(leaseSeconds ? { leaseMs: leaseSeconds * 1000 } : {}) });
   // A reconcile run of every service is driven here, in the background, shard by shard; stopping
   // the stack pauses it at the next shard, and the next start (or schedule) goes on from its cursor.
   let stopped = false;
