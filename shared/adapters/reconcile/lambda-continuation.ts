@@ -16,6 +16,9 @@ interface LambdaSdk {
 export interface LambdaContinuationOptions {
   functionName: string;
   region: string;
+  /** Tests: a Lambda API on loopback, and keys to sign for it. Default: Lambda's own, the role's credentials. */
+  endpoint?: string;
+  credentials?: { accessKeyId: string; secretAccessKey: string };
 }
 
 /** The payload a continuation carries, and how the handler recognises one. */
@@ -32,7 +35,7 @@ export function lambdaContinuation(options: LambdaContinuationOptions): (runId: 
   // not part of their cold start.
   let lambda: Promise<LambdaSdk> | undefined;
   return async (runId) => {
-    lambda ??= import('@aws-sdk/client-lambda').then((sdk) => ({ InvokeCommand: sdk.InvokeCommand, client: new sdk.LambdaClient({ region: options.region }) }));
+    lambda ??= import('@aws-sdk/client-lambda').then((sdk) => ({ InvokeCommand: sdk.InvokeCommand, client: new sdk.LambdaClient({ region: options.region, endpoint: options.endpoint, credentials: options.credentials }) }));
     const { client, InvokeCommand } = await lambda;
     const payload: ReconcileContinuation = { reconcileRun: runId };
     try {
