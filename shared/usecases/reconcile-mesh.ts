@@ -15,6 +15,9 @@
  *
  * Running it twice in a row changes nothing the second time: each repair is "make it so", and a
  * second run finds nothing to make. One service's failure is reported and does not stop the others.
+ * Every service is reconciled as a run in shards (reconcile-run.ts: steps 1-2 per shard through
+ * reconcileServices, step 3 once at the end through reconcileEnvoyGroups); reconcileMesh answers
+ * one service in a request.
  */
 import { canonicalJson } from '../domain/canonical-json.js';
 import { checkUniqueEndpoints } from '../domain/endpoint-address.js';
