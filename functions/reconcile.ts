@@ -34,7 +34,10 @@ const http = lambdaHttpHandler(() => createHttpHandler(depsOnce(), reconcileRout
 export async function handler(event: LambdaHttpEvent | ReconcileContinuation | { source?: string }, context: Context) {
   if ('requestContext' in event || isDirectInvocation(event)) return http(event as LambdaHttpEvent, context);
   const jobs = maintenance(depsOnce());
-  const keepGoing = () => context.getRemainingTimeInMillis() > SHARD_RESERVE_MS;
+  // The first shard is always begun: every invocation makes progress, so continuations cannot loop
+  // without end whatever the timeout.
+  let begun = 0;
+  const keepGoing = () => begun++ === 0 || context.getRemainingTimeInMillis() > SHARD_RESERVE_MS;
   const scheduled = isReconcileContinuation(event) ? { mesh: await jobs.continueReconcile(event.reconcileRun, { keepGoing }) } : await jobs.scheduled(keepGoing);
   if (scheduled.mesh.outcome === 'paused' && scheduled.mesh.run) await depsOnce().dispatchReconcile?.(scheduled.mesh.run.id);
   return scheduled;
