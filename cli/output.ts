@@ -153,6 +153,32 @@ function compact(value: object): string {
   return JSON.stringify(value).slice(0, 300);
 }
 
+/** `POST /v1/reconcile` of every service and `GET /v1/reconcile/runs/{runId}`: a run in shards. */
+export interface ReconcileRunDocument {
+  id: string;
+  status: string;
+  statusUrl: string;
+  shardsDone: number;
+  servicesSeen: number;
+  drifted: number;
+  repairs: number;
+  errors: number;
+  failures: { service: string; reason: string }[];
+  startedAt: string;
+  finishedAt: string | null;
+}
+
+export function reconcileRunTable(run: ReconcileRunDocument, c: Colors): string {
+  const status = run.status === 'finished' ? c.green(run.status) : run.status;
+  const lines = [
+    `run ${run.id}: ${status}, ${run.shardsDone} shards, ${run.servicesSeen} services seen, ${run.drifted} drifted, ${run.repairs} repaired, ${run.errors} failed`,
+    ...run.failures.map((f) => `failed ${f.service}: ${f.reason}`),
+    `started ${run.startedAt}${run.finishedAt ? `, finished ${run.finishedAt}` : ''}`,
+    `status: ${run.statusUrl}`,
+  ];
+  return lines.join('\n');
+}
+
 /** `POST /v1/reconcile`: per service what was found and done, then the summary. */
 export function reconcileTable(report: { services: { service: string; findings: { kind: string; reason?: string }[]; actions: { kind: string }[] }[]; unverified?: { proxyGroup: string; reason: string }[]; summary: Record<string, number> }, c: Colors): string {
   const table = newTable(c, ['SERVICE', 'FOUND', 'DONE']);

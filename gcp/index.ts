@@ -2,11 +2,12 @@
  * GCP Cloud Functions entry points (functions-framework):
  * - `api` serves every route of the HTTP API;
  * - `reconcile` takes Cloud Scheduler's Pub/Sub CloudEvent, starts again every unfinished run whose
- *   execution is not running, then reconciles the whole mesh, letting errors through so Pub/Sub
- *   redelivers;
+ *   execution is not running, then starts (or joins) a reconcile run of every service and drives it
+ *   shard by shard for up to 240 s, letting errors through so Pub/Sub redelivers. A run `POST
+ *   /v1/reconcile` starts on `api` is driven by this function's next tick.
  * - `notify` takes Cloud Scheduler's CloudEvent every minute and delivers the notification outbox
  *   (docs/notifications.md), within NOTIFY_BUDGET_MS.
- * Both sign their AWS calls (the DynamoDB table, Step Functions) with the credentials
+ * All sign their AWS calls (the DynamoDB table, Step Functions) with the credentials
  * runtime/gcp-aws-credentials.ts chooses: keyless (the service account's Google identity traded for
  * a role's temporary credentials) or a static key.
  * gcp/deploy.ts deploys them. See docs/deploy-gcp.md.
@@ -29,9 +30,13 @@ const depsOnce = (): RuntimeDeps => (deps ??= buildHttpDeps({ env: process.env, 
 
 export const api = functionsFrameworkHandler(() => createApiHandler(depsOnce()));
 
+/** Shards are begun until this long after the event (deploy-plan.ts gives the function 300 s); a paused run goes on at the next tick, from its cursor. */
+const RECONCILE_BUDGET_MS = 240_000;
+
 export async function reconcile(): Promise<void> {
-  const { runs, mesh } = await maintenance(depsOnce()).scheduled();
-  depsOnce().logger.info('scheduled reconciliation', { runs: runs.summary, mesh: mesh.summary });
+  const began = Date.now();
+  const { runs, mesh } = await maintenance(depsOnce()).scheduled(() => Date.now() - began < RECONCILE_BUDGET_MS);
+  depsOnce().logger.info('scheduled reconciliation', { runs: runs.summary, mesh: { outcome: mesh.outcome, run: mesh.run } });
 }
 
 /** How long one scheduled `notify` run may deliver: under a minute, so runs do not overlap. */

@@ -132,7 +132,16 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   const dispatcher = deps.notifications ? startDispatchLoop(deps.notifications.dispatch) : undefined;
   if (dispatcher) deps.notifications?.onKick(dispatcher.kick);
   // Every run an earlier process left unfinished goes on from its stored state, before anything else.
-  const jobs = maintenance(deps);
+  const shardSize = numberFrom(env['CROSSFADE_RECONCILE_SHARD_SIZE']);
+  const leaseSeconds = numberFrom(env['CROSSFADE_RECONCILE_LEASE_SECONDS']);
+  const jobs = maintenance(deps, { ...(shardSize ? { shardSize } : {}), ...(leaseSeconds ? { leaseMs: leaseSeconds * 1000 } : {}) });
+  // A reconcile run of every service is driven here, in the background, shard by shard; stopping
+  // the stack pauses it at the next shard, and the next start (or schedule) goes on from its cursor.
+  let stopped = false;
+  const keepGoing = () => !stopped;
+  const driveInBackground = (drive: () => Promise<unknown>) =>
+    void drive().catch((error: unknown) => logger.error('reconcile run failed', { error: error instanceof Error ? error.message : String(error) }));
+  deps.dispatchReconcile = async (runId) => driveInBackground(() => jobs.continueReconcile(runId, { keepGoing }));
   const graceSeconds = numberFrom(env['CROSSFADE_RESUME_GRACE_SECONDS']);
   const resumeGraceMs = options.resumeGraceMs ?? (graceSeconds === undefined ? undefined : graceSeconds * 1000);
   // The embedded store is this process's alone (its LevelDB lock): no creation is under way anywhere,
@@ -140,11 +149,14 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   // creators elsewhere: they get their grace period.
   const startGraceMs = embedded ? 0 : resumeGraceMs;
   const resumed = (options.resumeAtStart ?? env['CROSSFADE_RESUME_AT_START'] !== '0') ? await jobs.resumeRuns(startGraceMs) : noRunsResumed(deps.clock.now());
+  // A run an earlier process left goes on from its cursor. The embedded store is this process's
+  // alone, so the dead process's lease is no one's: it is taken over at once.
+  driveInBackground(() => jobs.resumeReconcile({ ignoreLease: embedded !== undefined }));
   const schedules = [
     // Executions live in this process, so it cannot tell another process's live run on a shared
     // table from a dead one: by default only a process that owns its store sweeps on a schedule.
     every(options.sweepEveryMs ?? secondsFrom(env['CROSSFADE_SWEEP_SECONDS'], embedded ? 30 : 0), () => jobs.resumeRuns(resumeGraceMs), logger, 'sweep'),
-    every(options.reconcileEveryMs ?? secondsFrom(env['CROSSFADE_RECONCILE_SECONDS'], 300), () => jobs.reconcile(), logger, 'reconcile'),
+    every(options.reconcileEveryMs ?? secondsFrom(env['CROSSFADE_RECONCILE_SECONDS'], 300), () => jobs.reconcile(keepGoing), logger, 'reconcile'),
   ];
   const host = options.host ?? env['HOST'] ?? '127.0.0.1';
   const port = options.port ?? Number(env['PORT'] ?? 8080);
@@ -175,6 +187,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     }),
     async stop() {
       // Runs stop where they are; their deployments keep their state, and the next start resumes them.
+      stopped = true;
       schedules.forEach((schedule) => schedule.stop());
       localRunner?.stop();
       await new Promise<void>((done) => {

@@ -3,12 +3,14 @@ import type { Command } from 'commander';
 import { segment, type EventItem } from '../api.js';
 import { UsageError } from '../failure.js';
 import { ExitCode } from '../exit-codes.js';
-import { changeTable, eventsTable, reconcileTable, servicesTable, serviceTable, type ServiceSummary } from '../output.js';
+import { changeTable, eventsTable, reconcileRunTable, reconcileTable, type ReconcileRunDocument, servicesTable, serviceTable, type ServiceSummary } from '../output.js';
 import { readBodyFile, reasonOf, registrationBody } from '../request-bodies.js';
 import type { Session } from '../session.js';
 import type { Action } from './action.js';
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
+/** How often `reconcile --wait` asks how far the run is. */
+const RUN_POLL_MS = 1_000;
 
 export function serviceCommands(program: Command, action: Action): void {
   program
@@ -64,10 +66,22 @@ export function serviceCommands(program: Command, action: Action): void {
     .description('rediscover endpoints, repair drifted proxies, republish snapshots (every service, or one)')
     .option('--service <name>', 'only this service')
     .option('--reason <text>', 'why, logged with the outcome')
-    .action(action(async (session: Session, flags: { service?: string; reason?: string }) => {
+    .option('--wait', 'every service: follow the run until it is finished')
+    .action(action(async (session: Session, flags: { service?: string; reason?: string; wait?: boolean }) => {
       const body = { ...(flags.service === undefined ? {} : { service: flags.service }), ...reasonOf(flags) };
-      const answer = await session.connect().call<Parameters<typeof reconcileTable>[0]>({ method: 'POST', path: '/v1/reconcile', body });
-      session.print(answer, () => reconcileTable(answer, session.colors));
+      const connection = session.connect();
+      if (flags.service !== undefined) {
+        const answer = await connection.call<Parameters<typeof reconcileTable>[0]>({ method: 'POST', path: '/v1/reconcile', body });
+        session.print(answer, () => reconcileTable(answer, session.colors));
+        return ExitCode.Ok;
+      }
+      // Every service is a run in shards (202): its status document, followed when asked to.
+      let run = await connection.call<ReconcileRunDocument>({ method: 'POST', path: '/v1/reconcile', body });
+      while (flags.wait && run.status !== 'finished') {
+        await new Promise((resolve) => setTimeout(resolve, RUN_POLL_MS));
+        run = await connection.call<ReconcileRunDocument>({ method: 'GET', path: `/v1/reconcile/runs/${segment(run.id)}` });
+      }
+      session.print(run, () => reconcileRunTable(run, session.colors));
       return ExitCode.Ok;
     }));
 }

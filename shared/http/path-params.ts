@@ -13,6 +13,9 @@ import { IDEMPOTENCY_KEY, IDEMPOTENCY_KEY_RULE } from './schemas/create-deployme
 const DEPLOYMENT_ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
 const DEPLOYMENT_ID_RULE = '1-64 letters, digits, "_" or "-"';
 
+/** usecases/reconcile-run.ts: `rec_` + 26 characters. */
+const RECONCILE_RUN_ID_PATTERN = /^rec_[0-9a-z]{26}$/;
+
 interface ParameterRule {
   pattern: RegExp;
   /** What the value must be, as the error message says it. */
@@ -22,6 +25,7 @@ interface ParameterRule {
 
 const PATH_PARAMETERS: Readonly<Record<string, ParameterRule>> = {
   id: { pattern: DEPLOYMENT_ID_PATTERN, text: DEPLOYMENT_ID_RULE, rule: 'deployment-id' },
+  runId: { pattern: RECONCILE_RUN_ID_PATTERN, text: '"rec_" and 26 lower-case letters or digits', rule: 'reconcile-run-id' },
   service: { pattern: SERVICE_NAME_PATTERN, text: SERVICE_NAME_RULE, rule: 'service-name' },
   version: { pattern: VERSION_PATTERN, text: VERSION_RULE, rule: 'version-name' },
   // The key as X-Idempotency-Key carries it (percent-decoded here); stored as `<token id>/<key>`, under DynamoDB's 2 KB.

@@ -6,11 +6,17 @@
 import type { UseCaseDeps } from '../usecases/deps.js';
 import type { CanaryDeps } from '../usecases/canary/deps.js';
 import type { XdsDeps } from '../usecases/xds-deps.js';
+import type { ReconcileRunDeps } from '../usecases/reconcile-run.js';
 import type { Principal, TokenIndex } from './auth.js';
 import type { CallerAuth } from './caller-auth.js';
 import type { HttpRequest } from './types.js';
 
-export interface HttpDeps extends UseCaseDeps, CanaryDeps, XdsDeps {
+export interface HttpDeps extends UseCaseDeps, CanaryDeps, XdsDeps, ReconcileRunDeps {
+  /**
+   * Has a reconcile run driven elsewhere, now (runtime/maintenance.ts): Lambda invokes itself, the
+   * local stack drives it in-process. Undefined: the scheduled reconciliation drives it (GCP).
+   */
+  dispatchReconcile?: (runId: string) => Promise<void>;
   tokens: TokenIndex;
   /** Cloud identities accepted besides tokens (docs/direct-invocation.md); undefined: tokens only. */
   callers?: CallerAuth;

@@ -35,4 +35,11 @@ export interface MeshRegistry {
 
   /** Every service with a registration, in name order (reconciliation and snapshot building). */
   listServices(): Promise<string[]>;
+
+  /**
+   * One shard of the registry: up to `limit` services whose names come after `after` (undefined:
+   * from the first), in name order; `more`: whether any service comes after the last one returned.
+   * Reads about `limit` services' worth of index entries, whatever the registry's size.
+   */
+  listServicesAfter(after: string | undefined, limit: number): Promise<{ services: string[]; more: boolean }>;
 }

@@ -1,26 +1,58 @@
 /**
  * What runs on a schedule besides requests, for the entry points that schedule it (the local stack;
- * in AWS and GCP the scheduled reconcile function): resuming unfinished runs, reconciling the mesh.
+ * in AWS and GCP the scheduled reconcile function): resuming unfinished runs, reconciling the mesh
+ * as a run in shards (usecases/reconcile-run.ts).
  */
-import { reconcileMesh, type ReconcileReport } from '../usecases/reconcile-mesh.js';
+import type { ReconcileRun } from '../domain/reconcile-run.js';
+import type { ReconcileReport } from '../usecases/reconcile-mesh.js';
+import { driveReconcileRun, startReconcileRun, type DriveOutcome } from '../usecases/reconcile-run.js';
 import { resumeRuns, type ResumeReport } from '../usecases/resume-runs.js';
 import type { RuntimeDeps } from './deps.js';
 
 export type { ReconcileReport, ResumeReport };
 
+export interface DrivenRun {
+  run: ReconcileRun | undefined;
+  outcome: DriveOutcome;
+}
+
+export interface MaintenanceOptions {
+  /** How long a driver holds a run between shards (default usecases/reconcile-run.ts DEFAULT_LEASE_MS). */
+  leaseMs?: number;
+  /** Services per shard (default SHARD_SIZE). */
+  shardSize?: number;
+}
+
 export interface Maintenance {
   /** Starts again every unfinished run whose execution is not running (usecases/resume-runs.ts). */
   resumeRuns(graceMs?: number): Promise<ResumeReport>;
-  /** Reconciles every service (usecases/reconcile-mesh.ts). */
-  reconcile(): Promise<ReconcileReport>;
+  /** Starts a reconcile run of every service (or joins the one under way) and drives it while `keepGoing` says so (default: to its end). */
+  reconcile(keepGoing?: () => boolean): Promise<DrivenRun>;
+  /** Drives the run `id` on from its cursor: a continuation, or the run a dead process left. */
+  continueReconcile(id: string, options?: { keepGoing?: () => boolean; ignoreLease?: boolean }): Promise<DrivenRun>;
+  /** The run under way, driven on (the local stack at start); undefined: none. */
+  resumeReconcile(options?: { ignoreLease?: boolean }): Promise<DrivenRun | undefined>;
   /** Both, as a scheduled run does: runs first, so a resumed run's traffic is what reconciliation then checks. */
-  scheduled(): Promise<{ runs: ResumeReport; mesh: ReconcileReport }>;
+  scheduled(keepGoing?: () => boolean): Promise<{ runs: ResumeReport; mesh: DrivenRun }>;
 }
 
-export function maintenance(deps: RuntimeDeps): Maintenance {
+export function maintenance(deps: RuntimeDeps, options: MaintenanceOptions = {}): Maintenance {
+  // This process (or warm Lambda instance), as a lease holder: unique, like a deployment id.
+  const holder = `drv_${deps.ids.deploymentId().slice('dep_'.length)}`;
+  const drive = (id: string, extra: { keepGoing?: () => boolean; ignoreLease?: boolean } = {}) =>
+    driveReconcileRun(deps, id, { holder, ...options, ...extra });
+  const reconcile = async (keepGoing?: () => boolean) => {
+    const { run } = await startReconcileRun(deps, null);
+    return drive(run.id, keepGoing ? { keepGoing } : {});
+  };
   return {
     resumeRuns: (graceMs) => resumeRuns(deps, graceMs === undefined ? {} : { graceMs }),
-    reconcile: () => reconcileMesh(deps, {}),
-    scheduled: async () => ({ runs: await resumeRuns(deps), mesh: await reconcileMesh(deps, {}) }),
+    reconcile,
+    continueReconcile: drive,
+    async resumeReconcile(extra = {}) {
+      const id = await deps.reconcileRuns.active();
+      return id === undefined ? undefined : drive(id, extra);
+    },
+    scheduled: async (keepGoing) => ({ runs: await resumeRuns(deps), mesh: await reconcile(keepGoing) }),
   };
 }

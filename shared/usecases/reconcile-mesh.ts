@@ -15,6 +15,9 @@
  *
  * Running it twice in a row changes nothing the second time: each repair is "make it so", and a
  * second run finds nothing to make. One service's failure is reported and does not stop the others.
+ * Every service is reconciled as a run in shards (reconcile-run.ts: steps 1-2 per shard through
+ * reconcileServices, step 3 once at the end through reconcileEnvoyGroups); reconcileMesh answers
+ * one service in a request.
  */
 import { canonicalJson } from '../domain/canonical-json.js';
 import { checkUniqueEndpoints } from '../domain/endpoint-address.js';
@@ -88,7 +91,7 @@ export interface ReconcileRequest {
 export async function reconcileMesh(deps: ReconcileDeps, request: ReconcileRequest): Promise<ReconcileReport> {
   const startedAt = deps.clock.now().toISOString();
   const services = request.service !== undefined ? [request.service] : await deps.registry.listServices();
-  const reports = await mapConcurrently(services, SERVICE_CONCURRENCY, (service) => reconcileService(deps, service));
+  const reports = await reconcileServices(deps, services);
   const envoyGroups = await reconcileEnvoyGroups(deps, services);
   for (const group of envoyGroups) {
     for (const finding of group.findings) {
@@ -118,6 +121,11 @@ export async function reconcileMesh(deps: ReconcileDeps, request: ReconcileReque
   deps.logger.info('mesh reconciled', { ...report.summary, ...(request.requestedBy ? { actor: request.requestedBy.actor, reason: request.requestedBy.reason } : {}) });
   if (unverified.length > 0) deps.logger.warn('proxy groups list no proxies: what they serve is unverified', { unverified });
   return report;
+}
+
+/** Steps 1 and 2 for each of `services`, a few at a time: each one's report, failures included. */
+export function reconcileServices(deps: ReconcileDeps, services: readonly string[]): Promise<ServiceReport[]> {
+  return mapConcurrently(services, SERVICE_CONCURRENCY, (service) => reconcileService(deps, service));
 }
 
 async function reconcileService(deps: ReconcileDeps, service: string): Promise<ServiceReport> {
@@ -203,7 +211,7 @@ async function reconcileGroup(deps: ReconcileDeps, group: ProxyGroup, state: Ser
 }
 
 /** Republishes every Envoy group whose snapshot content changed, then checks its nodes' acknowledgements. */
-async function reconcileEnvoyGroups(deps: ReconcileDeps, services: readonly string[]): Promise<EnvoyGroupReport[]> {
+export async function reconcileEnvoyGroups(deps: ReconcileDeps, services: readonly string[]): Promise<EnvoyGroupReport[]> {
   const groups = deps.proxyGroups.filter((g) => g.kind === 'envoy');
   if (groups.length === 0) return [];
   const published = await publishSnapshots(deps, { services });

@@ -89,4 +89,23 @@ describe.each(backendFactories)('MeshRegistry on %s', (_name, startBackend) => {
     expect(services).toEqual(expect.arrayContaining(['alpha', 'zeta', 'checkout', 'cart']));
     expect(services).not.toContain('search');
   });
+
+  it('walks the registry in shards: each service once, in name order, a name that prefixes another included', async () => {
+    const sharded = createDynamoDbStores(await backend.freshTable()).registry;
+    // `a` prefixes `a-b` and `a0`; three versions each make a shard span pages of the index.
+    const names = ['a', 'a-b', 'a0', 'b', 'c', 'd', 'e'];
+    for (const name of names) for (const version of ['v1', 'v2', 'v3']) await sharded.putVersion(registration(name, version, 1, `10.0.${names.indexOf(name)}.${version.slice(1)}`));
+
+    const shards: string[][] = [];
+    let after: string | undefined;
+    for (;;) {
+      const shard = await sharded.listServicesAfter(after, 2);
+      shards.push(shard.services);
+      if (!shard.more) break;
+      after = shard.services.at(-1);
+    }
+    expect(shards).toEqual([['a', 'a-b'], ['a0', 'b'], ['c', 'd'], ['e']]);
+    expect(await sharded.listServicesAfter('e', 2)).toEqual({ services: [], more: false });
+    expect(await sharded.listServicesAfter(undefined, 7)).toEqual({ services: names, more: false });
+  });
 });

@@ -122,9 +122,11 @@ describe('crossfade against npm start', () => {
 
     const reconciled = json<{ services: { service: string }[]; summary: Record<string, number> }>(await run('reconcile', '--service', 'checkout', '--reason', 'cli: after the release', '-o', 'json'));
     expect(reconciled.services.map((s) => s.service)).toEqual(['checkout']);
-    const reconcileTable = await run('reconcile');
-    expect(reconcileTable.code).toBe(0);
-    expect(reconcileTable.stdout).toContain('checkout');
+    // Every service: a run in shards, followed to its end.
+    const reconcileRun = await run('reconcile', '--wait');
+    expect(reconcileRun.code).toBe(0);
+    expect(reconcileRun.stdout).toMatch(/^run rec_[0-9a-z]{26}: finished, 1 shards, \d+ services seen/m);
+    expect(reconcileRun.stdout).toMatch(/status: http:\/\/.+\/v1\/reconcile\/runs\/rec_/);
 
     // Engineer C's live view and engineer A's GET /v1/services, last: they land in other branches.
     const watched = await run('watch', id);

@@ -142,6 +142,19 @@ describe('a mapped IAM principal, through the Lambda transport', () => {
     expect(answer.statusCode).toBe(200);
     expect(lambda.invocations.at(-1)?.functionName).toBe(`${PREFIX}-reconcile`);
   });
+
+  it('reconcile answers every service 202 with a run, and a continuation event drives the run, a shard at least, whatever time is left', async () => {
+    const started = await transportAs(admin).send({ method: 'POST', path: '/v1/reconcile', body: {} });
+    expect(started.statusCode).toBe(202);
+    const run = started.body as { id: string; status: string };
+    expect(run.status).toBe('running');
+    // The fake gives an invocation 10 s, less than the 60 s a shard is begun with: the first one is begun anyway.
+    const continued = (await invoke('reconcile', { reconcileRun: run.id })) as unknown as { mesh: { outcome: string; run: { id: string; status: string; shardsDone: number; servicesSeen: number } } };
+    expect(continued.mesh.outcome).toBe('finished');
+    expect(continued.mesh.run).toMatchObject({ id: run.id, status: 'finished', shardsDone: 1 });
+    const status = await transportAs(admin).send({ method: 'GET', path: `/v1/reconcile/runs/${run.id}` });
+    expect(status).toMatchObject({ statusCode: 200, body: { id: run.id, status: 'finished' } });
+  });
 });
 
 describe('refused identities', () => {

@@ -61,7 +61,7 @@ function pubsubEvent(id: string): RequestInit {
 }
 
 describe('GCP scheduled reconciliation', () => {
-  it('reconciles every registered service, then acknowledges the event', async () => {
+  it('reconciles every registered service in a run of shards, then acknowledges the event', async () => {
     const written: string[] = [];
     const spy = vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => {
       written.push(String(chunk));
@@ -75,6 +75,6 @@ describe('GCP scheduled reconciliation', () => {
     }
     expect(answer.status).toBe(204);
     const line = written.filter((text) => text.startsWith('{')).map((text) => JSON.parse(text) as Record<string, unknown>).find((entry) => entry['message'] === 'scheduled reconciliation');
-    expect(line).toMatchObject({ mesh: { services: 2, failed: 0 }, runs: { marked: 0, failed: 0 } });
+    expect(line).toMatchObject({ mesh: { outcome: 'finished', run: { status: 'finished', servicesSeen: 2, errors: 0, shardsDone: 1 } }, runs: { marked: 0, failed: 0 } });
   });
 });

@@ -6,6 +6,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TableHandle } from '../../shared/adapters/dynamodb/client.js';
+import { DynamoDbReconcileRuns } from '../../shared/adapters/dynamodb/reconcile-runs.js';
+import type { ReconcileRun } from '../../shared/domain/reconcile-run.js';
 import { apiTableOnDynamoDbLocal, bearer, targetFactories, tokens, type Answer, type ApiEnvironment, type HttpTarget, type Sent } from '../support/http-targets.js';
 import { scanTable } from '../support/store-backends.js';
 
@@ -244,6 +246,48 @@ describe.each(targetFactories)('mesh registration through %s', (name, factory) =
     expect(narrow.status).toBe(403);
     const bad = await sendWritingNothing(target, { method: 'POST', path: '/v1/reconcile', headers: bearer(tokens.admin), body: '{"service":"Bad_Name"}' });
     expect(bad.status).toBe(400);
+  });
+
+  it('answers a reconciliation of every service 202 with the run’s status URL, one run at a time, and refuses bad input writing nothing', async () => {
+    const post = (body: string, token: string = tokens.admin): Sent => ({ method: 'POST', path: '/v1/reconcile', headers: { ...bearer(token), 'content-type': 'application/json' }, body });
+    const first = await target.send(post('{"reason":"after the incident"}'));
+    expect(first.status).toBe(202);
+    const run = first.body as ReconcileRun & { statusUrl: string; started: boolean };
+    expect(run).toMatchObject({ started: true, status: 'running', cursor: null, shardsDone: 0, requestedBy: { actor: 'admin', reason: 'after the incident' } });
+    expect(run.id).toMatch(/^rec_[0-9a-z]{26}$/);
+    expect(run.statusUrl).toMatch(new RegExp(`/v1/reconcile/runs/${run.id}$`));
+    expect(first.headers['location']).toBe(run.statusUrl);
+    const statusOf = async () => (await target.send({ method: 'GET', path: new URL(run.statusUrl).pathname, headers: bearer(tokens.reader) })).body as ReconcileRun;
+
+    if (target.name === 'local') {
+      // The local stack drives the run in-process, shard by shard, to its end.
+      let status = await statusOf();
+      for (let polls = 0; status.status !== 'finished' && polls < 300; polls++) status = await new Promise((r) => setTimeout(r, 100)).then(statusOf);
+      expect(status).toMatchObject({ id: run.id, status: 'finished', shardsDone: 1, errors: 0, lease: null });
+      expect(status.servicesSeen).toBeGreaterThan(0);
+    } else {
+      // Here nothing drives it (no schedule, no continuation): a second request joins it, writing nothing.
+      const second = await sendWritingNothing(target, post('{}'));
+      expect(second.status).toBe(202);
+      expect(second.body).toMatchObject({ id: run.id, started: false });
+      expect(await statusOf()).toMatchObject({ id: run.id, status: 'running', shardsDone: 0, servicesSeen: 0, statusUrl: run.statusUrl });
+    }
+
+    const malformed = await sendWritingNothing(target, { method: 'GET', path: '/v1/reconcile/runs/dep_123', headers: bearer(tokens.reader) });
+    expect(malformed.status).toBe(400);
+    expect(malformed.body).toMatchObject({ error: { code: 'VALIDATION_FAILED', field: 'runId', rule: 'reconcile-run-id' } });
+    const unknown = await target.send({ method: 'GET', path: `/v1/reconcile/runs/rec_${'0'.repeat(26)}`, headers: bearer(tokens.reader) });
+    expect(unknown.status).toBe(404);
+    const extra = await sendWritingNothing(target, post('{"shards":4}'));
+    expect(extra.status).toBe(400);
+    expect(JSON.stringify(extra.body)).toContain('shards');
+    expect((await sendWritingNothing(target, { method: 'GET', path: new URL(run.statusUrl).pathname, headers: bearer(tokens.checkoutDeployer) })).status).toBe(403);
+
+    // The next target's local stack would resume a run left running on this shared table: finish it as a driver would.
+    const runs = new DynamoDbReconcileRuns(table);
+    const left = (await runs.get(run.id))!;
+    if (left.status === 'running') await runs.update({ ...left, status: 'finished', finishedAt: left.startedAt, revision: left.revision + 1 });
+    await runs.releaseActive(run.id);
   });
 
   it('serves Envoy REST discovery on every platform, refusing a node without its token', async () => {

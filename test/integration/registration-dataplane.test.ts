@@ -156,7 +156,7 @@ describe('one service cannot stop every canary', () => {
       envoyGroups: { proxyGroup: string; findings: { kind: string; service?: string }[] }[];
       unverified: { proxyGroup: string }[];
       summary: Record<string, number>;
-    }>('POST', '/v1/reconcile', {});
+    }>('POST', '/v1/reconcile', { service: 'legacy' });
     expect(reconciled.status).toBe(200);
     const legacy = reconciled.body.services.find((s) => s.service === 'legacy')!;
     expect(legacy.findings).toEqual(ENVOY_GROUPS.map((proxyGroup) => ({ kind: 'isolated', proxyGroup, rule: 'duplicate-endpoint', reason: isolation.reason })));

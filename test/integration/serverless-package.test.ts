@@ -56,7 +56,7 @@ const FUNCTIONS = {
     tableOnly: true,
   },
   reconcile: {
-    routes: ['POST /v1/reconcile'],
+    routes: ['POST /v1/reconcile', 'GET /v1/reconcile/runs/{runId}'],
     // The scheduled sweep of unfinished runs records restarts and removes the marks of runs that are over.
     dynamodbActions: ['dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query'],
     // The scheduled run reconciles every service.
@@ -192,6 +192,13 @@ describe('serverless.yml, packaged', () => {
     const sweep = statementsOf(roleOf('reconcile')).filter((s) => actions(s).some((a) => a.startsWith('states:')));
     expect(sweep.find((s) => actions(s).includes('states:StartExecution'))?.Resource).toEqual({ Ref: 'CanaryStateMachine' });
     expect(JSON.stringify(sweep.find((s) => actions(s).includes('states:DescribeExecution'))?.Resource)).toContain(':execution:${CanaryStateMachine.Name}:*');
+  });
+
+  it('lets the reconcile function invoke itself, and nothing else, to go on with a run in shards', () => {
+    const invokes = statementsOf(roleOf('reconcile')).filter((s) => actions(s).some((a) => a.startsWith('lambda:')));
+    expect(invokes.flatMap((s) => actions(s))).toEqual(['lambda:InvokeFunction']);
+    expect(JSON.stringify(invokes[0]?.Resource)).toContain(`:function:${SERVICE}-${STAGE}-reconcile`);
+    for (const fn of FUNCTION_NAMES.filter((name) => name !== 'reconcile')) expect(statementsOf(roleOf(fn)).some((s) => actions(s).some((a) => a.startsWith('lambda:')))).toBe(false);
   });
 
   describe.each(FUNCTION_NAMES)('function %s', (fn) => {

@@ -6,6 +6,7 @@
  * write call so a test can say "nothing was written", and can be told to fail its next call of a
  * method (a store that is unreachable, a crash between two writes).
  */
+import { InMemoryReconcileRuns } from './reconcile-run-fakes.js';
 import { createHash } from 'node:crypto';
 import { embeddedDefaults, type TokenEntry } from '../../shared/domain/config.js';
 import { statusOf, type Deployment, type RetryNote } from '../../shared/domain/deployment.js';
@@ -453,6 +454,7 @@ export function fakeHttpDeps(overrides: Partial<FakeHttpDeps> & { tokenEntries?:
     hash: (text: string) => createHash('sha256').update(text).digest('hex'),
     // No proxies are reachable from unit tests: reconciliation reports the groups as not reconciled.
     routers: {},
+    reconcileRuns: new InMemoryReconcileRuns(),
     ...rest,
   };
 }

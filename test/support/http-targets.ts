@@ -155,7 +155,7 @@ type LambdaHandler = (event: APIGatewayProxyEventV2, context: Context) => Promis
 function lambdaFunctionFor(path: string): 'health' | 'deployments' | 'services' | 'reconcile' | 'discovery' {
   if (path === '/healthz') return 'health';
   if (path.startsWith('/v3/')) return 'discovery';
-  if (path === '/v1/reconcile') return 'reconcile';
+  if (path === '/v1/reconcile' || path.startsWith('/v1/reconcile/')) return 'reconcile';
   const pathname = path.split('?')[0]!;
   return pathname === '/v1/services' || pathname.startsWith('/v1/services/') ? 'services' : 'deployments';
 }

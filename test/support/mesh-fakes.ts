@@ -60,6 +60,12 @@ export class InMemoryMeshRegistry extends FakeStore<keyof MeshRegistry> implemen
     this.read('listServices');
     return [...new Set([...this.versions.values()].map((v) => v.service))].sort();
   }
+
+  async listServicesAfter(after: string | undefined, limit: number): Promise<{ services: string[]; more: boolean }> {
+    this.read('listServicesAfter');
+    const rest = [...new Set([...this.versions.values()].map((v) => v.service))].sort().filter((s) => after === undefined || s > after);
+    return { services: rest.slice(0, limit), more: rest.length > limit };
+  }
 }
 
 interface AckRecord {

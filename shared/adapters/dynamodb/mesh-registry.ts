@@ -1,5 +1,5 @@
 /** MeshRegistry on the one table: a service's versions and splits share its partition (table.ts). */
-import { DeleteCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { VersionConflictError } from '../../domain/errors.js';
 import type { GroupSplit, RegisteredVersion } from '../../domain/mesh.js';
 import type { MeshRegistry, ServiceState } from '../../ports/mesh-registry.js';
@@ -80,6 +80,38 @@ export class DynamoDbMeshRegistry implements MeshRegistry {
     );
     const services = new Set(items.map((item) => String(item['gsi2sk']).split('#')[0]!));
     return [...services].sort();
+  }
+
+  async listServicesAfter(after: string | undefined, limit: number): Promise<{ services: string[]; more: boolean }> {
+    // Index keys are `<service>#<version>`; a name's characters ([a-z0-9-]) all sort after `$`, and
+    // `$` after `#`, so `> "<after>$"` starts at the first version of the next service.
+    const services: string[] = [];
+    let startKey: Record<string, unknown> | undefined;
+    try {
+      do {
+        const page = await this.table.documents.send(
+          new QueryCommand({
+            TableName: this.table.tableName,
+            IndexName: indexes.all,
+            KeyConditionExpression: after === undefined ? 'gsi2pk = :pk' : 'gsi2pk = :pk AND gsi2sk > :after',
+            ExpressionAttributeValues: { ':pk': keys.allRegisteredVersions, ...(after === undefined ? {} : { ':after': `${after}$` }) },
+            ProjectionExpression: 'gsi2sk',
+            // A service has a few versions: twice the shard's services is one or two requests.
+            Limit: limit * 2,
+            ExclusiveStartKey: startKey,
+          }),
+        );
+        for (const item of page.Items ?? []) {
+          const service = String(item['gsi2sk']).split('#')[0]!;
+          if (services.at(-1) !== service) services.push(service);
+        }
+        startKey = page.LastEvaluatedKey;
+        // One service past the shard says whether there is more.
+      } while (startKey && services.length <= limit);
+    } catch (error) {
+      throw storeFailure(error, this.table.tableName, 'list a shard of registered services');
+    }
+    return { services: services.slice(0, limit), more: services.length > limit };
   }
 
   private async guardedPut(item: Record<string, unknown>, revision: number, verb: string, extra?: { condition: string; names: Record<string, string>; values: Record<string, unknown> }): Promise<void> {

@@ -6,6 +6,7 @@ import type { CanarySlots } from '../../ports/canary-slots.js';
 import type { DeploymentStore } from '../../ports/deployment-store.js';
 import type { IdempotencyStore } from '../../ports/idempotency-store.js';
 import type { MeshRegistry } from '../../ports/mesh-registry.js';
+import type { ReconcileRuns } from '../../ports/reconcile-runs.js';
 import type { ServiceLockStore } from '../../ports/service-lock.js';
 import type { SnapshotStore } from '../../ports/snapshot-store.js';
 import { DynamoDbActiveRuns } from './active-runs.js';
@@ -16,6 +17,7 @@ import { DynamoDbDeploymentStore } from './deployment-store.js';
 import { DynamoDbIdempotencyStore } from './idempotency-store.js';
 import { DynamoDbMeshRegistry } from './mesh-registry.js';
 import { DynamoDbNotificationOutbox } from './notification-outbox.js';
+import { DynamoDbReconcileRuns } from './reconcile-runs.js';
 import { DynamoDbServiceLockStore } from './service-lock.js';
 import { DynamoDbSnapshotStore } from './snapshot-store.js';
 import { tableDefinition, TTL_ATTRIBUTE } from './table.js';
@@ -30,6 +32,7 @@ export interface Stores {
   activeRuns: ActiveRuns;
   slots: CanarySlots;
   outbox: DynamoDbNotificationOutbox;
+  reconcileRuns: ReconcileRuns;
 }
 
 export function createDynamoDbStores(table: TableHandle): Stores {
@@ -43,6 +46,7 @@ export function createDynamoDbStores(table: TableHandle): Stores {
     activeRuns: new DynamoDbActiveRuns(table),
     slots: new DynamoDbCanarySlots(table),
     outbox: new DynamoDbNotificationOutbox(table),
+    reconcileRuns: new DynamoDbReconcileRuns(table),
   };
 }
 

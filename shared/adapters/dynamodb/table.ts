@@ -15,6 +15,8 @@
  *   active run             RUNS                    <deployment id>
  *   cap scope's slots      CAPS                    CAP#<rule>#<global | cloud:<cloud> | group:<proxy group>>
  *   notification outbox    NOTIFY#<notification id>  <destination>             gsi2 (pending only): OUTBOX / <nextAttemptAt>#...; TTL once finished
+ *   reconcile run          RECONCILE#<run id>      RUN
+ *   the run under way      RECONCILE               ACTIVE
  *
  * - Every item is found by its full key with a strongly consistent GetItem; only listings query.
  * - gsi1 lists one service's deployments newest first; gsi2 lists all of them (low volume: a few
@@ -38,6 +40,9 @@
  * - Concurrency caps (ports/canary-slots.ts) keep one item per cap scope in one partition: its
  *   holders are a map, so one conditional UpdateItem counts and claims at once; the sweeper reads
  *   them all with one Query. An item stays small (at most `max` holders of ~60 bytes each).
+ * - Reconcile runs (ports/reconcile-runs.ts): one item per run, rewritten once per shard under its
+ *   revision (a few KB: counts, at most 20 failures); one ACTIVE item names the run under way, so
+ *   two schedulers or two requests join one run.
  */
 import type { CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
 
@@ -72,6 +77,8 @@ export const keys = {
   outboxItems: (notificationId: string) => `NOTIFY#${notificationId}`,
   outboxItem: (notificationId: string, destination: string) => ({ pk: `NOTIFY#${notificationId}`, sk: destination }),
   outboxPending: 'OUTBOX',
+  reconcileRun: (id: string) => ({ pk: `RECONCILE#${id}`, sk: 'RUN' }),
+  activeReconcileRun: { pk: 'RECONCILE', sk: 'ACTIVE' },
 } as const;
 
 export const indexes = { byService: 'gsi1', all: 'gsi2' } as const;
