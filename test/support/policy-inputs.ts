@@ -1,7 +1,6 @@
 /** PolicyInputs for the pure rule tests: a create of checkout 2.0.0 in prod with nothing else going on, overridable. */
 import type { Step } from '../../shared/domain/deployment.js';
 import type { PolicyDeployment, PolicyInput } from '../../shared/domain/policy/input.js';
-import type { CreateDeploymentCommand } from '../../shared/usecases/create-deployment.js';
 
 export const NOW = new Date('2026-06-10T12:00:00Z');
 
