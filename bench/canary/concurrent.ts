@@ -20,6 +20,7 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { countsSince, sumOf, type OperationCounts } from '../lib/dynamo-counts.js';
 import type { Reply } from '../lib/http-client.js';
 import { describeProblems } from '../lib/load.js';
+import { sized } from '../lib/size.js';
 import { roundMs, summarize } from '../lib/stats.js';
 import type { BenchContext, ScenarioOutcome } from '../lib/suite.js';
 import { formatCount, formatMs, type Table } from '../lib/table.js';
@@ -27,7 +28,7 @@ import { startTimer } from '../lib/timing.js';
 import { AIMS } from './aims.js';
 import { deploymentRequest, problemOf, PROXY_SETUP_NOTE, readStatus, registerService, startCanaryStack, type CanaryStack, type ProxySetup } from './orchestration.js';
 
-const SERVICES = 100;
+const SERVICES = sized(100, 3);
 const SEED_ATTEMPTS = 5;
 const PLAN = [{ setWeight: 50 }, { setWeight: 100 }];
 const SETUPS: ProxySetup[] = ['envoy-groups-no-proxies', 'no-proxy-groups'];
@@ -196,6 +197,7 @@ export async function measureConcurrent(context: BenchContext): Promise<Scenario
   const results: Record<string, unknown>[] = [];
   const rows: string[][] = [];
   const roundNotes: string[] = [];
+  const failures: string[] = [];
   for (const [index, setup] of SETUPS.entries()) {
     const round = await runRound(index, setup, context.progress);
     const created = round.deployed.filter((d) => d.id !== undefined).length;
@@ -249,6 +251,10 @@ export async function measureConcurrent(context: BenchContext): Promise<Scenario
       formatMs(round.seeding.elapsedMs),
     ]);
     const name = PROXY_SETUP_NOTE[setup];
+    // Every service is different, so any refusal is a wrong one, and every run should succeed: anything else fails the run.
+    if (round.seeding.registered !== SERVICES) failures.push(`${name}: ${SERVICES - round.seeding.registered} services could not be registered: ${mostFrequent(round.seeding.problems)}`);
+    if (created !== SERVICES) failures.push(`${name}: ${SERVICES - created} creates refused: ${mostFrequent(refusals)}`);
+    if (Object.keys(round.failureReasons).length > 0) failures.push(`${name}: not SUCCEEDED: ${mostFrequent(round.failureReasons)}`);
     roundNotes.push(
       `${name} — refused: ${created === SERVICES ? 'none' : mostFrequent(refusals)}. Not SUCCEEDED: ${Object.keys(round.failureReasons).length === 0 ? 'none' : mostFrequent(round.failureReasons)}.`,
       `${name} — task writes: ${Object.entries(round.taskWrites).map(([a, n]) => `${a} ${n}`).join(', ') || 'none'}${round.skippedTasks > 0 ? `; ${round.skippedTasks} tasks skipped as no longer current` : ''}. DynamoDB requests: ${Object.entries(round.dynamo).sort((a, b) => b[1] - a[1]).map(([op, n]) => `${formatCount(n)} ${op}`).join(', ')}.${problems.length > 0 ? ` The stack logged ${problems.map(([m, n]) => `${n}× ${m}`).join('; ')}; first: ${round.firstStackProblem?.slice(0, 300)}` : ''}`,
@@ -279,5 +285,5 @@ export async function measureConcurrent(context: BenchContext): Promise<Scenario
       ...roundNotes,
     ],
   };
-  return { tables: [table], results };
+  return { tables: [table], results, failures };
 }

@@ -14,6 +14,7 @@ import { judge } from '../../shared/domain/judge/index.js';
 import { gaussianNoise, mulberry32 } from '../../shared/domain/judge/random.js';
 import type { JudgeResult } from '../../shared/domain/judge/results.js';
 import type { JudgeConfig, MetricJudgeConfig, MetricSetPair } from '../../shared/domain/judge/types.js';
+import { sized } from '../lib/size.js';
 import { roundMs, summarize } from '../lib/stats.js';
 import type { Scenario, ScenarioOutcome } from '../lib/suite.js';
 import { formatMs, type Table } from '../lib/table.js';
@@ -21,8 +22,8 @@ import { startTimer } from '../lib/timing.js';
 
 const METRICS = 50;
 const POINTS = 1_000;
-const WARM_UP_RUNS = 3;
-const RUNS = 30;
+const WARM_UP_RUNS = sized(3, 1);
+const RUNS = sized(30, 1);
 
 type Shape = 'same' | 'up' | 'down' | 'wider' | 'slow-tail' | 'errors-same' | 'errors-up' | 'gaps-and-spikes';
 

@@ -26,6 +26,7 @@ import { startDynamoDbLocal } from '../../test/support/dynamodb-local.js';
 import { countsSince, startCountedDynalite, sumOf, type OperationCounts } from '../lib/dynamo-counts.js';
 import { createKeepAliveClient, type KeepAliveClient, type Reply } from '../lib/http-client.js';
 import { dynamoDbLocalUnavailable } from '../lib/local-backends.js';
+import { isTiny, sized } from '../lib/size.js';
 import { roundMs, summarize } from '../lib/stats.js';
 import type { BenchContext, ScenarioOutcome } from '../lib/suite.js';
 import { formatCount, formatMs, type Table } from '../lib/table.js';
@@ -267,12 +268,12 @@ interface Setup {
 }
 
 const SETUPS: Setup[] = [
-  { store: 'embedded', proxies: 'envoy-groups-no-proxies', plans: ['setWeight ×10', 'setWeight ×5 + pause 1s ×5'], runs: 10 },
-  { store: 'embedded-counted', proxies: 'envoy-groups-no-proxies', plans: ['setWeight ×10'], runs: 5 },
-  { store: 'dynamodb-local', proxies: 'envoy-groups-no-proxies', plans: ['setWeight ×10'], runs: 5 },
-  { store: 'embedded-counted', proxies: 'no-proxy-groups', plans: ['setWeight ×10'], runs: 5, comparison: 'what snapshot publishing adds: the counted row again with no proxy group configured' },
+  { store: 'embedded', proxies: 'envoy-groups-no-proxies', plans: ['setWeight ×10', 'setWeight ×5 + pause 1s ×5'], runs: sized(10, 1) },
+  { store: 'embedded-counted', proxies: 'envoy-groups-no-proxies', plans: ['setWeight ×10'], runs: sized(5, 1) },
+  { store: 'dynamodb-local', proxies: 'envoy-groups-no-proxies', plans: ['setWeight ×10'], runs: sized(5, 1) },
+  { store: 'embedded-counted', proxies: 'no-proxy-groups', plans: ['setWeight ×10'], runs: sized(5, 1), comparison: 'what snapshot publishing adds: the counted row again with no proxy group configured' },
 ];
-const WARM_UP_RUNS = 1;
+const WARM_UP_RUNS = sized(1, 0);
 /** A safety bound per run, far above a healthy one: a run that hangs is reported, not waited for. */
 const RUN_DEADLINE_MS = 120_000;
 
@@ -358,7 +359,9 @@ export async function measureOrchestration(context: BenchContext): Promise<Scena
   const skippedNotes: string[] = [];
   const problemNotes: string[] = [];
   const countedNotes: string[] = [];
-  const javaProblem = dynamoDbLocalUnavailable();
+  // A JVM start would be most of a tiny run's time; the runs are the same on the embedded store.
+  const javaProblem = isTiny() ? 'not at the tiny size' : dynamoDbLocalUnavailable();
+  const failures: string[] = [];
 
   for (const [setupIndex, setup] of SETUPS.entries()) {
     if (setup.store === 'dynamodb-local' && javaProblem) {
@@ -396,6 +399,8 @@ export async function measureOrchestration(context: BenchContext): Promise<Scena
         const create = summarize(runs.map((r) => r.createMs));
         const statuses: Record<string, number> = {};
         for (const r of runs) statuses[r.status] = (statuses[r.status] ?? 0) + 1;
+        // A run that did not succeed measured something else than a canary: the run fails.
+        for (const [status, n] of Object.entries(statuses)) if (status !== 'SUCCEEDED') failures.push(`${label(setup)} / ${plan}: ${n}× ${status}`);
         const last = runs.at(-1)!;
         const writesPerRun = Object.values(last.taskWrites).reduce((a, b) => a + b, 0);
         const dynamoPerRun = runs.every((r) => r.dynamo) ? summarize(runs.map((r) => sumOf(r.dynamo!))) : undefined;
@@ -485,7 +490,7 @@ export async function measureOrchestration(context: BenchContext): Promise<Scena
       'The store, the SDK clients, the HTTP server and the state machine share this one process: the store\'s CPU time is in every figure.',
     ],
   };
-  return { tables: [table], results };
+  return { tables: [table], results, failures };
 }
 
 function label(setup: Setup): string {

@@ -10,14 +10,15 @@ import { serverWeightsFor } from '../../shared/domain/haproxy-weights.js';
 import { haproxyBackendName, haproxyServerName, HaproxyTrafficRouter } from '../../shared/adapters/haproxy/haproxy-router.js';
 import type { VersionEndpoints } from '../../shared/ports/traffic-router.js';
 import { haproxyUnavailable, haproxyVersion, startHaproxyFleet, stopFleet, type BenchHaproxy, type FleetBackend } from '../lib/haproxy-fleet.js';
+import { sized } from '../lib/size.js';
 import { median, roundMs, summarize } from '../lib/stats.js';
 import type { BenchContext, ScenarioOutcome } from '../lib/suite.js';
 import { formatMs, type Table } from '../lib/table.js';
 import { startTimer } from '../lib/timing.js';
 import { AIMS } from './aims.js';
 
-const SIZES = [1, 4, 16] as const;
-const RUNS = 9;
+const SIZES = sized([1, 4, 16], [1]);
+const RUNS = sized(9, 1);
 const SERVICE = 'checkout';
 const FROM: Split = { v1: 90, v2: 10 };
 const TO: Split = { v1: 50, v2: 50 };
@@ -184,7 +185,9 @@ export async function measureHaproxySplit(context: BenchContext): Promise<Scenar
       `not converged: runs that had not converged after ${CONVERGE_DEADLINE_MS / 1000} s (their time is the deadline). Aim: ${AIMS.haproxySplit}.`,
     ],
   };
-  return { tables: [table], results };
+  // A split that never converged is a broken router or fleet, not a figure: the run fails.
+  const failures = results.filter((r) => (r['notConverged'] as number) > 0).map((r) => `${String(r['instances'])} instance(s): ${String(r['notConverged'])} runs not converged within ${CONVERGE_DEADLINE_MS / 1000} s`);
+  return { tables: [table], results, failures };
 }
 
 function describe(split: Split): string {

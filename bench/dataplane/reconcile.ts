@@ -20,6 +20,7 @@ import { driveReconcileRun, SHARD_SIZE, startReconcileRun, type ReconcileRunDeps
 import { startEmbeddedDynamo } from '../../local/embedded-dynamo.js';
 import { countCommands, countsSince, sumOf, type OperationCounts } from '../lib/dynamo-counts.js';
 import { haproxyUnavailable, startBenchHaproxy, type BenchHaproxy } from '../lib/haproxy-fleet.js';
+import { sized } from '../lib/size.js';
 import { median, roundMs, summarize } from '../lib/stats.js';
 import type { BenchContext, ScenarioOutcome } from '../lib/suite.js';
 import { formatCount, formatMs, type Table } from '../lib/table.js';
@@ -28,14 +29,14 @@ import { AIMS } from './aims.js';
 import { MESH_CLUSTERS, serviceName, VERSIONS } from './mesh-fixture.js';
 import { seedRegistry } from './seed.js';
 
-const SERVICES = 10_000;
-const ONE_SERVICE_SAMPLES = 300;
+const SERVICES = sized(10_000, 20);
+const ONE_SERVICE_SAMPLES = sized(300, 5);
 /** DynamoDB's documented latency is single-digit milliseconds per request: the top of that range. */
 const DYNAMODB_REQUEST_MS = 10;
 /** reconcile-mesh.ts reconciles this many services of a shard at once. */
 const SERVICE_CONCURRENCY = 8;
 /** Services with a split in the HAProxy group: a backend each on the one instance. */
-const HAPROXY_SERVICES = 8;
+const HAPROXY_SERVICES = sized(8, 2);
 const SEED_CONCURRENCY = 8;
 const RUNS = ['first (repairs the HAProxy group)', 'second (no drift)'] as const;
 const HAPROXY_GROUP = 'haproxy-edge';

@@ -25,6 +25,7 @@ import { startLocalStack } from '../../local/stack.js';
 import { countsSince, READ_OPERATIONS, startCountedDynalite, sumOf, type OperationCounts } from '../lib/dynamo-counts.js';
 import { createKeepAliveClient, type KeepAliveClient } from '../lib/http-client.js';
 import { describeProblems, runLoad, type LoadResult, type TaskOutcome } from '../lib/load.js';
+import { sized } from '../lib/size.js';
 import { roundMs, summarize } from '../lib/stats.js';
 import type { BenchContext, ScenarioOutcome } from '../lib/suite.js';
 import { formatCount, formatMs, type Table } from '../lib/table.js';
@@ -33,7 +34,7 @@ import { AIMS, formatSize } from './aims.js';
 import { CONFIG_CLUSTERS, ENVOY_GROUPS, splitFor, VERSIONS } from './mesh-fixture.js';
 import { seedRegistry } from './seed.js';
 
-const SERVICES = 10_000;
+const SERVICES = sized(10_000, 20);
 const SEED_CONCURRENCY = 8;
 const DISCOVERY_ROUTE_FILE = fileURLToPath(new URL('../../shared/http/routes/discovery.ts', import.meta.url));
 const PUBLISH_MODULE = new URL('../../shared/usecases/publish-snapshots.ts', import.meta.url).href;
@@ -47,8 +48,8 @@ const TYPE_URLS: Record<(typeof KINDS)[number], string> = {
   listeners: 'type.googleapis.com/envoy.config.listener.v3.Listener',
   routes: 'type.googleapis.com/envoy.config.route.v3.RouteConfiguration',
 };
-const CURRENT = { warmup: 20, polls: 300 };
-const NOT_CURRENT = { warmup: 1, polls: 10 };
+const CURRENT = sized({ warmup: 20, polls: 300 }, { warmup: 1, polls: 3 });
+const NOT_CURRENT = sized({ warmup: 1, polls: 10 }, { warmup: 1, polls: 2 });
 /** A not-current cell stops sending after this many failed polls: a failure that repeats is a finding, not a sample. */
 const NOT_CURRENT_MAX_FAILURES = 2;
 const CELL_DEADLINE_MS = 30_000;
@@ -251,7 +252,9 @@ export async function measureRestPoll(context: BenchContext): Promise<ScenarioOu
         ...problems,
       ],
     };
-    return { tables: [printed], results };
+    // A poll that failed is a broken scenario, not a figure: the run fails (its table still printed).
+    const failures = cells.filter((c) => c.load.errors > 0 || c.load.stoppedByDeadline).map((c) => `${c.kind} ${c.current ? 'current' : 'not current'}: ${describeProblems(c.load.problems) || 'stopped at the deadline'}`);
+    return { tables: [printed], results, failures };
   } finally {
     client?.close();
     await stack?.stop();

@@ -5,6 +5,7 @@
  */
 import { fileURLToPath } from 'node:url';
 import { runChildJson } from '../lib/child-json.js';
+import { sized } from '../lib/size.js';
 import { median, roundMs } from '../lib/stats.js';
 import type { BenchContext, ScenarioOutcome } from '../lib/suite.js';
 import { formatCount, formatMs, type Table } from '../lib/table.js';
@@ -14,9 +15,9 @@ import type { SnapshotChildReport } from './snapshot-child.js';
 
 const REPO = fileURLToPath(new URL('../..', import.meta.url));
 const CHILD = fileURLToPath(new URL('./snapshot-child.ts', import.meta.url));
-const SIZES = [1_000, 10_000] as const;
+const SIZES = sized([1_000, 10_000], [20]);
 /** Per child: the first run is cold (fresh process, nothing compiled yet), the others warm. */
-const RUNS = 3;
+const RUNS = sized(3, 2);
 const CHILD_TIMEOUT_MS = 180_000;
 
 export async function measureSnapshots(context: BenchContext): Promise<ScenarioOutcome> {

@@ -4,6 +4,7 @@ import { join, relative } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import { importInFreshNode, type FreshImport } from '../lib/fresh-node.js';
+import { sized } from '../lib/size.js';
 import { median, roundMs, summarize } from '../lib/stats.js';
 import type { BenchContext, ScenarioOutcome } from '../lib/suite.js';
 import { formatKiB, formatMs, type Table } from '../lib/table.js';
@@ -12,7 +13,7 @@ import { AIMS } from './aims.js';
 
 const REPO = fileURLToPath(new URL('../..', import.meta.url));
 const DIST = join(REPO, 'dist');
-const IMPORT_RUNS = 10;
+const IMPORT_RUNS = sized(10, 1);
 const IMPORT_TIMEOUT_MS = 30_000;
 
 interface BundleFile {

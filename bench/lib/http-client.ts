@@ -4,6 +4,10 @@
  * client shares a process and its event loop with the server it measures, so the cheaper client
  * keeps more of each figure about the server. The Agent sets no socket limit: the load loop's
  * concurrency is the only bound, so c=32 means 32 open connections.
+ *
+ * `CROSSFADE_BENCH_BREAK_REQUESTS="GET /v1/deployments?"` breaks every request whose method and
+ * path start with that text (its path gets a prefix no route has, so the stack answers 404): how
+ * the bench's own test proves that a scenario whose requests fail fails the run.
  */
 import { Agent, request } from 'node:http';
 
@@ -20,11 +24,20 @@ export interface KeepAliveClient {
   close(): void;
 }
 
+const BROKEN_PATH_PREFIX = '/bench-broken-on-purpose';
+
+/** The path as sent: broken on purpose when CROSSFADE_BENCH_BREAK_REQUESTS matches the request. */
+function pathToSend(method: string, path: string): string {
+  const broken = process.env['CROSSFADE_BENCH_BREAK_REQUESTS'];
+  return broken && `${method} ${path}`.startsWith(broken) ? `${BROKEN_PATH_PREFIX}${path}` : path;
+}
+
 export function createKeepAliveClient(baseUrl: string, headers: Record<string, string>): KeepAliveClient {
   const agent = new Agent({ keepAlive: true });
   const origin = new URL(baseUrl);
   return {
     send(method, path, body, extraHeaders = {}) {
+      path = pathToSend(method, path);
       return new Promise<Reply>((resolve, reject) => {
         const outgoing = request(
           {

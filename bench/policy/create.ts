@@ -15,6 +15,7 @@ import { errorRateTemplate, series, startFakePrometheus } from '../../test/suppo
 import { runChildJson } from '../lib/child-json.js';
 import { createKeepAliveClient, type KeepAliveClient } from '../lib/http-client.js';
 import { startEmbeddedBackend } from '../lib/local-backends.js';
+import { sized } from '../lib/size.js';
 import { roundMs, summarize } from '../lib/stats.js';
 import type { BenchContext, ScenarioOutcome } from '../lib/suite.js';
 import { formatMs, type Table } from '../lib/table.js';
@@ -22,8 +23,8 @@ import { startTimer } from '../lib/timing.js';
 import { AIMS } from './aims.js';
 import { fiftyRules, RULE_COUNT } from './rules.js';
 
-const WARM_UP_CREATES = 20;
-const CREATES = 200;
+const WARM_UP_CREATES = sized(20, 1);
+const CREATES = sized(200, 2);
 const TEMPLATE = 'bench-golden';
 const PARK_DEADLINE_MS = 60_000;
 /** A safety bound on one row's process, far above what a healthy row takes. */

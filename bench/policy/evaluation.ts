@@ -11,14 +11,15 @@ import { capScopes } from '../../shared/domain/policy/concurrency-cap.js';
 import { evaluatePolicy } from '../../shared/domain/policy/evaluate.js';
 import type { PolicyInput } from '../../shared/domain/policy/input.js';
 import type { PolicyRule } from '../../shared/domain/policy/types.js';
+import { sized } from '../lib/size.js';
 import { roundMs, summarize } from '../lib/stats.js';
 import type { ScenarioOutcome } from '../lib/suite.js';
 import { formatCount, type Table } from '../lib/table.js';
 import { AIMS } from './aims.js';
 import { fiftyRules, RULE_COUNT } from './rules.js';
 
-const WARM_UP_CALLS = 2_000;
-const CALLS = 20_000;
+const WARM_UP_CALLS = sized(2_000, 10);
+const CALLS = sized(20_000, 100);
 const SPREAD_MS = 14 * 86_400_000;
 /** A fixed moment: the same instants every run. */
 const START = Date.UTC(2026, 10, 2, 9, 30);
