@@ -14,6 +14,7 @@
  * Every method throws DependencyUnavailableError (retryable) when the store cannot be reached.
  */
 import type { SnapshotPart } from '../domain/snapshot-parts.js';
+import type { StoredResource } from './snapshot-store.js';
 
 export interface PartsHead {
   group: string;
@@ -55,6 +56,12 @@ export interface PartStore {
 
   /** Every part of `head`, the group's own included: what a whole type is put together from. */
   allParts(head: PartsHead): Promise<SnapshotPart[]>;
+
+  /**
+   * The resources of one type of `head`, sorted by name, as its parts make them
+   * (domain/snapshot-parts.ts `assembleType`). Throws NotFoundError when `head` has no such type.
+   */
+  resources(head: PartsHead, typeUrl: string): Promise<StoredResource[]>;
 
   /**
    * Applies `change` over `basedOn` (the HEAD the caller read before building the parts; undefined:

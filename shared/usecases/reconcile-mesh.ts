@@ -89,7 +89,8 @@ export async function reconcileMesh(deps: ReconcileDeps, request: ReconcileReque
   const startedAt = deps.clock.now().toISOString();
   const services = request.service !== undefined ? [request.service] : await deps.registry.listServices();
   const reports = await mapConcurrently(services, SERVICE_CONCURRENCY, (service) => reconcileService(deps, service));
-  const envoyGroups = await reconcileEnvoyGroups(deps, services);
+  // One service: its part alone; everything: the whole registry, removing parts of services gone.
+  const envoyGroups = await reconcileEnvoyGroups(deps, request.service !== undefined ? services : undefined);
   for (const group of envoyGroups) {
     for (const finding of group.findings) {
       if (finding.kind !== 'service-isolated') continue;
@@ -203,10 +204,10 @@ async function reconcileGroup(deps: ReconcileDeps, group: ProxyGroup, state: Ser
 }
 
 /** Republishes every Envoy group whose snapshot content changed, then checks its nodes' acknowledgements. */
-async function reconcileEnvoyGroups(deps: ReconcileDeps, services: readonly string[]): Promise<EnvoyGroupReport[]> {
+async function reconcileEnvoyGroups(deps: ReconcileDeps, services: readonly string[] | undefined): Promise<EnvoyGroupReport[]> {
   const groups = deps.proxyGroups.filter((g) => g.kind === 'envoy');
   if (groups.length === 0) return [];
-  const published = await publishSnapshots(deps, { services });
+  const published = await publishSnapshots(deps, services ? { services } : {});
   return Promise.all(
     groups.map(async (group) => {
       const report: EnvoyGroupReport = { proxyGroup: group.name, findings: [], actions: [] };

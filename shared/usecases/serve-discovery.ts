@@ -9,7 +9,7 @@ import { NotFoundError, ValidationError } from '../domain/errors.js';
 import { DEFAULT_XDS_TRANSPORT } from '../domain/mesh.js';
 import { answerDiscovery, type DiscoveryAnswer, type DiscoveryRequest } from '../engine/envoy/discovery.js';
 import { XdsType, type Snapshot, type XdsResource, type XdsTypeUrl } from '../engine/envoy/snapshot.js';
-import type { SnapshotHead } from '../ports/snapshot-store.js';
+import type { PartsHead } from '../ports/part-store.js';
 import type { EnvoyGroup, XdsDeps } from './xds-deps.js';
 
 export interface DiscoveryPoll {
@@ -19,7 +19,7 @@ export interface DiscoveryPoll {
   request: DiscoveryRequest;
 }
 
-export async function serveDiscovery(deps: Pick<XdsDeps, 'snapshots' | 'clock'>, poll: DiscoveryPoll): Promise<DiscoveryAnswer> {
+export async function serveDiscovery(deps: Pick<XdsDeps, 'snapshots' | 'parts' | 'clock'>, poll: DiscoveryPoll): Promise<DiscoveryAnswer> {
   const { group, nodeId, request } = poll;
   if ((group.xds ?? DEFAULT_XDS_TRANSPORT).api !== 'rest') {
     // Its snapshot points EDS and RDS at ADS, which an Envoy polling over REST would reject.
@@ -27,21 +27,21 @@ export async function serveDiscovery(deps: Pick<XdsDeps, 'snapshots' | 'clock'>,
   }
   const report = { group: group.name, nodeId, typeUrl: request.typeUrl, at: deps.clock.now().toISOString() };
   // What the node reports is its acknowledgement whatever is published, so it need not wait for the read.
-  const [head] = await Promise.all([deps.snapshots.head(group.name), deps.snapshots.recordAck({ ...report, version: request.versionInfo })]);
-  const published = head?.types[request.typeUrl];
-  if (!head || !published) throw new NotFoundError(`nothing has been published for proxy group ${group.name} yet`);
-  if (request.versionInfo === published.version) return { status: 304 };
+  const [head] = await Promise.all([deps.parts.head(group.name), deps.snapshots.recordAck({ ...report, version: request.versionInfo })]);
+  const published = head?.versions[request.typeUrl];
+  if (!head || published === undefined) throw new NotFoundError(`nothing has been published for proxy group ${group.name} yet`);
+  if (request.versionInfo === published) return { status: 304 };
 
-  const resources = await deps.snapshots.resources(head, request.typeUrl);
+  const resources = await deps.parts.resources(head, request.typeUrl);
   const answer = answerDiscovery(request, oneTypeSnapshot(head, request.typeUrl, resources));
-  await deps.snapshots.recordServed({ ...report, version: published.version });
+  await deps.snapshots.recordServed({ ...report, version: published });
   return answer;
 }
 
 /** The engine answers from a Snapshot; a poll has read one type of it. */
-function oneTypeSnapshot(head: SnapshotHead, typeUrl: XdsTypeUrl, resources: readonly XdsResource[]): Snapshot {
+function oneTypeSnapshot(head: PartsHead, typeUrl: XdsTypeUrl, resources: readonly XdsResource[]): Snapshot {
   const only = (t: XdsTypeUrl): readonly XdsResource[] => (t === typeUrl ? resources : []);
-  const version = (t: XdsTypeUrl): string => head.types[t]?.version ?? '';
+  const version = (t: XdsTypeUrl): string => head.versions[t] ?? '';
   return {
     group: head.group,
     resources: { [XdsType.Cluster]: only(XdsType.Cluster), [XdsType.Endpoint]: only(XdsType.Endpoint), [XdsType.Listener]: only(XdsType.Listener), [XdsType.Route]: only(XdsType.Route) },

@@ -1,5 +1,5 @@
 /**
- * Incremental publishing into the per-service layout (shared/usecases/publish-parts.ts,
+ * Incremental publishing into the per-service layout (shared/usecases/publish-snapshots.ts,
  * shared/adapters/dynamodb/part-store.ts), on DynamoDB Local and the embedded store:
  * - every HEAD a sequence of registrations, steps and deregistrations writes names a snapshot that
  *   passes every rule of engine/envoy/consistency.ts, and is exactly the snapshot a whole build of
@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTableHandle, type TableHandle } from '../../shared/adapters/dynamodb/client.js';
 import { DynamoDbMeshRegistry } from '../../shared/adapters/dynamodb/mesh-registry.js';
 import { DynamoDbPartStore } from '../../shared/adapters/dynamodb/part-store.js';
+import { DynamoDbSnapshotStore } from '../../shared/adapters/dynamodb/snapshot-store.js';
 import { ensureTable } from '../../shared/adapters/dynamodb/stores.js';
 import type { GroupSplit, ProxyGroup, RegisteredVersion } from '../../shared/domain/mesh.js';
 import { assembleType, GROUP_PART, versionsOf } from '../../shared/domain/snapshot-parts.js';
@@ -19,9 +20,9 @@ import { buildGroupPart, buildServicePart } from '../../shared/engine/envoy/serv
 import { XDS_PUSH_ORDER, type Snapshot, type XdsTypeUrl } from '../../shared/engine/envoy/snapshot.js';
 import type { Logger } from '../../shared/ports/logger.js';
 import type { PartStore } from '../../shared/ports/part-store.js';
-import { publishParts, type PartsDeps } from '../../shared/usecases/publish-parts.js';
+import { publishSnapshots as publishParts } from '../../shared/usecases/publish-snapshots.js';
 import { configSourceOf, routable } from '../../shared/usecases/publish-snapshots.js';
-import type { EnvoyGroup } from '../../shared/usecases/xds-deps.js';
+import type { EnvoyGroup, XdsDeps } from '../../shared/usecases/xds-deps.js';
 import { startEmbeddedDynamo, type EmbeddedDynamo } from '../../local/embedded-dynamo.js';
 import { startDynamoDbCounter, type DynamoDbCounter } from '../support/dynamodb-counter.js';
 import { FixedClock } from '../support/fakes.js';
@@ -35,12 +36,12 @@ const GROUPS: readonly EnvoyGroup[] = [
 ];
 const AT = '2026-01-01T00:00:00.000Z';
 
-function depsOn(table: TableHandle, proxyGroups: readonly ProxyGroup[] = GROUPS): PartsDeps & { registry: DynamoDbMeshRegistry; parts: PartStore } {
-  return { registry: new DynamoDbMeshRegistry(table), parts: new DynamoDbPartStore(table, { logger: silent }), proxyGroups, clock: new FixedClock(new Date(AT)), logger: silent, hash: sha256 };
+function depsOn(table: TableHandle, proxyGroups: readonly ProxyGroup[] = GROUPS): XdsDeps & { registry: DynamoDbMeshRegistry; parts: PartStore } {
+  return { registry: new DynamoDbMeshRegistry(table), snapshots: new DynamoDbSnapshotStore(table), parts: new DynamoDbPartStore(table, { logger: silent }), proxyGroups, clock: new FixedClock(new Date(AT)), logger: silent, hash: sha256 };
 }
 
 /** The registry's services at `weights` in every group, as registration and steps write them. */
-async function putSplit(d: PartsDeps, service: string, weights: Record<string, number>): Promise<void> {
+async function putSplit(d: XdsDeps, service: string, weights: Record<string, number>): Promise<void> {
   const state = await d.registry.getService(service);
   for (const group of d.proxyGroups) {
     const revision = (state?.splits.find((s) => s.proxyGroup === group.name)?.revision ?? 0) + 1;
@@ -49,7 +50,7 @@ async function putSplit(d: PartsDeps, service: string, weights: Record<string, n
   }
 }
 
-async function register(d: PartsDeps, version: RegisteredVersion): Promise<void> {
+async function register(d: XdsDeps, version: RegisteredVersion): Promise<void> {
   const stored = (await d.registry.getService(version.service))?.versions.find((v) => v.version === version.version);
   await d.registry.putVersion({ ...version, revision: (stored?.revision ?? 0) + 1 });
 }
@@ -63,7 +64,7 @@ async function publishedSnapshot(parts: PartStore, group: string): Promise<Snaps
 }
 
 /** The group's snapshot built whole from the registry as it is now, with the versions whole-built parts give. */
-async function wholeBuild(d: PartsDeps, group: EnvoyGroup): Promise<Snapshot> {
+async function wholeBuild(d: XdsDeps, group: EnvoyGroup): Promise<Snapshot> {
   const options = { hash: sha256, configSource: configSourceOf(group) };
   const states = (await Promise.all((await d.registry.listServices()).map((s) => d.registry.getService(s)))).filter((s) => s !== undefined && routable(s));
   const services = states.flatMap((s) => {

@@ -20,10 +20,11 @@
 import { createHash } from 'node:crypto';
 import { BatchGetCommand, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { mapConcurrently } from '../../domain/concurrency.js';
-import { DependencyUnavailableError, InternalError, VersionConflictError } from '../../domain/errors.js';
-import { EMPTY_HASH, GROUP_PART, xorHashes, type SnapshotPart } from '../../domain/snapshot-parts.js';
+import { DependencyUnavailableError, InternalError, NotFoundError, VersionConflictError } from '../../domain/errors.js';
+import { assembleType, EMPTY_HASH, GROUP_PART, xorHashes, type SnapshotPart } from '../../domain/snapshot-parts.js';
 import type { Logger } from '../../ports/logger.js';
 import type { PartsChange, PartsHead, PartsPublishOutcome, PartStore } from '../../ports/part-store.js';
+import type { StoredResource } from '../../ports/snapshot-store.js';
 import { createJsonLogger } from '../json-logger.js';
 import { isConditionFailure, storeFailure, type TableHandle } from './client.js';
 import { splitUtf8 } from './snapshot-store.js';
@@ -115,6 +116,11 @@ export class DynamoDbPartStore implements PartStore {
     const located: [string, PartEntry][] = [[GROUP_PART, stored.groupPart]];
     for (const entries of buckets.values()) located.push(...Object.entries(entries));
     return this.readParts(head.group, located);
+  }
+
+  async resources(head: PartsHead, typeUrl: string): Promise<StoredResource[]> {
+    if (head.versions[typeUrl] === undefined) throw new NotFoundError(`the snapshot of proxy group ${head.group} has no ${typeUrl}`);
+    return assembleType(await this.allParts(head), typeUrl);
   }
 
   async publish(group: string, change: PartsChange, basedOn: PartsHead | undefined, at: string): Promise<PartsPublishOutcome> {
