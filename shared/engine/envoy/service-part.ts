@@ -53,13 +53,15 @@ export function buildGroupPart(options: SnapshotOptions): SnapshotPart {
  */
 export function clusterNameOwners(part: SnapshotPart): string[] {
   const owners = new Set<string>();
-  for (const { name } of part.resources[XdsType.Cluster] ?? []) {
-    for (let at = name.indexOf('--'); at > 0; at = name.indexOf('--', at + 1)) {
-      const owner = name.slice(0, at);
-      if (owner !== part.service) owners.add(owner);
-    }
-  }
+  for (const { name } of part.resources[XdsType.Cluster] ?? []) for (const owner of servicesNaming(name)) if (owner !== part.service) owners.add(owner);
   return [...owners].sort();
+}
+
+/** Every service whose cluster could have this name: the name before each `--` in it. */
+export function servicesNaming(clusterName: string): string[] {
+  const services: string[] = [];
+  for (let at = clusterName.indexOf('--'); at > 0; at = clusterName.indexOf('--', at + 1)) services.push(clusterName.slice(0, at));
+  return services;
 }
 
 /** The cluster name `part` shares with another service's part, if any (a problem between services: the group's publish is refused). */

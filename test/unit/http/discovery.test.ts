@@ -57,6 +57,34 @@ describe('POST /v3/discovery:*', () => {
     ]);
   });
 
+  it('answers EDS naming its cluster per resource: only what is named, 304 while the named set is unchanged whatever else changes', async () => {
+    const d = await deps();
+    const other = { address: '10.0.9.9', port: 8080, zone: null };
+    await d.registry.putVersion({ service: 'cart', version: 'v7', clusters: [{ cloud: 'aws', cluster: 'eks-use1', region: 'us-east-1', endpoints: [other] }], registeredAt: '2026-01-01T00:00:00.000Z', registeredBy: 't', revision: 1 });
+    await d.registry.putSplit({ service: 'cart', proxyGroup: 'envoy-aws-use1', weights: { v7: 100 }, revision: 1, updatedAt: '2026-01-01T00:00:00.000Z' });
+    await publishSnapshots(d, { services: ['cart'] });
+    const handle = createApiHandler(d);
+    const eds = (name: string, version_info = '') => poll('endpoints', { node: node(), type_url: XdsType.Endpoint, version_info, resource_names: [name] });
+
+    const first = await handle(eds('checkout--v1'));
+    expect(first.statusCode).toBe(200);
+    const body = json(first) as { version_info: string; resources: { cluster_name: string }[] };
+    expect(body.resources.map((r) => r.cluster_name)).toEqual(['checkout--v1']);
+    const cart = json(await handle(eds('cart--v7'))) as { version_info: string };
+    expect(cart.version_info).not.toBe(body.version_info);
+
+    // cart's endpoints move: checkout's subscription stays current, and the node is recorded as running what is published.
+    await d.registry.putVersion({ service: 'cart', version: 'v7', clusters: [{ cloud: 'aws', cluster: 'eks-use1', region: 'us-east-1', endpoints: [{ ...other, address: '10.0.9.10' }] }], registeredAt: '2026-01-01T00:00:00.000Z', registeredBy: 't', revision: 2 });
+    await publishSnapshots(d, { services: ['cart'] });
+    expect((await handle(eds('checkout--v1', body.version_info))).statusCode).toBe(304);
+    const published = (await d.parts.head('envoy-aws-use1'))!.versions[XdsType.Endpoint];
+    expect((await d.snapshots.listAcks('envoy-aws-use1')).find((a) => a.typeUrl === XdsType.Endpoint)?.version).toBe(published);
+    const moved = await handle(eds('cart--v7', cart.version_info));
+    expect(moved.statusCode).toBe(200);
+    expect(JSON.stringify(json(moved)['resources'])).toContain('10.0.9.10');
+    expect(JSON.stringify(json(moved)['resources'])).not.toContain('checkout');
+  });
+
   it('reads lowerCamelCase bodies too', async () => {
     const handle = createApiHandler(await deps());
     const answer = await handle(poll('routes', { node: node(), typeUrl: XdsType.Route, versionInfo: '', resourceNames: ['crossfade_http'] }));
