@@ -18,15 +18,15 @@
  * answering many polls of the same HEAD reads each bucket and part once.
  */
 import { createHash } from 'node:crypto';
-import { BatchGetCommand, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { mapConcurrently } from '../../domain/concurrency.js';
-import { DependencyUnavailableError, InternalError, NotFoundError, VersionConflictError } from '../../domain/errors.js';
+import { InternalError, NotFoundError, VersionConflictError } from '../../domain/errors.js';
 import { assembleType, EMPTY_HASH, GROUP_PART, xorHashes, type SnapshotPart } from '../../domain/snapshot-parts.js';
 import type { Logger } from '../../ports/logger.js';
 import type { PartsChange, PartsHead, PartsPublishOutcome, PartStore } from '../../ports/part-store.js';
 import type { StoredResource } from '../../ports/snapshot-store.js';
 import { createJsonLogger } from '../json-logger.js';
-import { isConditionFailure, storeFailure, type TableHandle } from './client.js';
+import { batchGetKeys, isConditionFailure, storeFailure, type TableHandle } from './client.js';
 import { splitUtf8 } from './snapshot-store.js';
 import { keys, TTL_ATTRIBUTE } from './table.js';
 
@@ -34,7 +34,6 @@ export const BUCKETS = 64;
 const PIECE_BYTES = 340_000;
 const BATCH_KEYS = 100;
 const CONCURRENCY = 8;
-const BATCH_ATTEMPTS = 6;
 const CACHE_LIMIT = 20_000;
 const GC_GRACE_SECONDS = 3600;
 
@@ -245,26 +244,7 @@ export class DynamoDbPartStore implements PartStore {
   }
 
   private async batchGet(wanted: readonly Key[], consistent: boolean, found: Map<string, Record<string, unknown>>, verb: string): Promise<Key[]> {
-    const batches: Key[][] = [];
-    for (let i = 0; i < wanted.length; i += BATCH_KEYS) batches.push(wanted.slice(i, i + BATCH_KEYS));
-    await mapConcurrently(batches, CONCURRENCY, async (batch) => {
-      let pending: Record<string, unknown>[] = batch;
-      // Unprocessed keys are asked again at once while answers make progress; backed off, and given up, only when one returns nothing.
-      for (let idle = 0; pending.length > 0; ) {
-        if (idle >= BATCH_ATTEMPTS) throw new DependencyUnavailableError(`DynamoDB table ${this.table.tableName}`, `${verb}: keys left unprocessed`, { throttled: true });
-        if (idle > 0) await new Promise((resolve) => setTimeout(resolve, 25 * 2 ** idle));
-        let answer;
-        try {
-          answer = await this.table.documents.send(new BatchGetCommand({ RequestItems: { [this.table.tableName]: { Keys: pending, ConsistentRead: consistent } } }));
-        } catch (error) {
-          throw storeFailure(error, this.table.tableName, verb);
-        }
-        const items = answer.Responses?.[this.table.tableName] ?? [];
-        for (const item of items) found.set(`${item['pk'] as string}|${item['sk'] as string}`, item);
-        pending = answer.UnprocessedKeys?.[this.table.tableName]?.Keys ?? [];
-        idle = items.length > 0 ? 0 : idle + 1;
-      }
-    });
+    await batchGetKeys(this.table, wanted, { consistent, batchKeys: BATCH_KEYS, concurrency: CONCURRENCY, verb }, (item) => found.set(`${item['pk'] as string}|${item['sk'] as string}`, item));
     return wanted.filter((k) => !found.has(`${k.pk}|${k.sk}`));
   }
 
