@@ -12,6 +12,7 @@ import { DynamoDbMeshRegistry } from '../../shared/adapters/dynamodb/mesh-regist
 import { DynamoDbPartStore } from '../../shared/adapters/dynamodb/part-store.js';
 import { DynamoDbSnapshotStore } from '../../shared/adapters/dynamodb/snapshot-store.js';
 import { ensureTable } from '../../shared/adapters/dynamodb/stores.js';
+import { TTL_ATTRIBUTE } from '../../shared/adapters/dynamodb/table.js';
 import type { GroupSplit, ProxyGroup, RegisteredVersion } from '../../shared/domain/mesh.js';
 import { assembleType, GROUP_PART, versionsOf } from '../../shared/domain/snapshot-parts.js';
 import { snapshotProblems } from '../../shared/engine/envoy/consistency.js';
@@ -27,7 +28,7 @@ import { startEmbeddedDynamo, type EmbeddedDynamo } from '../../local/embedded-d
 import { startDynamoDbCounter, type DynamoDbCounter } from '../support/dynamodb-counter.js';
 import { FixedClock } from '../support/fakes.js';
 import { aws, ep, gcp, registered, sha256 } from '../support/mesh-builders.js';
-import { backendFactories, type StoreBackend } from '../support/store-backends.js';
+import { backendFactories, scanTable, type StoreBackend } from '../support/store-backends.js';
 
 const silent: Logger = { info: () => {}, warn: () => {}, error: () => {}, child: () => silent };
 const GROUPS: readonly EnvoyGroup[] = [
@@ -131,6 +132,31 @@ describe.each(backendFactories)('incremental publishing on %s', (_name, startBac
     const head = (await d.parts.head(GROUPS[0]!.name))!;
     expect([...(await d.parts.manifest(head)).keys()].sort()).toEqual(['a', 'c']);
     expect([...(await d.parts.parts(head, ['a', 'b', GROUP_PART])).keys()].sort()).toEqual([GROUP_PART, 'a']);
+    expect(await publishedSnapshot(d.parts, GROUPS[0]!.name)).toEqual(await wholeBuild(d, GROUPS[0]!));
+  });
+
+  it('gives the part and bucket a step superseded an expiry, and takes it back when a rollback names them again', async () => {
+    const table = await backend.freshTable();
+    const d = depsOn(table, [GROUPS[0]!]);
+    await register(d, registered('checkout', 'v1', aws(ep('10.0.1.10'))));
+    await register(d, registered('checkout', 'v2', aws(ep('10.0.1.20'))));
+    await putSplit(d, 'checkout', { v1: 100, v2: 0 });
+    await publishParts(d, { services: ['checkout'] });
+    const items = async () => (await scanTable(table)).filter((item) => String(item['pk']).startsWith(`XDSP#${GROUPS[0]!.name}#`));
+    const expiring = async () => (await items()).filter((item) => item[TTL_ATTRIBUTE] !== undefined).map((item) => `${String(item['pk'])} ${String(item['sk'])}`).sort();
+    const named = async () => (await items()).filter((item) => item[TTL_ATTRIBUTE] === undefined).map((item) => `${String(item['pk'])} ${String(item['sk'])}`).sort();
+    const first = await named();
+    expect(await expiring()).toEqual([]);
+
+    await putSplit(d, 'checkout', { v1: 90, v2: 10 });
+    await publishParts(d, { services: ['checkout'] });
+    // checkout's first part and its first bucket: nothing else.
+    expect(await expiring()).toEqual(first.filter((key) => !key.includes('#_group')));
+
+    await putSplit(d, 'checkout', { v1: 100, v2: 0 });
+    await publishParts(d, { services: ['checkout'] });
+    expect((await named()).filter((key) => first.includes(key))).toEqual(first);
+    expect(await expiring()).toHaveLength(2);
     expect(await publishedSnapshot(d.parts, GROUPS[0]!.name)).toEqual(await wholeBuild(d, GROUPS[0]!));
   });
 

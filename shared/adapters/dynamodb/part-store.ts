@@ -18,7 +18,7 @@
  * answering many polls of the same HEAD reads each bucket and part once.
  */
 import { createHash } from 'node:crypto';
-import { GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { mapConcurrently } from '../../domain/concurrency.js';
 import { InternalError, NotFoundError, VersionConflictError } from '../../domain/errors.js';
 import { assembleType, EMPTY_HASH, GROUP_PART, xorHashes, type SnapshotPart } from '../../domain/snapshot-parts.js';
@@ -28,7 +28,8 @@ import type { StoredResource } from '../../ports/snapshot-store.js';
 import { createJsonLogger } from '../json-logger.js';
 import { batchGetKeys, isConditionFailure, storeFailure, type TableHandle } from './client.js';
 import { splitUtf8 } from './snapshot-store.js';
-import { keys, TTL_ATTRIBUTE } from './table.js';
+import { claimItem, markItemToExpire } from './claimed-items.js';
+import { keys } from './table.js';
 
 export const BUCKETS = 64;
 const PIECE_BYTES = 340_000;
@@ -256,21 +257,8 @@ export class DynamoDbPartStore implements PartStore {
     } catch (error) {
       if (!isConditionFailure(error)) throw storeFailure(error, this.table.tableName, `write ${key.sk} of ${key.pk}`);
     }
-    try {
-      await this.table.documents.send(
-        new UpdateCommand({
-          TableName: this.table.tableName,
-          Key: key,
-          UpdateExpression: 'SET #claim = :revision REMOVE #ttl',
-          ConditionExpression: 'attribute_exists(pk) AND (attribute_not_exists(#claim) OR #claim <= :revision)',
-          ExpressionAttributeNames: { '#claim': 'claimRevision', '#ttl': TTL_ATTRIBUTE },
-          ExpressionAttributeValues: { ':revision': revision },
-        }),
-      );
-    } catch (error) {
-      // A later revision claimed it: that HEAD is written or being written, and this publish's HEAD write will be refused.
-      if (!isConditionFailure(error)) throw storeFailure(error, this.table.tableName, `claim ${key.sk} of ${key.pk}`);
-    }
+    // It exists: claimed, unless a later revision holds it (that HEAD is written or being written, and this publish's HEAD write will be refused).
+    await claimItem(this.table, key, revision);
     return false;
   }
 
@@ -279,18 +267,9 @@ export class DynamoDbPartStore implements PartStore {
     const expiresAt = Math.floor(Date.now() / 1000) + this.gcGraceSeconds;
     await mapConcurrently(superseded, CONCURRENCY, async (key) => {
       try {
-        await this.table.documents.send(
-          new UpdateCommand({
-            TableName: this.table.tableName,
-            Key: key,
-            UpdateExpression: 'SET #ttl = if_not_exists(#ttl, :expiresAt)',
-            ConditionExpression: 'attribute_exists(pk) AND (attribute_not_exists(#claim) OR #claim < :supersededAt)',
-            ExpressionAttributeNames: { '#claim': 'claimRevision', '#ttl': TTL_ATTRIBUTE },
-            ExpressionAttributeValues: { ':expiresAt': expiresAt, ':supersededAt': supersededAt },
-          }),
-        );
+        await markItemToExpire(this.table, key, supersededAt, expiresAt);
       } catch (error) {
-        if (!isConditionFailure(error)) this.logger.warn('xds superseded part not marked to expire; it stays in the table', { group, key, error: (error as Error).message });
+        this.logger.warn('xds superseded part not marked to expire; it stays in the table', { group, key, error: (error as Error).message });
       }
     });
   }

@@ -43,7 +43,8 @@ import type { Logger } from '../../ports/logger.js';
 import type { AckReport, ProxyAck, PublishedType, PublishOutcome, SnapshotHead, SnapshotStore, SnapshotToPublish, StoredResource } from '../../ports/snapshot-store.js';
 import { createJsonLogger } from '../json-logger.js';
 import { batchGetKeys, isConditionFailure, queryAll, storeFailure, type TableHandle } from './client.js';
-import { keys, TTL_ATTRIBUTE } from './table.js';
+import { claimItem, markItemToExpire } from './claimed-items.js';
+import { keys } from './table.js';
 
 /** Room for the key and attribute names under 350 KB. */
 export const DEFAULT_CHUNK_BYTES = 340_000;
@@ -213,24 +214,9 @@ export class DynamoDbSnapshotStore implements SnapshotStore {
     return false;
   }
 
-  /** True when the chunk exists and now carries `revision` and no expiry; false when it does not exist or a later revision claimed it. */
-  private async claimChunk(key: ChunkKey, revision: number): Promise<boolean> {
-    try {
-      await this.table.documents.send(
-        new UpdateCommand({
-          TableName: this.table.tableName,
-          Key: key,
-          UpdateExpression: 'SET #claim = :revision REMOVE #ttl',
-          ConditionExpression: 'attribute_exists(pk) AND (attribute_not_exists(#claim) OR #claim <= :revision)',
-          ExpressionAttributeNames: { '#claim': 'claimRevision', '#ttl': TTL_ATTRIBUTE },
-          ExpressionAttributeValues: { ':revision': revision },
-        }),
-      );
-      return true;
-    } catch (error) {
-      if (isConditionFailure(error)) return false;
-      throw storeFailure(error, this.table.tableName, `claim ${key.sk} of ${key.pk}`);
-    }
+  /** True when the chunk exists and now carries `revision` and no expiry (claimed-items.ts). */
+  private claimChunk(key: ChunkKey, revision: number): Promise<boolean> {
+    return claimItem(this.table, key, revision);
   }
 
   /** Write-once: true when this call created the chunk, false when it existed. */
@@ -314,27 +300,9 @@ export class DynamoDbSnapshotStore implements SnapshotStore {
     }
   }
 
-  /**
-   * Sets the chunk's expiry unless it has one (a second mark does not push it back), only while no
-   * HEAD from `supersededAt` on has claimed it, and never recreating a chunk already deleted.
-   */
-  private async markChunk(key: ChunkKey, supersededAt: number, expiresAt: number): Promise<void> {
-    try {
-      await this.table.documents.send(
-        new UpdateCommand({
-          TableName: this.table.tableName,
-          Key: key,
-          UpdateExpression: 'SET #ttl = if_not_exists(#ttl, :expiresAt)',
-          ConditionExpression: 'attribute_exists(pk) AND (attribute_not_exists(#claim) OR #claim < :supersededAt)',
-          ExpressionAttributeNames: { '#claim': 'claimRevision', '#ttl': TTL_ATTRIBUTE },
-          ExpressionAttributeValues: { ':expiresAt': expiresAt, ':supersededAt': supersededAt },
-        }),
-      );
-    } catch (error) {
-      // Deleted already, or claimed again by a later HEAD: nothing to mark.
-      if (isConditionFailure(error)) return;
-      throw storeFailure(error, this.table.tableName, `mark ${key.sk} of ${key.pk} to expire`);
-    }
+  /** Sets the chunk's expiry, only while no HEAD from `supersededAt` on has claimed it (claimed-items.ts). */
+  private markChunk(key: ChunkKey, supersededAt: number, expiresAt: number): Promise<void> {
+    return markItemToExpire(this.table, key, supersededAt, expiresAt);
   }
 
   /** Reads `wanted` into `parts` (by sort key); resolves with the keys DynamoDB does not have. */
