@@ -24,6 +24,7 @@ import { createAdsServer, type AdsServer, type ServedSnapshot } from '../shared/
 import type { ProxyGroup } from '../shared/domain/mesh.js';
 import type { Clock } from '../shared/ports/clock.js';
 import type { Logger } from '../shared/ports/logger.js';
+import type { PartStore } from '../shared/ports/part-store.js';
 import type { SnapshotStore } from '../shared/ports/snapshot-store.js';
 import type { FollowDeps, ServeSnapshot, StoreFollowing } from '../shared/runtime/xds.js';
 
@@ -41,7 +42,7 @@ export interface XdsServerDeps {
   clock: Clock;
   followStore(deps: FollowDeps, serve: ServeSnapshot): StoreFollowing;
   /** The snapshot store to follow and what it is (runtime/xds.ts says how it is found); called only in the store-backed mode. ConfigError when there is none. */
-  openSnapshotStore(): Promise<{ snapshots: SnapshotStore; description: string }>;
+  openSnapshotStore(): Promise<{ snapshots: SnapshotStore; parts: PartStore; description: string }>;
 }
 
 export interface RunningXdsServer {
@@ -69,7 +70,7 @@ export async function runXdsServer(args: string[], deps: XdsServerDeps): Promise
   if (!file) {
     const store = await deps.openSnapshotStore();
     logger.info('xds server store', { store: store.description });
-    return startStoreBackedXdsServer({ ...deps, snapshots: store.snapshots, proxyGroups: config.proxyGroups, logger, host: values.host, port, pollSeconds, configSource: source });
+    return startStoreBackedXdsServer({ ...deps, snapshots: store.snapshots, parts: store.parts, proxyGroups: config.proxyGroups, logger, host: values.host, port, pollSeconds, configSource: source });
   }
   const snapshots = readSnapshots(file);
   const server = createAdsServer({
@@ -87,6 +88,7 @@ export async function runXdsServer(args: string[], deps: XdsServerDeps): Promise
 
 export interface StoreBackedXdsServerDeps extends Pick<XdsServerDeps, 'checkSnapshot' | 'groupOfNode' | 'clock' | 'followStore'> {
   snapshots: SnapshotStore;
+  parts: PartStore;
   proxyGroups: readonly ProxyGroup[];
   logger: Logger;
   host?: string;
@@ -104,7 +106,7 @@ export interface StoreBackedXdsServerDeps extends Pick<XdsServerDeps, 'checkSnap
 export async function startStoreBackedXdsServer(deps: StoreBackedXdsServerDeps): Promise<RunningXdsServer> {
   const { logger } = deps;
   // The follower serves into the server, which is created next (it first polls after both exist).
-  const follow = deps.followStore({ snapshots: deps.snapshots, proxyGroups: deps.proxyGroups, clock: deps.clock, logger }, (group, snapshot) => server.setSnapshot(group, snapshot));
+  const follow = deps.followStore({ snapshots: deps.snapshots, parts: deps.parts, proxyGroups: deps.proxyGroups, clock: deps.clock, logger }, (group, snapshot) => server.setSnapshot(group, snapshot));
   const server = createAdsServer({
     host: deps.host,
     port: deps.port,

@@ -93,6 +93,7 @@ export async function measureReconcile(context: BenchContext): Promise<ScenarioO
     const deps: ReconcileDeps = {
       registry: stores.registry,
       snapshots: stores.snapshots,
+      parts: stores.parts,
       hash: sha256Hex,
       audit: stores.audit,
       locks: stores.locks,

@@ -57,9 +57,9 @@ const CELL_DEADLINE_MS = 30_000;
 /** What the bench needs of shared/usecases/publish-snapshots.ts, restated: the module may not exist when this compiles. */
 interface PublishModule {
   publishSnapshots(
-    deps: { registry: MeshRegistry; snapshots: unknown; proxyGroups: readonly ProxyGroup[]; clock: Clock; logger: Logger; hash: (text: string) => string },
+    deps: { registry: MeshRegistry; snapshots: unknown; parts: unknown; proxyGroups: readonly ProxyGroup[]; clock: Clock; logger: Logger; hash: (text: string) => string },
     request?: { groups?: readonly string[] },
-  ): Promise<{ groups: { group: string; outcome: string; reason?: string; chunksWritten?: number; versions?: Record<string, string> }[]; withoutEndpoints: string[] }>;
+  ): Promise<{ groups: { group: string; outcome: string; reason?: string; partsWritten?: number; versions?: Record<string, string> }[]; withoutEndpoints: string[] }>;
 }
 
 const sha256 = (text: string): string => createHash('sha256').update(text, 'utf8').digest('hex');
@@ -133,6 +133,7 @@ export async function measureRestPoll(context: BenchContext): Promise<ScenarioOu
     const publication = await publishModule.publishSnapshots({
       registry: stores.registry,
       snapshots: (stores as unknown as Record<string, unknown>)['snapshots'],
+      parts: (stores as unknown as Record<string, unknown>)['parts'],
       proxyGroups: [GROUP],
       clock: systemClock,
       logger: createJsonLogger({ level: 'silent' }),

@@ -4,12 +4,13 @@
  * the store-backed mode, the snapshot store it follows, found only when asked for (openSnapshotStore).
  */
 import { awsCredentialsAvailable, createTableHandle, type TableHandle } from '../adapters/dynamodb/client.js';
-import { createDynamoDbStores } from '../adapters/dynamodb/stores.js';
+import { createDynamoDbStores, type Stores } from '../adapters/dynamodb/stores.js';
 import { localDataDir, readStoreEndpoint, storeEndpointPath, type PublishedStoreEndpoint } from '../adapters/local-store-endpoint.js';
 import { systemClock } from '../adapters/system.js';
 import { ConfigError, DependencyUnavailableError } from '../domain/errors.js';
 import { assertConsistent } from '../engine/envoy/consistency.js';
 import { groupOfNode } from '../engine/envoy/discovery.js';
+import type { PartStore } from '../ports/part-store.js';
 import type { SnapshotStore } from '../ports/snapshot-store.js';
 import { AdsReportRecorder, PublishedSnapshotFollower, type AdsReport, type FollowDeps, type GroupPoll, type ServeSnapshot } from '../usecases/follow-published-snapshots.js';
 import { regionFromEnv, tableFromEnv } from './deps.js';
@@ -36,6 +37,7 @@ export function followStore(deps: FollowDeps, serve: ServeSnapshot): StoreFollow
 
 export interface OpenedSnapshotStore {
   snapshots: SnapshotStore;
+  parts: PartStore;
   /** Which table, where, and why that one: for the start-up log. */
   description: string;
 }
@@ -65,10 +67,11 @@ export async function openSnapshotStore(env: Record<string, string | undefined>)
   const endpoint = env['CROSSFADE_DYNAMODB_ENDPOINT'];
   const dataDir = localDataDir(env);
   const published = endpoint ? undefined : readStoreEndpoint(dataDir);
-  if (published) return { snapshots: publishedStoreSnapshots(dataDir, published), description: `table ${published.table} of the local stack at ${published.endpoint} (from ${published.path})` };
+  if (published) return { ...publishedStores(dataDir, published), description: `table ${published.table} of the local stack at ${published.endpoint} (from ${published.path})` };
   if (endpoint || (await awsCredentialsAvailable(regionFromEnv(env)))) {
     const table = tableFromEnv(env);
-    return { snapshots: createDynamoDbStores(table).snapshots, description: `table ${table.tableName} ${endpoint ? `at ${endpoint}` : `in DynamoDB (${regionFromEnv(env)})`}` };
+    const { snapshots, parts } = createDynamoDbStores(table);
+    return { snapshots, parts, description: `table ${table.tableName} ${endpoint ? `at ${endpoint}` : `in DynamoDB (${regionFromEnv(env)})`}` };
   }
   throw new ConfigError(
     `no table to follow: set CROSSFADE_DYNAMODB_ENDPOINT, run npm start (it publishes its store in ${storeEndpointPath(dataDir)}; CROSSFADE_DATA_DIR names another data directory), or give AWS credentials for DynamoDB`,
@@ -76,35 +79,45 @@ export async function openSnapshotStore(env: Record<string, string | undefined>)
   );
 }
 
-/** The embedded store's snapshots. A call the store does not answer is made once more at the endpoint published now, when the stack was restarted on another port. */
-function publishedStoreSnapshots(dataDir: string, first: PublishedStoreEndpoint): SnapshotStore {
+/** The embedded store's snapshots and parts. A call the store does not answer is made once more at the endpoint published now, when the stack was restarted on another port. */
+function publishedStores(dataDir: string, first: PublishedStoreEndpoint): { snapshots: SnapshotStore; parts: PartStore } {
   let published = first;
   let table = localTable(first);
-  let snapshots = createDynamoDbStores(table).snapshots;
+  let stores = createDynamoDbStores(table);
   const moved = (): boolean => {
     const now = readPublished(dataDir);
     if (now === undefined || (now.endpoint === published.endpoint && now.table === published.table)) return false;
     table.documents.destroy();
     [published, table] = [now, localTable(now)];
-    snapshots = createDynamoDbStores(table).snapshots;
+    stores = createDynamoDbStores(table);
     return true;
   };
   // Every call is a read or a conditional write: making it again is safe.
-  const call = async <T>(use: (store: SnapshotStore) => Promise<T>): Promise<T> => {
+  const call = async <T>(use: (current: Stores) => Promise<T>): Promise<T> => {
     try {
-      return await use(snapshots);
+      return await use(stores);
     } catch (error) {
       if (!(error instanceof DependencyUnavailableError) || !moved()) throw error;
-      return use(snapshots);
+      return use(stores);
     }
   };
   return {
-    head: (group) => call((store) => store.head(group)),
-    publish: (snapshot, basedOn, at) => call((store) => store.publish(snapshot, basedOn, at)),
-    resources: (head, typeUrl) => call((store) => store.resources(head, typeUrl)),
-    recordAck: (report) => call((store) => store.recordAck(report)),
-    recordServed: (report) => call((store) => store.recordServed(report)),
-    listAcks: (group) => call((store) => store.listAcks(group)),
+    snapshots: {
+      head: (group) => call((s) => s.snapshots.head(group)),
+      publish: (snapshot, basedOn, at) => call((s) => s.snapshots.publish(snapshot, basedOn, at)),
+      resources: (head, typeUrl) => call((s) => s.snapshots.resources(head, typeUrl)),
+      recordAck: (report) => call((s) => s.snapshots.recordAck(report)),
+      recordServed: (report) => call((s) => s.snapshots.recordServed(report)),
+      listAcks: (group) => call((s) => s.snapshots.listAcks(group)),
+    },
+    parts: {
+      head: (group) => call((s) => s.parts.head(group)),
+      parts: (head, services) => call((s) => s.parts.parts(head, services)),
+      manifest: (head) => call((s) => s.parts.manifest(head)),
+      allParts: (head) => call((s) => s.parts.allParts(head)),
+      resources: (head, typeUrl) => call((s) => s.parts.resources(head, typeUrl)),
+      publish: (group, change, basedOn, at) => call((s) => s.parts.publish(group, change, basedOn, at)),
+    },
   };
 }
 

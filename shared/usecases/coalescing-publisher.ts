@@ -1,8 +1,8 @@
 /**
  * Publishing, coalesced within one process: while a publish runs, every request that arrives
- * waits for the next one, and all of them share it. A publish reads the registry after it starts,
- * so it carries every registry write made before its waiters asked; it is never skipped, only
- * shared. Where many canaries run in one process (the local stack, the ADS server) this turns N
+ * waits for the next one, and all of them share it: the union of their services (or the whole
+ * registry when one asked for it). A publish reads the registry after it starts, so it carries
+ * every registry write made before its waiters asked; it is never skipped, only shared. Where many canaries run in one process (the local stack, the ADS server) this turns N
  * concurrent publishes — each reading every service and racing for the same HEAD — into at most
  * two at a time. A Lambda instance runs one task at a time and gains nothing, and loses nothing.
  */
@@ -13,7 +13,8 @@ export type Publish = (request: PublishRequest) => Promise<PublishReport>;
 
 interface Batch {
   groups: Set<string> | undefined;
-  services: Set<string>;
+  /** undefined: the whole registry. */
+  services: Set<string> | undefined;
   done: Promise<PublishReport>;
   resolve: (report: PublishReport) => void;
   reject: (error: unknown) => void;
@@ -24,7 +25,7 @@ export function coalescingPublisher(deps: XdsDeps): Publish {
   let next: Batch | undefined;
 
   function start(batch: Batch): void {
-    const request: PublishRequest = { services: [...batch.services], ...(batch.groups ? { groups: [...batch.groups] } : {}) };
+    const request: PublishRequest = { ...(batch.services ? { services: [...batch.services] } : {}), ...(batch.groups ? { groups: [...batch.groups] } : {}) };
     running = publishSnapshots(deps, request).then(batch.resolve, batch.reject);
     void running.finally(() => {
       running = undefined;
@@ -39,7 +40,9 @@ export function coalescingPublisher(deps: XdsDeps): Publish {
     // undefined groups means every Envoy group: a batch asked for all stays all.
     if (request.groups === undefined) batch.groups = undefined;
     else for (const group of request.groups) batch.groups?.add(group);
-    for (const service of request.services ?? []) batch.services.add(service);
+    // Likewise undefined services means the whole registry.
+    if (request.services === undefined) batch.services = undefined;
+    else for (const service of request.services) batch.services?.add(service);
     if (!running) start(batch);
     else next = batch;
     return batch.done;

@@ -4,6 +4,7 @@ import { unverifiedReason, type ClusterEndpoints, type ProxyGroup, type Split } 
 import { isolationOf } from '../engine/envoy/isolation.js';
 import { XDS_PUSH_ORDER } from '../engine/envoy/snapshot.js';
 import type { ServiceState } from '../ports/mesh-registry.js';
+import type { PartStore } from '../ports/part-store.js';
 import type { ProxyAck, SnapshotStore } from '../ports/snapshot-store.js';
 import type { Verification } from '../ports/traffic-router.js';
 import type { MeshDeps } from './mesh-deps.js';
@@ -33,7 +34,7 @@ export interface ServiceView {
   isolated?: Record<string, { rule: string; field: string | undefined; reason: string }>;
 }
 
-export type DescribeDeps = Pick<MeshDeps, 'registry' | 'proxyGroups' | 'clock'> & { snapshots: SnapshotStore; routers?: ReconcileDeps['routers'] };
+export type DescribeDeps = Pick<MeshDeps, 'registry' | 'proxyGroups' | 'clock'> & { snapshots: SnapshotStore; parts: PartStore; routers?: ReconcileDeps['routers'] };
 
 /**
  * An Envoy configuration version names the version of each xDS type, in push order (CDS.EDS.LDS.RDS):
@@ -46,7 +47,7 @@ export function configVersion(versionOf: (typeUrl: string) => string | undefined
 export async function describeService(deps: DescribeDeps, service: string): Promise<ServiceView> {
   const state = await deps.registry.getService(service);
   if (!state) throw new NotFoundError(`service ${service} has no registered version`);
-  const groups = await Promise.all(deps.proxyGroups.map((group) => describeGroup(deps.snapshots, group)));
+  const groups = await Promise.all(deps.proxyGroups.map((group) => describeGroup(deps, group)));
   const verification = await Promise.all(deps.proxyGroups.map(async (group) => [group.name, await verificationOf(deps, group, state)] as const));
   const isolated = isolations(deps.proxyGroups, state);
   return {
@@ -62,13 +63,13 @@ export async function describeService(deps: DescribeDeps, service: string): Prom
   };
 }
 
-async function describeGroup(snapshots: SnapshotStore, group: ProxyGroup): Promise<{ name: string; published: string | null; proxies: ServiceView['proxies'][string] }> {
+async function describeGroup({ snapshots, parts }: Pick<DescribeDeps, 'snapshots' | 'parts'>, group: ProxyGroup): Promise<{ name: string; published: string | null; proxies: ServiceView['proxies'][string] }> {
   // HAProxy instances are read back, not versioned: they have nothing to acknowledge.
   if (group.kind !== 'envoy') return { name: group.name, published: null, proxies: group.proxies.map((p) => ({ proxy: p.name, acknowledgedVersion: null })) };
-  const [head, acks] = await Promise.all([snapshots.head(group.name), snapshots.listAcks(group.name)]);
+  const [head, acks] = await Promise.all([parts.head(group.name), snapshots.listAcks(group.name)]);
   return {
     name: group.name,
-    published: head ? configVersion((typeUrl) => head.types[typeUrl]?.version) : null,
+    published: head ? configVersion((typeUrl) => head.versions[typeUrl]) : null,
     proxies: group.proxies.map(({ nodeId }) => ({ proxy: nodeId, acknowledgedVersion: acknowledged(acks.filter((a) => a.nodeId === nodeId)) })),
   };
 }

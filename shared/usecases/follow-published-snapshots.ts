@@ -16,7 +16,7 @@ import type { Logger } from '../ports/logger.js';
 import type { SnapshotStore, SnapshotToPublish, StoredResource } from '../ports/snapshot-store.js';
 import type { EnvoyGroup, XdsDeps } from './xds-deps.js';
 
-export type FollowDeps = Pick<XdsDeps, 'snapshots' | 'proxyGroups' | 'logger' | 'clock'>;
+export type FollowDeps = Pick<XdsDeps, 'snapshots' | 'parts' | 'proxyGroups' | 'logger' | 'clock'>;
 
 /** Serves a snapshot (the ADS server's `setSnapshot`): throws, and serves nothing, when it refuses it. */
 export type ServeSnapshot = (group: string, snapshot: SnapshotToPublish) => void;
@@ -45,7 +45,7 @@ export class PublishedSnapshotFollower {
   readonly groups: readonly string[];
 
   constructor(
-    private readonly deps: Pick<FollowDeps, 'snapshots' | 'proxyGroups' | 'logger'>,
+    private readonly deps: Pick<FollowDeps, 'parts' | 'proxyGroups' | 'logger'>,
     private readonly serve: ServeSnapshot,
   ) {
     this.groups = adsGroups(deps.proxyGroups).map((g) => g.name);
@@ -69,16 +69,16 @@ export class PublishedSnapshotFollower {
   }
 
   private async pollGroup(group: string): Promise<GroupPoll> {
-    const { snapshots } = this.deps;
+    const { parts } = this.deps;
     let head;
     try {
-      head = await snapshots.head(group);
+      head = await parts.head(group);
     } catch (error) {
       return { group, outcome: 'failed', reason: `HEAD not read: ${(error as Error).message}` };
     }
     if (!head) return { group, outcome: 'none' };
     const current = this.served.get(group);
-    const versions = Object.fromEntries(Object.entries(head.types).map(([typeUrl, t]) => [typeUrl, t.version]));
+    const versions = { ...head.versions };
     const changed = Object.keys(versions).filter((typeUrl) => current?.versions[typeUrl] !== versions[typeUrl] || current?.resources[typeUrl] === undefined);
     if (current && changed.length === 0 && Object.keys(current.versions).length === Object.keys(versions).length) {
       return { group, outcome: 'unchanged', revision: head.revision };
@@ -87,7 +87,7 @@ export class PublishedSnapshotFollower {
 
     let read: StoredResource[][];
     try {
-      read = await Promise.all(changed.map((typeUrl) => snapshots.resources(head, typeUrl)));
+      read = await Promise.all(changed.map((typeUrl) => parts.resources(head, typeUrl)));
     } catch (error) {
       return { group, outcome: 'failed', reason: `resources of revision ${head.revision} not read: ${(error as Error).message}` };
     }

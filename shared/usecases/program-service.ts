@@ -55,7 +55,7 @@ async function envoyOutcome(deps: ProgramDeps, group: ProxyGroup, service: strin
   const isolated = published?.isolated.find((i) => i.service === service);
   if (isolated) return `not programmed: ${service} is isolated from the snapshot of proxy group ${group.name} (${isolated.rule}): ${isolated.reason}`;
   if (publication?.withoutEndpoints.includes(service)) return `not programmed: no version of ${service} has an endpoint, so no snapshot routes it`;
-  if (!(await publishedRoutesCarry(deps.snapshots, group.name, service, split))) return `not programmed: the published snapshot of proxy group ${group.name} does not route ${service} by ${JSON.stringify(split)} yet`;
+  if (!(await publishedRoutesCarry(deps.parts, group.name, service, split))) return `not programmed: the published snapshot of proxy group ${group.name} does not route ${service} by ${JSON.stringify(split)} yet`;
   return unverifiedReason(group) === null ? 'programmed' : 'unverified';
 }
 

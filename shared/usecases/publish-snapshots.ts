@@ -1,30 +1,41 @@
 /**
- * Publishing the Envoy groups' snapshots: build each group's snapshot from the whole registry,
- * check it, and publish it when its content changed (docs/architecture.md "Where config reaches the
- * proxies"). A service whose own resources break a consistency rule is left out and named
- * (engine/envoy/isolation.ts), so it cannot hold back every other service's routes. Idempotent:
- * when nothing changed it only reads. Called after
- * anything that changes what proxies should serve (a registration, a split, reconciliation).
+ * Publishing the Envoy groups' snapshots, incrementally (docs/dataplane.md "Incremental
+ * publishing"): a step, a registration or a deregistration names its service in `services` and
+ * publishes that service's part alone into the per-service layout (ports/part-store.ts). Per group
+ * and named service: one registry Query (shared by the groups), one part built and checked alone,
+ * the service's bucket read and written, the part written, the HEAD written — the same requests at
+ * 10 services and at 10,000. Idempotent: a part that did not change writes nothing.
+ *
+ * Every HEAD it writes names a consistent snapshot: each part is checked alone (a service breaking
+ * a rule of its own is isolated: left out and named, engine/envoy/isolation.ts), and the only
+ * problem between services, two of them making one cluster name, is looked for among the few
+ * services such a name could belong to (engine/envoy/service-part.ts); found, the group's publish
+ * is refused and its proxies keep the HEAD they have.
+ *
+ * Without `services`, the whole registry is published: every service's part is built and the
+ * parts of services no longer registered are removed (reconciliation of everything, a group's
+ * first publish); parts whose content did not change are not written again.
  *
  * Order matters for racing publishers: every HEAD is read before the registry. A publish that won
  * the race wrote the registry before its HEAD, so this one either sees that registry state or
  * finds the HEAD moved (VersionConflictError), re-reads both and rebuilds; it never puts an older
- * registry state over a newer one. (Services come from an eventually consistent listing: name the
- * ones just registered in `services` so a fresh one is never missed.)
+ * registry state over a newer one.
  */
 import { mapConcurrently } from '../domain/concurrency.js';
-import { ValidationError, VersionConflictError } from '../domain/errors.js';
+import { VersionConflictError } from '../domain/errors.js';
 import { DEFAULT_XDS_TRANSPORT } from '../domain/mesh.js';
-import { buildIsolatingSnapshot, type IsolatedService } from '../engine/envoy/isolation.js';
-import type { ConfigSourceFlavour, GroupMesh } from '../engine/envoy/snapshot.js';
+import type { SnapshotPart } from '../domain/snapshot-parts.js';
+import type { IsolatedService } from '../engine/envoy/isolation.js';
+import { buildGroupPart, buildServicePart, clusterNameOwners, sharedClusterName } from '../engine/envoy/service-part.js';
+import type { ConfigSourceFlavour } from '../engine/envoy/snapshot.js';
 import type { ServiceState } from '../ports/mesh-registry.js';
-import type { SnapshotHead } from '../ports/snapshot-store.js';
+import type { PartsHead } from '../ports/part-store.js';
 import type { EnvoyGroup, XdsDeps } from './xds-deps.js';
 
 export interface PublishRequest {
   /** Only these proxy groups (a wave); default: every Envoy group. */
   groups?: readonly string[];
-  /** Services to read even when the listing does not show them yet (the one just registered). */
+  /** Only these services' parts (a step, a registration, a deregistration); default: the whole registry. */
   services?: readonly string[];
 }
 
@@ -33,14 +44,14 @@ export interface PublishRequest {
  * consistency rule (engine/envoy/isolation.ts); every other service was published.
  */
 export type GroupPublication =
-  | { group: string; outcome: 'published'; revision: number; versions: Record<string, string>; chunksWritten: number; isolated: IsolatedService[] }
+  | { group: string; outcome: 'published'; revision: number; versions: Record<string, string>; partsWritten: number; isolated: IsolatedService[] }
   | { group: string; outcome: 'unchanged'; revision: number; versions: Record<string, string>; isolated: IsolatedService[] }
   /** The snapshot broke a rule between services (two resources of one name): nothing was written, the proxies keep the last one. */
   | { group: string; outcome: 'refused'; reason: string; field: string | undefined; rule: string | undefined };
 
 export interface PublishReport {
   groups: GroupPublication[];
-  /** Services left out of every snapshot: no version has an endpoint, so there is nothing to route to. */
+  /** Services read that are left out of every snapshot: no version has an endpoint, so there is nothing to route to. */
   withoutEndpoints: string[];
 }
 
@@ -54,13 +65,16 @@ export async function publishSnapshots(deps: XdsDeps, request: PublishRequest = 
   let withoutEndpoints: string[] = [];
   let remaining = groups;
   for (let attempt = 1; remaining.length > 0; attempt++) {
-    const heads = await Promise.all(remaining.map((group) => deps.snapshots.head(group.name)));
-    const mesh = await readMesh(deps, request.services ?? []);
-    withoutEndpoints = mesh.withoutEndpoints;
+    const heads = await Promise.all(remaining.map((group) => deps.parts.head(group.name)));
+    const names = request.services ? [...new Set(request.services)].sort() : await deps.registry.listServices();
+    const states = new Map((await mapConcurrently(names, READ_CONCURRENCY, (name) => deps.registry.getService(name))).map((state, i) => [names[i]!, state]));
+    withoutEndpoints = [...states.values()].filter((s): s is ServiceState => s !== undefined && !routable(s)).map((s) => s.service);
     const conflicted: EnvoyGroup[] = [];
     for (const [index, group] of remaining.entries()) {
       try {
-        results.set(group.name, await publishGroup(deps, group, mesh.services, heads[index]));
+        const head = heads[index];
+        const stale = request.services || !head ? [] : [...(await deps.parts.manifest(head)).keys()].filter((service) => !states.has(service));
+        results.set(group.name, await publishGroup(deps, group, states, stale, head));
       } catch (error) {
         if (!(error instanceof VersionConflictError) || attempt >= PUBLISH_ATTEMPTS) throw error;
         conflicted.push(group);
@@ -73,7 +87,7 @@ export async function publishSnapshots(deps: XdsDeps, request: PublishRequest = 
   if (refused.length > 0) deps.logger.warn('snapshots refused', { groups: refused });
   const isolated = report.groups.flatMap((g) => (g.outcome === 'refused' ? [] : g.isolated.map((i) => ({ group: g.group, ...i }))));
   if (isolated.length > 0) deps.logger.warn('services isolated from snapshots: every other service was published', { isolated });
-  deps.logger.info('snapshots published', { outcomes: Object.fromEntries(report.groups.map((g) => [g.group, g.outcome])), withoutEndpoints: withoutEndpoints.length });
+  deps.logger.info('snapshots published', { outcomes: Object.fromEntries(report.groups.map((g) => [g.group, g.outcome])), services: request.services?.length ?? 'all', withoutEndpoints: withoutEndpoints.length });
   return report;
 }
 
@@ -84,37 +98,46 @@ export function configSourceOf(group: EnvoyGroup): ConfigSourceFlavour {
   return { kind: 'rest', xdsCluster: transport.clusterName, refreshDelaySeconds: transport.refreshDelaySeconds, requestTimeoutSeconds: transport.requestTimeoutSeconds };
 }
 
-async function readMesh(deps: XdsDeps, mustInclude: readonly string[]): Promise<{ services: ServiceState[]; withoutEndpoints: string[] }> {
-  const names = [...new Set([...(await deps.registry.listServices()), ...mustInclude])].sort();
-  const states = (await mapConcurrently(names, READ_CONCURRENCY, (name) => deps.registry.getService(name))).filter((s): s is ServiceState => s !== undefined);
-  return { services: states.filter(routable), withoutEndpoints: states.filter((s) => !routable(s)).map((s) => s.service) };
-}
-
 /** Whether some version of the service has an endpoint: a service with none has nothing to route to, and is left out of every snapshot. */
 export function routable(state: ServiceState): boolean {
   return state.versions.some((v) => v.clusters.some((c) => c.endpoints.length > 0));
 }
 
-async function publishGroup(deps: XdsDeps, group: EnvoyGroup, states: readonly ServiceState[], head: SnapshotHead | undefined): Promise<GroupPublication> {
-  // A service gets a split in a group when it is registered; one registered before the group was configured has none until re-registered.
-  const mesh: GroupMesh = {
-    group,
-    services: states.flatMap((state) => {
-      const split = state.splits.find((s) => s.proxyGroup === group.name);
-      return split ? [{ service: state.service, versions: state.versions, split: split.weights }] : [];
-    }),
-  };
-  let built;
-  try {
-    built = buildIsolatingSnapshot(mesh, { hash: deps.hash, configSource: configSourceOf(group) });
-  } catch (error) {
-    if (!(error instanceof ValidationError)) throw error;
-    return { group: group.name, outcome: 'refused', reason: error.message, field: error.field, rule: error.rule };
+async function publishGroup(deps: XdsDeps, group: EnvoyGroup, states: ReadonlyMap<string, ServiceState | undefined>, stale: readonly string[], head: PartsHead | undefined): Promise<GroupPublication> {
+  const options = { hash: deps.hash, configSource: configSourceOf(group) };
+  const put: SnapshotPart[] = [];
+  const remove = [...stale];
+  const isolated: IsolatedService[] = [];
+  for (const [service, state] of states) {
+    // A service gets a split in a group when it is registered; one without, or with nothing to route to, has no part.
+    const split = state?.splits.find((s) => s.proxyGroup === group.name);
+    if (!state || !split || !routable(state)) {
+      remove.push(service);
+      continue;
+    }
+    const built = buildServicePart({ service, versions: state.versions, split: split.weights }, group, options);
+    if (built.kind === 'isolated') {
+      isolated.push(built.isolated);
+      remove.push(service);
+    } else put.push(built.part);
   }
-  const { snapshot, isolated } = built;
-  const published = await deps.snapshots.publish(snapshot, head, deps.clock.now().toISOString());
-  const versions = Object.fromEntries(Object.entries(published.head.types).map(([typeUrl, t]) => [typeUrl, t.version]));
+  const collision = await findCollision(deps, head, put, new Set([...states.keys(), ...stale]));
+  if (collision) return { group: group.name, outcome: 'refused', ...collision };
+
+  const published = await deps.parts.publish(group.name, { groupPart: buildGroupPart(options), put, remove }, head, deps.clock.now().toISOString());
+  const { revision, versions } = published.head;
   return published.outcome === 'published'
-    ? { group: group.name, outcome: 'published', revision: published.head.revision, versions, chunksWritten: published.chunksWritten, isolated }
-    : { group: group.name, outcome: 'unchanged', revision: published.head.revision, versions, isolated };
+    ? { group: group.name, outcome: 'published', revision, versions: { ...versions }, partsWritten: published.partsWritten, isolated }
+    : { group: group.name, outcome: 'unchanged', revision, versions: { ...versions }, isolated };
+}
+
+/** Two services making one cluster name, among the new parts and the stored parts of the services such a name could belong to. */
+async function findCollision(deps: XdsDeps, head: PartsHead | undefined, put: readonly SnapshotPart[], changing: ReadonlySet<string>): Promise<{ reason: string; field: string; rule: string } | undefined> {
+  const owners = [...new Set(put.flatMap(clusterNameOwners))].filter((service) => !changing.has(service));
+  const stored = head && owners.length > 0 ? [...(await deps.parts.parts(head, owners)).values()] : [];
+  for (const part of put) {
+    const shared = sharedClusterName(part, [...stored, ...put]);
+    if (shared) return { reason: `services ${part.service} and ${shared.service} both make Cluster "${shared.name}"`, field: `Cluster/${shared.name}`, rule: 'duplicate-name' };
+  }
+  return undefined;
 }

@@ -1,11 +1,18 @@
-/** Whether an Envoy group's published snapshot routes a service by a split: what convergence and a registration's answer read back. */
+/**
+ * Whether an Envoy group's published snapshot routes a service by a split: what convergence and a
+ * registration's answer read back. Only the service's own part is read (its route over ADS, its
+ * virtual host in the Envoy route), whatever the size of the group's snapshot.
+ */
 import type { Split } from '../domain/mesh.js';
 import { carriesSplit, publishedSplit } from '../engine/envoy/published-split.js';
 import { XdsType } from '../engine/envoy/snapshot.js';
-import type { SnapshotStore } from '../ports/snapshot-store.js';
+import type { PartStore } from '../ports/part-store.js';
 
-export async function publishedRoutesCarry(snapshots: SnapshotStore, group: string, service: string, split: Split): Promise<boolean> {
-  const head = await snapshots.head(group);
-  if (!head?.types[XdsType.Route]) return false;
-  return carriesSplit(publishedSplit(await snapshots.resources(head, XdsType.Route), service), service, split);
+export async function publishedRoutesCarry(parts: PartStore, group: string, service: string, split: Split): Promise<boolean> {
+  const head = await parts.head(group);
+  if (!head) return false;
+  const part = (await parts.parts(head, [service])).get(service);
+  if (!part) return false;
+  const hosts = part.fragments.filter((f) => f.typeUrl === XdsType.Route).map((f) => ({ name: f.resource, resource: { [f.field]: [f.value] } }));
+  return carriesSplit(publishedSplit([...(part.resources[XdsType.Route] ?? []), ...hosts], service), service, split);
 }

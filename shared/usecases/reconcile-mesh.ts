@@ -15,9 +15,9 @@
  *
  * Running it twice in a row changes nothing the second time: each repair is "make it so", and a
  * second run finds nothing to make. One service's failure is reported and does not stop the others.
- * Every service is reconciled as a run in shards (reconcile-run.ts: steps 1-2 per shard through
- * reconcileServices, step 3 once at the end through reconcileEnvoyGroups); reconcileMesh answers
- * one service in a request.
+ * Every service is reconciled as a run in shards (reconcile-run.ts: steps 1-3 per shard through
+ * reconcileServices and reconcileEnvoyGroups, which publishes only the shard's services' parts);
+ * reconcileMesh answers one service in a request.
  */
 import { canonicalJson } from '../domain/canonical-json.js';
 import { checkUniqueEndpoints } from '../domain/endpoint-address.js';
@@ -92,7 +92,8 @@ export async function reconcileMesh(deps: ReconcileDeps, request: ReconcileReque
   const startedAt = deps.clock.now().toISOString();
   const services = request.service !== undefined ? [request.service] : await deps.registry.listServices();
   const reports = await reconcileServices(deps, services);
-  const envoyGroups = await reconcileEnvoyGroups(deps, services);
+  // One service: its part alone; everything: the whole registry, removing parts of services gone.
+  const envoyGroups = await reconcileEnvoyGroups(deps, request.service !== undefined ? services : undefined);
   for (const group of envoyGroups) {
     for (const finding of group.findings) {
       if (finding.kind !== 'service-isolated') continue;
@@ -211,10 +212,10 @@ async function reconcileGroup(deps: ReconcileDeps, group: ProxyGroup, state: Ser
 }
 
 /** Republishes every Envoy group whose snapshot content changed, then checks its nodes' acknowledgements. */
-export async function reconcileEnvoyGroups(deps: ReconcileDeps, services: readonly string[]): Promise<EnvoyGroupReport[]> {
+export async function reconcileEnvoyGroups(deps: ReconcileDeps, services: readonly string[] | undefined): Promise<EnvoyGroupReport[]> {
   const groups = deps.proxyGroups.filter((g) => g.kind === 'envoy');
   if (groups.length === 0) return [];
-  const published = await publishSnapshots(deps, { services });
+  const published = await publishSnapshots(deps, services ? { services } : {});
   return Promise.all(
     groups.map(async (group) => {
       const report: EnvoyGroupReport = { proxyGroup: group.name, findings: [], actions: [] };

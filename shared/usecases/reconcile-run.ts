@@ -121,6 +121,9 @@ async function dropLease(deps: ReconcileRunDeps, run: ReconcileRun, holder: stri
 async function reconcileShard(deps: ReconcileRunDeps, run: ReconcileRun, shardSize: number): Promise<ShardOutcome> {
   const page = await deps.registry.listServicesAfter(run.cursor ?? undefined, shardSize);
   const reports = await reconcileServices(deps, page.services);
+  // The shard's own services' parts of the Envoy snapshots (publishing is incremental: an unchanged
+  // part writes nothing), so no shard, the last included, publishes the whole registry.
+  const groups = page.services.length > 0 ? await reconcileEnvoyGroups(deps, page.services) : [];
   const failures = reports.flatMap((r) => r.findings.flatMap((f) => (f.kind === 'failed' ? [{ service: r.service, reason: f.reason }] : [])));
   if (failures.length > 0) deps.logger.warn('services failed to reconcile', { run: run.id, failures });
   const outcome: ShardOutcome = {
@@ -130,7 +133,6 @@ async function reconcileShard(deps: ReconcileRunDeps, run: ReconcileRun, shardSi
     failures,
   };
   if (page.more) return outcome;
-  const groups = await reconcileEnvoyGroups(deps, []);
   const envoyGroups: ReconcileEnvoyGroup[] = groups.map((g) => ({ proxyGroup: g.proxyGroup, findings: g.findings.length, published: g.actions.length > 0 }));
   if (groups.some((g) => g.findings.length > 0)) deps.logger.warn('envoy groups reconciled with findings', { run: run.id, groups });
   return { ...outcome, last: { envoyGroups } };

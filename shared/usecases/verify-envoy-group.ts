@@ -21,10 +21,10 @@ import type { LaggingProxy, Verification } from '../ports/traffic-router.js';
 import type { ProxyAck } from '../ports/snapshot-store.js';
 import type { XdsDeps } from './xds-deps.js';
 
-export async function verifyEnvoyGroup(deps: Pick<XdsDeps, 'snapshots' | 'clock'>, group: ProxyGroup): Promise<Verification> {
+export async function verifyEnvoyGroup(deps: Pick<XdsDeps, 'snapshots' | 'parts' | 'clock'>, group: ProxyGroup): Promise<Verification> {
   if (group.kind !== 'envoy') throw new InternalError(`proxy group ${group.name} is of kind ${group.kind}; only envoy groups are verified by acknowledgement`);
   if (group.proxies.length === 0) return { state: 'unknown', reason: `proxy group ${group.name} lists no node ids (proxyGroups[].proxies): no acknowledgement can be checked` };
-  const [head, acks] = await Promise.all([deps.snapshots.head(group.name), deps.snapshots.listAcks(group.name)]);
+  const [head, acks] = await Promise.all([deps.parts.head(group.name), deps.snapshots.listAcks(group.name)]);
   if (!head) return { state: 'pending', lagging: group.proxies.map(({ nodeId }) => ({ proxy: nodeId, reason: `nothing is published for proxy group ${group.name}` })) };
 
   const nowMs = deps.clock.now().getTime();
@@ -41,7 +41,7 @@ export async function verifyEnvoyGroup(deps: Pick<XdsDeps, 'snapshots' | 'clock'
     }
     const reasons: string[] = [];
     for (const typeUrl of XDS_PUSH_ORDER) {
-      const published = head.types[typeUrl]?.version;
+      const published = head.versions[typeUrl];
       const ack = reported.get(typeUrl);
       if (published === undefined || ack?.version === published) continue;
       const runs = ack === undefined || ack.version === '' ? 'none' : ack.version;

@@ -4,11 +4,15 @@ import type { ContentHash } from '../engine/envoy/snapshot.js';
 import type { Clock } from '../ports/clock.js';
 import type { Logger } from '../ports/logger.js';
 import type { MeshRegistry } from '../ports/mesh-registry.js';
+import type { PartStore } from '../ports/part-store.js';
 import type { SnapshotStore } from '../ports/snapshot-store.js';
 
 export interface XdsDeps {
   registry: MeshRegistry;
+  /** What each proxy reports running (acknowledgements). */
   snapshots: SnapshotStore;
+  /** The published snapshots: the per-service layout every publish writes and every reader reads. */
+  parts: PartStore;
   proxyGroups: readonly ProxyGroup[];
   clock: Clock;
   logger: Logger;

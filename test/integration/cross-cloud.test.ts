@@ -71,6 +71,7 @@ describe('a service registered from both clouds', () => {
     const deps = {
       registry: stores.registry,
       snapshots: stores.snapshots,
+      parts: stores.parts,
       clusterProvider: provider,
       audit: new InMemoryAuditLog(),
       locks: new InMemoryServiceLockStore(),
@@ -98,8 +99,8 @@ describe('a service registered from both clouds', () => {
       ['envoy-aws-use1', 'aws', 'gcp'],
       ['envoy-gcp-usc1', 'gcp', 'aws'],
     ] as const) {
-      const head = (await stores.snapshots.head(group))!;
-      const assignments = await stores.snapshots.resources(head, XdsType.Endpoint);
+      const head = (await stores.parts.head(group))!;
+      const assignments = await stores.parts.resources(head, XdsType.Endpoint);
       const assignment = assignments.find((a) => a.name === 'checkout--v1')!.resource as { endpoints: { locality: { region: string }; priority?: number }[] };
       const priorityOf = (cloud: string) => [...new Set(assignment.endpoints.filter((e) => e.locality.region.startsWith(`${cloud}:`)).map((e) => e.priority ?? 0))];
       expect([group, priorityOf(own), priorityOf(other)]).toEqual([group, [0], [1]]);

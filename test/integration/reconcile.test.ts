@@ -35,7 +35,7 @@ beforeAll(async () => {
     'eks-use1/checkout/checkout-v1': [pods.endpointOf('v1-a'), pods.endpointOf('v1-b')],
     'eks-use1/checkout/checkout-v2': [pods.endpointOf('v2-a'), pods.endpointOf('v2-b')],
   };
-  const { registry, snapshots } = createDynamoDbStores(await backend.freshTable());
+  const { registry, snapshots, parts } = createDynamoDbStores(await backend.freshTable());
   deps = {
     registry,
     // The test's own ClusterProvider (discovery is specified in cluster-discovery.test.ts): it
@@ -51,6 +51,7 @@ beforeAll(async () => {
     allowedEndpointCidrs: ALLOW_LOOPBACK,
     routers: { haproxy: new HaproxyTrafficRouter({ retryDelayMs: 10 }) },
     snapshots,
+    parts,
     hash: sha256Hex,
   };
   await registerVersion(deps, { service: 'checkout', version: 'v1', targets: [target('v1')], actor: 'test' });

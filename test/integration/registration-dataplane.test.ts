@@ -138,8 +138,8 @@ describe('one service cannot stop every canary', () => {
     expect(done).toMatchObject({ status: 'SUCCEEDED', weights: { aws: { v1: 0, v2: 100 } } });
 
     for (const group of ENVOY_GROUPS) {
-      const head = await createDynamoDbStores(table).snapshots.head(group);
-      const routes = await createDynamoDbStores(table).snapshots.resources(head!, XdsType.Route);
+      const head = await createDynamoDbStores(table).parts.head(group);
+      const routes = await createDynamoDbStores(table).parts.resources(head!, XdsType.Route);
       expect(carriesSplit(publishedSplit(routes, 'checkout'), 'checkout', { v1: 0, v2: 100 }), group).toBe(true);
       expect(publishedSplit(routes, 'legacy'), group).toBeUndefined();
     }

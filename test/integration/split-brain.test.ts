@@ -177,8 +177,8 @@ async function servedTraffic(world: World): Promise<ServedTraffic> {
     const stores = createDynamoDbStores(table);
     const state = await stores.registry.getService(SERVICE);
     const registry = Object.fromEntries((state?.splits ?? []).map((s) => [s.proxyGroup, { weights: complete(s.weights), fencingToken: s.fencingToken }]));
-    const head = await stores.snapshots.head(ENVOY_GROUP);
-    const routes = head ? await stores.snapshots.resources(head, XdsType.Route) : [];
+    const head = await stores.parts.head(ENVOY_GROUP);
+    const routes = head ? await stores.parts.resources(head, XdsType.Route) : [];
     const byCluster = publishedSplit(routes, SERVICE);
     const envoy = complete(Object.fromEntries(VERSIONS.map((v) => [v, byCluster?.[clusterName(SERVICE, v)] ?? 0])));
     const haproxy = complete((await versionShares(world.haproxy.adminPort, haproxyBackendName(SERVICE))).shares);

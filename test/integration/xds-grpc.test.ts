@@ -349,10 +349,56 @@ describe('the ADS protocol as a raw stream sees it', () => {
     const pushed = [await envoy.next(), await envoy.next(), await envoy.next(), await envoy.next()];
     expect(pushed.map((r) => r.type_url)).toEqual([XdsType.Cluster, XdsType.Endpoint, XdsType.Listener, XdsType.Route]);
     expect(names(pushed[0]!)).toEqual(['cart--v1', 'echo--v1']);
-    // EDS and RDS stay filtered by the names subscribed: Envoy asks for cart--v1 once it has the cluster.
-    expect(names(pushed[1]!)).toEqual(['echo--v1']);
+    // EDS and RDS stay filtered by the names subscribed (Envoy asks for cart--v1 once it has the
+    // cluster), and carry only what changed: echo--v1 did not, the client keeps it.
+    expect(names(pushed[1]!)).toEqual([]);
+    expect(pushed[1]!.version_info).not.toBe(eds.version_info);
     expect(new Set(pushed.map((r) => r.nonce)).size).toBe(4);
 
+  });
+
+  it('after one service changed, EDS and RDS carry only its resources; CDS and LDS stay whole', async () => {
+    const mesh = (cartAddress: string, canary: boolean): Snapshot => {
+      const at = (service: string, version: string, address?: string): RegisteredVersion => {
+        const own = { ...registration('v1', ['gcp']), service, version };
+        return address ? { ...own, clusters: own.clusters.map((c) => ({ ...c, endpoints: c.endpoints.map((e) => ({ ...e, address })) })) } : own;
+      };
+      const split: Split = canary ? { v1: 100, v2: 0 } : { v1: 100 };
+      const cart = { service: 'cart', split, versions: canary ? [at('cart', 'v1', cartAddress), at('cart', 'v2', '127.0.0.9')] : [at('cart', 'v1', cartAddress)] };
+      return buildSnapshot({ group: rawGroup, services: [cart, { service: 'echo', split: { v1: 100 }, versions: [at('echo', 'v1')] }] }, { hash: sha256 });
+    };
+    const watcher = { id: 'envoy-delta', cluster: rawGroup.name };
+    const envoy = rawAdsStream(port);
+    raw.push(envoy);
+    const ackedBy = (type: string): string | undefined => server.knownNodes().find((n) => n.nodeId === watcher.id)?.acked[type];
+    const ack = async (response: RawResponse, resource_names: string[]): Promise<void> => {
+      envoy.send({ type_url: response.type_url, resource_names, version_info: response.version_info, response_nonce: response.nonce });
+      await waitFor(`the ${response.type_url} ACK`, () => ackedBy(response.type_url) === response.version_info);
+    };
+    server.setSnapshot(rawGroup.name, mesh('127.0.0.2', false));
+    const subscribed: Record<string, string[]> = { [XdsType.Cluster]: [], [XdsType.Endpoint]: ['cart--v1', 'echo--v1'], [XdsType.Listener]: [], [XdsType.Route]: ['cart', 'crossfade_http', 'echo'] };
+    for (const [index, [type_url, resource_names]] of Object.entries(subscribed).entries()) {
+      envoy.send({ ...(index === 0 ? { node: watcher } : {}), type_url, resource_names });
+      const first = await envoy.next();
+      expect(first.resources.length).toBeGreaterThan(1);
+      await ack(first, resource_names);
+    }
+
+    // cart's endpoint moves: its ClusterLoadAssignment alone changes, and alone is sent.
+    server.setSnapshot(rawGroup.name, mesh('127.0.0.3', false));
+    const eds = await envoy.next();
+    expect([eds.type_url, names(eds)]).toEqual([XdsType.Endpoint, ['cart--v1']]);
+    await ack(eds, subscribed[XdsType.Endpoint]!);
+
+    // cart gets a canary at 0%: CDS whole, EDS nothing it subscribes changed, RDS cart's route and the Envoy route, not echo's.
+    server.setSnapshot(rawGroup.name, mesh('127.0.0.3', true));
+    const pushed = [await envoy.next(), await envoy.next(), await envoy.next()];
+    expect(pushed.map((r) => [r.type_url, names(r)])).toEqual([
+      [XdsType.Cluster, ['cart--v1', 'cart--v2', 'echo--v1']],
+      [XdsType.Endpoint, []],
+      [XdsType.Route, ['cart', 'crossfade_http']],
+    ]);
+    server.setSnapshot(rawGroup.name, snapshot(['cart', 'echo']));
   });
 
   it('a new stream from a node that already runs the current version is sent nothing', async () => {

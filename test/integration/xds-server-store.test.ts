@@ -13,7 +13,7 @@ import { sha256Hex } from '../../shared/adapters/system.js';
 import type { ProxyGroup, RegisteredVersion, Split } from '../../shared/domain/mesh.js';
 import { XdsType } from '../../shared/engine/envoy/snapshot.js';
 import type { Logger } from '../../shared/ports/logger.js';
-import type { SnapshotStore } from '../../shared/ports/snapshot-store.js';
+import type { PartStore } from '../../shared/ports/part-store.js';
 import { xdsServerDeps } from '../../shared/runtime/xds.js';
 import { publishSnapshots } from '../../shared/usecases/publish-snapshots.js';
 import { say as sayTo, startEchoBackend, trafficFollows as clientFollows, waitFor, xdsEchoClient } from '../support/grpc-echo.js';
@@ -53,7 +53,7 @@ function registration(version: Version): RegisteredVersion {
 async function publishSplit(weights: Split): Promise<Record<string, string>> {
   splitRevision += 1;
   for (const g of [group, restGroup]) await stores.registry.putSplit({ service: SERVICE, proxyGroup: g.name, weights, revision: splitRevision, updatedAt: clock.now().toISOString() });
-  const report = await publishSnapshots({ snapshots: stores.snapshots, registry: stores.registry, proxyGroups: [group, restGroup], clock, logger: silent, hash: sha256Hex }, { services: [SERVICE] });
+  const report = await publishSnapshots({ snapshots: stores.snapshots, parts: stores.parts, registry: stores.registry, proxyGroups: [group, restGroup], clock, logger: silent, hash: sha256Hex }, { services: [SERVICE] });
   const published = report.groups.find((g) => g.group === group.name)!;
   expect(published.outcome).toBe('published');
   return (published as { versions: Record<string, string> }).versions;
@@ -77,17 +77,17 @@ describe('crossfade xds-server following the snapshot store', () => {
     for (const version of ['v1', 'v2'] as const) await stores.registry.putVersion(registration(version));
     firstVersions = await publishSplit({ v1: 100, v2: 0 });
 
-    const real = stores.snapshots;
-    const snapshots: SnapshotStore = {
+    const real = stores.parts;
+    const parts: PartStore = {
       head: (name) => (storeDown ? Promise.reject(new Error('the table cannot be reached')) : real.head(name)),
-      publish: (...args) => real.publish(...args),
+      parts: (...args) => real.parts(...args),
+      manifest: (...args) => real.manifest(...args),
+      allParts: (...args) => real.allParts(...args),
       resources: (...args) => real.resources(...args),
-      recordAck: (report) => real.recordAck(report),
-      recordServed: (report) => real.recordServed(report),
-      listAcks: (name) => real.listAcks(name),
+      publish: (...args) => real.publish(...args),
     };
     const { checkSnapshot, groupOfNode, followStore } = xdsServerDeps({});
-    running = await startStoreBackedXdsServer({ checkSnapshot, groupOfNode, followStore, clock, snapshots, proxyGroups: [group, restGroup], logger: silent, port: 0, pollSeconds: 0.1 });
+    running = await startStoreBackedXdsServer({ checkSnapshot, groupOfNode, followStore, clock, snapshots: stores.snapshots, parts, proxyGroups: [group, restGroup], logger: silent, port: 0, pollSeconds: 0.1 });
     client = xdsEchoClient(SERVICE, running.port, NODE_ID);
   }, 60_000);
 
@@ -134,7 +134,7 @@ describe('crossfade xds-server following the snapshot store', () => {
 
   it('a NACK is stored as the version the node keeps running, with the rejected one as handed to it', async () => {
     const { followStore } = xdsServerDeps({});
-    const following = followStore({ snapshots: stores.snapshots, proxyGroups: [group], clock, logger: silent }, () => {});
+    const following = followStore({ snapshots: stores.snapshots, parts: stores.parts, proxyGroups: [group], clock, logger: silent }, () => {});
     following.record({ nodeId: 'grpc-nacker', group: group.name, typeUrl: XdsType.Route, version: 'good', rejected: { version: 'bad', message: 'sum of weights is 0' } });
     await following.settled();
     const nacker = (await stores.snapshots.listAcks(group.name)).find((a) => a.nodeId === 'grpc-nacker');

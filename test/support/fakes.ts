@@ -30,7 +30,7 @@ import type { UseCaseDeps } from '../../shared/usecases/deps.js';
 import { T0 } from './deployments.js';
 import { FakeStore } from './fake-store.js';
 import { decodeAfter, encodeAfter } from '../../shared/usecases/page-cursor.js';
-import { InMemoryMeshRegistry, InMemorySnapshotStore, StaticClusterProvider, TEST_PROXY_GROUPS } from './mesh-fakes.js';
+import { InMemoryMeshRegistry, InMemoryPartStore, InMemorySnapshotStore, StaticClusterProvider, TEST_PROXY_GROUPS } from './mesh-fakes.js';
 
 const copy = <T>(value: T): T => structuredClone(value);
 
@@ -451,6 +451,7 @@ export function fakeHttpDeps(overrides: Partial<FakeHttpDeps> & { tokenEntries?:
     clusterProvider: new StaticClusterProvider(),
     proxyGroups: TEST_PROXY_GROUPS,
     snapshots: new InMemorySnapshotStore(),
+    parts: new InMemoryPartStore(),
     hash: (text: string) => createHash('sha256').update(text).digest('hex'),
     // No proxies are reachable from unit tests: reconciliation reports the groups as not reconciled.
     routers: {},

@@ -5,6 +5,8 @@ import type { ClusterProvider } from '../../shared/ports/cluster-provider.js';
 import type { MeshRegistry, ServiceState } from '../../shared/ports/mesh-registry.js';
 import type { AckReport, ProxyAck, PublishOutcome, SnapshotHead, SnapshotStore, SnapshotToPublish, StoredResource } from '../../shared/ports/snapshot-store.js';
 import { NotFoundError } from '../../shared/domain/errors.js';
+import { assembleType, GROUP_PART, versionsOf, type SnapshotPart } from '../../shared/domain/snapshot-parts.js';
+import type { PartsChange, PartsHead, PartsPublishOutcome, PartStore } from '../../shared/ports/part-store.js';
 import { FakeStore } from './fake-store.js';
 
 export class InMemoryMeshRegistry extends FakeStore<keyof MeshRegistry> implements MeshRegistry {
@@ -170,3 +172,77 @@ export const TEST_PROXY_GROUPS: readonly ProxyGroup[] = [
   { name: 'envoy-aws-use1', kind: 'envoy', cloud: 'aws', region: 'us-east-1', proxies: [{ nodeId: 'envoy-aws-1' }] },
   { name: 'haproxy-gcp-usc1', kind: 'haproxy', cloud: 'gcp', region: 'us-central1', proxies: [{ name: 'edge-1', runtimeApi: '127.0.0.1:9999' }] },
 ];
+
+/**
+ * PartStore in memory: a HEAD per group over immutable maps of service → part (each publish stores
+ * a new map, so a HEAD read earlier keeps reading its own parts), guarded by revision; versions are
+ * the XOR of the parts', as the port says.
+ */
+export class InMemoryPartStore extends FakeStore<keyof PartStore> implements PartStore {
+  private readonly heads = new Map<string, PartsHead>();
+  private readonly partsOf = new Map<string, ReadonlyMap<string, SnapshotPart>>();
+  reads = 0;
+
+  async head(group: string): Promise<PartsHead | undefined> {
+    this.countRead('head');
+    const head = this.heads.get(group);
+    return head && structuredClone(head);
+  }
+
+  async parts(head: PartsHead, services: readonly string[]): Promise<Map<string, SnapshotPart>> {
+    this.countRead('parts');
+    const all = this.stored(head);
+    return new Map(services.flatMap((s) => (all.has(s) ? [[s, structuredClone(all.get(s)!)] as [string, SnapshotPart]] : [])));
+  }
+
+  async manifest(head: PartsHead): Promise<Map<string, string>> {
+    this.countRead('manifest');
+    return new Map([...this.stored(head)].filter(([s]) => s !== GROUP_PART).map(([s, p]) => [s, p.key]));
+  }
+
+  async allParts(head: PartsHead): Promise<SnapshotPart[]> {
+    this.countRead('allParts');
+    return structuredClone([...this.stored(head).values()]);
+  }
+
+  async resources(head: PartsHead, typeUrl: string): Promise<StoredResource[]> {
+    this.countRead('resources');
+    if (head.versions[typeUrl] === undefined) throw new NotFoundError(`the snapshot of proxy group ${head.group} has no ${typeUrl}`);
+    return structuredClone(assembleType([...this.stored(head).values()], typeUrl));
+  }
+
+  async publish(group: string, change: PartsChange, basedOn: PartsHead | undefined, at: string): Promise<PartsPublishOutcome> {
+    this.attemptWrite('publish');
+    const next = new Map(basedOn ? this.stored(basedOn) : []);
+    let partsWritten = 0;
+    for (const part of [change.groupPart, ...change.put]) {
+      if (next.get(part.service)?.key === part.key) continue;
+      next.set(part.service, structuredClone(part));
+      partsWritten++;
+    }
+    const removed = change.remove.filter((s) => next.delete(s)).length;
+    if (basedOn && partsWritten === 0 && removed === 0) return { outcome: 'unchanged', head: structuredClone(basedOn) };
+    const expected = basedOn?.revision ?? 0;
+    if ((this.heads.get(group)?.revision ?? 0) !== expected) throw new VersionConflictError(`parts head of proxy group ${group}`, expected);
+    const head: PartsHead = { group, revision: expected + 1, publishedAt: at, versions: versionsOf(next.values(), Object.keys(change.groupPart.hashes)) };
+    this.heads.set(group, head);
+    this.partsOf.set(`${group}|${head.revision}`, next);
+    this.writes++;
+    return { outcome: 'published', head: structuredClone(head), partsWritten };
+  }
+
+  /** A HEAD with these versions and no parts: for readers that look at versions only (verification). */
+  seedHead(group: string, versions: Record<string, string>, at: string): void {
+    const revision = (this.heads.get(group)?.revision ?? 0) + 1;
+    this.heads.set(group, { group, revision, publishedAt: at, versions: { ...versions } });
+  }
+
+  private stored(head: PartsHead): ReadonlyMap<string, SnapshotPart> {
+    return this.partsOf.get(`${head.group}|${head.revision}`) ?? new Map();
+  }
+
+  private countRead(method: keyof PartStore): void {
+    this.read(method);
+    this.reads++;
+  }
+}

@@ -3,7 +3,8 @@
  * place SDK failures become crossfade errors.
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, QueryCommand, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
+import { BatchGetCommand, DynamoDBDocumentClient, QueryCommand, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
+import { mapConcurrently } from '../../domain/concurrency.js';
 import { ConfigError, CrossfadeError, DependencyUnavailableError, InternalError } from '../../domain/errors.js';
 import type { AwsCredentialsProvider } from '../clusters/eks.js';
 
@@ -118,4 +119,44 @@ export async function queryAll(table: TableHandle, input: Omit<QueryCommandInput
     throw storeFailure(error, table.tableName, verb);
   }
   return items;
+}
+
+export type ItemKey = { pk: string; sk: string };
+
+/** BatchGetItem calls that return nothing in a row before giving up (throttling). */
+const BATCH_IDLE_ATTEMPTS = 6;
+
+/**
+ * Reads `wanted` by key with BatchGetItem, `batchKeys` keys per request and `concurrency` requests
+ * at once, handing every item found to `onItem`. BatchGetItem answers what fits in one response
+ * (16 MB on DynamoDB, about 1 MB on the embedded store) and hands back the rest: it is asked again
+ * at once while answers make progress, backed off, and given up after a few tries (a retryable
+ * DependencyUnavailableError), only when one returns nothing. Keys DynamoDB does not have are
+ * simply not handed over.
+ */
+export async function batchGetKeys(
+  table: TableHandle,
+  wanted: readonly ItemKey[],
+  options: { consistent: boolean; batchKeys: number; concurrency: number; verb: string },
+  onItem: (item: Record<string, unknown>) => void,
+): Promise<void> {
+  const batches: ItemKey[][] = [];
+  for (let i = 0; i < wanted.length; i += options.batchKeys) batches.push(wanted.slice(i, i + options.batchKeys));
+  await mapConcurrently(batches, options.concurrency, async (batch) => {
+    let pending: Record<string, unknown>[] = batch;
+    for (let idle = 0; pending.length > 0; ) {
+      if (idle >= BATCH_IDLE_ATTEMPTS) throw new DependencyUnavailableError(`DynamoDB table ${table.tableName}`, `${options.verb}: keys left unprocessed`, { throttled: true });
+      if (idle > 0) await new Promise((resolve) => setTimeout(resolve, 25 * 2 ** idle));
+      let answer;
+      try {
+        answer = await table.documents.send(new BatchGetCommand({ RequestItems: { [table.tableName]: { Keys: pending, ConsistentRead: options.consistent } } }));
+      } catch (error) {
+        throw storeFailure(error, table.tableName, options.verb);
+      }
+      const items = answer.Responses?.[table.tableName] ?? [];
+      for (const item of items) onItem(item);
+      pending = answer.UnprocessedKeys?.[table.tableName]?.Keys ?? [];
+      idle = items.length > 0 ? 0 : idle + 1;
+    }
+  });
 }

@@ -36,14 +36,15 @@
  * see docs/dataplane.md.
  */
 import { createHash } from 'node:crypto';
-import { BatchGetCommand, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { mapConcurrently } from '../../domain/concurrency.js';
-import { DependencyUnavailableError, InternalError, NotFoundError, VersionConflictError } from '../../domain/errors.js';
+import { InternalError, NotFoundError, VersionConflictError } from '../../domain/errors.js';
 import type { Logger } from '../../ports/logger.js';
 import type { AckReport, ProxyAck, PublishedType, PublishOutcome, SnapshotHead, SnapshotStore, SnapshotToPublish, StoredResource } from '../../ports/snapshot-store.js';
 import { createJsonLogger } from '../json-logger.js';
-import { isConditionFailure, queryAll, storeFailure, type TableHandle } from './client.js';
-import { keys, TTL_ATTRIBUTE } from './table.js';
+import { batchGetKeys, isConditionFailure, queryAll, storeFailure, type TableHandle } from './client.js';
+import { claimItem, markItemToExpire } from './claimed-items.js';
+import { keys } from './table.js';
 
 /** Room for the key and attribute names under 350 KB. */
 export const DEFAULT_CHUNK_BYTES = 340_000;
@@ -51,7 +52,6 @@ export const DEFAULT_CHUNK_BYTES = 340_000;
 const BATCH_KEYS = 40;
 /** Puts and batch reads in flight at once. */
 const CONCURRENCY = 8;
-const BATCH_ATTEMPTS = 6;
 /** Acknowledgements remembered per instance: 100,000 nodes × types is a few MB. */
 const MEMO_LIMIT = 100_000;
 /** How long superseded chunks stay readable at least: far longer than any read of an old HEAD takes. */
@@ -214,24 +214,9 @@ export class DynamoDbSnapshotStore implements SnapshotStore {
     return false;
   }
 
-  /** True when the chunk exists and now carries `revision` and no expiry; false when it does not exist or a later revision claimed it. */
-  private async claimChunk(key: ChunkKey, revision: number): Promise<boolean> {
-    try {
-      await this.table.documents.send(
-        new UpdateCommand({
-          TableName: this.table.tableName,
-          Key: key,
-          UpdateExpression: 'SET #claim = :revision REMOVE #ttl',
-          ConditionExpression: 'attribute_exists(pk) AND (attribute_not_exists(#claim) OR #claim <= :revision)',
-          ExpressionAttributeNames: { '#claim': 'claimRevision', '#ttl': TTL_ATTRIBUTE },
-          ExpressionAttributeValues: { ':revision': revision },
-        }),
-      );
-      return true;
-    } catch (error) {
-      if (isConditionFailure(error)) return false;
-      throw storeFailure(error, this.table.tableName, `claim ${key.sk} of ${key.pk}`);
-    }
+  /** True when the chunk exists and now carries `revision` and no expiry (claimed-items.ts). */
+  private claimChunk(key: ChunkKey, revision: number): Promise<boolean> {
+    return claimItem(this.table, key, revision);
   }
 
   /** Write-once: true when this call created the chunk, false when it existed. */
@@ -315,53 +300,14 @@ export class DynamoDbSnapshotStore implements SnapshotStore {
     }
   }
 
-  /**
-   * Sets the chunk's expiry unless it has one (a second mark does not push it back), only while no
-   * HEAD from `supersededAt` on has claimed it, and never recreating a chunk already deleted.
-   */
-  private async markChunk(key: ChunkKey, supersededAt: number, expiresAt: number): Promise<void> {
-    try {
-      await this.table.documents.send(
-        new UpdateCommand({
-          TableName: this.table.tableName,
-          Key: key,
-          UpdateExpression: 'SET #ttl = if_not_exists(#ttl, :expiresAt)',
-          ConditionExpression: 'attribute_exists(pk) AND (attribute_not_exists(#claim) OR #claim < :supersededAt)',
-          ExpressionAttributeNames: { '#claim': 'claimRevision', '#ttl': TTL_ATTRIBUTE },
-          ExpressionAttributeValues: { ':expiresAt': expiresAt, ':supersededAt': supersededAt },
-        }),
-      );
-    } catch (error) {
-      // Deleted already, or claimed again by a later HEAD: nothing to mark.
-      if (isConditionFailure(error)) return;
-      throw storeFailure(error, this.table.tableName, `mark ${key.sk} of ${key.pk} to expire`);
-    }
+  /** Sets the chunk's expiry, only while no HEAD from `supersededAt` on has claimed it (claimed-items.ts). */
+  private markChunk(key: ChunkKey, supersededAt: number, expiresAt: number): Promise<void> {
+    return markItemToExpire(this.table, key, supersededAt, expiresAt);
   }
 
   /** Reads `wanted` into `parts` (by sort key); resolves with the keys DynamoDB does not have. */
   private async batchGet(wanted: readonly { pk: string; sk: string }[], consistent: boolean, parts: Map<string, string>, verb: string): Promise<{ pk: string; sk: string }[]> {
-    const batches: { pk: string; sk: string }[][] = [];
-    for (let i = 0; i < wanted.length; i += BATCH_KEYS) batches.push(wanted.slice(i, i + BATCH_KEYS));
-    await mapConcurrently(batches, CONCURRENCY, async (batch) => {
-      let pending: Record<string, unknown>[] = batch;
-      // BatchGetItem answers what fits in one response (16 MB on DynamoDB, about 1 MB on the
-      // embedded store) and hands back the rest: ask again at once while answers make progress;
-      // back off, and give up after BATCH_ATTEMPTS, only when one returns nothing (throttling).
-      for (let idle = 0; pending.length > 0; ) {
-        if (idle >= BATCH_ATTEMPTS) throw new DependencyUnavailableError(`DynamoDB table ${this.table.tableName}`, `${verb}: keys left unprocessed`, { throttled: true });
-        if (idle > 0) await new Promise((resolve) => setTimeout(resolve, 25 * 2 ** idle));
-        let answer;
-        try {
-          answer = await this.table.documents.send(new BatchGetCommand({ RequestItems: { [this.table.tableName]: { Keys: pending, ConsistentRead: consistent } } }));
-        } catch (error) {
-          throw storeFailure(error, this.table.tableName, verb);
-        }
-        const items = answer.Responses?.[this.table.tableName] ?? [];
-        for (const item of items) parts.set(item['sk'] as string, item['part'] as string);
-        pending = answer.UnprocessedKeys?.[this.table.tableName]?.Keys ?? [];
-        idle = items.length > 0 ? 0 : idle + 1;
-      }
-    });
+    await batchGetKeys(this.table, wanted, { consistent, batchKeys: BATCH_KEYS, concurrency: CONCURRENCY, verb }, (item) => parts.set(item['sk'] as string, item['part'] as string));
     return wanted.filter((key) => !parts.has(key.sk));
   }
 

@@ -7,6 +7,7 @@ import type { DeploymentStore } from '../../ports/deployment-store.js';
 import type { IdempotencyStore } from '../../ports/idempotency-store.js';
 import type { MeshRegistry } from '../../ports/mesh-registry.js';
 import type { ReconcileRuns } from '../../ports/reconcile-runs.js';
+import type { PartStore } from '../../ports/part-store.js';
 import type { ServiceLockStore } from '../../ports/service-lock.js';
 import type { SnapshotStore } from '../../ports/snapshot-store.js';
 import { DynamoDbActiveRuns } from './active-runs.js';
@@ -18,6 +19,7 @@ import { DynamoDbIdempotencyStore } from './idempotency-store.js';
 import { DynamoDbMeshRegistry } from './mesh-registry.js';
 import { DynamoDbNotificationOutbox } from './notification-outbox.js';
 import { DynamoDbReconcileRuns } from './reconcile-runs.js';
+import { DynamoDbPartStore } from './part-store.js';
 import { DynamoDbServiceLockStore } from './service-lock.js';
 import { DynamoDbSnapshotStore } from './snapshot-store.js';
 import { tableDefinition, TTL_ATTRIBUTE } from './table.js';
@@ -28,7 +30,10 @@ export interface Stores {
   audit: AuditLog;
   locks: ServiceLockStore;
   registry: MeshRegistry;
+  /** The acknowledgements proxies report (and the whole-snapshot chunk layout, which nothing publishes to any more). */
   snapshots: SnapshotStore;
+  /** The published snapshots, per service (ports/part-store.ts). */
+  parts: PartStore;
   activeRuns: ActiveRuns;
   slots: CanarySlots;
   outbox: DynamoDbNotificationOutbox;
@@ -43,6 +48,7 @@ export function createDynamoDbStores(table: TableHandle): Stores {
     locks: new DynamoDbServiceLockStore(table),
     registry: new DynamoDbMeshRegistry(table),
     snapshots: new DynamoDbSnapshotStore(table),
+    parts: new DynamoDbPartStore(table),
     activeRuns: new DynamoDbActiveRuns(table),
     slots: new DynamoDbCanarySlots(table),
     outbox: new DynamoDbNotificationOutbox(table),

@@ -11,6 +11,9 @@
  *   split of a proxy group SVC#<service>           SPLIT#<group>
  *   xDS snapshot HEAD      XDS#<group>             HEAD
  *   xDS resource chunk     XDS#<group>#<type>#<content key>  CHUNK#<index, 5 digits>   TTL on expiresAt, once superseded
+ *   xDS parts HEAD         XDSP#<group>            HEAD
+ *   xDS manifest bucket    XDSP#<group>#B#<index>  <bucket key>                TTL on expiresAt, once superseded
+ *   xDS service part       XDSP#<group>#P#<service>  <part key>[#<piece>]      TTL on expiresAt, once superseded
  *   proxy acknowledgement  XDSACK#<group>          <nodeId>#<type URL>
  *   active run             RUNS                    <deployment id>
  *   cap scope's slots      CAPS                    CAP#<rule>#<global | cloud:<cloud> | group:<proxy group>>
@@ -32,7 +35,10 @@
  *   Chunks (< 350 KB each) are immutable: their key is a digest of what they hold, so the same
  *   content is never written twice, and a type's chunks share a partition. Chunks no HEAD names
  *   any more are given an expiry an hour ahead, which a publish naming them again removes (the
- *   claimRevision guard in snapshot-store.ts). Acknowledgements live in their own per-group
+ *   claimRevision guard in snapshot-store.ts). The per-service layout (part-store.ts) keeps a
+ *   HEAD of about 2 KB naming 64 manifest buckets, each listing its services' part keys; parts
+ *   and buckets are immutable and keyed by content like chunks, with the same expiry and guard,
+ *   and a service's parts share its own partition. Acknowledgements live in their own per-group
  *   partition, written only when a proxy reports a different version.
  * - Active runs (ports/active-runs.ts) share one partition: a mark per unfinished deployment, a
  *   few writes a minute at most, read whole by the sweeper. Listing them from the deployments
@@ -67,6 +73,10 @@ export const keys = {
     pk: `XDS#${group}#${type}#${contentKey}`,
     sk: `CHUNK#${String(index).padStart(5, '0')}`,
   }),
+  partsHead: (group: string) => ({ pk: `XDSP#${group}`, sk: 'HEAD' }),
+  partsBucket: (group: string, index: number, bucketKey: string) => ({ pk: `XDSP#${group}#B#${index}`, sk: bucketKey }),
+  /** Piece 0 is `<part key>`, a part too large for one item continues at `<part key>#1`... */
+  partsPart: (group: string, service: string, partKey: string, piece: number) => ({ pk: `XDSP#${group}#P#${service}`, sk: piece === 0 ? partKey : `${partKey}#${piece}` }),
   proxyAcks: (group: string) => `XDSACK#${group}`,
   proxyAck: (group: string, nodeId: string, typeUrl: string) => ({ pk: `XDSACK#${group}`, sk: `${nodeId}#${typeUrl}` }),
   activeRuns: 'RUNS',

@@ -7,7 +7,9 @@
  * Protocol rules kept: per stream and type a nonce and a subscription; a request carrying a stale
  * nonce is ignored; nothing is sent when neither the version nor the subscribed names changed (an
  * ACK is never answered, a NACKed version is never resent); a new snapshot is pushed CDS → EDS →
- * LDS → RDS. Every ACK and NACK goes to `onAck`/`onNack` so it can be stored. Delta xDS is not
+ * LDS → RDS; EDS and RDS responses to a subscription already answered carry only the resources
+ * that changed (the rest the client keeps; after a NACK, all of them again). Every ACK and NACK
+ * goes to `onAck`/`onNack` so it can be stored. Delta xDS is not
  * served (gRPC answers UNIMPLEMENTED): grpc-js-xds does not use it, Envoy can be set to SotW.
  *
  * The rules themselves (is a snapshot publishable, which group does a node belong to) live in the
@@ -81,6 +83,12 @@ const RDS = 'type.googleapis.com/envoy.config.route.v3.RouteConfiguration';
 const PUSH_ORDER = [CDS, EDS, LDS, RDS];
 /** For LDS and CDS an empty name list means every resource (Envoy); for EDS and RDS, none. */
 const WILDCARD_TYPES = new Set([LDS, CDS]);
+/**
+ * Types whose state-of-the-world responses need carry only the resources that changed: a client
+ * keeps the EDS and RDS resources a response leaves out (the xDS protocol; LDS and CDS responses
+ * must be whole, what they leave out is deleted).
+ */
+const PARTIAL_TYPES = new Set([EDS, RDS]);
 const METHOD = '/envoy.service.discovery.v3.AggregatedDiscoveryService/StreamAggregatedResources';
 
 interface DecodedRequest {
@@ -97,6 +105,8 @@ interface TypeState {
   lastNonce: string | undefined;
   sentVersion: string | undefined;
   sentNames: string | undefined;
+  /** EDS and RDS: each resource's JSON as last sent on this stream; undefined: send them all next time. */
+  sentResources?: Map<string, string>;
 }
 
 interface Stream {
@@ -122,6 +132,8 @@ export class AdsServer {
   private readonly nodes = new Map<string, NodeRecord>();
   /** Encoding is the costly part of a push; a snapshot's resources are frozen, so each is encoded once. */
   private readonly encoded = new WeakMap<object, AnyMessage>();
+  /** And its JSON, to tell which EDS and RDS resources changed since a stream's last response. */
+  private readonly texts = new WeakMap<object, string>();
   private readonly logger: Logger;
 
   constructor(private readonly options: AdsServerOptions) {
@@ -213,7 +225,11 @@ export class AdsServer {
     if (nonce !== '' && nonce !== state.lastNonce) return;
     state.names = request.resource_names.length === 0 && WILDCARD_TYPES.has(typeUrl) ? 'all' : new Set(request.resource_names);
     if (nonce !== '') {
-      if (request.error_detail) this.recordNack(node, typeUrl, request.version_info, state.sentVersion ?? '', request.error_detail.message ?? '');
+      if (request.error_detail) {
+        // The client kept its last good resources, not what was sent: the next response carries them all.
+        state.sentResources = undefined;
+        this.recordNack(node, typeUrl, request.version_info, state.sentVersion ?? '', request.error_detail.message ?? '');
+      }
       else this.recordAck(node, typeUrl, request.version_info);
     } else if (request.version_info !== '' && state.sentVersion === undefined) {
       // A new stream from a node that already runs a version: it need not be sent again.
@@ -252,10 +268,26 @@ export class AdsServer {
     const names = namesKey(state.names);
     if (version === state.sentVersion && names === state.sentNames) return;
     const wanted = state.names;
-    const resources = (snapshot.resources[typeUrl] ?? []).filter((r) => wanted === 'all' || wanted.has(r.name)).map((r) => this.encode(r.resource));
+    let resources = (snapshot.resources[typeUrl] ?? []).filter((r) => wanted === 'all' || wanted.has(r.name));
+    if (PARTIAL_TYPES.has(typeUrl)) {
+      // Same subscription, new version: only what changed since this stream's last response.
+      const sent = new Map(resources.map((r) => [r.name, this.json(r.resource)]));
+      const before = names === state.sentNames ? state.sentResources : undefined;
+      if (before) resources = resources.filter((r) => before.get(r.name) !== sent.get(r.name));
+      state.sentResources = sent;
+    }
     const nonce = String(++stream.nonce);
     Object.assign(state, { lastNonce: nonce, sentVersion: version, sentNames: names });
-    stream.call.write({ version_info: version, resources, type_url: typeUrl, nonce });
+    stream.call.write({ version_info: version, resources: resources.map((r) => this.encode(r.resource)), type_url: typeUrl, nonce });
+  }
+
+  private json(resource: JsonRecord): string {
+    let text = this.texts.get(resource);
+    if (text === undefined) {
+      text = JSON.stringify(resource);
+      this.texts.set(resource, text);
+    }
+    return text;
   }
 
   private encode(resource: JsonRecord): AnyMessage {

@@ -7,6 +7,8 @@
  */
 import { ValidationError } from '../../domain/errors.js';
 import type { ProxyGroup } from '../../domain/mesh.js';
+import { namedVersion, type SnapshotPart } from '../../domain/snapshot-parts.js';
+import { servicesNaming } from './service-part.js';
 import { XdsType, type JsonObject, type Snapshot, type XdsTypeUrl } from './snapshot.js';
 
 /** `POST /v3/discovery:<kind>` → the type it serves (the `google.api.http` annotations of the Fetch RPCs). */
@@ -75,6 +77,34 @@ export function answerDiscovery(request: DiscoveryRequest, snapshot: Snapshot): 
   const filter = !FULL_STATE_TYPES.has(request.typeUrl) && wanted.size > 0;
   const resources = snapshot.resources[request.typeUrl].filter((r) => !filter || wanted.has(r.name)).map((r) => r.resource);
   return { status: 200, body: { version_info: version, resources, type_url: request.typeUrl } };
+}
+
+/**
+ * Whether a request is answered per resource, from the parts of the services that own what it
+ * names (docs/dataplane.md "Incremental publishing"): EDS naming its clusters, which is how Envoy
+ * asks over REST (one subscription per cluster). Its `version_info` is the named set's version, so
+ * a change to one service sends a 200 to the subscriptions of that service's clusters only.
+ */
+export function answeredPerResource(request: DiscoveryRequest): boolean {
+  return request.typeUrl === XdsType.Endpoint && request.resourceNames.length > 0;
+}
+
+/** The services whose parts hold what a per-resource request names. */
+export function ownersOfNamed(request: DiscoveryRequest): string[] {
+  return [...new Set(request.resourceNames.flatMap(servicesNaming))].sort();
+}
+
+/**
+ * The per-resource answer from the owners' parts: 304 when the node's `version_info` is the named
+ * set's version, else the named resources it has, with that version. `current` says whether the
+ * node runs what is published of what it asks for.
+ */
+export function answerNamed(request: DiscoveryRequest, parts: readonly SnapshotPart[]): { answer: DiscoveryAnswer; current: boolean } {
+  const names = new Set(request.resourceNames);
+  const version = namedVersion(parts, request.typeUrl, names);
+  if (request.versionInfo === version) return { answer: { status: 304 }, current: true };
+  const resources = parts.flatMap((p) => (p.resources[request.typeUrl] ?? []).filter((r) => names.has(r.name))).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  return { answer: { status: 200, body: { version_info: version, resources: resources.map((r) => r.resource), type_url: request.typeUrl } }, current: false };
 }
 
 /** parseDiscoveryRequest then answerDiscovery. */

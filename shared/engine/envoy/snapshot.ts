@@ -140,13 +140,26 @@ export function serviceOnlySnapshot(group: GroupMesh['group'], service: ServiceR
 }
 
 function groupResources(services: readonly ServiceResources[], options: Omit<SnapshotOptions, 'hash'>): Record<XdsTypeUrl, XdsResource[]> {
-  const source = options.configSource ?? { kind: 'ads' };
   const byType: Record<XdsTypeUrl, XdsResource[]> = { [XdsType.Cluster]: [], [XdsType.Endpoint]: [], [XdsType.Listener]: [], [XdsType.Route]: [] };
   const sorted = services.length > 1 ? [...services].sort((a, b) => compare(a.service, b.service)) : services;
   for (const { resources } of sorted) for (const typeUrl of XDS_PUSH_ORDER) byType[typeUrl].push(...resources[typeUrl]);
-  byType[XdsType.Route].push({ name: ENVOY_ROUTE_NAME, resource: routeConfiguration(ENVOY_ROUTE_NAME, sorted.map((s) => s.envoyHost)) });
-  byType[XdsType.Listener].push({ name: ENVOY_LISTENER_NAME, resource: envoyListener(options.envoyListenerPort ?? DEFAULT_ENVOY_LISTENER_PORT, source) });
+  const own = groupOwnResources(options, sorted.map((s) => s.envoyHost));
+  for (const typeUrl of XDS_PUSH_ORDER) byType[typeUrl].push(...own[typeUrl]);
   return byType;
+}
+
+/**
+ * What the group's snapshot holds whatever its services: the Envoy listener, and the Envoy route
+ * with `hosts` as its virtual hosts (none: the shell the services' hosts are appended to).
+ */
+export function groupOwnResources(options: Omit<SnapshotOptions, 'hash'>, hosts: readonly JsonObject[] = []): Record<XdsTypeUrl, XdsResource[]> {
+  const source = options.configSource ?? { kind: 'ads' };
+  return {
+    [XdsType.Cluster]: [],
+    [XdsType.Endpoint]: [],
+    [XdsType.Listener]: [{ name: ENVOY_LISTENER_NAME, resource: envoyListener(options.envoyListenerPort ?? DEFAULT_ENVOY_LISTENER_PORT, source) }],
+    [XdsType.Route]: [{ name: ENVOY_ROUTE_NAME, resource: routeConfiguration(ENVOY_ROUTE_NAME, hosts) }],
+  };
 }
 
 /** Sorts, versions and freezes resources into a snapshot. Checks nothing: see `snapshotProblems`. */

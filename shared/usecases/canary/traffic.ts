@@ -107,7 +107,7 @@ export async function verifyShares(deps: CanaryDeps, d: Deployment, shares: Cana
   const stale: string[] = [];
   for (const group of deps.proxyGroups) {
     const split = splitFor(d, undefined, shares.get(group.name) ?? 0);
-    if (group.kind === 'envoy' && !(await publishedRoutesCarry(deps.snapshots, group.name, d.service, split))) {
+    if (group.kind === 'envoy' && !(await publishedRoutesCarry(deps.parts, group.name, d.service, split))) {
       stale.push(group.name);
       lagging.push({ proxy: group.name, reason: `the published snapshot does not carry ${d.service}'s split ${JSON.stringify(split)} yet` });
       continue;

@@ -7,7 +7,7 @@ import { createApiHandler } from '../../../shared/http/routes.js';
 import type { HttpRequest, HttpResponse } from '../../../shared/http/types.js';
 import { publishSnapshots } from '../../../shared/usecases/publish-snapshots.js';
 import { fakeHttpDeps, TEST_TOKEN_ENTRIES, TEST_TOKENS, type FakeHttpDeps } from '../../support/fakes.js';
-import { InMemoryMeshRegistry, InMemorySnapshotStore } from '../../support/mesh-fakes.js';
+import { InMemoryMeshRegistry, InMemoryPartStore, InMemorySnapshotStore } from '../../support/mesh-fakes.js';
 
 const XDS_TOKEN = 'cf_unit_xds_envoy_aws_0123456789ab';
 const GROUPS: readonly ProxyGroup[] = [
@@ -16,7 +16,7 @@ const GROUPS: readonly ProxyGroup[] = [
   { name: 'envoy-aws-grpc', kind: 'envoy', cloud: 'aws', region: 'us-east-1', proxies: [{ nodeId: 'grpc-client-1' }], xds: { api: 'ads' } },
 ];
 
-async function deps(): Promise<FakeHttpDeps & { snapshots: InMemorySnapshotStore }> {
+async function deps(): Promise<FakeHttpDeps & { snapshots: InMemorySnapshotStore; parts: InMemoryPartStore }> {
   const registry = new InMemoryMeshRegistry();
   const endpoints = [{ address: '10.0.1.10', port: 8080, zone: null }];
   await registry.putVersion({ service: 'checkout', version: 'v1', clusters: [{ cloud: 'aws', cluster: 'eks-use1', region: 'us-east-1', endpoints }], registeredAt: '2026-01-01T00:00:00.000Z', registeredBy: 't', revision: 1 });
@@ -28,7 +28,7 @@ async function deps(): Promise<FakeHttpDeps & { snapshots: InMemorySnapshotStore
     tokenEntries: [...TEST_TOKEN_ENTRIES, { id: 'envoy-aws', sha256: hashToken(XDS_TOKEN), scopes: [{ kind: 'xds', groupGlob: 'envoy-aws-*' }] }],
   });
   await publishSnapshots(d);
-  return d as FakeHttpDeps & { snapshots: InMemorySnapshotStore };
+  return d as FakeHttpDeps & { snapshots: InMemorySnapshotStore; parts: InMemoryPartStore };
 }
 
 function poll(kind: string, body: unknown): HttpRequest {
@@ -48,13 +48,41 @@ describe('POST /v3/discovery:*', () => {
     const body = json(first);
     expect(body).toMatchObject({ type_url: XdsType.Cluster, resources: [{ '@type': XdsType.Cluster, name: 'checkout--v1' }] });
 
-    const reads = d.snapshots.reads;
+    const reads = d.parts.reads;
     const current = await handle(poll('clusters', clusters(body['version_info'] as string)));
     expect(current).toEqual({ statusCode: 304, headers: { 'cache-control': 'no-store' }, body: '' });
-    expect(d.snapshots.reads - reads).toBe(1);
+    expect(d.parts.reads - reads).toBe(1);
     expect(await d.snapshots.listAcks('envoy-aws-use1')).toEqual([
       { group: 'envoy-aws-use1', nodeId: 'envoy-aws-1', typeUrl: XdsType.Cluster, version: body['version_info'], at: expect.any(String), served: { version: body['version_info'], at: expect.any(String) } },
     ]);
+  });
+
+  it('answers EDS naming its cluster per resource: only what is named, 304 while the named set is unchanged whatever else changes', async () => {
+    const d = await deps();
+    const other = { address: '10.0.9.9', port: 8080, zone: null };
+    await d.registry.putVersion({ service: 'cart', version: 'v7', clusters: [{ cloud: 'aws', cluster: 'eks-use1', region: 'us-east-1', endpoints: [other] }], registeredAt: '2026-01-01T00:00:00.000Z', registeredBy: 't', revision: 1 });
+    await d.registry.putSplit({ service: 'cart', proxyGroup: 'envoy-aws-use1', weights: { v7: 100 }, revision: 1, updatedAt: '2026-01-01T00:00:00.000Z' });
+    await publishSnapshots(d, { services: ['cart'] });
+    const handle = createApiHandler(d);
+    const eds = (name: string, version_info = '') => poll('endpoints', { node: node(), type_url: XdsType.Endpoint, version_info, resource_names: [name] });
+
+    const first = await handle(eds('checkout--v1'));
+    expect(first.statusCode).toBe(200);
+    const body = json(first) as { version_info: string; resources: { cluster_name: string }[] };
+    expect(body.resources.map((r) => r.cluster_name)).toEqual(['checkout--v1']);
+    const cart = json(await handle(eds('cart--v7'))) as { version_info: string };
+    expect(cart.version_info).not.toBe(body.version_info);
+
+    // cart's endpoints move: checkout's subscription stays current, and the node is recorded as running what is published.
+    await d.registry.putVersion({ service: 'cart', version: 'v7', clusters: [{ cloud: 'aws', cluster: 'eks-use1', region: 'us-east-1', endpoints: [{ ...other, address: '10.0.9.10' }] }], registeredAt: '2026-01-01T00:00:00.000Z', registeredBy: 't', revision: 2 });
+    await publishSnapshots(d, { services: ['cart'] });
+    expect((await handle(eds('checkout--v1', body.version_info))).statusCode).toBe(304);
+    const published = (await d.parts.head('envoy-aws-use1'))!.versions[XdsType.Endpoint];
+    expect((await d.snapshots.listAcks('envoy-aws-use1')).find((a) => a.typeUrl === XdsType.Endpoint)?.version).toBe(published);
+    const moved = await handle(eds('cart--v7', cart.version_info));
+    expect(moved.statusCode).toBe(200);
+    expect(JSON.stringify(json(moved)['resources'])).toContain('10.0.9.10');
+    expect(JSON.stringify(json(moved)['resources'])).not.toContain('checkout');
   });
 
   it('reads lowerCamelCase bodies too', async () => {
@@ -70,12 +98,12 @@ describe('POST /v3/discovery:*', () => {
     ['a token that is not a string', clusters('', node('envoy-aws-1', 42))],
   ])('401 for %s (an API bearer token in a header counts for nothing), having read and written nothing', async (_name, body) => {
     const d = await deps();
-    const reads = d.snapshots.reads;
+    const reads = d.parts.reads;
     const request = { ...poll('clusters', body), headers: { authorization: `Bearer ${TEST_TOKENS.admin}` } };
     const answer = await createApiHandler(d)(request);
     expect(answer.statusCode).toBe(401);
     expect(json(answer)).toMatchObject({ error: { code: 'UNAUTHENTICATED' } });
-    expect(d.snapshots.reads - reads).toBe(0);
+    expect(d.parts.reads - reads).toBe(0);
     expect(await d.snapshots.listAcks('envoy-aws-use1')).toEqual([]);
   });
 
@@ -112,7 +140,7 @@ describe('POST /v3/discovery:*', () => {
     expect(json(secrets)).toMatchObject({ error: { code: 'NOT_FOUND' } });
 
     const empty = await deps();
-    empty.snapshots = new InMemorySnapshotStore();
+    empty.parts = new InMemoryPartStore();
     const nothing = await createApiHandler(empty)(poll('clusters', clusters()));
     expect(nothing.statusCode).toBe(404);
     expect(json(nothing)).toMatchObject({ error: { message: 'nothing has been published for proxy group envoy-aws-use1 yet' } });

@@ -6,20 +6,20 @@ import { describe, expect, it } from 'vitest';
 import { coalescingPublisher } from '../../../shared/usecases/coalescing-publisher.js';
 import type { XdsDeps } from '../../../shared/usecases/xds-deps.js';
 import { fakeHttpDeps } from '../../support/fakes.js';
-import { InMemorySnapshotStore } from '../../support/mesh-fakes.js';
+import { InMemoryPartStore } from '../../support/mesh-fakes.js';
 
 /** Counts publishes by counting HEAD reads of one group (each publish reads every group's HEAD once). */
 function countingDeps(): { deps: XdsDeps; heads: () => number } {
   const deps = fakeHttpDeps();
-  const snapshots = new InMemorySnapshotStore();
+  const parts = new InMemoryPartStore();
   let reads = 0;
-  const head = snapshots.head.bind(snapshots);
-  snapshots.head = async (group: string) => {
+  const head = parts.head.bind(parts);
+  parts.head = async (group: string) => {
     if (group === deps.proxyGroups.find((g) => g.kind === 'envoy')!.name) reads++;
     await new Promise((resolve) => setTimeout(resolve, 5));
     return head(group);
   };
-  return { deps: { ...deps, snapshots }, heads: () => reads };
+  return { deps: { ...deps, parts }, heads: () => reads };
 }
 
 describe('coalescingPublisher', () => {
@@ -54,8 +54,8 @@ describe('coalescingPublisher', () => {
   it('a failed publish fails its callers and does not stop the next one', async () => {
     const { deps } = countingDeps();
     let fail = true;
-    const head = deps.snapshots.head.bind(deps.snapshots);
-    deps.snapshots.head = async (group: string) => {
+    const head = deps.parts.head.bind(deps.parts);
+    deps.parts.head = async (group: string) => {
       if (fail) throw new Error('store down');
       return head(group);
     };

@@ -4,18 +4,18 @@ import { DependencyUnavailableError } from '../../../shared/domain/errors.js';
 import type { ProxyGroup } from '../../../shared/domain/mesh.js';
 import { PublishedSnapshotFollower } from '../../../shared/usecases/follow-published-snapshots.js';
 import { CapturingLogger } from '../../support/fakes.js';
-import { InMemorySnapshotStore } from '../../support/mesh-fakes.js';
+import { InMemoryPartStore } from '../../support/mesh-fakes.js';
 
 const groups: ProxyGroup[] = ['grpc-a', 'grpc-b'].map((name) => ({ name, kind: 'envoy', cloud: 'aws', region: 'us-east-1', proxies: [], xds: { api: 'ads' } }));
 const unreachable = () => new DependencyUnavailableError('DynamoDB table crossfade', 'GetItem', { cause: new Error('connect ECONNREFUSED 127.0.0.1:40123') });
 
 describe('PublishedSnapshotFollower, a store that cannot be read', () => {
   it('is logged once per group when its reads start failing, once when they succeed again, and not at every poll between', async () => {
-    const snapshots = new InMemorySnapshotStore();
+    const parts = new InMemoryPartStore();
     const logger = new CapturingLogger();
-    const follower = new PublishedSnapshotFollower({ snapshots, proxyGroups: groups, logger }, () => {});
+    const follower = new PublishedSnapshotFollower({ parts, proxyGroups: groups, logger }, () => {});
     const pollWhileDown = async () => {
-      snapshots.failNext('head', unreachable()).failNext('head', unreachable());
+      parts.failNext('head', unreachable()).failNext('head', unreachable());
       expect((await follower.poll()).map((p) => p.outcome)).toEqual(['failed', 'failed']);
     };
 

@@ -74,7 +74,7 @@ describe('programService', () => {
     expect(router.applied).toEqual(['edge-down', 'edge-up', 'edge-none']);
     expect(router.serving.get('edge-up')).toEqual({ v1: 100 });
     for (const group of ['envoy-aws-use1', 'envoy-gcp-usc1']) {
-      const routes = await d.snapshots.resources((await d.snapshots.head(group))!, XdsType.Route);
+      const routes = await d.parts.resources((await d.parts.head(group))!, XdsType.Route);
       expect(carriesSplit(publishedSplit(routes, 'checkout'), 'checkout', { v1: 100 })).toBe(true);
     }
     expect(d.logger.at('warn').find((l) => l.message.startsWith('proxy groups not programmed'))?.fields).toMatchObject({ service: 'checkout', groups: { 'edge-down': expect.stringMatching(/^unreachable/) } });

@@ -6,7 +6,7 @@ import { XdsType } from '../../../shared/engine/envoy/snapshot.js';
 import { publishSnapshots } from '../../../shared/usecases/publish-snapshots.js';
 import { rejectionOf } from '../../support/errors.js';
 import { fakeHttpDeps, type FakeHttpDeps } from '../../support/fakes.js';
-import { InMemoryMeshRegistry, InMemorySnapshotStore } from '../../support/mesh-fakes.js';
+import { InMemoryMeshRegistry, InMemoryPartStore } from '../../support/mesh-fakes.js';
 
 const GROUPS: readonly ProxyGroup[] = [
   { name: 'envoy-aws-use1', kind: 'envoy', cloud: 'aws', region: 'us-east-1', proxies: [{ nodeId: 'envoy-aws-1' }], xds: { api: 'rest', clusterName: 'xds.example.com', refreshDelaySeconds: 7, requestTimeoutSeconds: 9 } },
@@ -20,7 +20,7 @@ function version(service: string, name: string, addresses: string[]): Registered
 }
 
 /** checkout at 90/10 in every group, cart at 100 on v7; the snapshot store and registry are fresh fakes. */
-async function deps(overrides: Partial<FakeHttpDeps> = {}): Promise<FakeHttpDeps & { registry: InMemoryMeshRegistry; snapshots: InMemorySnapshotStore }> {
+async function deps(overrides: Partial<FakeHttpDeps> = {}): Promise<FakeHttpDeps & { registry: InMemoryMeshRegistry; parts: InMemoryPartStore }> {
   const registry = new InMemoryMeshRegistry();
   await registry.putVersion(version('checkout', 'v1', ['10.0.1.10']));
   await registry.putVersion(version('checkout', 'v2', ['10.0.1.20']));
@@ -29,13 +29,13 @@ async function deps(overrides: Partial<FakeHttpDeps> = {}): Promise<FakeHttpDeps
     await registry.putSplit({ service: 'checkout', proxyGroup: group.name, weights: { v1: 90, v2: 10 }, revision: 1, updatedAt: '2026-01-01T00:00:00.000Z' });
     await registry.putSplit({ service: 'cart', proxyGroup: group.name, weights: { v7: 100 }, revision: 1, updatedAt: '2026-01-01T00:00:00.000Z' });
   }
-  const snapshots = new InMemorySnapshotStore();
-  return { ...fakeHttpDeps(), proxyGroups: GROUPS, registry, snapshots, ...overrides } as FakeHttpDeps & { registry: InMemoryMeshRegistry; snapshots: InMemorySnapshotStore };
+  const parts = new InMemoryPartStore();
+  return { ...fakeHttpDeps(), proxyGroups: GROUPS, registry, parts, ...overrides } as FakeHttpDeps & { registry: InMemoryMeshRegistry; parts: InMemoryPartStore };
 }
 
-const edsConfigOf = async (d: { snapshots: InMemorySnapshotStore }, group: string): Promise<unknown> => {
-  const head = (await d.snapshots.head(group))!;
-  const [cluster] = await d.snapshots.resources(head, XdsType.Cluster);
+const edsConfigOf = async (d: { parts: InMemoryPartStore }, group: string): Promise<unknown> => {
+  const head = (await d.parts.head(group))!;
+  const [cluster] = await d.parts.resources(head, XdsType.Cluster);
   return (cluster!.resource['eds_cluster_config'] as Record<string, unknown>)['eds_config'];
 };
 
@@ -47,22 +47,22 @@ describe('publishSnapshots', () => {
       ['envoy-aws-use1', 'published'],
       ['envoy-gcp-usc1', 'published'],
     ]);
-    expect(await d.snapshots.head('haproxy-gcp-usc1')).toBeUndefined();
+    expect(await d.parts.head('haproxy-gcp-usc1')).toBeUndefined();
     expect(await edsConfigOf(d, 'envoy-aws-use1')).toEqual({
       api_config_source: { api_type: 'REST', transport_api_version: 'V3', cluster_names: ['xds.example.com'], refresh_delay: '7s', request_timeout: '9s' },
       resource_api_version: 'V3',
     });
     expect(await edsConfigOf(d, 'envoy-gcp-usc1')).toEqual({ ads: {}, resource_api_version: 'V3' });
-    const routes = await d.snapshots.resources((await d.snapshots.head('envoy-aws-use1'))!, XdsType.Route);
+    const routes = await d.parts.resources((await d.parts.head('envoy-aws-use1'))!, XdsType.Route);
     expect(JSON.stringify(routes)).toContain('"weighted_clusters":{"clusters":[{"name":"checkout--v1","weight":90},{"name":"checkout--v2","weight":10}]}');
   });
 
   it('publishes nothing when nothing changed, and a new version of the routes when a split did', async () => {
     const d = await deps();
     const first = await publishSnapshots(d);
-    const writes = d.snapshots.writes;
+    const writes = d.parts.writes;
     expect((await publishSnapshots(d)).groups.map((g) => g.outcome)).toEqual(['unchanged', 'unchanged']);
-    expect(d.snapshots.writes).toBe(writes);
+    expect(d.parts.writes).toBe(writes);
 
     await d.registry.putSplit({ service: 'checkout', proxyGroup: 'envoy-aws-use1', weights: { v1: 50, v2: 50 }, revision: 2, updatedAt: '2026-01-01T00:01:00.000Z' });
     const second = await publishSnapshots(d);
@@ -76,7 +76,7 @@ describe('publishSnapshots', () => {
   it('publishes only the groups asked for', async () => {
     const d = await deps();
     expect((await publishSnapshots(d, { groups: ['envoy-gcp-usc1'] })).groups.map((g) => g.group)).toEqual(['envoy-gcp-usc1']);
-    expect(await d.snapshots.head('envoy-aws-use1')).toBeUndefined();
+    expect(await d.parts.head('envoy-aws-use1')).toBeUndefined();
   });
 
   it('reads a service the listing does not show yet when told to (the listing is eventually consistent)', async () => {
@@ -84,7 +84,7 @@ describe('publishSnapshots', () => {
     const registry = d.registry;
     const lagging = Object.assign(Object.create(registry) as InMemoryMeshRegistry, { listServices: async () => ['cart'] });
     await publishSnapshots({ ...d, registry: lagging });
-    const clusters = async () => (await d.snapshots.resources((await d.snapshots.head('envoy-aws-use1'))!, XdsType.Cluster)).map((r) => r.name);
+    const clusters = async () => (await d.parts.resources((await d.parts.head('envoy-aws-use1'))!, XdsType.Cluster)).map((r) => r.name);
     expect(await clusters()).toEqual(['cart--v7']);
     await publishSnapshots({ ...d, registry: lagging }, { services: ['checkout'] });
     expect(await clusters()).toEqual(['cart--v7', 'checkout--v1', 'checkout--v2']);
@@ -106,7 +106,7 @@ describe('publishSnapshots', () => {
     });
     expect(report.groups[1]).toMatchObject({ group: 'envoy-gcp-usc1', outcome: 'published', isolated: [] });
     expect(report.withoutEndpoints).toEqual([]);
-    const clusters = (await d.snapshots.resources((await d.snapshots.head('envoy-aws-use1'))!, XdsType.Cluster)).map((r) => r.name);
+    const clusters = (await d.parts.resources((await d.parts.head('envoy-aws-use1'))!, XdsType.Cluster)).map((r) => r.name);
     expect(clusters).toEqual(['cart--v7', 'cart--v8']);
     const warning = d.logger.at('warn').find((l) => l.message.startsWith('services isolated from snapshots'));
     expect(warning?.fields).toMatchObject({ isolated: [{ group: 'envoy-aws-use1', service: 'checkout', rule: 'route-cluster-empty' }] });
@@ -120,7 +120,7 @@ describe('publishSnapshots', () => {
     for (const group of report.groups) {
       expect(group).toMatchObject({ outcome: 'published', isolated: [{ service: 'checkout', rule: 'duplicate-endpoint', field: 'ClusterLoadAssignment/checkout--v2' }] });
     }
-    const routes = JSON.stringify(await d.snapshots.resources((await d.snapshots.head('envoy-gcp-usc1'))!, XdsType.Route));
+    const routes = JSON.stringify(await d.parts.resources((await d.parts.head('envoy-gcp-usc1'))!, XdsType.Route));
     expect(routes).toContain('cart--v7');
     expect(routes).not.toContain('checkout');
   });
@@ -128,14 +128,14 @@ describe('publishSnapshots', () => {
   it('refuses a snapshot whose problem lies between services (one resource name from two), keeping the last one', async () => {
     const d = await deps();
     await publishSnapshots(d);
-    const published = await d.snapshots.head('envoy-aws-use1');
+    const published = await d.parts.head('envoy-aws-use1');
     // cart--x's version v1 and cart's version x--v1 both make the cluster "cart--x--v1".
     await d.registry.putVersion(version('cart', 'x--v1', ['10.0.3.1']));
     await d.registry.putVersion(version('cart--x', 'v1', ['10.0.3.2']));
     await d.registry.putSplit({ service: 'cart--x', proxyGroup: 'envoy-aws-use1', weights: { v1: 100 }, revision: 1, updatedAt: '2026-01-01T00:01:00.000Z' });
     const report = await publishSnapshots(d);
     expect(report.groups[0]).toMatchObject({ group: 'envoy-aws-use1', outcome: 'refused', rule: 'duplicate-name', field: 'Cluster/cart--x--v1' });
-    expect(await d.snapshots.head('envoy-aws-use1')).toEqual(published);
+    expect(await d.parts.head('envoy-aws-use1')).toEqual(published);
     expect(d.logger.at('warn').map((l) => l.message)).toContain('snapshots refused');
   });
 
@@ -150,19 +150,19 @@ describe('publishSnapshots', () => {
 
   it('a HEAD that moved under it is read again and published over; it gives up after three tries', async () => {
     const d = await deps();
-    d.snapshots.failNext('publish', new VersionConflictError('snapshot head of proxy group envoy-aws-use1', 0));
+    d.parts.failNext('publish', new VersionConflictError('snapshot head of proxy group envoy-aws-use1', 0));
     const report = await publishSnapshots(d);
     expect(report.groups.map((g) => g.outcome)).toEqual(['published', 'published']);
-    expect(d.snapshots.writeAttempts).toBe(3);
+    expect(d.parts.writeAttempts).toBe(3);
 
     const busy = await deps({ proxyGroups: [GROUPS[0]!] });
-    for (let i = 0; i < 3; i++) busy.snapshots.failNext('publish', new VersionConflictError('snapshot head of proxy group envoy-aws-use1', 0));
+    for (let i = 0; i < 3; i++) busy.parts.failNext('publish', new VersionConflictError('snapshot head of proxy group envoy-aws-use1', 0));
     expect(await rejectionOf(publishSnapshots(busy))).toMatchObject({ name: 'VersionConflictError' });
   });
 
   it('reads and writes nothing when there is no Envoy group', async () => {
     const d = await deps({ proxyGroups: [GROUPS[2]!] });
     expect(await publishSnapshots(d)).toEqual({ groups: [], withoutEndpoints: [] });
-    expect(d.snapshots.reads + d.snapshots.writeAttempts).toBe(0);
+    expect(d.parts.reads + d.parts.writeAttempts).toBe(0);
   });
 });

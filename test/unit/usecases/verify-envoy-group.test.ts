@@ -2,11 +2,11 @@
 import { describe, expect, it } from 'vitest';
 import { DependencyUnavailableError } from '../../../shared/domain/errors.js';
 import type { ProxyGroup } from '../../../shared/domain/mesh.js';
-import { XDS_PUSH_ORDER, XdsType } from '../../../shared/engine/envoy/snapshot.js';
+import { XdsType } from '../../../shared/engine/envoy/snapshot.js';
 import { verifyEnvoyGroup } from '../../../shared/usecases/verify-envoy-group.js';
 import { rejectionOf } from '../../support/errors.js';
 import { FixedClock } from '../../support/fakes.js';
-import { InMemorySnapshotStore, TEST_PROXY_GROUPS } from '../../support/mesh-fakes.js';
+import { InMemoryPartStore, InMemorySnapshotStore, TEST_PROXY_GROUPS } from '../../support/mesh-fakes.js';
 
 const T0 = new Date('2026-01-01T00:00:00.000Z');
 const GROUP: ProxyGroup = {
@@ -19,11 +19,10 @@ const GROUP: ProxyGroup = {
 };
 const PUBLISHED = { [XdsType.Cluster]: 'c1', [XdsType.Endpoint]: 'e1', [XdsType.Listener]: 'l1', [XdsType.Route]: 'r1' };
 
-async function published(): Promise<{ snapshots: InMemorySnapshotStore; clock: FixedClock }> {
-  const snapshots = new InMemorySnapshotStore();
-  const resources = Object.fromEntries(XDS_PUSH_ORDER.map((t) => [t, []]));
-  await snapshots.publish({ group: GROUP.name, resources, versions: PUBLISHED }, undefined, T0.toISOString());
-  return { snapshots, clock: new FixedClock(T0) };
+async function published(): Promise<{ snapshots: InMemorySnapshotStore; parts: InMemoryPartStore; clock: FixedClock }> {
+  const parts = new InMemoryPartStore();
+  parts.seedHead(GROUP.name, PUBLISHED, T0.toISOString());
+  return { snapshots: new InMemorySnapshotStore(), parts, clock: new FixedClock(T0) };
 }
 
 async function reports(snapshots: InMemorySnapshotStore, nodeId: string, versions: Record<string, string>): Promise<void> {
@@ -68,7 +67,7 @@ describe('verifyEnvoyGroup', () => {
   });
 
   it('pending when nothing is published: publishing is what fixes it', async () => {
-    const verification = await verifyEnvoyGroup({ snapshots: new InMemorySnapshotStore(), clock: new FixedClock(T0) }, GROUP);
+    const verification = await verifyEnvoyGroup({ snapshots: new InMemorySnapshotStore(), parts: new InMemoryPartStore(), clock: new FixedClock(T0) }, GROUP);
     expect(verification).toEqual({
       state: 'pending',
       lagging: [
