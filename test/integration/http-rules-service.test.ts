@@ -182,7 +182,7 @@ describe.each(targetFactories)('external rules services through %s', (_name, fac
     const dryRun = await post('/v1/policy/evaluate', body);
     const { created } = await acceptedCreate(service, body);
 
-    expect(dryRun.body).toEqual({ allowed: true, verdicts: [{ rule: 'vault', kind: 'external', allowed: true, reason: 'vault-signed request verified', nextAllowedAt: null }] });
+    expect(dryRun.body).toEqual({ allowed: true, status: 'ALLOWED', progress: 'allowed by every rule that applies: vault', statusUrl: expect.any(String), verdicts: [{ rule: 'vault', kind: 'external', allowed: true, reason: 'vault-signed request verified', nextAllowedAt: null }] });
     expect(created.details.policy!.verdicts).toEqual([expect.objectContaining({ rule: 'vault', allowed: true })]);
     expect(secretsManager.reads.slice(reads)).toEqual([VAULT_ID]);
   });
