@@ -10,12 +10,14 @@ import { isDirectInvocation } from '../shared/http/direct-invocation.js';
 import { createHttpHandler } from '../shared/http/handle.js';
 import { reconcileRoutes } from '../shared/http/routes/reconcile.js';
 import { lambdaHttpHandler, type LambdaHttpEvent } from '../shared/platform/lambda-http.js';
-import { buildHttpDeps, type RuntimeDeps } from '../shared/runtime/deps.js';
+import { composeDeps, type RuntimeDeps } from '../shared/runtime/compose.js';
 import { cloudDiscovery } from '../shared/runtime/discovery.js';
 import { maintenance } from '../shared/runtime/maintenance.js';
+import { notificationsOf } from '../shared/runtime/notifications.js';
+import { workflowFromEnv } from '../shared/runtime/workflow.js';
 
 let deps: RuntimeDeps | undefined;
-const depsOnce = (): RuntimeDeps => (deps ??= buildHttpDeps({ env: process.env, configRequired: true, discovery: cloudDiscovery }));
+const depsOnce = (): RuntimeDeps => (deps ??= composeDeps({ env: process.env, configRequired: true, discovery: cloudDiscovery, runs: workflowFromEnv, notifications: notificationsOf }));
 const http = lambdaHttpHandler(() => createHttpHandler(depsOnce(), reconcileRoutes));
 
 export async function handler(event: LambdaHttpEvent | { source?: string }, context: Context) {

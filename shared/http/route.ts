@@ -9,8 +9,14 @@ import type { XdsDeps } from '../usecases/xds-deps.js';
 import type { Principal, TokenIndex } from './auth.js';
 import type { CallerAuth } from './caller-auth.js';
 import type { HttpRequest } from './types.js';
+import type { Logger } from '../ports/logger.js';
 
-export interface HttpDeps extends UseCaseDeps, CanaryDeps, XdsDeps {
+/**
+ * What the HTTP core itself uses (authentication, logging, links), whatever the routes: the whole
+ * of what the health function builds (shared/runtime/health.ts).
+ */
+export interface EdgeDeps {
+  logger: Logger;
   tokens: TokenIndex;
   /** Cloud identities accepted besides tokens (docs/direct-invocation.md); undefined: tokens only. */
   callers?: CallerAuth;
@@ -20,10 +26,13 @@ export interface HttpDeps extends UseCaseDeps, CanaryDeps, XdsDeps {
   version: string;
 }
 
-export interface RouteContext {
+export interface HttpDeps extends UseCaseDeps, CanaryDeps, XdsDeps, EdgeDeps {}
+
+/** `D`: what the route's handler reads; the whole set by default, EdgeDeps for /healthz. */
+export interface RouteContext<D extends EdgeDeps = HttpDeps> {
   request: HttpRequest;
   params: Record<string, string>;
-  deps: HttpDeps;
+  deps: D;
   baseUrl: string;
   /** Present on every route but the public ones. */
   principal: Principal;
@@ -38,12 +47,12 @@ export interface RouteAnswer {
 export const FunctionName = { Health: 'health', Deployments: 'deployments', Services: 'services', Reconcile: 'reconcile', Discovery: 'discovery' } as const;
 export type FunctionName = (typeof FunctionName)[keyof typeof FunctionName];
 
-export interface Route {
+export interface Route<D extends EdgeDeps = HttpDeps> {
   method: 'GET' | 'POST' | 'PUT' | 'DELETE';
   /** `{name}` matches one path segment. */
   path: string;
   functionName: FunctionName;
   public?: true;
-  handle(context: RouteContext): Promise<RouteAnswer>;
+  handle(context: RouteContext<D>): Promise<RouteAnswer>;
 }
 
