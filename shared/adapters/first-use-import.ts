@@ -9,3 +9,19 @@ export function commonJs<T extends object>(namespace: T): T {
   const names = Object.keys(namespace);
   return names.length === 1 && names[0] === 'default' ? (namespace as unknown as { default: T }).default : namespace;
 }
+
+/**
+ * What is built only when first needed (a module imported with `import()`, the client made from
+ * it, a secret read once): concurrent first uses share one load, and a failed load is not kept,
+ * so the next use tries again.
+ */
+export function loadedOnFirstUse<T>(load: () => Promise<T>): () => Promise<T> {
+  let pending: Promise<T> | undefined;
+  return () => {
+    pending ??= load().catch((error: unknown) => {
+      pending = undefined;
+      throw error;
+    });
+    return pending;
+  };
+}

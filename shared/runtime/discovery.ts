@@ -7,7 +7,7 @@
 import type { AwsCredentialsProvider } from '../adapters/clusters/eks.js';
 import type { ClusterConfig } from '../domain/config.js';
 import type { ClusterProvider } from '../ports/cluster-provider.js';
-import { loadedOnFirstUse } from './first-use.js';
+import { loadedOnFirstUse } from '../adapters/first-use-import.js';
 
 export function cloudDiscovery(clusters: readonly ClusterConfig[], env: Readonly<Record<string, string | undefined>>, awsCredentials?: AwsCredentialsProvider): ClusterProvider {
   const provider = loadedOnFirstUse(async () => (await import('./discovery-clients.js')).cloudClusterProvider(clusters, env, awsCredentials));

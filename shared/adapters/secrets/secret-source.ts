@@ -9,7 +9,7 @@ import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { AwsCredentialsProvider } from '../clusters/eks.js';
 import { ConfigError, DependencyUnavailableError } from '../../domain/errors.js';
 import type { SecretReference } from '../../domain/policy/external.js';
-import { commonJs } from '../first-use-import.js';
+import { commonJs, loadedOnFirstUse } from '../first-use-import.js';
 
 export type SecretSource = () => Promise<string>;
 
@@ -26,7 +26,7 @@ export function secretSourceOf(reference: SecretReference, key: string, options:
     if (value === undefined || value === '') throw new ConfigError(`${key}.env: environment variable ${reference.env} is not set (it holds the signing secret)`, `${key}.env`);
     return () => Promise.resolve(value);
   }
-  return cachedOnSuccess(() => readSecret(options.secretsManager, reference.awsSecretsManager));
+  return loadedOnFirstUse(() => readSecret(options.secretsManager, reference.awsSecretsManager));
 }
 
 async function readSecret(secretsManager: () => Promise<SecretsManagerClient>, secretId: string): Promise<string> {
@@ -40,17 +40,6 @@ async function readSecret(secretsManager: () => Promise<SecretsManagerClient>, s
   }
   if (!value) throw new DependencyUnavailableError(`Secrets Manager secret ${secretId}`, 'GetSecretValue (the secret has no value)');
   return value;
-}
-
-function cachedOnSuccess(read: () => Promise<string>): SecretSource {
-  let pending: Promise<string> | undefined;
-  return () => {
-    pending ??= read().catch((error: unknown) => {
-      pending = undefined;
-      throw error;
-    });
-    return pending;
-  };
 }
 
 /** A Secrets Manager client; `endpoint` for a local fake (AWS_ENDPOINT_URL_SECRETS_MANAGER). */
