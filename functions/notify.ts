@@ -5,11 +5,12 @@
  * the store.
  */
 import type { Context } from 'aws-lambda';
-import { buildHttpDeps, type RuntimeDeps } from '../shared/runtime/deps.js';
+import { composeDeps, type RuntimeDeps } from '../shared/runtime/compose.js';
+import { notificationsOf } from '../shared/runtime/notifications.js';
 import { drainOutbox } from '../shared/runtime/dispatch-loop.js';
 
 let deps: RuntimeDeps | undefined;
-const depsOnce = (): RuntimeDeps => (deps ??= buildHttpDeps({ env: process.env, configRequired: true }));
+const depsOnce = (): RuntimeDeps => (deps ??= composeDeps({ env: process.env, configRequired: true, notifications: notificationsOf }));
 
 export async function handler(_event: unknown, context: Context) {
   const notifications = depsOnce().notifications;

@@ -13,10 +13,13 @@ import { isDirectInvocation } from '../shared/http/direct-invocation.js';
 import { createHttpHandler } from '../shared/http/handle.js';
 import { reconcileRoutes } from '../shared/http/routes/reconcile.js';
 import { lambdaHttpHandler, type LambdaHttpEvent } from '../shared/platform/lambda-http.js';
-import { buildHttpDeps, regionFromEnv, type RuntimeDeps } from '../shared/runtime/deps.js';
+import { composeDeps, type RuntimeDeps } from '../shared/runtime/compose.js';
+import { regionFromEnv } from '../shared/runtime/core.js';
 import { cloudDiscovery } from '../shared/runtime/discovery.js';
 import { maintenance } from '../shared/runtime/maintenance.js';
+import { notificationsOf } from '../shared/runtime/notifications.js';
 import { isReconcileContinuation, lambdaContinuation, type ReconcileContinuation } from '../shared/runtime/reconcile-continuation.js';
+import { workflowFromEnv } from '../shared/runtime/workflow.js';
 
 /** Left of the timeout when no further shard is begun: a shard of 250 services takes a few seconds. */
 const SHARD_RESERVE_MS = 60_000;
@@ -24,7 +27,7 @@ const SHARD_RESERVE_MS = 60_000;
 let deps: RuntimeDeps | undefined;
 function depsOnce(): RuntimeDeps {
   if (deps) return deps;
-  deps = buildHttpDeps({ env: process.env, configRequired: true, discovery: cloudDiscovery });
+  deps = composeDeps({ env: process.env, configRequired: true, discovery: cloudDiscovery, runs: workflowFromEnv, notifications: notificationsOf });
   const functionName = process.env['AWS_LAMBDA_FUNCTION_NAME'];
   if (functionName) deps.dispatchReconcile = lambdaContinuation({ functionName, region: regionFromEnv(process.env) });
   return deps;

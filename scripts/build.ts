@@ -8,42 +8,21 @@
  *
  * - The AWS SDK is bundled, not taken from the Lambda runtime: the version we test is the version
  *   that runs, and a pinned SDK cannot change under us. Minified it stays far below 1 MB.
- * - ESM output needs a `require` for the SDK's CommonJS parts (esbuild bundles the SDK's CommonJS parts into an ES module, where `require` does not exist), hence the banner.
  * - Code a request may never need is split into chunks loaded on first use (the GKE client and
- *   its protos are ~5 MB; only a GKE lookup loads them), so index.mjs is what every cold start pays.
- * - functions-framework stays external on GCP: the platform runs its CLI, which must share the
- *   module instance our code registers with.
+ *   its protos are ~5 MB; only a GKE lookup loads them; every SDK but DynamoDB's is imported where
+ *   used), so index.mjs is what every cold start pays. scripts/bundle-options.ts has the options.
  */
 import { existsSync, mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import { build, type BuildOptions } from 'esbuild';
+import { build } from 'esbuild';
 import pkg from '../package.json' with { type: 'json' };
 import { loadConfig } from '../shared/adapters/config-file.js';
-import { buildCliBundle, CLI_BUNDLE, REQUIRE_BANNER } from './cli-bundle.js';
+import { bundleOptions as common, GCP_EXTERNAL, NEVER_BUNDLED } from './bundle-options.js';
+import { buildCliBundle, CLI_BUNDLE } from './cli-bundle.js';
 
 const CONFIG = 'crossfade.yaml';
 const EXAMPLE_CONFIG = 'crossfade.example.yaml';
 export const BUNDLED_CONFIG = 'crossfade.json';
-const GCP_EXTERNAL = ['@google-cloud/functions-framework'];
-/** Only needed to read YAML, which the bundles never do (see shared/adapters/config-file.ts). */
-const NEVER_BUNDLED = ['yaml'];
-
-const common: BuildOptions = {
-  bundle: true,
-  platform: 'node',
-  target: 'node22',
-  format: 'esm',
-  splitting: true,
-  entryNames: 'index',
-  chunkNames: 'chunks/[name]-[hash]',
-  outExtension: { '.js': '.mjs' },
-  minify: true,
-  sourcemap: 'external',
-  legalComments: 'none',
-  banner: { js: REQUIRE_BANNER },
-  logLevel: 'warning',
-  external: NEVER_BUNDLED,
-};
 
 export function lambdaFunctionNames(): string[] {
   return readdirSync('functions')

@@ -7,9 +7,13 @@
 import { spawn } from 'node:child_process';
 import { startTimer } from './timing.js';
 
-/** Runs as `node --input-type=module -e HARNESS [url]`: argv[1] is the module to import, if any. */
+/**
+ * Runs as `node --input-type=module -e HARNESS [url [preload]]`: argv[1] is the module to import,
+ * if any; argv[2] a module imported first, untimed (what the platform has loaded before our module).
+ */
 const HARNESS = `
 const url = process.argv[1];
+if (process.argv[2]) await import(process.argv[2]);
 const started = performance.now();
 if (url) await import(url);
 const importMs = performance.now() - started;
@@ -27,6 +31,8 @@ export interface FreshImport {
 export interface FreshImportOptions {
   /** file: URL of the module; undefined runs the empty baseline. */
   url: string | undefined;
+  /** file: URL of a module to import before the timed import, untimed. */
+  preload?: string;
   cwd: string;
   env: Record<string, string | undefined>;
   /** A module whose import leaves a handle open would otherwise hang the bench. */
@@ -36,7 +42,7 @@ export interface FreshImportOptions {
 export function importInFreshNode(options: FreshImportOptions): Promise<FreshImport> {
   return new Promise((resolve, reject) => {
     const elapsed = startTimer();
-    const args = ['--input-type=module', '-e', HARNESS, ...(options.url ? [options.url] : [])];
+    const args = ['--input-type=module', '-e', HARNESS, ...(options.url ? [options.url] : []), ...(options.url && options.preload ? [options.preload] : [])];
     const child = spawn(process.execPath, args, { cwd: options.cwd, env: options.env, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';

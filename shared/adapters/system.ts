@@ -1,7 +1,10 @@
 /** The real clock, id generator and content hash. */
-import { createHash, randomBytes } from 'node:crypto';
 import type { Clock } from '../ports/clock.js';
 import type { IdGenerator } from '../ports/ids.js';
+
+// node:crypto is loaded on first use, not at import: loading it is a noticeable part of a cold
+// start, and the health function never hashes (docs/architecture.md "Cold start").
+const crypto = () => process.getBuiltinModule('node:crypto');
 
 export const systemClock: Clock = { now: () => new Date() };
 
@@ -13,7 +16,7 @@ export function clockStartingAt(startsAt: Date, realNow: number = Date.now()): C
 
 /** Lower-case hex sha256 of the UTF-8 text: what xDS snapshot versions are made of (engine `ContentHash`). */
 export function sha256Hex(text: string): string {
-  return createHash('sha256').update(text, 'utf8').digest('hex');
+  return crypto().createHash('sha256').update(text, 'utf8').digest('hex');
 }
 
 const CROCKFORD = '0123456789abcdefghjkmnpqrstvwxyz';
@@ -33,6 +36,6 @@ function encodeTime(ms: number): string {
 }
 
 function encodeRandom(length: number): string {
-  const bytes = randomBytes(length);
+  const bytes = crypto().randomBytes(length);
   return Array.from(bytes, (byte) => CROCKFORD[byte % 32]).join('');
 }

@@ -79,8 +79,14 @@ export type AddressClassName = (typeof AddressClass)[keyof typeof AddressClass];
 
 const cidr = (text: string): Cidr => parseCidr(text)!;
 
-/** The ranges refused, most specific first: the metadata address is link-local too, and named for what it is. */
-const REFUSED_RANGES: readonly { kind: AddressClassName; network: Cidr }[] = [
+type RefusedRange = { kind: AddressClassName; network: Cidr };
+
+/**
+ * The ranges refused, most specific first: the metadata address is link-local too, and named for
+ * what it is. Parsed on first use, not at import: node:net's first IPv6 check compiles a large
+ * pattern, which every function's cold start would otherwise pay (docs/architecture.md "Cold start").
+ */
+const refusedRanges = (): readonly RefusedRange[] => [
   // AWS (IMDS over IPv4 and IPv6), GCP, Azure and most other clouds answer instance metadata here.
   { kind: AddressClass.CloudMetadata, network: cidr('169.254.169.254/32') },
   { kind: AddressClass.CloudMetadata, network: cidr('fd00:ec2::254/128') },
@@ -94,12 +100,13 @@ const REFUSED_RANGES: readonly { kind: AddressClassName; network: Cidr }[] = [
   { kind: AddressClass.Multicast, network: cidr('ff00::/8') },
 ];
 
-const IPV4_MAPPED = cidr('::ffff:0:0/96');
+let parsed: { ranges: readonly RefusedRange[]; ipv4Mapped: Cidr } | undefined;
 
 /** The refused range an address falls in, or undefined when proxies may route to it. */
-export function refusedRangeOf(address: IpAddress): { kind: AddressClassName; network: Cidr } | undefined {
-  const seen = contains(IPV4_MAPPED, address) ? { family: 4 as const, bytes: address.bytes.slice(12) } : address;
-  return REFUSED_RANGES.find((range) => contains(range.network, seen));
+export function refusedRangeOf(address: IpAddress): RefusedRange | undefined {
+  parsed ??= { ranges: refusedRanges(), ipv4Mapped: cidr('::ffff:0:0/96') };
+  const seen = contains(parsed.ipv4Mapped, address) ? { family: 4 as const, bytes: address.bytes.slice(12) } : address;
+  return parsed.ranges.find((range) => contains(range.network, seen));
 }
 
 /**

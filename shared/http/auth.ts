@@ -4,10 +4,13 @@
  * the right tool (a slow password hash protects guessable secrets, not random ones), and looking
  * up by hash leaks nothing an attacker can steer. The token itself is never logged or stored.
  */
-import { createHash, randomBytes } from 'node:crypto';
 import type { TokenEntry } from '../domain/config.js';
 import { ForbiddenError, UnauthenticatedError } from '../domain/errors.js';
 import { allows, allowsEveryService, allowsXds, type Access, type Scope } from '../domain/scopes.js';
+
+// node:crypto is loaded on first use, not at import: loading it is a noticeable part of a cold
+// start, and the health function never hashes (docs/architecture.md "Cold start").
+const crypto = () => process.getBuiltinModule('node:crypto');
 
 export interface Principal {
   /** Who: a token's id, the ARN STS named (`kind: 'iam'`), or a Google account's email (`kind: 'google'`). The audit's actor. */
@@ -31,12 +34,12 @@ export function indexTokens(entries: readonly TokenEntry[]): TokenIndex {
 }
 
 export function hashToken(token: string): string {
-  return createHash('sha256').update(token, 'utf8').digest('hex');
+  return crypto().createHash('sha256').update(token, 'utf8').digest('hex');
 }
 
 /** A new token: `cf_` + 43 base64url characters (256 random bits). */
 export function generateToken(): string {
-  return `cf_${randomBytes(32).toString('base64url')}`;
+  return `cf_${crypto().randomBytes(32).toString('base64url')}`;
 }
 
 const BEARER = /^Bearer ([\x21-\x7e]{16,512})$/;

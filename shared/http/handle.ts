@@ -8,7 +8,7 @@ import { mapError } from './error-response.js';
 import type { Principal } from './auth.js';
 import { authenticateCaller } from './caller-auth.js';
 import { assertParameterHasRule, checkPathParameters } from './path-params.js';
-import type { HttpDeps, Route } from './route.js';
+import type { EdgeDeps, Route } from './route.js';
 import { JSON_CONTENT_TYPE, type HttpRequest, type HttpResponse, type RequestHead } from './types.js';
 
 export interface HttpHandler {
@@ -23,16 +23,19 @@ export interface HttpHandler {
   admit(head: RequestHead): Promise<HttpResponse | undefined>;
 }
 
-interface CompiledRoute {
-  route: Route;
+interface CompiledRoute<D extends EdgeDeps> {
+  route: Route<D>;
   pattern: RegExp;
   paramNames: string[];
 }
 
-type Admitted = { kind: 'admitted'; route: Route; params: Record<string, string>; principal: Principal } | { kind: 'answered'; response: HttpResponse };
+type Admitted<D extends EdgeDeps> = { kind: 'admitted'; route: Route<D>; params: Record<string, string>; principal: Principal } | { kind: 'answered'; response: HttpResponse };
 
-/** @param routes what this handler serves: a Lambda function's own routes, or the whole table (routes.ts). */
-export function createHttpHandler(deps: HttpDeps, routes: readonly Route[]): HttpHandler {
+/**
+ * @param deps what the routes read: each function builds only its own (shared/runtime/)
+ * @param routes what this handler serves: a Lambda function's own routes, or the whole table (routes.ts).
+ */
+export function createHttpHandler<D extends EdgeDeps>(deps: D, routes: readonly Route<D>[]): HttpHandler {
   const compiled = routes.map(compile);
 
   function logged(head: RequestHead, started: number, response: HttpResponse, error?: unknown): HttpResponse {
@@ -42,7 +45,7 @@ export function createHttpHandler(deps: HttpDeps, routes: readonly Route[]): Htt
     return response;
   }
 
-  async function admitOrAnswer(head: RequestHead): Promise<Admitted> {
+  async function admitOrAnswer(head: RequestHead): Promise<Admitted<D>> {
     const match = findRoute(compiled, head);
     if (match.kind === 'method-not-allowed') {
       return { kind: 'answered', response: respond(405, { error: { code: 'METHOD_NOT_ALLOWED', message: `${head.method} is not allowed on ${head.path}` } }, { allow: match.allowed.join(', ') }) };
@@ -95,7 +98,7 @@ export function respond(statusCode: number, body: unknown, headers: Record<strin
   };
 }
 
-function compile(route: Route): CompiledRoute {
+function compile<D extends EdgeDeps>(route: Route<D>): CompiledRoute<D> {
   const paramNames: string[] = [];
   for (const [, name] of route.path.matchAll(/\{(\w+)\}/g)) {
     assertParameterHasRule(route.path, name!);
@@ -109,9 +112,9 @@ export function pathPattern(path: string): RegExp {
   return new RegExp(`^${path.replace(/\{(\w+)\}/g, '([^/]+)')}/?$`);
 }
 
-type RouteMatch = { kind: 'found'; route: Route; params: Record<string, string> } | { kind: 'method-not-allowed'; allowed: string[] };
+type RouteMatch<D extends EdgeDeps> = { kind: 'found'; route: Route<D>; params: Record<string, string> } | { kind: 'method-not-allowed'; allowed: string[] };
 
-function findRoute(compiled: readonly CompiledRoute[], request: RequestHead): RouteMatch {
+function findRoute<D extends EdgeDeps>(compiled: readonly CompiledRoute<D>[], request: RequestHead): RouteMatch<D> {
   const allowed: string[] = [];
   for (const { route, pattern, paramNames } of compiled) {
     const match = pattern.exec(request.path);

@@ -10,13 +10,14 @@ import type { ReconcileRunDeps } from '../usecases/reconcile-run.js';
 import type { Principal, TokenIndex } from './auth.js';
 import type { CallerAuth } from './caller-auth.js';
 import type { HttpRequest } from './types.js';
+import type { Logger } from '../ports/logger.js';
 
-export interface HttpDeps extends UseCaseDeps, CanaryDeps, XdsDeps, ReconcileRunDeps {
-  /**
-   * Has a reconcile run driven elsewhere, now (runtime/maintenance.ts): Lambda invokes itself, the
-   * local stack drives it in-process. Undefined: the scheduled reconciliation drives it (GCP).
-   */
-  dispatchReconcile?: (runId: string) => Promise<void>;
+/**
+ * What the HTTP core itself uses (authentication, logging, links), whatever the routes: the whole
+ * of what the health function builds (shared/runtime/health.ts).
+ */
+export interface EdgeDeps {
+  logger: Logger;
   tokens: TokenIndex;
   /** Cloud identities accepted besides tokens (docs/direct-invocation.md); undefined: tokens only. */
   callers?: CallerAuth;
@@ -26,10 +27,19 @@ export interface HttpDeps extends UseCaseDeps, CanaryDeps, XdsDeps, ReconcileRun
   version: string;
 }
 
-export interface RouteContext {
+export interface HttpDeps extends UseCaseDeps, CanaryDeps, XdsDeps, ReconcileRunDeps, EdgeDeps {
+  /**
+   * Has a reconcile run driven elsewhere, now (runtime/maintenance.ts): Lambda invokes itself, the
+   * local stack drives it in-process. Undefined: the scheduled reconciliation drives it (GCP).
+   */
+  dispatchReconcile?: (runId: string) => Promise<void>;
+}
+
+/** `D`: what the route's handler reads; the whole set by default, EdgeDeps for /healthz. */
+export interface RouteContext<D extends EdgeDeps = HttpDeps> {
   request: HttpRequest;
   params: Record<string, string>;
-  deps: HttpDeps;
+  deps: D;
   baseUrl: string;
   /** Present on every route but the public ones. */
   principal: Principal;
@@ -44,12 +54,12 @@ export interface RouteAnswer {
 export const FunctionName = { Health: 'health', Deployments: 'deployments', Services: 'services', Reconcile: 'reconcile', Discovery: 'discovery' } as const;
 export type FunctionName = (typeof FunctionName)[keyof typeof FunctionName];
 
-export interface Route {
+export interface Route<D extends EdgeDeps = HttpDeps> {
   method: 'GET' | 'POST' | 'PUT' | 'DELETE';
   /** `{name}` matches one path segment. */
   path: string;
   functionName: FunctionName;
   public?: true;
-  handle(context: RouteContext): Promise<RouteAnswer>;
+  handle(context: RouteContext<D>): Promise<RouteAnswer>;
 }
 

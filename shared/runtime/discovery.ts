@@ -1,21 +1,15 @@
 /**
- * Endpoint discovery through EKS, GKE and the clusters' Kubernetes APIs, for the entry points that
- * register versions. Kept apart from deps.ts so the other Lambda bundles carry no EKS or GKE SDK.
- * Which credentials it may use depends on where it runs (adapters/clusters/credentials.ts): a
- * cloud's metadata server is asked only on that cloud's functions, never by `npm start`.
+ * Endpoint discovery for the entry points that register versions (the services and reconcile
+ * functions, GCP, the local stack). The EKS client, google-auth-library and the Kubernetes client
+ * (runtime/discovery-clients.ts) are imported on the first lookup: a cold start that only reads,
+ * or registers endpoints given explicitly, never loads them, and no other function's bundle holds them.
  */
-import { awsCredentialsFor, googleAuthFor, hostingOf } from '../adapters/clusters/credentials.js';
-import { createCloudClusterProvider } from '../adapters/clusters/cluster-provider.js';
-import { CLOUD_PLATFORM_SCOPE } from '../adapters/clusters/gke.js';
-import { systemClock } from '../adapters/system.js';
+import type { AwsCredentialsProvider } from '../adapters/clusters/eks.js';
 import type { ClusterConfig } from '../domain/config.js';
 import type { ClusterProvider } from '../ports/cluster-provider.js';
-import type { AwsCredentialsProvider } from '../adapters/clusters/eks.js';
+import { loadedOnFirstUse } from '../adapters/first-use-import.js';
 
 export function cloudDiscovery(clusters: readonly ClusterConfig[], env: Readonly<Record<string, string | undefined>>, awsCredentials?: AwsCredentialsProvider): ClusterProvider {
-  const hosting = hostingOf(env);
-  // The entry point's own credentials when it has them (GCP: keyless or its key), as for its other AWS calls.
-  const credentials = awsCredentials ?? awsCredentialsFor(env, hosting);
-  const auth = googleAuthFor(env, hosting, [CLOUD_PLATFORM_SCOPE]);
-  return createCloudClusterProvider({ clusters, clock: systemClock, eks: credentials ? { credentials } : {}, gke: auth ? { auth } : {} });
+  const provider = loadedOnFirstUse(async () => (await import('./discovery-clients.js')).cloudClusterProvider(clusters, env, awsCredentials));
+  return { discoverEndpoints: async (target) => (await provider()).discoverEndpoints(target) };
 }

@@ -16,7 +16,7 @@ import { ConfigError } from '../domain/errors.js';
 import { systemClock } from '../adapters/system.js';
 import { googleWebIdentityCredentials } from '../adapters/aws-federation/google-web-identity.js';
 import type { AwsCredentialsProvider } from '../adapters/clusters/eks.js';
-import { regionFromEnv } from './deps.js';
+import { regionFromEnv } from './core.js';
 
 export const ROLE_ARN_ENV = 'CROSSFADE_AWS_ROLE_ARN';
 export const AUDIENCE_ENV = 'CROSSFADE_AWS_AUDIENCE';

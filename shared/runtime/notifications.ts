@@ -24,6 +24,8 @@ export interface NotificationsRuntime {
   onKick(kick: () => void): void;
 }
 
+export type NotificationsOf = typeof notificationsOf;
+
 export function notificationsOf(
   config: CrossfadeConfig,
   env: Record<string, string | undefined>,

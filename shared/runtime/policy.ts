@@ -11,9 +11,10 @@ import type { ConfiguredRulesService } from '../ports/external-rules.js';
 import type { AwsCredentialsProvider } from '../adapters/clusters/eks.js';
 import { HttpRulesService } from '../adapters/rules-service/http-rules-service.js';
 import { secretSourceOf, secretsManagerClient } from '../adapters/secrets/secret-source.js';
-import { regionFromEnv } from './deps.js';
+import { regionFromEnv } from './core.js';
 
 export function rulesServicesOf(config: CrossfadeConfig, env: Record<string, string | undefined>, awsCredentials?: AwsCredentialsProvider): ConfiguredRulesService[] {
+  // One client per cold start, built (and its SDK imported) when a secret is first read.
   let client: ReturnType<typeof secretsManagerClient> | undefined;
   const secretsManager = () => (client ??= secretsManagerClient({ region: regionFromEnv(env), endpoint: env['AWS_ENDPOINT_URL_SECRETS_MANAGER'], credentials: awsCredentials }));
   return config.policy.external.map((endpoint, index) => ({

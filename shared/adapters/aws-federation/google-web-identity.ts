@@ -11,11 +11,12 @@
  * The margin matches the SDK's own (its clients ask the provider again 5 minutes before
  * `expiration`), so a client never signs with credentials the provider would have replaced.
  * A failed exchange is not kept: the next call tries again.
+ * The STS client and google-auth-library are imported with the first exchange, not at cold start.
  */
-import { AssumeRoleWithWebIdentityCommand, STSClient } from '@aws-sdk/client-sts';
-import { Compute } from 'google-auth-library';
+import type * as Sts from '@aws-sdk/client-sts';
 import { CloudIdentityRefusedError, DependencyUnavailableError, InternalError } from '../../domain/errors.js';
 import type { Clock } from '../../ports/clock.js';
+import { commonJs } from '../first-use-import.js';
 
 export interface TemporaryAwsCredentials {
   accessKeyId: string;
@@ -51,12 +52,12 @@ const REFUSALS = new Set([
 export function googleWebIdentityCredentials(settings: GoogleWebIdentitySettings): () => Promise<TemporaryAwsCredentials> {
   const margin = settings.refreshMarginMs ?? SDK_REFRESH_MARGIN_MS;
   const idToken = settings.idToken ?? metadataServerIdToken();
-  const sts = new STSClient({
-    region: settings.region,
-    endpoint: settings.stsEndpoint,
-    maxAttempts: 3,
-    requestHandler: { connectionTimeout: 2_000, requestTimeout: 5_000 },
-  });
+  let sts: Promise<{ client: Sts.STSClient; AssumeRoleWithWebIdentityCommand: typeof Sts.AssumeRoleWithWebIdentityCommand }> | undefined;
+  const connect = () =>
+    (sts ??= import('@aws-sdk/client-sts').then(commonJs).then(({ STSClient, AssumeRoleWithWebIdentityCommand }) => ({
+      AssumeRoleWithWebIdentityCommand,
+      client: new STSClient({ region: settings.region, endpoint: settings.stsEndpoint, maxAttempts: 3, requestHandler: { connectionTimeout: 2_000, requestTimeout: 5_000 } }),
+    })));
   let current: TemporaryAwsCredentials | undefined;
   let exchange: Promise<TemporaryAwsCredentials> | undefined;
 
@@ -68,9 +69,10 @@ export function googleWebIdentityCredentials(settings: GoogleWebIdentitySettings
       throw new DependencyUnavailableError('Google metadata server', `fetch an ID token for audience ${settings.audience}`, { cause: error });
     }
     const identity = identityOf(token);
+    const { client, AssumeRoleWithWebIdentityCommand } = await connect();
     let answer;
     try {
-      answer = await sts.send(new AssumeRoleWithWebIdentityCommand({ RoleArn: settings.roleArn, RoleSessionName: settings.sessionName, WebIdentityToken: token }));
+      answer = await client.send(new AssumeRoleWithWebIdentityCommand({ RoleArn: settings.roleArn, RoleSessionName: settings.sessionName, WebIdentityToken: token }));
     } catch (error) {
       throw stsFailure(error, settings.roleArn, identity);
     }
@@ -92,8 +94,11 @@ export function googleWebIdentityCredentials(settings: GoogleWebIdentitySettings
 
 /** The ID token of the instance's service account, from the metadata server (format=full: it carries the email). */
 function metadataServerIdToken(): (audience: string) => Promise<string> {
-  const compute = new Compute();
-  return (audience) => compute.fetchIdToken(audience);
+  let compute: Promise<{ fetchIdToken(audience: string): Promise<string> }> | undefined;
+  return async (audience) => {
+    compute ??= import('google-auth-library').then(commonJs).then(({ Compute }) => new Compute());
+    return (await compute).fetchIdToken(audience);
+  };
 }
 
 /**

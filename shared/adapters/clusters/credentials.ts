@@ -17,6 +17,7 @@ import { join } from 'node:path';
 import { GoogleAuth } from 'google-auth-library';
 import { MissingCredentialsError } from '../../domain/errors.js';
 import type { AwsCredentials, AwsCredentialsProvider } from './eks.js';
+import { commonJs } from '../first-use-import.js';
 
 export type Env = Readonly<Record<string, string | undefined>>;
 
@@ -75,7 +76,7 @@ async function explicitAwsCredentials(env: Env): Promise<AwsCredentials> {
   const configFilepath = env['AWS_CONFIG_FILE'] ?? join(homeOf(env), '.aws', 'config');
   if (profile || existsSync(filepath) || existsSync(configFilepath)) {
     const name = profile ?? 'default';
-    const { fromIni } = await import('@aws-sdk/credential-providers');
+    const { fromIni } = commonJs(await import('@aws-sdk/credential-providers'));
     try {
       return await fromIni({ profile: name, filepath, configFilepath })();
     } catch (error) {
@@ -85,7 +86,7 @@ async function explicitAwsCredentials(env: Env): Promise<AwsCredentials> {
   const webIdentityTokenFile = env['AWS_WEB_IDENTITY_TOKEN_FILE'];
   const roleArn = env['AWS_ROLE_ARN'];
   if (webIdentityTokenFile && roleArn) {
-    const { fromTokenFile } = await import('@aws-sdk/credential-providers');
+    const { fromTokenFile } = commonJs(await import('@aws-sdk/credential-providers'));
     return fromTokenFile({ webIdentityTokenFile, roleArn, roleSessionName: env['AWS_ROLE_SESSION_NAME'] ?? 'crossfade' })();
   }
   throw new NoCredentialSource('aws');

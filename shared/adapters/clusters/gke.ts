@@ -10,6 +10,7 @@ import { ClusterAuthError, DependencyUnavailableError, InternalError, NotFoundEr
 import type { Clock } from '../../ports/clock.js';
 import { missingCredentials, NoCredentialSource, type MissingGoogleCredentials } from './credentials.js';
 import { ExpiringCache, type ClusterAccess, type ClusterAccessSource } from './kubernetes.js';
+import { commonJs } from '../first-use-import.js';
 
 export type GcpClusterConfig = Extract<ClusterConfig, { cloud: 'gcp' }>;
 
@@ -51,7 +52,7 @@ export function createGkeAccess(settings: GkeAccessSettings): ClusterAccessSourc
   // keep in a chunk of their own (scripts/build.ts) that only a GKE lookup loads.
   async function client(): Promise<ClusterManagerClient> {
     if (manager === undefined) {
-      const { ClusterManagerClient } = await import('@google-cloud/container');
+      const { ClusterManagerClient } = commonJs(await import('@google-cloud/container'));
       const override = settings.apiEndpoint === undefined ? undefined : new URL(settings.apiEndpoint);
       manager = new ClusterManagerClient({
         fallback: true,

@@ -4,13 +4,15 @@
  * (accounts.google.com), audience (the function URL), issue and expiry times. The keys are read
  * from the JWKS URL (configurable, so tests run an issuer on loopback), converted to PEM and kept
  * as long as the answer's Cache-Control allows; a token naming a key we do not have reads them
- * again, at most once a minute, since Google rotates keys.
+ * again, at most once a minute, since Google rotates keys. The library is imported with the first
+ * token to verify, so a function nobody calls with a Google identity never loads it.
  */
-import { createPublicKey, type JsonWebKey } from 'node:crypto';
-import { OAuth2Client } from 'google-auth-library';
+import type { JsonWebKey } from 'node:crypto';
+import type { OAuth2Client } from 'google-auth-library';
 import { DependencyUnavailableError, UnauthenticatedError } from '../../domain/errors.js';
 import type { GoogleCallerIdentity } from '../../ports/caller-identity.js';
 import type { Clock } from '../../ports/clock.js';
+import { commonJs } from '../first-use-import.js';
 
 export const GOOGLE_ISSUERS = ['https://accounts.google.com', 'accounts.google.com'];
 const JWT = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
@@ -36,7 +38,7 @@ export function looksLikeJwt(text: string): boolean {
 }
 
 export function createGoogleIdTokenVerifier(settings: GoogleIdTokenSettings): GoogleCallerIdentity {
-  const client = new OAuth2Client();
+  let client: Promise<OAuth2Client> | undefined;
   let keys: KeySet | undefined;
 
   async function keysFor(kid: string): Promise<Record<string, string>> {
@@ -53,8 +55,10 @@ export function createGoogleIdTokenVerifier(settings: GoogleIdTokenSettings): Go
       if (header?.['alg'] !== 'RS256' || typeof header['kid'] !== 'string') throw new UnauthenticatedError('the Google ID token must be signed RS256 with a key id');
       const pems = await keysFor(header['kid']);
       let payload: Record<string, unknown> | undefined;
+      client ??= import('google-auth-library').then(commonJs).then(({ OAuth2Client }) => new OAuth2Client());
+      const verifier = await client;
       try {
-        payload = (await client.verifySignedJwtWithCertsAsync(idToken, pems, settings.audience, GOOGLE_ISSUERS)).getPayload() as Record<string, unknown> | undefined;
+        payload = (await verifier.verifySignedJwtWithCertsAsync(idToken, pems, settings.audience, GOOGLE_ISSUERS)).getPayload() as Record<string, unknown> | undefined;
       } catch (error) {
         // The library's messages quote the token: say which rule failed, never the token.
         throw new UnauthenticatedError(`the Google ID token ${reasonOf(error)}`);
@@ -81,7 +85,7 @@ async function fetchKeys(settings: GoogleIdTokenSettings, nowMs: number): Promis
   for (const key of Array.isArray(document.keys) ? (document.keys as JsonWebKey[]) : []) {
     if (key.kty !== 'RSA' || typeof key['kid'] !== 'string') continue;
     try {
-      pems[key['kid'] as string] = createPublicKey({ key, format: 'jwk' }).export({ type: 'spki', format: 'pem' }).toString();
+      pems[key['kid'] as string] = process.getBuiltinModule('node:crypto').createPublicKey({ key, format: 'jwk' }).export({ type: 'spki', format: 'pem' }).toString();
     } catch {
       // a key we cannot read verifies nothing
     }

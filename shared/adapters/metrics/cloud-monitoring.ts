@@ -9,10 +9,11 @@
  */
 import type * as Monitoring from '@google-cloud/monitoring';
 import type { MetricServiceClient, protos } from '@google-cloud/monitoring';
-import { GoogleAuth, type AuthClient } from 'google-auth-library';
+import type { GoogleAuth, AuthClient } from 'google-auth-library';
 import { DependencyUnavailableError, InternalError, ValidationError } from '../../domain/errors.js';
 import type { MetricQuery, MetricsProvider, MetricsQueryChecker, MetricWindow, QueryCheck } from '../../ports/metrics-provider.js';
 import { probeWindow, refusalOf } from './query-check.js';
+import { commonJs } from '../first-use-import.js';
 
 type TimeSeries = protos.google.monitoring.v3.ITimeSeries;
 type Point = protos.google.monitoring.v3.IPoint;
@@ -46,7 +47,6 @@ const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE
 
 export function createCloudMonitoringProvider(settings: CloudMonitoringSettings): MetricsProvider & MetricsQueryChecker & { close(): Promise<void> } {
   const dependency = `metrics provider ${settings.name} (Cloud Monitoring, project ${settings.project})`;
-  const auth = settings.auth ?? new GoogleAuth({ scopes: [MONITORING_READ_SCOPE] });
   const requestTimeoutMs = settings.requestTimeoutMs ?? 10_000;
   const maxAttempts = Math.max(1, settings.maxAttempts ?? 3);
   const backoffBaseMs = settings.backoffBaseMs ?? 200;
@@ -55,8 +55,10 @@ export function createCloudMonitoringProvider(settings: CloudMonitoringSettings)
 
   // Built on first use, REST rather than gRPC, and imported on first use, as gke.ts does and for its reasons.
   async function client(): Promise<{ client: MetricServiceClient; library: typeof Monitoring }> {
-    library ??= await import('@google-cloud/monitoring');
+    library ??= commonJs(await import('@google-cloud/monitoring'));
     if (metrics === undefined) {
+      // google-auth-library too is loaded with the first query, not at cold start.
+      const auth = settings.auth ?? new (commonJs(await import('google-auth-library'))).GoogleAuth({ scopes: [MONITORING_READ_SCOPE] });
       const override = settings.apiEndpoint === undefined ? undefined : new URL(settings.apiEndpoint);
       metrics = new library.MetricServiceClient({
         fallback: true,

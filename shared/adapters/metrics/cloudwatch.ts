@@ -4,12 +4,15 @@
  * since 3.9xx). The SDK retries throttling, 5xx, timeouts and connection failures (`maxAttempts`,
  * its own backoff); what is left is mapped here.
  * https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_GetMetricData.html
+ * The SDK is imported with the first query, so only a function that judges a canary loads it.
  */
-import { CloudWatchClient, GetMetricDataCommand, type GetMetricDataCommandOutput, type MetricDataResult } from '@aws-sdk/client-cloudwatch';
+import type * as CloudWatch from '@aws-sdk/client-cloudwatch';
+import type { CloudWatchClient, GetMetricDataCommandOutput, MetricDataResult } from '@aws-sdk/client-cloudwatch';
 import { DependencyUnavailableError, InternalError, ValidationError } from '../../domain/errors.js';
 import type { MetricQuery, MetricsProvider, MetricsQueryChecker, MetricWindow, QueryCheck } from '../../ports/metrics-provider.js';
 import type { AwsCredentialsProvider } from '../clusters/eks.js';
 import { probeWindow, refusalOf } from './query-check.js';
+import { commonJs } from '../first-use-import.js';
 
 export interface CloudWatchSettings {
   kind: 'cloudwatch';
@@ -53,10 +56,11 @@ interface Series {
 export function createCloudWatchProvider(settings: CloudWatchSettings): MetricsProvider & MetricsQueryChecker & { close(): Promise<void> } {
   const dependency = `metrics provider ${settings.name} (CloudWatch in ${settings.region})`;
   let client: CloudWatchClient | undefined;
+  let connecting: Promise<{ client: CloudWatchClient; GetMetricDataCommand: typeof CloudWatch.GetMetricDataCommand }> | undefined;
 
   // Built on first use, kept for the cold start.
-  function cloudWatch(): CloudWatchClient {
-    if (client === undefined) {
+  function cloudWatch() {
+    connecting ??= import('@aws-sdk/client-cloudwatch').then(commonJs).then(({ CloudWatchClient, GetMetricDataCommand }) => {
       const timeoutMs = settings.requestTimeoutMs ?? 10_000;
       client = new CloudWatchClient({
         region: settings.region,
@@ -67,13 +71,15 @@ export function createCloudWatchProvider(settings: CloudWatchSettings): MetricsP
         // requestTimeout passes, and a server that never answers holds the query forever.
         requestHandler: { connectionTimeout: Math.min(timeoutMs, 3_000), requestTimeout: timeoutMs, throwOnRequestTimeout: true },
       });
-    }
-    return client;
+      return { client, GetMetricDataCommand };
+    });
+    return connecting;
   }
 
   async function page(query: MetricQuery, window: MetricWindow, nextToken: string | undefined): Promise<GetMetricDataCommandOutput> {
     try {
-      return await cloudWatch().send(
+      const { client: cloudWatchClient, GetMetricDataCommand } = await cloudWatch();
+      return await cloudWatchClient.send(
         new GetMetricDataCommand({
           MetricDataQueries: [{ Id: QUERY_ID, Expression: query.expression, Period: window.stepSeconds, ReturnData: true }],
           StartTime: window.start,
@@ -128,6 +134,7 @@ export function createCloudWatchProvider(settings: CloudWatchSettings): MetricsP
     async close() {
       client?.destroy();
       client = undefined;
+      connecting = undefined;
     },
   };
 }

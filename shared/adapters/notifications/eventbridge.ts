@@ -10,6 +10,7 @@ import { DependencyUnavailableError } from '../../domain/errors.js';
 import { DETAIL_TYPES } from '../../domain/notifications/formats.js';
 import type { Notification } from '../../domain/notifications/types.js';
 import type { NotificationSender } from '../../ports/notification-sender.js';
+import { commonJs } from '../first-use-import.js';
 
 export interface EventBridgeTarget {
   busName: string;
@@ -25,7 +26,7 @@ export function eventBridgeSender(target: EventBridgeTarget, credentials?: AwsCr
     async send(notification: Notification, timeoutMs: number): Promise<void> {
       // Loaded at the first send (a chunk of its own in the bundles: most functions never send).
       // The dispatcher's deadline bounds each call; the SDK's own retries stay off (the outbox retries).
-      const { EventBridgeClient, PutEventsCommand } = await import('@aws-sdk/client-eventbridge');
+      const { EventBridgeClient, PutEventsCommand } = commonJs(await import('@aws-sdk/client-eventbridge'));
       client ??= new EventBridgeClient({ region: target.region, maxAttempts: 1, ...(target.endpoint ? { endpoint: target.endpoint } : {}), ...(credentials ? { credentials } : {}) });
       const command = new PutEventsCommand({
         Entries: [

@@ -8,6 +8,7 @@ import type { Topic } from '@google-cloud/pubsub';
 import { DependencyUnavailableError } from '../../domain/errors.js';
 import type { Notification } from '../../domain/notifications/types.js';
 import type { NotificationSender } from '../../ports/notification-sender.js';
+import { commonJs } from '../first-use-import.js';
 
 export interface PubSubTarget {
   project: string;
@@ -22,7 +23,7 @@ export function pubSubSender(target: PubSubTarget): NotificationSender {
     async send(notification: Notification, timeoutMs: number): Promise<void> {
       // Loaded and built at the first send, not at start: the library is large (the bundler splits it
       // into a chunk only this loads) and building the client reads credentials.
-      const { PubSub } = await import('@google-cloud/pubsub');
+      const { PubSub } = commonJs(await import('@google-cloud/pubsub'));
       topic ??= new PubSub({ projectId: target.project, ...(target.apiEndpoint ? { apiEndpoint: target.apiEndpoint } : {}) }).topic(target.topic, { batching: { maxMessages: 1, maxMilliseconds: 0 } });
       const publishing = topic.publishMessage({
         data: Buffer.from(JSON.stringify(notification)),

@@ -4,29 +4,40 @@
  * instead of starting a second run. An execution's ARN is derived from the state machine's and the
  * name (`arn:…:stateMachine:<machine>` → `arn:…:execution:<machine>:<name>`), so asking about one
  * needs no listing.
+ *
+ * The SDK is imported on the first call, not with this module: a function that never starts or
+ * wakes a run (most requests of most functions) does not load it at cold start (docs/architecture.md
+ * "Cold start").
  */
-import { DescribeExecutionCommand, SendTaskSuccessCommand, SFNClient, StartExecutionCommand, type SFNClientConfig } from '@aws-sdk/client-sfn';
+import type * as Sfn from '@aws-sdk/client-sfn';
+import type { SFNClient, SFNClientConfig } from '@aws-sdk/client-sfn';
 import { CrossfadeError, DependencyUnavailableError } from '../../domain/errors.js';
 import type { ExecutionState, Workflow } from '../../ports/workflow.js';
+import { commonJs } from '../first-use-import.js';
 
 /** SendTaskSuccess answers these when nothing waits on the token any more. */
 const STALE_TOKEN_ERRORS = new Set(['InvalidToken', 'TaskDoesNotExist', 'TaskTimedOut']);
 
 export class StepFunctionsWorkflow implements Workflow {
-  private readonly client: SFNClient;
+  private sdk: Promise<{ client: SFNClient; sdk: typeof Sfn }> | undefined;
 
   constructor(
     private readonly stateMachineArn: string,
-    config: SFNClientConfig = {},
-  ) {
-    this.client = new SFNClient({ maxAttempts: 3, ...config });
+    private readonly config: SFNClientConfig = {},
+  ) {}
+
+  /** The client, built on first use with the SDK it comes from. */
+  private connect() {
+    this.sdk ??= import('@aws-sdk/client-sfn').then(commonJs).then((sdk) => ({ sdk, client: new sdk.SFNClient({ maxAttempts: 3, ...this.config }) }));
+    return this.sdk;
   }
 
   async start(deploymentId: string, execution: string = deploymentId): Promise<void> {
     try {
       // Same name and same input: Step Functions answers the running execution (idempotent start).
       // The state machine's own continuation (canary.asl.json StartSuccessor) sends this same input.
-      await this.client.send(new StartExecutionCommand({ stateMachineArn: this.stateMachineArn, name: execution, input: JSON.stringify({ deploymentId }) }));
+      const { client, sdk } = await this.connect();
+      await client.send(new sdk.StartExecutionCommand({ stateMachineArn: this.stateMachineArn, name: execution, input: JSON.stringify({ deploymentId }) }));
     } catch (error) {
       // The execution of that name exists and has ended: it ran already.
       if (nameOf(error) === 'ExecutionAlreadyExists') return;
@@ -36,7 +47,8 @@ export class StepFunctionsWorkflow implements Workflow {
 
   async executionState(execution: string): Promise<ExecutionState> {
     try {
-      const { status } = await this.client.send(new DescribeExecutionCommand({ executionArn: this.executionArn(execution) }));
+      const { client, sdk } = await this.connect();
+      const { status } = await client.send(new sdk.DescribeExecutionCommand({ executionArn: this.executionArn(execution) }));
       return status === 'RUNNING' ? 'running' : 'ended';
     } catch (error) {
       if (nameOf(error) === 'ExecutionDoesNotExist') return 'absent';
@@ -50,7 +62,8 @@ export class StepFunctionsWorkflow implements Workflow {
 
   async wake(token: string): Promise<'woken' | 'stale'> {
     try {
-      await this.client.send(new SendTaskSuccessCommand({ taskToken: token, output: '{}' }));
+      const { client, sdk } = await this.connect();
+      await client.send(new sdk.SendTaskSuccessCommand({ taskToken: token, output: '{}' }));
       return 'woken';
     } catch (error) {
       if (STALE_TOKEN_ERRORS.has(nameOf(error))) return 'stale';

@@ -1,7 +1,8 @@
 /** `GET /healthz` (docs/api.md "Health"): no token, no state read. */
-import { FunctionName, type Route } from '../route.js';
+import { FunctionName, type EdgeDeps, type Route } from '../route.js';
 
-export const healthRoutes: readonly Route[] = [
+/** Typed on EdgeDeps alone: the health function builds nothing more (shared/runtime/health.ts). */
+export const healthRoutes: readonly Route<EdgeDeps>[] = [
   {
     method: 'GET',
     path: '/healthz',
