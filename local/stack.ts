@@ -151,7 +151,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   const resumed = (options.resumeAtStart ?? env['CROSSFADE_RESUME_AT_START'] !== '0') ? await jobs.resumeRuns(startGraceMs) : noRunsResumed(deps.clock.now());
   // A run an earlier process left goes on from its cursor. The embedded store is this process's
   // alone, so the dead process's lease is no one's: it is taken over at once.
-  driveInBackground(() => jobs.resumeReconcile({ ignoreLease: embedded !== undefined }));
+  driveInBackground(() => jobs.resumeReconcile({ ignoreLease: embedded !== undefined, keepGoing }));
   const schedules = [
     // Executions live in this process, so it cannot tell another process's live run on a shared
     // table from a dead one: by default only a process that owns its store sweeps on a schedule.

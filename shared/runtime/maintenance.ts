@@ -30,8 +30,12 @@ export interface Maintenance {
   reconcile(keepGoing?: () => boolean): Promise<DrivenRun>;
   /** Drives the run `id` on from its cursor: a continuation, or the run a dead process left. */
   continueReconcile(id: string, options?: { keepGoing?: () => boolean; ignoreLease?: boolean }): Promise<DrivenRun>;
-  /** The run under way, driven on (the local stack at start); undefined: none. */
-  resumeReconcile(options?: { ignoreLease?: boolean }): Promise<DrivenRun | undefined>;
+  /**
+   * The run under way, driven on (the local stack at start); undefined: none. A run under another
+   * driver's lease (one a dead process may have left) is tried again once that lease runs out, for
+   * as long as `keepGoing` says so: a restart quicker than the lease must not leave the run undriven.
+   */
+  resumeReconcile(options?: { ignoreLease?: boolean; keepGoing?: () => boolean }): Promise<DrivenRun | undefined>;
   /** Both, as a scheduled run does: runs first, so a resumed run's traffic is what reconciliation then checks. */
   scheduled(keepGoing?: () => boolean): Promise<{ runs: ResumeReport; mesh: DrivenRun }>;
 }
@@ -50,9 +54,23 @@ export function maintenance(deps: RuntimeDeps, options: MaintenanceOptions = {})
     reconcile,
     continueReconcile: drive,
     async resumeReconcile(extra = {}) {
-      const id = await deps.reconcileRuns.active();
-      return id === undefined ? undefined : drive(id, extra);
+      for (;;) {
+        const id = await deps.reconcileRuns.active();
+        if (id === undefined) return undefined;
+        const driven = await drive(id, extra);
+        const lease = driven.run?.lease;
+        if (driven.outcome !== 'held-elsewhere' || !lease || extra.keepGoing?.() === false) return driven;
+        await leaseRunsOut(Date.parse(lease.until) - deps.clock.now().getTime());
+      }
     },
     scheduled: async (keepGoing) => ({ runs: await resumeRuns(deps), mesh: await reconcile(keepGoing) }),
   };
 }
+
+/** Waits until a lease `remainingMs` from now has run out (and a little more), without keeping the process alive. */
+function leaseRunsOut(remainingMs: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, Math.max(0, remainingMs) + LEASE_MARGIN_MS).unref());
+}
+
+/** Past the lease's end, so the clocks of two processes need not agree to the millisecond. */
+const LEASE_MARGIN_MS = 250;
