@@ -2,8 +2,9 @@
  * Scenario `dataplane/incremental`: incremental publishing (docs/dataplane.md "Incremental
  * publishing") at 100, 1,000 and 10,000 registered services on the embedded store, 2 Envoy groups
  * (one REST, one ADS):
- * - a traffic step: the split written for both groups, then publishSnapshots of that service, as the
- *   canary does; time and DynamoDB requests per step;
+ * - a traffic step: the split written for both groups, then each group's applySplit through the
+ *   Envoy router at once, as the canary's programProxies does (one coalesced publish of that
+ *   service for both groups); time and DynamoDB requests per step;
  * - one service's endpoints moved, then a behind Envoy polling REST EDS the way Envoy does (one
  *   subscription per cluster, each naming its cluster, each at the version it had): bytes it
  *   receives, 200s and 304s, through serveDiscovery on the same store.
@@ -16,7 +17,10 @@ import { createJsonLogger } from '../../shared/adapters/json-logger.js';
 import { sha256Hex, systemClock } from '../../shared/adapters/system.js';
 import type { Split } from '../../shared/domain/mesh.js';
 import { XdsType } from '../../shared/engine/envoy/snapshot.js';
+import { coalescingPublisher } from '../../shared/usecases/coalescing-publisher.js';
+import { EnvoyTrafficRouter } from '../../shared/usecases/envoy-router.js';
 import { publishSnapshots } from '../../shared/usecases/publish-snapshots.js';
+import { serviceBackend } from '../../shared/usecases/service-backend.js';
 import { serveDiscovery } from '../../shared/usecases/serve-discovery.js';
 import type { XdsDeps } from '../../shared/usecases/xds-deps.js';
 import { startEmbeddedDynamo } from '../../local/embedded-dynamo.js';
@@ -69,7 +73,7 @@ export async function measureIncremental(context: BenchContext): Promise<Scenari
       columns: [{ header: 'services', align: 'right' }, { header: 'ms / step (median)', align: 'right' }, { header: 'max ms', align: 'right' }, { header: 'DynamoDB requests / step' }, { header: 'total', align: 'right' }, { header: 'whole publish ms', align: 'right' }],
       rows: stepRows,
       notes: [
-        `A step: putSplit for both groups, then publishSnapshots(deps, { services: [<the service>] }), ${STEPS.length} steps of one service (${STEPS.map((s) => `${s.v1}/${s.v2}`).join(', ')}); the median and max of their wall times, and the requests of the last one (each step makes the same).`,
+        `A step: putSplit for both groups, then both groups' applySplit at once through the Envoy router (usecases/envoy-router.ts), one coalesced publish of <the service>, ${STEPS.length} steps of one service (${STEPS.map((s) => `${s.v1}/${s.v2}`).join(', ')}); the median and max of their wall times, and the requests of the last one (each step makes the same).`,
         'Aim (issue 11): ≤ 50 ms per step at every size, and the same DynamoDB requests at every size.',
         `Registry: ${VERSIONS.length} versions per service, 3 endpoints in each of 2 clusters per version; seeded through the registry adapter, not timed. Whole publish: the first publishSnapshots of the whole registry (every part written), for reference.`,
         'The embedded store, the SDK and the publisher share this process and its 2 cores.',
@@ -109,16 +113,21 @@ async function measureSize(context: BenchContext, size: number): Promise<{ step:
     const wholePublishMs = whole();
 
     const service = serviceName(Math.floor(size / 2));
+    const router = new EnvoyTrafficRouter({ ...deps, publish: coalescingPublisher(deps) });
+    // What the canary's split write read back before it programs the proxies (traffic.ts writeSplits); the router validates against it.
+    const backend = serviceBackend((await stores.registry.getService(service))!);
     const stepMs: number[] = [];
     let requestsPerStep: OperationCounts = {};
     for (const [i, weights] of STEPS.entries()) {
-      const before = counter.counts();
+      const headsBefore = await Promise.all(GROUPS.map((group) => stores.parts.head(group.name)));
+      const counted = counter.counts();
       const elapsed = startTimer();
       for (const group of GROUPS) await stores.registry.putSplit({ service, proxyGroup: group.name, weights, revision: i + 2, updatedAt: new Date().toISOString() });
-      const report = await publishSnapshots(deps, { services: [service] });
+      await Promise.all(GROUPS.map((group) => router.applySplit(group, service, backend, weights)));
       stepMs.push(elapsed());
-      requestsPerStep = countsSince(before, counter.counts());
-      if (report.groups.some((g) => g.outcome !== 'published')) throw new Error(`a step did not publish: ${JSON.stringify(report.groups)}`);
+      requestsPerStep = countsSince(counted, counter.counts());
+      const headsAfter = await Promise.all(GROUPS.map((group) => stores.parts.head(group.name)));
+      if (headsAfter.some((head, g) => head?.revision === headsBefore[g]?.revision)) throw new Error(`a step did not publish: ${JSON.stringify({ headsBefore, headsAfter })}`);
     }
 
     // A behind Envoy: every subscription's version before the change.

@@ -8,8 +8,8 @@ import type { StatusDocument } from '../../shared/http/status-document.js';
 import type { AuditEvent } from '../../shared/ports/audit-log.js';
 import type { Verification } from '../../shared/ports/traffic-router.js';
 
-/** Per proxy group, whether its proxies serve the split (`GET /v1/services/{service}`'s `verification`). */
-export type GroupVerification = Verification | { state: 'unverified'; reason: string };
+/** Per proxy group, whether its proxies serve the split (`GET /v1/services/{service}`'s `verification`, which says `pending` for what a router calls `propagating`). */
+export type GroupVerification = Exclude<Verification, { state: 'propagating' }> | { state: 'unverified'; reason: string };
 
 /** The parts of `GET /v1/services/{service}` the watch reads. */
 export interface ServiceState {

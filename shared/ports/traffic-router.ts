@@ -17,19 +17,30 @@ export interface VersionEndpoints {
 
 /** A proxy that does not (yet) serve the split, and what it does instead. */
 export interface LaggingProxy {
-  /** The proxy's name in the group (an HAProxy instance's name, an Envoy node id). */
+  /**
+   * The proxy's name in the group (an HAProxy instance's name, an Envoy node id), or the group's
+   * own name when what lags is the group's configuration itself (an Envoy group's published snapshot).
+   */
   proxy: string;
   /** What differs, for people: "server v2_10.0.0.7_8080 has weight 50, expected 5". */
   reason: string;
 }
 
 /**
- * Argo Rollouts' tri-state. 'pending' means every proxy answered and some serve something else;
- * 'unknown' means at least one proxy could not be asked, so nothing can be claimed either way.
+ * Argo Rollouts' tri-state, with its "not yet" split by what repairs it:
+ * - 'pending': every proxy answered and some serve something else; what applySplit puts in place
+ *   is not (or no longer) there, and calling applySplit again repairs it (an HAProxy weight changed
+ *   by hand, an instance restarted; an Envoy group's published snapshot that lacks the split).
+ * - 'propagating': what applySplit puts in place is there, and the named proxies have not taken it
+ *   up yet; they take it by themselves (an Envoy node's next poll), applying again changes nothing.
+ *   Only routers whose proxies pull their configuration answer it.
+ * - 'unknown': at least one proxy could not be asked, or the group lists none to ask, so nothing
+ *   can be claimed either way.
  */
 export type Verification =
   | { state: 'converged' }
   | { state: 'pending'; lagging: LaggingProxy[] }
+  | { state: 'propagating'; lagging: LaggingProxy[] }
   | { state: 'unknown'; reason: string };
 
 export interface TrafficRouter {
@@ -56,11 +67,21 @@ export interface TrafficRouter {
   /**
    * Asks every proxy of `group` whether it serves `split` for `service` over `backend`, as
    * applySplit would have left it. Never says 'converged' unless every proxy answered and matches;
-   * an unreachable proxy makes the answer 'unknown' (it does not throw). Safe to call any time, any
-   * number of times: it changes nothing.
+   * an unreachable proxy, or a group that lists no proxy, makes the answer 'unknown' (it does not
+   * throw). Safe to call any time, any number of times: it changes nothing.
    *
    * Throws ValidationError and ConfigError as applySplit does, ProxyCommandError when a proxy
    * refuses to be read.
    */
   verifySplit(group: ProxyGroup, service: string, backend: readonly VersionEndpoints[], split: Split): Promise<Verification>;
+}
+
+/**
+ * A router whose applySplit puts into the proxies what the registry holds when it runs, not its
+ * arguments, through a conditional write (the Envoy router: a publish reads the registry after the
+ * HEAD it replaces, and loses to a newer one). It never puts an older split over a newer one, so a
+ * caller need not read the registry again after applying to catch a split that changed meanwhile.
+ */
+export interface RegistrySourcedRouter extends TrafficRouter {
+  readonly sourcedFromRegistry: true;
 }

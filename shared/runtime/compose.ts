@@ -27,6 +27,7 @@ import { parseCidr } from '../domain/endpoint-address.js';
 import type { Workflow } from '../ports/workflow.js';
 import type { CrashPoints } from '../ports/crash-points.js';
 import { coalescingPublisher } from '../usecases/coalescing-publisher.js';
+import { EnvoyTrafficRouter } from '../usecases/envoy-router.js';
 import type { CrossfadeConfig } from '../domain/config.js';
 import type { MetricsProvider } from '../ports/metrics-provider.js';
 import type { ConfiguredRulesService } from '../ports/external-rules.js';
@@ -107,6 +108,8 @@ export function composeDeps(options: RuntimeOptions): RuntimeDeps {
   const notifications = options.notifications?.(config, env, { outbox: stores.outbox, clock: deps.clock, logger, version: edge.version, awsCredentials });
   if (notifications) Object.assign(deps, { notifications, notifier: notifications.notifier });
   deps.publish = coalescingPublisher(deps);
+  // Built on the deps' stores and their publisher, so it can only come once they exist.
+  deps.routers = { ...deps.routers, envoy: new EnvoyTrafficRouter({ parts: deps.parts, snapshots: deps.snapshots, clock: deps.clock, logger, publish: deps.publish }) };
   if (options.workflow) deps.workflow = options.workflow(deps);
   return deps;
 }

@@ -1,5 +1,5 @@
 /** A service as the mesh sees it (docs/api.md `GET /v1/services/{service}`). */
-import { CrossfadeError, NotFoundError } from '../domain/errors.js';
+import { CrossfadeError, InternalError, NotFoundError } from '../domain/errors.js';
 import { unverifiedReason, type ClusterEndpoints, type ProxyGroup, type Split } from '../domain/mesh.js';
 import { isolationOf } from '../engine/envoy/isolation.js';
 import { XDS_PUSH_ORDER } from '../engine/envoy/snapshot.js';
@@ -11,10 +11,10 @@ import type { MeshDeps } from './mesh-deps.js';
 import { configSourceOf, routable } from './publish-snapshots.js';
 import type { ReconcileDeps } from './reconcile-mesh.js';
 import { serviceBackend } from './service-backend.js';
-import { verifyEnvoyGroup } from './verify-envoy-group.js';
+import { routerOf } from './router-of.js';
 
 /** Whether a group serves the service's split: a proxy's answer, or `unverified` when the group lists no proxy to ask. */
-export type GroupVerification = Verification | { state: 'unverified'; reason: string };
+export type GroupVerification = Exclude<Verification, { state: 'propagating' }> | { state: 'unverified'; reason: string };
 
 export interface ServiceView {
   service: string;
@@ -74,20 +74,22 @@ async function describeGroup({ snapshots, parts }: Pick<DescribeDeps, 'snapshots
   };
 }
 
-/** undefined for a group where the service has no split (nothing to verify). */
+/**
+ * undefined for a group where the service has no split (nothing to verify). Every kind is asked
+ * through its router (router-of.ts); an Envoy node that has not taken the published snapshot up
+ * yet ('propagating') reads as `pending` here, as this answer has always said it.
+ */
 async function verificationOf(deps: DescribeDeps, group: ProxyGroup, state: ServiceState): Promise<GroupVerification | undefined> {
   const split = state.splits.find((s) => s.proxyGroup === group.name);
   if (!split) return undefined;
   const reason = unverifiedReason(group);
   if (reason !== null) return { state: 'unverified', reason };
-  if (group.kind === 'envoy') return verifyEnvoyGroup(deps, group);
-  const router = deps.routers?.[group.kind];
-  if (!router) return { state: 'unknown', reason: `no ${group.kind} router here to ask proxy group ${group.name}` };
   try {
-    return await router.verifySplit(group, state.service, serviceBackend(state), split.weights);
+    const verification = await routerOf(deps, group).verifySplit(group, state.service, serviceBackend(state), split.weights);
+    return verification.state === 'propagating' ? { state: 'pending', lagging: verification.lagging } : verification;
   } catch (error) {
     if (!(error instanceof CrossfadeError)) throw error;
-    return { state: 'unknown', reason: `${error.name}: ${error.message}` };
+    return { state: 'unknown', reason: error instanceof InternalError ? `no ${group.kind} router here to ask proxy group ${group.name}` : `${error.name}: ${error.message}` };
   }
 }
 

@@ -9,17 +9,16 @@
  * changed meanwhile, the newer one is applied (a few times at most; convergence checks and
  * reconciliation repair the rest).
  */
-import { CrossfadeError, VersionConflictError } from '../domain/errors.js';
+import { CrossfadeError } from '../domain/errors.js';
 import type { ProxyGroup } from '../domain/mesh.js';
 import type { ServiceState } from '../ports/mesh-registry.js';
 import type { Publish } from './coalescing-publisher.js';
-import { publishSnapshots, type PublishReport } from './publish-snapshots.js';
 import type { ReconcileDeps } from './reconcile-mesh.js';
-import { routerOf } from './router-of.js';
+import { isSourcedFromRegistry, routerOf } from './router-of.js';
 import { serviceBackend } from './service-backend.js';
 
 export interface ProgramDeps extends ReconcileDeps {
-  /** Publishing shared by this process (usecases/coalescing-publisher.ts); default: each publishes alone. */
+  /** Publishing shared by this process (usecases/coalescing-publisher.ts), for the Envoy router; default: one per deps (router-of.ts). */
   publish?: Publish;
 }
 
@@ -44,60 +43,50 @@ export async function programProxies(deps: ProgramDeps, service: string, state?:
 export interface Programming {
   /** The registry's state last applied; undefined when nothing is registered. */
   state: ServiceState | undefined;
-  /** The Envoy groups' publication; undefined when there is none, or it lost its race (see publishEnvoyGroups). */
-  publication: PublishReport | undefined;
-  /** Per HAProxy group that could not be programmed, what its router threw. */
+  /** Per group that could not be programmed, what its router threw. */
   failures: ReadonlyMap<string, unknown>;
 }
 
+/**
+ * Every group through its router (router-of.ts), all at once: one group's failure does not keep
+ * the others from theirs, and the Envoy groups' publishes, asked in the same turn, are one.
+ * Then, for routers that put in their arguments (HAProxy), the registry is read again and a split
+ * that changed meanwhile is applied again; routers that publish from the registry themselves
+ * (ports/traffic-router.ts RegistrySourcedRouter) need no second look.
+ */
 export async function programGroups(deps: ProgramDeps, service: string, state?: ServiceState, groups: readonly ProxyGroup[] = deps.proxyGroups): Promise<Programming> {
   let current = state ?? (await deps.registry.getService(service));
-  if (!current) return { state: undefined, publication: undefined, failures: new Map() };
-  const envoyGroups = groups.filter((g) => g.kind === 'envoy').map((g) => g.name);
-  const publication = envoyGroups.length > 0 ? await publishEnvoyGroups(deps, envoyGroups, service) : undefined;
-  const haproxyGroups = groups.filter((g) => g.kind !== 'envoy');
-  for (let attempt = 1; haproxyGroups.length > 0; attempt++) {
-    const failures = await applyToRouters(deps, current, haproxyGroups);
-    // A group that failed fails again on a newer split: the caller hears of it now.
-    if (failures.size > 0) return { state: current, publication, failures };
+  if (!current) return { state: undefined, failures: new Map() };
+  let failures = await applyToRouters(deps, current, groups);
+  // A group that failed fails again on a newer split: the caller hears of it now.
+  const unconditional = failures.size > 0 ? [] : groups.filter((group) => current!.splits.some((s) => s.proxyGroup === group.name) && !isSourcedFromRegistry(routerOf(deps, group)));
+  for (let attempt = 1; unconditional.length > 0; attempt++) {
     const after = await deps.registry.getService(service);
-    if (!after || sameSplits(after, current) || attempt >= REAPPLY_ATTEMPTS) return { state: after ?? current, publication, failures };
+    if (!after || sameSplits(after, current) || attempt >= REAPPLY_ATTEMPTS) return { state: after ?? current, failures };
     deps.logger.info('split changed while it was applied: applying the newer one', { service, attempt });
     current = after;
+    failures = await applyToRouters(deps, current, unconditional);
+    if (failures.size > 0) break;
   }
-  return { state: current, publication, failures: new Map() };
+  return { state: current, failures };
 }
 
-/** Applies the state's split to each group; one group's failure does not keep the others from theirs. */
+/** Applies the state's split to each group, concurrently; by group name, what each router threw. */
 async function applyToRouters(deps: ProgramDeps, state: ServiceState, groups: readonly ProxyGroup[]): Promise<Map<string, unknown>> {
   const backend = serviceBackend(state);
   const failures = new Map<string, unknown>();
-  for (const group of groups) {
-    const split = state.splits.find((s) => s.proxyGroup === group.name);
-    if (!split) continue;
-    try {
-      await routerOf(deps, group).applySplit(group, state.service, backend, split.weights);
-    } catch (error) {
-      failures.set(group.name, error);
-    }
-  }
+  await Promise.all(
+    groups.map(async (group) => {
+      const split = state.splits.find((s) => s.proxyGroup === group.name);
+      if (!split) return;
+      try {
+        await routerOf(deps, group).applySplit(group, state.service, backend, split.weights);
+      } catch (error) {
+        failures.set(group.name, error);
+      }
+    }),
+  );
   return failures;
-}
-
-/**
- * Publishes the Envoy groups. Losing the race to other publishers (many canaries at once) is not
- * a failure: a publish that read the registry after our split write carries it, and convergence
- * checks the published routes, publishing again until one does. Returns undefined then.
- */
-export async function publishEnvoyGroups(deps: ProgramDeps, groups: readonly string[], service: string): Promise<PublishReport | undefined> {
-  try {
-    const request = { groups, services: [service] };
-    return await (deps.publish ? deps.publish(request) : publishSnapshots(deps, request));
-  } catch (error) {
-    if (!(error instanceof VersionConflictError)) throw error;
-    deps.logger.info('snapshot publish lost the race; convergence checks what was published', { service, groups });
-    return undefined;
-  }
 }
 
 function sameSplits(a: ServiceState, b: ServiceState): boolean {

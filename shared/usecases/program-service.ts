@@ -4,10 +4,10 @@
  * already written when this runs, so a proxy that cannot be reached does not fail the request:
  * the answer names it, and reconciliation (POST /v1/reconcile, every 5 minutes) repairs it.
  *
- * Per group:
- * - `programmed`: read back, it serves the registry's split: every HAProxy instance answered
- *   `show servers state` with it (verifySplit), or the group's published snapshot routes the
- *   service by it (its Envoys take it at their next poll; GET /v1/services shows what each acknowledged).
+ * Per group, from its router (router-of.ts): what applySplit threw, else what verifySplit says.
+ * - `programmed`: the registry's split is in place: every HAProxy instance answered `show servers
+ *   state` with it, or the group's published snapshot routes the service by it ('converged', or
+ *   'propagating': its Envoys take it at their next poll; GET /v1/services shows what each acknowledged).
  * - `unverified`: the group lists no proxies (domain/mesh.ts unverifiedReason): an Envoy group's
  *   snapshot is published and routes the split, but no proxy is asked; an HAProxy group has no
  *   instance to program.
@@ -18,8 +18,7 @@
 import { CrossfadeError, DependencyUnavailableError } from '../domain/errors.js';
 import { unverifiedReason, type ProxyGroup, type Split } from '../domain/mesh.js';
 import type { ServiceState } from '../ports/mesh-registry.js';
-import { programGroups, type ProgramDeps, type Programming } from './program-proxies.js';
-import { publishedRoutesCarry } from './published-route.js';
+import { programGroups, type ProgramDeps } from './program-proxies.js';
 import { routerOf } from './router-of.js';
 import { serviceBackend } from './service-backend.js';
 
@@ -33,42 +32,25 @@ export async function programService(deps: ProgramDeps, service: string): Promis
   const outcomes: Record<string, GroupProgramming> = {};
   for (const group of deps.proxyGroups) {
     const split = state.splits.find((s) => s.proxyGroup === group.name)?.weights;
-    outcomes[group.name] = !split ? `not programmed: ${service} has no split in proxy group ${group.name} (register a version again to give it one)` : await outcomeOf(deps, group, state, split, programming);
+    outcomes[group.name] = !split ? `not programmed: ${service} has no split in proxy group ${group.name} (register a version again to give it one)` : await outcomeOf(deps, group, state, split, programming.failures.get(group.name));
   }
   const missed = Object.entries(outcomes).filter(([, outcome]) => outcome !== 'programmed' && outcome !== 'unverified');
   if (missed.length > 0) deps.logger.warn('proxy groups not programmed: reconciliation repairs them', { service, groups: Object.fromEntries(missed) });
   return outcomes;
 }
 
-async function outcomeOf(deps: ProgramDeps, group: ProxyGroup, state: ServiceState, split: Split, programming: Programming): Promise<GroupProgramming> {
+async function outcomeOf(deps: ProgramDeps, group: ProxyGroup, state: ServiceState, split: Split, failure: unknown): Promise<GroupProgramming> {
   try {
-    return group.kind === 'envoy' ? await envoyOutcome(deps, group, state.service, split, programming) : await haproxyOutcome(deps, group, state, split, programming.failures.get(group.name));
+    if (failure !== undefined) throw failure;
+    const verification = await routerOf(deps, group).verifySplit(group, state.service, serviceBackend(state), split);
+    if (verification.state === 'pending') return `not programmed: ${verification.lagging.map((l) => `${l.proxy}: ${l.reason}`).join('; ')}`;
+    if (unverifiedReason(group) !== null) return 'unverified';
+    if (verification.state === 'unknown') return `unreachable: ${verification.reason}`;
+    return 'programmed';
   } catch (error) {
     if (!(error instanceof CrossfadeError)) throw error;
     return failed(error);
   }
-}
-
-async function envoyOutcome(deps: ProgramDeps, group: ProxyGroup, service: string, split: Split, { publication }: Programming): Promise<GroupProgramming> {
-  const published = publication?.groups.find((g) => g.group === group.name);
-  if (published?.outcome === 'refused') return `not programmed: the snapshot of proxy group ${group.name} was refused: ${published.reason}`;
-  const isolated = published?.isolated.find((i) => i.service === service);
-  if (isolated) return `not programmed: ${service} is isolated from the snapshot of proxy group ${group.name} (${isolated.rule}): ${isolated.reason}`;
-  if (publication?.withoutEndpoints.includes(service)) return `not programmed: no version of ${service} has an endpoint, so no snapshot routes it`;
-  if (!(await publishedRoutesCarry(deps.parts, group.name, service, split))) return `not programmed: the published snapshot of proxy group ${group.name} does not route ${service} by ${JSON.stringify(split)} yet`;
-  return unverifiedReason(group) === null ? 'programmed' : 'unverified';
-}
-
-async function haproxyOutcome(deps: ProgramDeps, group: ProxyGroup, state: ServiceState, split: Split, failure: unknown): Promise<GroupProgramming> {
-  if (unverifiedReason(group) !== null) return 'unverified';
-  if (failure !== undefined) {
-    if (failure instanceof CrossfadeError) return failed(failure);
-    throw failure;
-  }
-  const verification = await routerOf(deps, group).verifySplit(group, state.service, serviceBackend(state), split);
-  if (verification.state === 'converged') return 'programmed';
-  if (verification.state === 'unknown') return `unreachable: ${verification.reason}`;
-  return `not programmed: ${verification.lagging.map((l) => `${l.proxy}: ${l.reason}`).join('; ')}`;
 }
 
 function failed(error: CrossfadeError): GroupProgramming {

@@ -6,11 +6,10 @@
 import type { Split } from '../domain/mesh.js';
 import { carriesSplit, publishedSplit } from '../engine/envoy/published-split.js';
 import { XdsType } from '../engine/envoy/snapshot.js';
-import type { PartStore } from '../ports/part-store.js';
+import type { PartStore, PartsHead } from '../ports/part-store.js';
 
-export async function publishedRoutesCarry(parts: PartStore, group: string, service: string, split: Split): Promise<boolean> {
-  const head = await parts.head(group);
-  if (!head) return false;
+/** Whether the snapshot `head` (a group's HEAD, read by the caller) routes `service` by `split`. */
+export async function headRoutesCarry(parts: PartStore, head: PartsHead, service: string, split: Split): Promise<boolean> {
   const part = (await parts.parts(head, [service])).get(service);
   if (!part) return false;
   const hosts = part.fragments.filter((f) => f.typeUrl === XdsType.Route).map((f) => ({ name: f.resource, resource: { [f.field]: [f.value] } }));

@@ -190,7 +190,10 @@ async function discoverChecked(deps: ReconcileDeps, target: VersionTarget, other
 
 async function reconcileGroup(deps: ReconcileDeps, group: ProxyGroup, state: ServiceState, report: ServiceReport): Promise<void> {
   const split = state.splits.find((s) => s.proxyGroup === group.name);
-  // Envoy groups are reconciled whole, not per service (reconcileEnvoyGroups); a group without
+  // Envoy groups are reconciled whole, not per service (reconcileEnvoyGroups): one publish of the
+  // shard's services repairs every service's part (and a run of everything removes the parts of
+  // services gone), and a node behind is one finding for its group, not one per service, which
+  // the per-service verbs of their router (envoy-router.ts) would make it. A group without
   // proxies has none to ask, and is reported once as unverified rather than as converged.
   if (!split || group.kind === 'envoy' || unverifiedReason(group) !== null) return;
   const router = deps.routers[group.kind];
@@ -200,7 +203,8 @@ async function reconcileGroup(deps: ReconcileDeps, group: ProxyGroup, state: Ser
   }
   const backend = serviceBackend(state);
   const verification = await router.verifySplit(group, state.service, backend, split.weights);
-  if (verification.state === 'converged') return;
+  // Proxies that take what is in place by themselves need no repair.
+  if (verification.state === 'converged' || verification.state === 'propagating') return;
   if (verification.state === 'unknown') {
     report.findings.push({ kind: 'proxy-unreachable', proxyGroup: group.name, reason: verification.reason });
     return;

@@ -18,14 +18,25 @@ import { InternalError } from '../domain/errors.js';
 import { DEFAULT_XDS_TRANSPORT, type ProxyGroup } from '../domain/mesh.js';
 import { XDS_PUSH_ORDER } from '../engine/envoy/snapshot.js';
 import type { LaggingProxy, Verification } from '../ports/traffic-router.js';
+import type { PartsHead } from '../ports/part-store.js';
 import type { ProxyAck } from '../ports/snapshot-store.js';
 import type { XdsDeps } from './xds-deps.js';
 
 export async function verifyEnvoyGroup(deps: Pick<XdsDeps, 'snapshots' | 'parts' | 'clock'>, group: ProxyGroup): Promise<Verification> {
   if (group.kind !== 'envoy') throw new InternalError(`proxy group ${group.name} is of kind ${group.kind}; only envoy groups are verified by acknowledgement`);
-  if (group.proxies.length === 0) return { state: 'unknown', reason: `proxy group ${group.name} lists no node ids (proxyGroups[].proxies): no acknowledgement can be checked` };
-  const [head, acks] = await Promise.all([deps.parts.head(group.name), deps.snapshots.listAcks(group.name)]);
+  if (group.proxies.length === 0) return noNodeIds(group);
+  const head = await deps.parts.head(group.name);
   if (!head) return { state: 'pending', lagging: group.proxies.map(({ nodeId }) => ({ proxy: nodeId, reason: `nothing is published for proxy group ${group.name}` })) };
+  return verifyAcknowledgements(deps, group, head);
+}
+
+export function noNodeIds(group: ProxyGroup): Verification {
+  return { state: 'unknown', reason: `proxy group ${group.name} lists no node ids (proxyGroups[].proxies): no acknowledgement can be checked` };
+}
+
+/** Whether every listed node of `group` reports running `head` (the HEAD the caller has read), by its acknowledgements. */
+export async function verifyAcknowledgements(deps: Pick<XdsDeps, 'snapshots' | 'clock'>, group: Extract<ProxyGroup, { kind: 'envoy' }>, head: PartsHead): Promise<Extract<Verification, { state: 'converged' | 'pending' }>> {
+  const acks = await deps.snapshots.listAcks(group.name);
 
   const nowMs = deps.clock.now().getTime();
   const graceMs = rejectionGraceMs(group);

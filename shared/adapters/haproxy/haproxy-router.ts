@@ -27,10 +27,10 @@
  * haproxy-state save`, run on the proxy host before every reload, writes both (server-state.ts).
  * Without it, dynamic servers are lost on reload and the next applySplit adds them again.
  */
-import { CrossfadeError, DependencyUnavailableError, InternalError, ValidationError } from '../../domain/errors.js';
+import { CrossfadeError, DependencyUnavailableError, InternalError } from '../../domain/errors.js';
 import { serverWeightsFor } from '../../domain/haproxy-weights.js';
-import { checkEndpoint, type Endpoint, type ProxyGroup, type Split } from '../../domain/mesh.js';
-import { isServiceName, SERVICE_NAME_RULE, VERSION_PATTERN, VERSION_RULE } from '../../domain/names.js';
+import type { Endpoint, ProxyGroup, Split } from '../../domain/mesh.js';
+import { checkRouterArguments } from '../../domain/router-arguments.js';
 import type { TrafficRouter, VersionEndpoints, Verification } from '../../ports/traffic-router.js';
 import { HaproxyRuntimeApi, runtimeCommands, type RuntimeApiProxy, type RuntimeApiSettings, type RuntimeCommand, type ServerState } from './runtime-api.js';
 
@@ -70,6 +70,8 @@ export class HaproxyTrafficRouter implements TrafficRouter {
   async verifySplit(group: ProxyGroup, service: string, backend: readonly VersionEndpoints[], split: Split): Promise<Verification> {
     const desired = desiredServers(service, backend, split);
     const instances = this.instancesOf(group);
+    // No instance answered, so none can be said to serve it.
+    if (instances.length === 0) return { state: 'unknown', reason: `proxy group ${group.name} lists no HAProxy instances` };
     const backendName = haproxyBackendName(service);
     const results = await Promise.allSettled(instances.map(async ({ api }) => differences(await api.showServersState(backendName), desired)));
 
@@ -155,22 +157,10 @@ function differences(current: readonly ServerState[], desired: readonly DesiredS
   return found;
 }
 
-/** Validates everything the proxies would see; throws ValidationError before anything is sent. */
+/** Validates everything the proxies would see (domain/router-arguments.ts); throws ValidationError before anything is sent. */
 function desiredServers(service: string, backend: readonly VersionEndpoints[], split: Split): DesiredServer[] {
-  if (!isServiceName(service)) throw new ValidationError(`service "${service}" must be ${SERVICE_NAME_RULE}`, 'service', 'service-name');
-  const servers: (DesiredServer & { version: string })[] = [];
-  const seen = new Set<string>();
-  backend.forEach(({ version, endpoints }, i) => {
-    if (!VERSION_PATTERN.test(version)) throw new ValidationError(`backend[${i}].version "${version}" must be ${VERSION_RULE}`, `backend[${i}].version`, 'version-name');
-    if (backend.findIndex((other) => other.version === version) !== i) throw new ValidationError(`version ${version} is listed twice`, `backend[${i}].version`, 'version-unique');
-    endpoints.forEach((endpoint, j) => {
-      checkEndpoint(endpoint, `backend[${i}].endpoints[${j}]`);
-      const name = haproxyServerName(version, endpoint);
-      if (seen.has(name)) throw new ValidationError(`${endpoint.address}:${endpoint.port} is listed twice for version ${version}`, `backend[${i}].endpoints[${j}]`, 'endpoint-unique');
-      seen.add(name);
-      servers.push({ name, version, address: endpoint.address, port: endpoint.port, weight: 0 });
-    });
-  });
+  checkRouterArguments(service, backend, split);
+  const servers = backend.flatMap(({ version, endpoints }) => endpoints.map((endpoint) => ({ name: haproxyServerName(version, endpoint), version, address: endpoint.address, port: endpoint.port })));
   const weights = serverWeightsFor(split, servers.map(({ name, version }) => ({ server: name, version })));
   return servers.map(({ name, address, port }) => ({ name, address, port, weight: weights.get(name)! }));
 }

@@ -1,7 +1,6 @@
 /** The tasks inside a step: shifting traffic, awaiting convergence, holding (pauses, intervals, gates). */
 import { InternalError } from '../../domain/errors.js';
 import { heldSeconds, holdClosed, holdOpened, shifted, stepCompleted, withUnverified } from '../../domain/lifecycle.js';
-import { programProxies } from '../program-proxies.js';
 import type { ActionWork } from './run-task.js';
 import { holdLock } from './lock.js';
 import { askPolicyBeforeTraffic } from './policy-gate.js';
@@ -18,18 +17,14 @@ export const shift: ActionWork = async (deps, d, input) => {
 };
 
 /**
- * Done when every proxy that can be asked serves the step's split. A proxy that does not yet is
- * programmed again from the registry before the retry asks once more (a proxy restarted, or
- * programmed late by a slow writer: program-proxies.ts).
+ * Done when every proxy that can be asked serves the step's split. A group that does not and that
+ * applying again repairs (a proxy restarted, programmed late by a slow writer, a lost publish) is
+ * programmed again from the registry by verifyShares before the retry asks once more.
  */
 export const converge: ActionWork = async (deps, d) => {
   await holdLock(deps, d);
   const { lagging, unverified } = await verifyShares(deps, d, sharesAtStep(deps, d, d.stepIndex));
-  if (lagging.length > 0) {
-    const groups = deps.proxyGroups.filter((g) => g.kind !== 'envoy' && lagging.some((l) => l.proxy === g.name || l.proxy.startsWith(`${g.name}/`)));
-    if (groups.length > 0) await programProxies(deps, d.service, undefined, groups);
-    throw notConverged(`step ${d.stepIndex + 1}/${d.steps.length} of deployment ${d.id}`, lagging);
-  }
+  if (lagging.length > 0) throw notConverged(`step ${d.stepIndex + 1}/${d.steps.length} of deployment ${d.id}`, lagging);
   return withUnverified(stepCompleted(d, deps.clock.now()), unverified);
 };
 

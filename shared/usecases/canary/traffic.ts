@@ -14,11 +14,9 @@ import { InternalError, LockLostError, NotConvergedError, VersionConflictError }
 import { unverifiedReason, type ProxyGroup, type Split } from '../../domain/mesh.js';
 import type { ServiceState } from '../../ports/mesh-registry.js';
 import type { LaggingProxy } from '../../ports/traffic-router.js';
-import { programProxies, publishEnvoyGroups } from '../program-proxies.js';
-import { publishedRoutesCarry } from '../published-route.js';
+import { programProxies } from '../program-proxies.js';
 import { routerOf } from '../router-of.js';
 import { serviceBackend } from '../service-backend.js';
-import { verifyEnvoyGroup } from '../verify-envoy-group.js';
 import type { CanaryDeps } from './deps.js';
 
 /** The canary's percentage in each proxy group, by group name. */
@@ -99,30 +97,41 @@ export interface ShareVerification {
   unverified: string[];
 }
 
+/**
+ * Asks every group's router (router-of.ts) whether it serves the step's split. A group whose
+ * router says 'pending' (what applySplit puts in place is not there: an HAProxy instance restarted
+ * or changed by hand, an Envoy publish that lost its race) is programmed again from the registry
+ * before the caller asks once more; 'propagating' proxies (Envoy nodes before their next poll)
+ * are waited for. A group that lists no proxies is `unverified` once its router has what it needs
+ * in place (an Envoy group's published snapshot carries the split).
+ */
 export async function verifyShares(deps: CanaryDeps, d: Deployment, shares: CanaryShares): Promise<ShareVerification> {
   const state = await deps.registry.getService(d.service);
   const backend = state ? serviceBackend(state) : [];
   const lagging: LaggingProxy[] = [];
   const unverified: string[] = [];
-  const stale: string[] = [];
+  const reapply: ProxyGroup[] = [];
   for (const group of deps.proxyGroups) {
     const split = splitFor(d, undefined, shares.get(group.name) ?? 0);
-    if (group.kind === 'envoy' && !(await publishedRoutesCarry(deps.parts, group.name, d.service, split))) {
-      stale.push(group.name);
-      lagging.push({ proxy: group.name, reason: `the published snapshot does not carry ${d.service}'s split ${JSON.stringify(split)} yet` });
-      continue;
-    }
-    if (unverifiedReason(group) !== null) {
+    const verification = await routerOf(deps, group).verifySplit(group, d.service, backend, split);
+    if (verification.state === 'pending') {
+      reapply.push(group);
+      lagging.push(...verification.lagging.map((l) => inGroup(group, l)));
+    } else if (unverifiedReason(group) !== null) {
       unverified.push(group.name);
-      continue;
+    } else if (verification.state === 'propagating') {
+      lagging.push(...verification.lagging.map((l) => inGroup(group, l)));
+    } else if (verification.state === 'unknown') {
+      lagging.push({ proxy: group.name, reason: verification.reason });
     }
-    const verification = group.kind === 'envoy' ? await verifyEnvoyGroup(deps, group) : await routerOf(deps, group).verifySplit(group, d.service, backend, split);
-    if (verification.state === 'pending') lagging.push(...verification.lagging.map((l) => ({ proxy: `${group.name}/${l.proxy}`, reason: l.reason })));
-    if (verification.state === 'unknown') lagging.push({ proxy: group.name, reason: verification.reason });
   }
-  // The publish that carried our split lost its race and the winner read the registry before our write: publish again.
-  if (stale.length > 0) await publishEnvoyGroups(deps, stale, d.service);
+  if (reapply.length > 0) await programProxies(deps, d.service, state, reapply);
   return { lagging, unverified };
+}
+
+/** `group/proxy`, or the group alone when what lags is the group's own configuration. */
+function inGroup(group: ProxyGroup, lagging: LaggingProxy): LaggingProxy {
+  return { proxy: lagging.proxy === group.name ? group.name : `${group.name}/${lagging.proxy}`, reason: lagging.reason };
 }
 
 /** At most this many lagging proxies are named in the error; the rest are counted. */

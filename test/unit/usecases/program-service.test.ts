@@ -90,10 +90,13 @@ describe('programService', () => {
     expect(outcomes['edge-up']).toBe('not programmed: up-1: server v1_10.0.1.10_8080 is in maint');
   });
 
-  it('says a service isolated from an Envoy group is not programmed there, and why', async () => {
+  it('says an Envoy group refused a service whose endpoints break a rule, and why, and publishes nothing for it there', async () => {
     const { d } = await withPoisonedCheckout();
+    const before = await d.parts.head('envoy-aws-use1');
     const outcomes = await programService(d, 'checkout');
-    expect(outcomes['envoy-aws-use1']).toMatch(/^not programmed: checkout is isolated from the snapshot of proxy group envoy-aws-use1 \(duplicate-endpoint\): .*10\.0\.1\.10:8080 appears more than once/);
+    // The Envoy router refuses what HAProxy's would (domain/router-arguments.ts): the endpoint twice in one version.
+    expect(outcomes['envoy-aws-use1']).toBe('not programmed: ValidationError: 10.0.1.10:8080 is listed twice for version v1');
+    expect(await d.parts.head('envoy-aws-use1')).toEqual(before);
     expect(outcomes['edge-up']).toBe('programmed');
   });
 
