@@ -11,14 +11,13 @@ import { createDynamoDbStores } from '../../shared/adapters/dynamodb/stores.js';
 import { sha256Hex } from '../../shared/adapters/system.js';
 import type { ProxyGroup, RegisteredVersion, Split } from '../../shared/domain/mesh.js';
 import type { Logger } from '../../shared/ports/logger.js';
-import type { PartStore } from '../../shared/ports/part-store.js';
 import { xdsServerDeps } from '../../shared/runtime/xds.js';
 import { coalescingPublisher } from '../../shared/usecases/coalescing-publisher.js';
 import { EnvoyTrafficRouter } from '../../shared/usecases/envoy-router.js';
 import { serviceBackend } from '../../shared/usecases/service-backend.js';
 import type { XdsDeps } from '../../shared/usecases/xds-deps.js';
 import { startEchoBackend, xdsEchoClient } from '../support/grpc-echo.js';
-import { embeddedBackend } from '../support/store-backends.js';
+import { embeddedBackend, headsFailWhile } from '../support/store-backends.js';
 import { CONTRACT_SERVICE, trafficRouterContract, type RouterRig } from './traffic-router.contract.js';
 
 const NODE_ID = 'grpc-client-contract-1';
@@ -48,15 +47,7 @@ trafficRouterContract('Envoy (published snapshots + ACKs, real grpc-js-xds clien
 
   // While set, the xDS server cannot read the HEAD: what is published after cannot reach the client.
   let storeDown = false;
-  const real = stores.parts;
-  const followed: PartStore = {
-    head: (name) => (storeDown ? Promise.reject(new Error('the table cannot be reached')) : real.head(name)),
-    parts: (...args) => real.parts(...args),
-    manifest: (...args) => real.manifest(...args),
-    allParts: (...args) => real.allParts(...args),
-    resources: (...args) => real.resources(...args),
-    publish: (...args) => real.publish(...args),
-  };
+  const followed = headsFailWhile(stores.parts, () => storeDown);
   const { checkSnapshot, groupOfNode, followStore } = xdsServerDeps({});
   const running: RunningXdsServer = await startStoreBackedXdsServer({ checkSnapshot, groupOfNode, followStore, clock, snapshots: stores.snapshots, parts: followed, proxyGroups: [group, emptyGroup], logger: silent, port: 0, pollSeconds: 0.1 });
   const client = xdsEchoClient(CONTRACT_SERVICE, running.port, NODE_ID);

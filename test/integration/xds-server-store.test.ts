@@ -13,11 +13,10 @@ import { sha256Hex } from '../../shared/adapters/system.js';
 import type { ProxyGroup, RegisteredVersion, Split } from '../../shared/domain/mesh.js';
 import { XdsType } from '../../shared/engine/envoy/snapshot.js';
 import type { Logger } from '../../shared/ports/logger.js';
-import type { PartStore } from '../../shared/ports/part-store.js';
 import { xdsServerDeps } from '../../shared/runtime/xds.js';
 import { publishSnapshots } from '../../shared/usecases/publish-snapshots.js';
 import { say as sayTo, startEchoBackend, trafficFollows as clientFollows, waitFor, xdsEchoClient } from '../support/grpc-echo.js';
-import { embeddedBackend, type StoreBackend } from '../support/store-backends.js';
+import { embeddedBackend, headsFailWhile, type StoreBackend } from '../support/store-backends.js';
 
 const SERVICE = 'echo';
 const NODE_ID = 'grpc-client-store-1';
@@ -77,15 +76,7 @@ describe('crossfade xds-server following the snapshot store', () => {
     for (const version of ['v1', 'v2'] as const) await stores.registry.putVersion(registration(version));
     firstVersions = await publishSplit({ v1: 100, v2: 0 });
 
-    const real = stores.parts;
-    const parts: PartStore = {
-      head: (name) => (storeDown ? Promise.reject(new Error('the table cannot be reached')) : real.head(name)),
-      parts: (...args) => real.parts(...args),
-      manifest: (...args) => real.manifest(...args),
-      allParts: (...args) => real.allParts(...args),
-      resources: (...args) => real.resources(...args),
-      publish: (...args) => real.publish(...args),
-    };
+    const parts = headsFailWhile(stores.parts, () => storeDown);
     const { checkSnapshot, groupOfNode, followStore } = xdsServerDeps({});
     running = await startStoreBackedXdsServer({ checkSnapshot, groupOfNode, followStore, clock, snapshots: stores.snapshots, parts, proxyGroups: [group, restGroup], logger: silent, port: 0, pollSeconds: 0.1 });
     client = xdsEchoClient(SERVICE, running.port, NODE_ID);

@@ -9,6 +9,7 @@ import { inject } from 'vitest';
 import { createTableHandle, type TableHandle } from '../../shared/adapters/dynamodb/client.js';
 import { ensureTable } from '../../shared/adapters/dynamodb/stores.js';
 import { startEmbeddedDynamo, type EmbeddedDynamo } from '../../local/embedded-dynamo.js';
+import type { PartStore } from '../../shared/ports/part-store.js';
 
 export interface StoreBackend {
   name: 'dynamodb-local' | 'embedded';
@@ -71,4 +72,16 @@ export async function writesOf<T>(table: TableHandle, act: () => Promise<T>): Pr
   const seen = new Set(before.map((item) => JSON.stringify(item)));
   const added = after.filter((item) => !seen.has(JSON.stringify(item)));
   return { result, added, removed: before.length + added.length - after.length };
+}
+
+/** `parts` whose HEAD reads fail while `down()` says so, as an unreachable table would: what an xDS server following the store then sees. */
+export function headsFailWhile(parts: PartStore, down: () => boolean): PartStore {
+  return {
+    head: (name) => (down() ? Promise.reject(new Error('the table cannot be reached')) : parts.head(name)),
+    parts: (...args) => parts.parts(...args),
+    manifest: (...args) => parts.manifest(...args),
+    allParts: (...args) => parts.allParts(...args),
+    resources: (...args) => parts.resources(...args),
+    publish: (...args) => parts.publish(...args),
+  };
 }
