@@ -14,7 +14,7 @@ export interface CanarySettings {
 export interface CanaryDeps extends ReconcileDeps, Pick<UseCaseDeps, 'deployments' | 'activeRuns' | 'slots' | 'workflow' | 'analysis' | 'settings' | 'crashPoints' | 'policyRules' | 'rulesServices' | 'notifier'> {
   /** By configured provider name. */
   metrics: ReadonlyMap<string, MetricsProvider>;
-  /** Publishing shared by the canaries of this process (usecases/coalescing-publisher.ts); default: each publishes alone. */
+  /** Publishing shared by the canaries of this process (usecases/coalescing-publisher.ts), for the Envoy router; default: one per deps (router-of.ts). */
   publish?: Publish;
   /**
    * How many attempts the state machine gives `action` when it fails with `errorName` (its Retry
