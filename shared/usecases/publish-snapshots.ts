@@ -74,10 +74,11 @@ export async function publishSnapshots(deps: XdsDeps, request: PublishRequest = 
   let remaining = groups;
   for (let attempt = 1; remaining.length > 0; attempt++) {
     const heads = new Map(await Promise.all(remaining.map(async (group) => [group.name, await deps.parts.head(group.name)] as const)));
-    // Dependencies are registry state: read after the HEADs, like the services (see above).
-    const scopes = await sidecarScopes(deps, remaining);
+    // Dependencies are registry state: read after the HEADs, like the services (see above); the
+    // named services are read at the same time (a step waits for one round trip, not two).
+    const [scopes, named] = await Promise.all([sidecarScopes(deps, remaining), request.services ? readStates(deps, request.services) : undefined]);
     const touched = request.services ? remaining.filter((g) => request.services!.some((service) => groupSees(scopes, g.name, service))) : remaining;
-    const states = await readStates(deps, request, touched, scopes);
+    const states = named ?? (await readStates(deps, await wholeNames(deps, touched, scopes)));
     withoutEndpoints = [...states.values()].filter((s): s is ServiceState => s !== undefined && !routable(s)).map((s) => s.service);
     const conflicted: EnvoyGroup[] = [];
     for (const group of touched) {
@@ -103,15 +104,16 @@ export async function publishSnapshots(deps: XdsDeps, request: PublishRequest = 
 }
 
 /**
- * The registry states the touched groups are built from: the named services, or without
- * `services` the whole registry, which a publish into sidecar groups alone never lists: it reads
- * only what they see.
+ * The services a whole publish reads: the registry's list when a whole group is published, and
+ * for sidecar groups alone only what they see (the registry is never listed).
  */
-async function readStates(deps: XdsDeps, request: PublishRequest, groups: readonly EnvoyGroup[], scopes: SidecarScopes): Promise<Map<string, ServiceState | undefined>> {
-  let names: string[];
-  if (request.services) names = [...new Set(request.services)].sort();
-  else if (groups.some((g) => !scopes.has(g.name))) names = await deps.registry.listServices();
-  else names = [...new Set(groups.flatMap((g) => [...scopes.get(g.name)!]))].sort();
+async function wholeNames(deps: XdsDeps, groups: readonly EnvoyGroup[], scopes: SidecarScopes): Promise<string[]> {
+  if (groups.some((g) => !scopes.has(g.name))) return deps.registry.listServices();
+  return [...new Set(groups.flatMap((g) => [...scopes.get(g.name)!]))].sort();
+}
+
+async function readStates(deps: XdsDeps, services: readonly string[]): Promise<Map<string, ServiceState | undefined>> {
+  const names = [...new Set(services)].sort();
   return new Map((await mapConcurrently(names, READ_CONCURRENCY, (name) => deps.registry.getService(name))).map((state, i) => [names[i]!, state]));
 }
 
