@@ -16,6 +16,7 @@ import type { ServiceState } from '../../ports/mesh-registry.js';
 import type { LaggingProxy } from '../../ports/traffic-router.js';
 import { programProxies, publishEnvoyGroups } from '../program-proxies.js';
 import { publishedRoutesCarry } from '../published-route.js';
+import { groupsRouting } from '../sidecar-scope.js';
 import { routerOf } from '../router-of.js';
 import { serviceBackend } from '../service-backend.js';
 import { verifyEnvoyGroup } from '../verify-envoy-group.js';
@@ -105,7 +106,8 @@ export async function verifyShares(deps: CanaryDeps, d: Deployment, shares: Cana
   const lagging: LaggingProxy[] = [];
   const unverified: string[] = [];
   const stale: string[] = [];
-  for (const group of deps.proxyGroups) {
+  // A sidecar group whose service does not call this one carries none of its traffic: nothing to wait for.
+  for (const group of await groupsRouting(deps, deps.proxyGroups, d.service)) {
     const split = splitFor(d, undefined, shares.get(group.name) ?? 0);
     if (group.kind === 'envoy' && !(await publishedRoutesCarry(deps.parts, group.name, d.service, split))) {
       stale.push(group.name);
