@@ -6,13 +6,20 @@
  * deployments, the service's SUCCEEDED deployments and proxy groups, the holders of its cap
  * scopes; and it claims its cap slots.
  * Each create is of a service of its own, parked at a manual gate before its analysis, so the
- * canaries running grow by one per create in both configurations alike.
+ * canaries running grow by one per create in every configuration alike.
+ *
+ * The rows are measured side by side so they can be compared: each configuration's stack runs in
+ * a process of its own (create-stack.ts), all three at once, and the creates go round robin over
+ * them. A create is sent only when every stack is idle (the previous run parked at its gate), so
+ * no create shares its event loop with another run's traffic step, and load that changes during
+ * the run falls on every row alike. (Rows run one after another, each in its own process, were
+ * not comparable: the row with a 20 ms rules service came out faster than the row without.)
  */
 import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { startFakeRulesService } from '../../test/support/fake-rules-service.js';
 import { errorRateTemplate, series, startFakePrometheus } from '../../test/support/fake-clouds/prometheus.js';
-import { runChildJson } from '../lib/child-json.js';
+import { startChildService, type ChildService } from '../lib/child-service.js';
 import { createKeepAliveClient, type KeepAliveClient } from '../lib/http-client.js';
 import { startEmbeddedBackend } from '../lib/local-backends.js';
 import { sized } from '../lib/size.js';
@@ -27,8 +34,10 @@ const WARM_UP_CREATES = sized(20, 1);
 const CREATES = sized(200, 2);
 const TEMPLATE = 'bench-golden';
 const PARK_DEADLINE_MS = 60_000;
-/** A safety bound on one row's process, far above what a healthy row takes. */
-const ROW_DEADLINE_MS = 600_000;
+/** How often a create's run is asked whether it waits at its gate yet. */
+const PARK_POLL_MS = 10;
+/** A safety bound on a configuration's process, far above what a healthy run of the scenario takes. */
+const STACK_DEADLINE_MS = 900_000;
 /** 5%, a gate (the run parks there), then an analysis the required-analysis rules count, then 100%. */
 const PLAN = [{ setWeight: 5 }, { pause: {} }, { analysis: { template: TEMPLATE, interval: '10s', count: 1 } }, { setWeight: 100 }];
 
@@ -86,91 +95,135 @@ async function registerServices(client: KeepAliveClient, row: number, count: num
   }
 }
 
-/**
- * Until the last run waits at its gate (the earlier ones did before it): stopping the stack while a
- * run's task still reads the embedded store can end the process from inside the store.
- */
-async function waitParked(client: KeepAliveClient, id: string): Promise<void> {
-  const deadline = Date.now() + PARK_DEADLINE_MS;
-  while (Date.now() < deadline) {
-    const reply = await client.send('GET', `/v1/deployments/${encodeURIComponent(id)}`);
-    if (reply.status === 200 && (JSON.parse(reply.text) as { phase: string }).phase === 'PAUSED') return;
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
-  throw new Error(`deployment ${id} did not reach its gate within ${PARK_DEADLINE_MS / 1000} s`);
+/** The stack of one configuration, as its process (create-stack.ts) reports it when ready. */
+export interface StackReady {
+  url: string;
+  adminToken: string;
 }
 
-interface RowResult {
-  latencies: number[];
+/** What a configuration's process saw besides the creates: its rules service's complaints. */
+export interface StackFinal {
   failures: string[];
 }
 
 /**
- * Measures one row and hands it to `report` before the stack stops. Run in a process of its own
- * (create-row.ts): a stopped stack's last timers may still reach its closed store, which ends the
- * process from inside the store, and must neither fail the figures nor touch the next row's stack.
+ * Starts one configuration's stack (in create-stack.ts, a process of its own) and registers its
+ * services; `finish` stops it and checks what its rules service saw. Its own process: a stopped
+ * stack's late timers may reach its closed store, which ends the process from inside the store.
  */
-export async function measureRow(row: number, progress: (message: string) => void, report: (result: RowResult) => void): Promise<void> {
+export async function startConfiguration(row: number, progress: (message: string) => void): Promise<{ ready: StackReady; finish(): Promise<StackFinal> }> {
   const configuration = CONFIGURATIONS[row]!;
   const prometheus = await startFakePrometheus({ range: () => series(0.01) });
   const setup = await configuration.start();
   const analysis = { providers: [{ name: 'prom', kind: 'prometheus', url: prometheus.url }], templates: [errorRateTemplate(TEMPLATE, 'prom')] };
-  try {
-    const backend = await startEmbeddedBackend({ analysis, ...setup.config });
-    const client = createKeepAliveClient(backend.url, { authorization: `Bearer ${backend.adminToken}` });
-    try {
-      progress(`create: ${configuration.label}: registering ${WARM_UP_CREATES + CREATES} services`);
-      await registerServices(client, row, WARM_UP_CREATES + CREATES);
-      const latencies: number[] = [];
+  const backend = await startEmbeddedBackend({ analysis, ...setup.config });
+  const client = createKeepAliveClient(backend.url, { authorization: `Bearer ${backend.adminToken}` });
+  progress(`create: ${configuration.label}: registering ${WARM_UP_CREATES + CREATES} services`);
+  await registerServices(client, row, WARM_UP_CREATES + CREATES);
+  client.close();
+  return {
+    ready: { url: backend.url, adminToken: backend.adminToken },
+    async finish() {
       const failures: string[] = [];
-      let lastId: string | undefined;
-      for (let index = 0; index < WARM_UP_CREATES + CREATES; index++) {
-        const body = { service: serviceOf(row, index), environment: 'prod', canary: { version: 'v42' }, baseline: { version: 'v41' }, steps: PLAN };
-        const elapsed = startTimer();
-        const reply = await client.send('POST', '/v1/deployments', JSON.stringify(body), { 'x-idempotency-key': `bench-policy-${row}-${index}` });
-        const ms = elapsed();
-        if (reply.status !== 202) failures.push(`${configuration.label}: create ${index}: ${reply.status} ${reply.text.slice(0, 200)}`);
-        else {
-          lastId = (JSON.parse(reply.text) as { id: string }).id;
-          if (index >= WARM_UP_CREATES) latencies.push(ms);
-        }
+      for (const stop of [() => backend.stop(), () => setup.stop(), () => prometheus.stop()]) {
+        await stop().catch((error: unknown) => failures.push(`${configuration.label}: ${error instanceof Error ? error.message : String(error)}`));
       }
-      if (lastId !== undefined) await waitParked(client, lastId);
-      report({ latencies, failures });
-    } catch (error) {
-      // Said before the stack stops: a store closing under a running request may end the process first.
-      progress(`create: ${configuration.label} failed: ${error instanceof Error ? error.message : String(error)}`);
-      throw error;
-    } finally {
-      client.close();
-      await backend.stop();
-    }
-  } finally {
-    await setup.stop();
-    await prometheus.stop();
+      return { failures };
+    },
+  };
+}
+
+/** A running configuration, as the parent drives it. */
+interface Stack {
+  configuration: Configuration;
+  row: number;
+  client: KeepAliveClient;
+  service: ChildService<StackReady, StackFinal>;
+  latencies: number[];
+}
+
+async function startStacks(context: BenchContext): Promise<Stack[]> {
+  const started = await Promise.allSettled(
+    CONFIGURATIONS.map((_, row) => startChildService<StackReady, StackFinal>({ script: fileURLToPath(new URL('./create-stack.ts', import.meta.url)), args: [String(row)], cwd: process.cwd(), timeoutMs: STACK_DEADLINE_MS })),
+  );
+  const failed = started.find((s): s is PromiseRejectedResult => s.status === 'rejected');
+  const running = started.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));
+  if (failed) {
+    await Promise.allSettled(running.map((service) => service.stop()));
+    throw failed.reason;
+  }
+  context.progress(`create: ${running.length} stacks ready`);
+  return running.map((service, row) => ({ configuration: CONFIGURATIONS[row]!, row, service, latencies: [], client: createKeepAliveClient(service.ready.url, { authorization: `Bearer ${service.ready.adminToken}` }) }));
+}
+
+/**
+ * One create, timed, then until its run waits at its gate: the next create (to any stack) is sent
+ * only when every stack is idle, so no create shares its process with another run's work.
+ */
+async function createAndPark(stack: Stack, index: number): Promise<{ ms: number } | { failure: string }> {
+  const { configuration, row, client } = stack;
+  const body = { service: serviceOf(row, index), environment: 'prod', canary: { version: 'v42' }, baseline: { version: 'v41' }, steps: PLAN };
+  const elapsed = startTimer();
+  const reply = await client.send('POST', '/v1/deployments', JSON.stringify(body), { 'x-idempotency-key': `bench-policy-${row}-${index}` });
+  const ms = elapsed();
+  if (reply.status !== 202) return { failure: `${configuration.label}: create ${index}: ${reply.status} ${reply.text.slice(0, 200)}` };
+  const id = (JSON.parse(reply.text) as { id: string }).id;
+  const deadline = performance.now() + PARK_DEADLINE_MS;
+  for (;;) {
+    const read = await client.send('GET', `/v1/deployments/${encodeURIComponent(id)}`);
+    const phase = read.status === 200 ? (JSON.parse(read.text) as { phase?: string }).phase : undefined;
+    if (phase === 'PAUSED') return { ms };
+    if (phase && ['SUCCEEDED', 'ROLLED_BACK', 'FAILED', 'CANCELED'].includes(phase)) return { failure: `${configuration.label}: deployment ${id} ended ${phase} instead of waiting at its gate` };
+    if (performance.now() > deadline) return { failure: `${configuration.label}: deployment ${id} did not reach its gate within ${PARK_DEADLINE_MS / 1000} s (last: ${read.status} ${phase ?? read.text.slice(0, 80)})` };
+    await new Promise((resolve) => setTimeout(resolve, PARK_POLL_MS));
   }
 }
 
+/**
+ * Round robin over the stacks, one create each per round, the order rotated every round so no
+ * configuration always goes first: load that changes during the run falls on every row alike.
+ */
+async function interleaveCreates(stacks: readonly Stack[], context: BenchContext): Promise<string[]> {
+  const failures: string[] = [];
+  for (let index = 0; index < WARM_UP_CREATES + CREATES; index++) {
+    for (let turn = 0; turn < stacks.length; turn++) {
+      const stack = stacks[(index + turn) % stacks.length]!;
+      const outcome = await createAndPark(stack, index);
+      if ('failure' in outcome) failures.push(outcome.failure);
+      else if (index >= WARM_UP_CREATES) stack.latencies.push(outcome.ms);
+    }
+    if (failures.length > 0) break;
+    if ((index + 1) % 50 === 0) context.progress(`create: round ${index + 1}/${WARM_UP_CREATES + CREATES}`);
+  }
+  return failures;
+}
+
 export async function measureCreate(context: BenchContext): Promise<ScenarioOutcome> {
+  const stacks = await startStacks(context);
+  const failures: string[] = [];
+  try {
+    failures.push(...(await interleaveCreates(stacks, context)));
+  } finally {
+    for (const stack of stacks) {
+      stack.client.close();
+      failures.push(...(await stack.service.stop()).failures);
+    }
+  }
   const rows: string[][] = [];
   const results: Record<string, unknown>[] = [];
-  const failures: string[] = [];
-  let baselineP50: number | undefined;
-  for (const [row, configuration] of CONFIGURATIONS.entries()) {
-    context.progress(`create: ${configuration.label} (a Node process of its own)`);
-    const measured = await runChildJson<RowResult>({ script: fileURLToPath(new URL('./create-row.ts', import.meta.url)), args: [String(row)], cwd: process.cwd(), timeoutMs: ROW_DEADLINE_MS });
-    failures.push(...measured.failures);
-    const summary = summarize(measured.latencies);
-    baselineP50 ??= summary.p50;
-    rows.push([configuration.label, String(measured.latencies.length), formatMs(summary.p50), formatMs(summary.p99), row === 0 ? '—' : `+${formatMs(summary.p50 - baselineP50)}`]);
-    results.push({ configuration: configuration.label, rules: configuration.rules, creates: measured.latencies.length, p50Ms: roundMs(summary.p50), p99Ms: roundMs(summary.p99), meanMs: roundMs(summary.mean), addedP50Ms: roundMs(summary.p50 - baselineP50) });
+  const baselineP50 = summarize(stacks[0]!.latencies).p50;
+  for (const { configuration, row, latencies } of stacks) {
+    const summary = summarize(latencies);
+    rows.push([configuration.label, String(latencies.length), formatMs(summary.p50), formatMs(summary.p99), row === 0 ? '—' : signedMs(summary.p50 - baselineP50)]);
+    results.push({ configuration: configuration.label, rules: configuration.rules, creates: latencies.length, p50Ms: roundMs(summary.p50), p99Ms: roundMs(summary.p99), meanMs: roundMs(summary.mean), addedP50Ms: roundMs(summary.p50 - baselineP50) });
   }
   const table: Table = {
     title: 'create latency with policy rules, local stack (embedded store), c=1',
     columns: [{ header: 'configuration' }, { header: 'creates', align: 'right' }, { header: 'p50 ms', align: 'right' }, { header: 'p99 ms', align: 'right' }, { header: 'p50 added', align: 'right' }],
     rows,
     notes: [
-      `POST /v1/deployments of a service of its own (environment prod, a plan with one analysis step), one at a time, after ${WARM_UP_CREATES} warm-up creates; each run parks at its gate, so the k-th create sees k canaries running.`,
+      `POST /v1/deployments of a service of its own (environment prod, a plan with one analysis step), one at a time, after ${WARM_UP_CREATES} warm-up creates per row; each run parks at its gate before the next create is sent, so the k-th create sees k canaries running and an idle stack.`,
+      `The three stacks run at once, each in a process of its own, and the creates go round robin over them (the order rotated every round): the rows share the machine's load alike and are comparable.`,
       `The rules allow every create: past one-off freezes, weekly freezes three days away, whole-day deploy windows, caps of 10,000.`,
       `With any rule applying, a create first gathers what the rules look at (policy-check.ts): its dependencies' RUNNING deployments (dependency health), the service's SUCCEEDED deployments (promotion order) and proxy groups, its cap scopes' holders; then it claims a slot in each of 8 caps' scopes. The evaluation itself costs the µs of policy/evaluation, so nearly all the added time is that gathering and claiming.`,
       `The rules service row: one signed call per create to a service on 127.0.0.1 that answers allow after ${RULES_SERVICE_DELAY_MS} ms (every signature verified by the service).`,
@@ -178,4 +231,9 @@ export async function measureCreate(context: BenchContext): Promise<ScenarioOutc
     ],
   };
   return { tables: [table], results, failures };
+}
+
+/** "+12.3" or "−4.1": a difference that can come out negative says so. */
+function signedMs(ms: number): string {
+  return ms < 0 ? `−${formatMs(-ms)}` : `+${formatMs(ms)}`;
 }

@@ -62,6 +62,8 @@ const envoyGroup = z.strictObject({
   /** Envoy node ids (or proxyless gRPC client ids) that belong to this group. */
   proxies: z._default(z.array(z.strictObject({ nodeId: text(1, 256) })), []),
   xds: z._default(xdsTransport, { ...DEFAULT_XDS_TRANSPORT }),
+  /** The service whose sidecars these proxies are: the group sees only its dependencies and `mesh.alwaysVisible` (domain/dependencies.ts). */
+  sidecarOf: z.optional(name),
 });
 
 const haproxyGroup = z.strictObject({
@@ -87,6 +89,8 @@ const proxyGroup = z.discriminatedUnion('kind', [envoyGroup, haproxyGroup]);
 const mesh = z.strictObject({
   /** Networks whose endpoints are accepted although loopback, link-local, unspecified, multicast or metadata. */
   allowedEndpointCidrs: z._default(z.array(z.string().check(z.refine((text) => parseCidr(text) !== undefined, `must be ${CIDR_RULE}`))), []),
+  /** Services every sidecar group sees besides its service's dependencies (an auth or a telemetry service every service calls). */
+  alwaysVisible: z._default(z.array(name), []),
 });
 
 const token = z.strictObject({
@@ -104,7 +108,7 @@ export const configSchema = z.strictObject({
   ),
   clusters: z._default(z.array(cluster), []),
   proxyGroups: z._default(z.array(proxyGroup), []),
-  mesh: z._default(mesh, { allowedEndpointCidrs: [] }),
+  mesh: z._default(mesh, { allowedEndpointCidrs: [], alwaysVisible: [] }),
   tokens: z._default(z.array(token), []),
   /** Cloud identities as callers (domain/principals.ts, docs/direct-invocation.md). */
   ...principalKeys,
@@ -198,7 +202,7 @@ export const embeddedDefaults: CrossfadeConfig = {
     { name: 'envoy-aws-use1', kind: 'envoy', cloud: 'aws', region: 'us-east-1', proxies: [], xds: { ...DEFAULT_XDS_TRANSPORT } },
     { name: 'envoy-gcp-usc1', kind: 'envoy', cloud: 'gcp', region: 'us-central1', proxies: [], xds: { ...DEFAULT_XDS_TRANSPORT } },
   ],
-  mesh: { allowedEndpointCidrs: [] },
+  mesh: { allowedEndpointCidrs: [], alwaysVisible: [] },
   tokens: [],
   identity: { aws: { audience: 'crossfade', stsEndpoints: [] } },
   iamPrincipals: [],

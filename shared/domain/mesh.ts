@@ -76,7 +76,8 @@ export const DEFAULT_XDS_TRANSPORT: Readonly<Extract<XdsTransport, { api: 'rest'
 
 /** Proxies that share one configuration (crossfade.yaml `proxyGroups`). */
 export type ProxyGroup =
-  | { name: string; kind: 'envoy'; cloud: CloudName; region: string; proxies: readonly { nodeId: string }[]; xds?: XdsTransport }
+  /** `sidecarOf`: the group is the sidecars of that service and sees only its dependencies (domain/dependencies.ts). */
+  | { name: string; kind: 'envoy'; cloud: CloudName; region: string; proxies: readonly { nodeId: string }[]; xds?: XdsTransport; sidecarOf?: string }
   | { name: string; kind: 'haproxy'; cloud: CloudName; region: string; proxies: readonly { name: string; runtimeApi: string }[] };
 
 /**

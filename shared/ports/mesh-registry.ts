@@ -1,3 +1,4 @@
+import type { DeclaredDependencies } from '../domain/dependencies.js';
 import type { GroupSplit, RegisteredVersion } from '../domain/mesh.js';
 
 /** Everything the registry holds about one service: read in one strongly consistent query. */
@@ -42,4 +43,14 @@ export interface MeshRegistry {
    * Reads about `limit` services' worth of index entries, whatever the registry's size.
    */
   listServicesAfter(after: string | undefined, limit: number): Promise<{ services: string[]; more: boolean }>;
+
+  /** The services `service` declared it calls, read strongly consistently in one request; undefined: it never declared any. */
+  getDependencies(service: string): Promise<DeclaredDependencies | undefined>;
+
+  /**
+   * Stores `declared` if the stored declaration is at `declared.revision - 1` (0: none stored).
+   * Throws VersionConflictError (retryable: re-read and retry) otherwise. Callers compare the
+   * lists first and skip a write that changes nothing, which makes a repeated declaration idempotent.
+   */
+  putDependencies(declared: DeclaredDependencies): Promise<void>;
 }

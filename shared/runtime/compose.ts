@@ -98,6 +98,7 @@ export function composeDeps(options: RuntimeOptions): RuntimeDeps {
     hash: sha256Hex,
     clusters: config.clusters.map((c) => ({ name: c.name, cloud: c.cloud, region: c.cloud === 'aws' ? c.region : c.location })),
     proxyGroups: config.proxyGroups,
+    alwaysVisible: config.mesh.alwaysVisible,
     // Validated when the configuration was parsed.
     allowedEndpointCidrs: config.mesh.allowedEndpointCidrs.map((text) => parseCidr(text)!),
     clusterProvider: options.discovery?.(config.clusters, env, awsCredentials) ?? noDiscovery,

@@ -11,6 +11,8 @@ import type { MeshDeps } from './mesh-deps.js';
 import { configSourceOf, routable } from './publish-snapshots.js';
 import type { ReconcileDeps } from './reconcile-mesh.js';
 import { serviceBackend } from './service-backend.js';
+import { groupsRouting } from './sidecar-scope.js';
+import type { XdsDeps } from './xds-deps.js';
 import { routerOf } from './router-of.js';
 
 /** Whether a group serves the service's split: a proxy's answer, or `unverified` when the group lists no proxy to ask. */
@@ -25,7 +27,7 @@ export interface ServiceView {
   proxies: Record<string, { proxy: string; acknowledgedVersion: string | null }[]>;
   /** Per proxy group, the configuration version published for it (null: none, or an HAProxy group, which has no versions). */
   publishedVersions: Record<string, string | null>;
-  /** Per proxy group with a split, whether its proxies serve it (asked now: HAProxy read back, Envoy acknowledgements). */
+  /** Per proxy group with a split that routes the service (not a sidecar group of a service that does not call it), whether its proxies serve it (asked now through its router). */
   verification: Record<string, GroupVerification>;
   /**
    * Per Envoy group whose snapshot leaves the service out because its resources break a
@@ -34,7 +36,7 @@ export interface ServiceView {
   isolated?: Record<string, { rule: string; field: string | undefined; reason: string }>;
 }
 
-export type DescribeDeps = Pick<MeshDeps, 'registry' | 'proxyGroups' | 'clock'> & { snapshots: SnapshotStore; parts: PartStore; routers?: ReconcileDeps['routers'] };
+export type DescribeDeps = Pick<MeshDeps, 'registry' | 'proxyGroups' | 'clock'> & Pick<XdsDeps, 'alwaysVisible'> & { snapshots: SnapshotStore; parts: PartStore; routers?: ReconcileDeps['routers'] };
 
 /**
  * An Envoy configuration version names the version of each xDS type, in push order (CDS.EDS.LDS.RDS):
@@ -48,7 +50,9 @@ export async function describeService(deps: DescribeDeps, service: string): Prom
   const state = await deps.registry.getService(service);
   if (!state) throw new NotFoundError(`service ${service} has no registered version`);
   const groups = await Promise.all(deps.proxyGroups.map((group) => describeGroup(deps, group)));
-  const verification = await Promise.all(deps.proxyGroups.map(async (group) => [group.name, await verificationOf(deps, group, state)] as const));
+  // A sidecar group whose service does not call this one routes none of it: nothing to verify there.
+  const routing = await groupsRouting(deps, deps.proxyGroups, service);
+  const verification = await Promise.all(routing.map(async (group) => [group.name, await verificationOf(deps, group, state)] as const));
   const isolated = isolations(deps.proxyGroups, state);
   return {
     service,

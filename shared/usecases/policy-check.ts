@@ -8,7 +8,8 @@
  * - for promotion order, the environments where this service's canary version SUCCEEDED: its
  *   newest SUCCEEDED deployments, at most SUCCEEDED_LOOKBACK of them (an old success further back
  *   does not count);
- * - for dependency health, which declared dependencies are rolling back: each one's RUNNING
+ * - for dependency health, which dependencies (the service's declaration in the registry, else the
+ *   rules' `dependsOn`) are rolling back: each one's RUNNING
  *   deployments, whose run decided to roll back.
  * Each is read only when a rule that looks at it applies, so a create costs the same however many
  * canaries run; when no configured rule applies to the deployment, nothing is read.
@@ -140,7 +141,9 @@ export async function policyInputFor(deps: PolicyCheckDeps, subject: PolicySubje
   // Each input is read only when a rule that looks at it applies, and only as far as it looks:
   // a create's cost must not grow with every canary running (bench/policy).
   const applicable = deps.policyRules.filter((rule) => appliesTo(rule, subject.service, subject.environment));
-  const dependencies = [...new Set(applicable.flatMap((rule) => (rule.kind === 'dependency-health' ? rule.dependsOn : [])))];
+  const health = applicable.flatMap((rule) => (rule.kind === 'dependency-health' ? [rule] : []));
+  const declared = health.length > 0 ? (await deps.registry.getDependencies(subject.service))?.dependencies : undefined;
+  const dependencies = declared ?? [...new Set(health.flatMap((rule) => rule.dependsOn))];
   const promotionOrder = applicable.some((rule) => rule.kind === 'promotion-order');
   const [rollingBack, succeededIn, deployment] = await Promise.all([
     servicesRollingBack(deps, dependencies, subject.id),
@@ -156,6 +159,7 @@ export async function policyInputFor(deps: PolicyCheckDeps, subject: PolicySubje
     capHolders: ask.moment === 'create' ? await capHoldersOf(deps, deployment, subject.id) : {},
     succeededIn,
     rollingBack,
+    ...(declared !== undefined ? { declaredDependencies: declared } : {}),
   };
 }
 

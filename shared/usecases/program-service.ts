@@ -4,7 +4,8 @@
  * already written when this runs, so a proxy that cannot be reached does not fail the request:
  * the answer names it, and reconciliation (POST /v1/reconcile, every 5 minutes) repairs it.
  *
- * Per group, from its router (router-of.ts): what applySplit threw, else what verifySplit says.
+ * Per group (but the sidecar groups of services that do not call this one, which route none of
+ * it), from its router (router-of.ts): what applySplit threw, else what verifySplit says.
  * - `programmed`: the registry's split is in place: every HAProxy instance answered `show servers
  *   state` with it, or the group's published snapshot routes the service by it ('converged', or
  *   'propagating': its Envoys take it at their next poll; GET /v1/services shows what each acknowledged).
@@ -20,6 +21,7 @@ import { unverifiedReason, type ProxyGroup, type Split } from '../domain/mesh.js
 import type { ServiceState } from '../ports/mesh-registry.js';
 import { programGroups, type ProgramDeps } from './program-proxies.js';
 import { routerOf } from './router-of.js';
+import { groupsRouting } from './sidecar-scope.js';
 import { serviceBackend } from './service-backend.js';
 
 export type GroupProgramming = 'programmed' | 'unverified' | `unreachable: ${string}` | `not programmed: ${string}`;
@@ -30,7 +32,8 @@ export async function programService(deps: ProgramDeps, service: string): Promis
   const state = programming.state;
   if (!state) return {};
   const outcomes: Record<string, GroupProgramming> = {};
-  for (const group of deps.proxyGroups) {
+  // A sidecar group whose service does not call this one routes nothing of it: it has nothing to say.
+  for (const group of await groupsRouting(deps, deps.proxyGroups, service)) {
     const split = state.splits.find((s) => s.proxyGroup === group.name)?.weights;
     outcomes[group.name] = !split ? `not programmed: ${service} has no split in proxy group ${group.name} (register a version again to give it one)` : await outcomeOf(deps, group, state, split, programming.failures.get(group.name));
   }

@@ -16,6 +16,12 @@
  * parts of services no longer registered are removed (reconciliation of everything, a group's
  * first publish); parts whose content did not change are not written again.
  *
+ * Sidecar groups (`proxyGroups[].sidecarOf`, domain/dependencies.ts) get only what they see: a
+ * named service reaches the sidecar groups whose service depends on it (or that see it through
+ * `mesh.alwaysVisible`), one registry read per sidecar service's dependency list per attempt; a
+ * sidecar group's whole publish reads only the services it sees, never the registry's list, and
+ * removes the parts of the others (a dependency dropped).
+ *
  * Order matters for racing publishers: every HEAD is read before the registry. A publish that won
  * the race wrote the registry before its HEAD, so this one either sees that registry state or
  * finds the HEAD moved (VersionConflictError), re-reads both and rebuilds; it never puts an older
@@ -30,6 +36,7 @@ import { buildGroupPart, buildServicePart, clusterNameOwners, sharedClusterName 
 import type { ConfigSourceFlavour } from '../engine/envoy/snapshot.js';
 import type { ServiceState } from '../ports/mesh-registry.js';
 import type { PartsHead } from '../ports/part-store.js';
+import { groupSees, sidecarScopes, type SidecarScopes } from './sidecar-scope.js';
 import type { EnvoyGroup, XdsDeps } from './xds-deps.js';
 
 export interface PublishRequest {
@@ -50,6 +57,7 @@ export type GroupPublication =
   | { group: string; outcome: 'refused'; reason: string; field: string | undefined; rule: string | undefined };
 
 export interface PublishReport {
+  /** Every group published into: a sidecar group that sees none of the named services is not touched, and not listed. */
   groups: GroupPublication[];
   /** Services read that are left out of every snapshot: no version has an endpoint, so there is nothing to route to. */
   withoutEndpoints: string[];
@@ -65,16 +73,20 @@ export async function publishSnapshots(deps: XdsDeps, request: PublishRequest = 
   let withoutEndpoints: string[] = [];
   let remaining = groups;
   for (let attempt = 1; remaining.length > 0; attempt++) {
-    const heads = await Promise.all(remaining.map((group) => deps.parts.head(group.name)));
-    const names = request.services ? [...new Set(request.services)].sort() : await deps.registry.listServices();
-    const states = new Map((await mapConcurrently(names, READ_CONCURRENCY, (name) => deps.registry.getService(name))).map((state, i) => [names[i]!, state]));
+    const heads = new Map(await Promise.all(remaining.map(async (group) => [group.name, await deps.parts.head(group.name)] as const)));
+    // Dependencies are registry state: read after the HEADs, like the services (see above); the
+    // named services are read at the same time (a step waits for one round trip, not two).
+    const [scopes, named] = await Promise.all([sidecarScopes(deps, remaining), request.services ? readStates(deps, request.services) : undefined]);
+    const touched = request.services ? remaining.filter((g) => request.services!.some((service) => groupSees(scopes, g.name, service))) : remaining;
+    const states = named ?? (await readStates(deps, await wholeNames(deps, touched, scopes)));
     withoutEndpoints = [...states.values()].filter((s): s is ServiceState => s !== undefined && !routable(s)).map((s) => s.service);
     const conflicted: EnvoyGroup[] = [];
-    for (const [index, group] of remaining.entries()) {
+    for (const group of touched) {
       try {
-        const head = heads[index];
-        const stale = request.services || !head ? [] : [...(await deps.parts.manifest(head)).keys()].filter((service) => !states.has(service));
-        results.set(group.name, await publishGroup(deps, group, states, stale, head));
+        const head = heads.get(group.name);
+        const seen = scoped(states, scopes.get(group.name));
+        const stale = request.services || !head ? [] : [...(await deps.parts.manifest(head)).keys()].filter((service) => !seen.has(service));
+        results.set(group.name, await publishGroup(deps, group, seen, stale, head));
       } catch (error) {
         if (!(error instanceof VersionConflictError) || attempt >= PUBLISH_ATTEMPTS) throw error;
         conflicted.push(group);
@@ -82,13 +94,32 @@ export async function publishSnapshots(deps: XdsDeps, request: PublishRequest = 
     }
     remaining = conflicted;
   }
-  const report = { groups: groups.map((g) => results.get(g.name)!), withoutEndpoints };
+  const report = { groups: groups.flatMap((g) => results.get(g.name) ?? []), withoutEndpoints };
   const refused = report.groups.filter((g) => g.outcome === 'refused');
   if (refused.length > 0) deps.logger.warn('snapshots refused', { groups: refused });
   const isolated = report.groups.flatMap((g) => (g.outcome === 'refused' ? [] : g.isolated.map((i) => ({ group: g.group, ...i }))));
   if (isolated.length > 0) deps.logger.warn('services isolated from snapshots: every other service was published', { isolated });
   deps.logger.info('snapshots published', { outcomes: Object.fromEntries(report.groups.map((g) => [g.group, g.outcome])), services: request.services?.length ?? 'all', withoutEndpoints: withoutEndpoints.length });
   return report;
+}
+
+/**
+ * The services a whole publish reads: the registry's list when a whole group is published, and
+ * for sidecar groups alone only what they see (the registry is never listed).
+ */
+async function wholeNames(deps: XdsDeps, groups: readonly EnvoyGroup[], scopes: SidecarScopes): Promise<string[]> {
+  if (groups.some((g) => !scopes.has(g.name))) return deps.registry.listServices();
+  return [...new Set(groups.flatMap((g) => [...scopes.get(g.name)!]))].sort();
+}
+
+async function readStates(deps: XdsDeps, services: readonly string[]): Promise<Map<string, ServiceState | undefined>> {
+  const names = [...new Set(services)].sort();
+  return new Map((await mapConcurrently(names, READ_CONCURRENCY, (name) => deps.registry.getService(name))).map((state, i) => [names[i]!, state]));
+}
+
+/** The states a group is built from: all of them for a whole group, those it sees for a sidecar group. */
+function scoped(states: ReadonlyMap<string, ServiceState | undefined>, seen: ReadonlySet<string> | undefined): ReadonlyMap<string, ServiceState | undefined> {
+  return seen ? new Map([...states].filter(([service]) => seen.has(service))) : states;
 }
 
 /** How an Envoy group's snapshot points at its EDS and RDS (mesh.ts `XdsTransport`). */

@@ -14,6 +14,8 @@ export interface XdsDeps {
   /** The published snapshots: the per-service layout every publish writes and every reader reads. */
   parts: PartStore;
   proxyGroups: readonly ProxyGroup[];
+  /** crossfade.yaml `mesh.alwaysVisible`: what every sidecar group sees besides its service's dependencies (usecases/sidecar-scope.ts). None when absent. */
+  alwaysVisible?: readonly string[];
   clock: Clock;
   logger: Logger;
   /** A hex digest (sha256 in production): snapshot versions are content hashes every instance agrees on. */

@@ -108,4 +108,17 @@ describe.each(backendFactories)('MeshRegistry on %s', (_name, startBackend) => {
     expect(await sharded.listServicesAfter('e', 2)).toEqual({ services: [], more: false });
     expect(await sharded.listServicesAfter(undefined, 7)).toEqual({ services: names, more: false });
   });
+  it('keeps a service\'s declared dependencies beside its registration, guarded by revision, and never mistakes them for one', async () => {
+    const declared = { service: 'orders', dependencies: ['auth', 'payments'], revision: 1, updatedAt: '2026-11-26T10:00:00.000Z', updatedBy: 'admin' };
+    expect(await registry.getDependencies('orders')).toBeUndefined();
+    await registry.putDependencies(declared);
+    expect(await registry.getDependencies('orders')).toEqual(declared);
+    expect(await registry.getService('orders')).toBeUndefined();
+    expect(await rejectionOf(registry.putDependencies(declared))).toMatchObject({ name: 'VersionConflictError', retryable: true });
+    await registry.putDependencies({ ...declared, dependencies: [], revision: 2 });
+    expect(await rejectionOf(registry.putDependencies({ ...declared, revision: 2 }))).toMatchObject({ name: 'VersionConflictError' });
+    expect(await registry.getDependencies('orders')).toMatchObject({ dependencies: [], revision: 2 });
+    await registry.putVersion(registration('orders', 'v1'));
+    expect((await registry.getService('orders'))?.versions.map((v) => v.version)).toEqual(['v1']);
+  });
 });

@@ -117,6 +117,37 @@ describe.each(targetFactories)('mesh registration through %s', (name, factory) =
     expect(again.body).toEqual({ service, version: 'v42', outcome: 'not-registered', proxies: programmed });
   });
 
+  it('declares the services one calls: 201, then 200 unchanged writing nothing, read back; bad lists and other scopes refused writing nothing', async () => {
+    const path = `/v1/services/${service}/dependencies`;
+    const declare = (body: unknown, token: string = tokens.checkoutDeployer): Sent => ({ method: 'PUT', path, headers: { ...bearer(token), 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    const refusals: [unknown, string, string][] = [
+      [{ dependencies: [service] }, 'dependencies[0]', 'not-self'],
+      [{ dependencies: ['payments', 'payments'] }, 'dependencies[1]', 'unique'],
+      [{ dependencies: ['payments', 'Auth'] }, 'dependencies[1]', 'service-name'],
+      [{ dependencies: Array.from({ length: 201 }, (_, i) => `s${i}`) }, 'dependencies', 'max-dependencies'],
+      [{ dependencies: 'payments' }, 'dependencies', 'type'],
+      [{ dependencies: ['payments'], extra: true }, 'extra', 'no-unknown-fields'],
+    ];
+    for (const [body, field, rule] of refusals) {
+      const refused = await sendWritingNothing(target, declare(body));
+      expect(refused.status, JSON.stringify(body).slice(0, 80)).toBe(400);
+      expect(refused.body, JSON.stringify(body).slice(0, 80)).toMatchObject({ error: { code: 'VALIDATION_FAILED', field, rule } });
+    }
+    expect((await sendWritingNothing(target, declare({ dependencies: ['payments'] }, tokens.paymentsDeployer))).status).toBe(403);
+    expect((await target.send({ method: 'GET', path, headers: bearer(tokens.reader) })).status).toBe(404);
+
+    const created = await target.send(declare({ dependencies: ['payments', 'auth'], reason: 'calls payments now' }));
+    expect(created.status).toBe(201);
+    expect(created.body).toMatchObject({ service, dependencies: ['auth', 'payments'], revision: 1, updatedBy: 'checkout-pipeline', outcome: 'created', sidecarGroups: {} });
+    const again = await sendWritingNothing(target, declare({ dependencies: ['auth', 'payments'] }));
+    expect(again.status).toBe(200);
+    expect(again.body).toMatchObject({ dependencies: ['auth', 'payments'], revision: 1, outcome: 'unchanged' });
+    const read = await target.send({ method: 'GET', path, headers: bearer(tokens.reader) });
+    expect(read.status).toBe(200);
+    expect(read.body).toEqual({ service, dependencies: ['auth', 'payments'], revision: 1, updatedAt: (created.body as { updatedAt: string }).updatedAt, updatedBy: 'checkout-pipeline' });
+    expect((await target.send(declare({ dependencies: [] }))).body).toMatchObject({ dependencies: [], revision: 2, outcome: 'updated' });
+  });
+
   it("every change says why: the reason of a registration and a deregistration is in the service's timeline, with who", async () => {
     const body = { targets: [awsTarget([{ address: '10.0.1.30', port: 8080 }])], reason: 'release 43: Déploiement' };
     expect((await target.send(put(service, 'v43', body))).status).toBe(201);

@@ -7,75 +7,17 @@
  * - a step costs the same DynamoDB requests whatever the number of registered services.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTableHandle, type TableHandle } from '../../shared/adapters/dynamodb/client.js';
-import { DynamoDbMeshRegistry } from '../../shared/adapters/dynamodb/mesh-registry.js';
-import { DynamoDbPartStore } from '../../shared/adapters/dynamodb/part-store.js';
-import { DynamoDbSnapshotStore } from '../../shared/adapters/dynamodb/snapshot-store.js';
+import { createTableHandle } from '../../shared/adapters/dynamodb/client.js';
 import { ensureTable } from '../../shared/adapters/dynamodb/stores.js';
 import { TTL_ATTRIBUTE } from '../../shared/adapters/dynamodb/table.js';
-import type { GroupSplit, ProxyGroup, RegisteredVersion } from '../../shared/domain/mesh.js';
-import { assembleType, GROUP_PART, versionsOf } from '../../shared/domain/snapshot-parts.js';
+import { GROUP_PART } from '../../shared/domain/snapshot-parts.js';
 import { snapshotProblems } from '../../shared/engine/envoy/consistency.js';
-import { buildIsolatingSnapshot } from '../../shared/engine/envoy/isolation.js';
-import { buildGroupPart, buildServicePart } from '../../shared/engine/envoy/service-part.js';
-import { XDS_PUSH_ORDER, type Snapshot, type XdsTypeUrl } from '../../shared/engine/envoy/snapshot.js';
-import type { Logger } from '../../shared/ports/logger.js';
-import type { PartStore } from '../../shared/ports/part-store.js';
 import { publishSnapshots as publishParts } from '../../shared/usecases/publish-snapshots.js';
-import { configSourceOf, routable } from '../../shared/usecases/publish-snapshots.js';
-import type { EnvoyGroup, XdsDeps } from '../../shared/usecases/xds-deps.js';
 import { startEmbeddedDynamo, type EmbeddedDynamo } from '../../local/embedded-dynamo.js';
 import { startDynamoDbCounter, type DynamoDbCounter } from '../support/dynamodb-counter.js';
-import { FixedClock } from '../support/fakes.js';
-import { aws, ep, gcp, registered, sha256 } from '../support/mesh-builders.js';
+import { aws, ep, gcp, registered } from '../support/mesh-builders.js';
+import { depsOn, GROUPS, publishedSnapshot, putSplit, register, wholeBuild } from '../support/publish-rig.js';
 import { backendFactories, scanTable, type StoreBackend } from '../support/store-backends.js';
-
-const silent: Logger = { info: () => {}, warn: () => {}, error: () => {}, child: () => silent };
-const GROUPS: readonly EnvoyGroup[] = [
-  { name: 'envoy-aws-use1', kind: 'envoy', cloud: 'aws', region: 'us-east-1', proxies: [], xds: { api: 'rest', clusterName: 'crossfade_xds', refreshDelaySeconds: 5, requestTimeoutSeconds: 5 } },
-  { name: 'grpc-gcp-usc1', kind: 'envoy', cloud: 'gcp', region: 'us-central1', proxies: [], xds: { api: 'ads' } },
-];
-const AT = '2026-01-01T00:00:00.000Z';
-
-function depsOn(table: TableHandle, proxyGroups: readonly ProxyGroup[] = GROUPS): XdsDeps & { registry: DynamoDbMeshRegistry; parts: PartStore } {
-  return { registry: new DynamoDbMeshRegistry(table), snapshots: new DynamoDbSnapshotStore(table), parts: new DynamoDbPartStore(table, { logger: silent }), proxyGroups, clock: new FixedClock(new Date(AT)), logger: silent, hash: sha256 };
-}
-
-/** The registry's services at `weights` in every group, as registration and steps write them. */
-async function putSplit(d: XdsDeps, service: string, weights: Record<string, number>): Promise<void> {
-  const state = await d.registry.getService(service);
-  for (const group of d.proxyGroups) {
-    const revision = (state?.splits.find((s) => s.proxyGroup === group.name)?.revision ?? 0) + 1;
-    const split: GroupSplit = { service, proxyGroup: group.name, weights, revision, updatedAt: AT };
-    await d.registry.putSplit(split);
-  }
-}
-
-async function register(d: XdsDeps, version: RegisteredVersion): Promise<void> {
-  const stored = (await d.registry.getService(version.service))?.versions.find((v) => v.version === version.version);
-  await d.registry.putVersion({ ...version, revision: (stored?.revision ?? 0) + 1 });
-}
-
-/** What the group's HEAD names, put together as a proxy is served it. */
-async function publishedSnapshot(parts: PartStore, group: string): Promise<Snapshot> {
-  const head = (await parts.head(group))!;
-  const all = await parts.allParts(head);
-  const resources = Object.fromEntries(XDS_PUSH_ORDER.map((t) => [t, assembleType(all, t)])) as unknown as Snapshot['resources'];
-  return { group, resources, versions: head.versions as Record<XdsTypeUrl, string> };
-}
-
-/** The group's snapshot built whole from the registry as it is now, with the versions whole-built parts give. */
-async function wholeBuild(d: XdsDeps, group: EnvoyGroup): Promise<Snapshot> {
-  const options = { hash: sha256, configSource: configSourceOf(group) };
-  const states = (await Promise.all((await d.registry.listServices()).map((s) => d.registry.getService(s)))).filter((s) => s !== undefined && routable(s));
-  const services = states.flatMap((s) => {
-    const split = s!.splits.find((x) => x.proxyGroup === group.name);
-    return split ? [{ service: s!.service, versions: s!.versions, split: split.weights }] : [];
-  });
-  const { snapshot } = buildIsolatingSnapshot({ group, services }, options);
-  const parts = [buildGroupPart(options), ...services.map((s) => buildServicePart(s, group, options)).flatMap((b) => (b.kind === 'part' ? [b.part] : []))];
-  return { ...snapshot, versions: versionsOf(parts, XDS_PUSH_ORDER) as Record<XdsTypeUrl, string> };
-}
 
 describe.each(backendFactories)('incremental publishing on %s', (_name, startBackend) => {
   let backend: StoreBackend;

@@ -1,5 +1,6 @@
 /** In-memory fakes of the mesh ports, honouring their contracts, for unit tests only. */
 import { VersionConflictError } from '../../shared/domain/errors.js';
+import type { DeclaredDependencies } from '../../shared/domain/dependencies.js';
 import type { Endpoint, GroupSplit, ProxyGroup, RegisteredVersion, VersionTarget } from '../../shared/domain/mesh.js';
 import type { ClusterProvider } from '../../shared/ports/cluster-provider.js';
 import type { MeshRegistry, ServiceState } from '../../shared/ports/mesh-registry.js';
@@ -12,6 +13,7 @@ import { FakeStore } from './fake-store.js';
 export class InMemoryMeshRegistry extends FakeStore<keyof MeshRegistry> implements MeshRegistry {
   private readonly versions = new Map<string, RegisteredVersion>();
   private readonly splits = new Map<string, GroupSplit>();
+  private readonly dependencies = new Map<string, DeclaredDependencies>();
 
   /** A registry holding `versions` already (no writes counted). */
   static with(versions: readonly RegisteredVersion[]): InMemoryMeshRegistry {
@@ -67,6 +69,19 @@ export class InMemoryMeshRegistry extends FakeStore<keyof MeshRegistry> implemen
     this.read('listServicesAfter');
     const rest = [...new Set([...this.versions.values()].map((v) => v.service))].sort().filter((s) => after === undefined || s > after);
     return { services: rest.slice(0, limit), more: rest.length > limit };
+  }
+
+  async getDependencies(service: string): Promise<DeclaredDependencies | undefined> {
+    this.read('getDependencies');
+    const declared = this.dependencies.get(service);
+    return declared && structuredClone(declared);
+  }
+
+  async putDependencies(declared: DeclaredDependencies): Promise<void> {
+    this.attemptWrite('putDependencies');
+    if ((this.dependencies.get(declared.service)?.revision ?? 0) !== declared.revision - 1) throw new VersionConflictError(`dependencies of ${declared.service}`, declared.revision - 1);
+    this.dependencies.set(declared.service, structuredClone(declared));
+    this.writes++;
   }
 }
 

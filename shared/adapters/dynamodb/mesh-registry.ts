@@ -1,5 +1,6 @@
 /** MeshRegistry on the one table: a service's versions and splits share its partition (table.ts). */
-import { DeleteCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import type { DeclaredDependencies } from '../../domain/dependencies.js';
 import { VersionConflictError } from '../../domain/errors.js';
 import type { GroupSplit, RegisteredVersion } from '../../domain/mesh.js';
 import type { MeshRegistry, ServiceState } from '../../ports/mesh-registry.js';
@@ -20,12 +21,25 @@ export class DynamoDbMeshRegistry implements MeshRegistry {
       { KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': keys.service(service) }, ConsistentRead: true },
       `read mesh state of service ${service}`,
     );
-    if (items.length === 0) return undefined;
-    return {
-      service,
-      versions: items.filter((item) => item['entity'] === 'version').map((item) => item['registration'] as RegisteredVersion),
-      splits: items.filter((item) => item['entity'] === 'split').map((item) => item['split'] as GroupSplit),
-    };
+    const versions = items.filter((item) => item['entity'] === 'version').map((item) => item['registration'] as RegisteredVersion);
+    const splits = items.filter((item) => item['entity'] === 'split').map((item) => item['split'] as GroupSplit);
+    // The partition may hold the service's declared dependencies alone: that is no registration.
+    if (versions.length === 0 && splits.length === 0) return undefined;
+    return { service, versions, splits };
+  }
+
+  async getDependencies(service: string): Promise<DeclaredDependencies | undefined> {
+    try {
+      const answer = await this.table.documents.send(new GetCommand({ TableName: this.table.tableName, Key: keys.serviceDependencies(service), ConsistentRead: true }));
+      return answer.Item ? (answer.Item['declared'] as DeclaredDependencies) : undefined;
+    } catch (error) {
+      throw storeFailure(error, this.table.tableName, `read the dependencies of ${service}`);
+    }
+  }
+
+  async putDependencies(declared: DeclaredDependencies): Promise<void> {
+    const item = { ...keys.serviceDependencies(declared.service), entity: 'dependencies', revision: declared.revision, declared };
+    await this.guardedPut(item, declared.revision, `declare the dependencies of ${declared.service}`);
   }
 
   async putVersion(version: RegisteredVersion): Promise<void> {

@@ -9,6 +9,7 @@
  *   idempotency record     IDEM#<key>              IDEM                        TTL on expiresAt
  *   registered version     SVC#<service>           VER#<version>               gsi2: SERVICES / <service>#<version>
  *   split of a proxy group SVC#<service>           SPLIT#<group>
+ *   declared dependencies  SVC#<service>           DEPS
  *   xDS snapshot HEAD      XDS#<group>             HEAD
  *   xDS resource chunk     XDS#<group>#<type>#<content key>  CHUNK#<index, 5 digits>   TTL on expiresAt, once superseded
  *   xDS parts HEAD         XDSP#<group>            HEAD
@@ -66,6 +67,7 @@ export const keys = {
   service: (service: string) => `SVC#${service}`,
   registeredVersion: (service: string, version: string) => ({ pk: `SVC#${service}`, sk: `VER#${version}` }),
   groupSplit: (service: string, group: string) => ({ pk: `SVC#${service}`, sk: `SPLIT#${group}` }),
+  serviceDependencies: (service: string) => ({ pk: `SVC#${service}`, sk: 'DEPS' }),
   allRegisteredVersions: 'SERVICES',
   snapshotHead: (group: string) => ({ pk: `XDS#${group}`, sk: 'HEAD' }),
   /** `type` is the type URL's message name (`Cluster`, `ClusterLoadAssignment`, ...). */

@@ -105,7 +105,7 @@ interface TypeState {
   lastNonce: string | undefined;
   sentVersion: string | undefined;
   sentNames: string | undefined;
-  /** EDS and RDS: each resource's JSON as last sent on this stream; undefined: send them all next time. */
+  /** EDS and RDS: each subscribed resource's JSON as last sent on this stream; undefined: send them all next time. */
   sentResources?: Map<string, string>;
 }
 
@@ -270,9 +270,11 @@ export class AdsServer {
     const wanted = state.names;
     let resources = (snapshot.resources[typeUrl] ?? []).filter((r) => wanted === 'all' || wanted.has(r.name));
     if (PARTIAL_TYPES.has(typeUrl)) {
-      // Same subscription, new version: only what changed since this stream's last response.
+      // Only what changed since this stream's last response, and what the client newly subscribes:
+      // `before` holds only the names subscribed then, so a name added since (or dropped and asked
+      // for again, which the client forgot) is sent whatever it holds.
       const sent = new Map(resources.map((r) => [r.name, this.json(r.resource)]));
-      const before = names === state.sentNames ? state.sentResources : undefined;
+      const before = state.sentResources;
       if (before) resources = resources.filter((r) => before.get(r.name) !== sent.get(r.name));
       state.sentResources = sent;
     }

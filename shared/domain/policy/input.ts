@@ -36,4 +36,10 @@ export interface PolicyInput {
   succeededIn: readonly string[];
   /** The services now rolling back. */
   rollingBack: readonly string[];
+  /**
+   * The services this one declared it calls (PUT /v1/services/{s}/dependencies), read when a
+   * dependency-health rule applies; absent when it declared none. Declared, they are what
+   * dependency health checks, and a rule's `dependsOn` is the default for a service without.
+   */
+  declaredDependencies?: readonly string[];
 }

@@ -17,6 +17,7 @@ import type { LaggingProxy } from '../../ports/traffic-router.js';
 import { programProxies } from '../program-proxies.js';
 import { routerOf } from '../router-of.js';
 import { serviceBackend } from '../service-backend.js';
+import { groupsRouting } from '../sidecar-scope.js';
 import type { CanaryDeps } from './deps.js';
 
 /** The canary's percentage in each proxy group, by group name. */
@@ -111,7 +112,8 @@ export async function verifyShares(deps: CanaryDeps, d: Deployment, shares: Cana
   const lagging: LaggingProxy[] = [];
   const unverified: string[] = [];
   const reapply: ProxyGroup[] = [];
-  for (const group of deps.proxyGroups) {
+  // A sidecar group whose service does not call this one carries none of its traffic: nothing to wait for.
+  for (const group of await groupsRouting(deps, deps.proxyGroups, d.service)) {
     const split = splitFor(d, undefined, shares.get(group.name) ?? 0);
     const verification = await routerOf(deps, group).verifySplit(group, d.service, backend, split);
     if (verification.state === 'pending') {

@@ -11,7 +11,7 @@ const gcp = { name: 'gke-usc1', cloud: 'gcp', project: 'crossfade-local', locati
 /** What a document that leaves them out gets: no proxy groups, tokens, providers or templates; the canary's default timings. */
 const DEFAULTED = {
   proxyGroups: [],
-  mesh: { allowedEndpointCidrs: [] },
+  mesh: { allowedEndpointCidrs: [], alwaysVisible: [] },
   tokens: [],
   identity: { aws: { audience: 'crossfade', stsEndpoints: [] } },
   iamPrincipals: [],
@@ -73,9 +73,10 @@ describe('parseConfig', () => {
       proxyGroups: [
         { name: 'envoy-aws-use1', kind: 'envoy', cloud: 'aws', region: 'us-east-1', proxies: [{ nodeId: 'envoy-1' }], xds: { api: 'rest', clusterName: 'xds.example.com', refreshDelaySeconds: 10, requestTimeoutSeconds: 8 } },
         { name: 'envoy-gcp-grpc', kind: 'envoy', cloud: 'gcp', region: 'us-central1', proxies: [], xds: { api: 'ads' } },
+        { name: 'sidecars-checkout', kind: 'envoy', cloud: 'aws', region: 'us-east-1', proxies: [], xds: { api: 'ads' }, sidecarOf: 'checkout' },
         { name: 'haproxy-gcp', kind: 'haproxy', cloud: 'gcp', region: 'us-central1', proxies: [{ name: 'hap-1', runtimeApi: '10.0.0.5:9999' }] },
       ],
-      mesh: { allowedEndpointCidrs: ['127.0.0.0/8', 'fd00::/8', '169.254.169.254/32'] },
+      mesh: { allowedEndpointCidrs: ['127.0.0.0/8', 'fd00::/8', '169.254.169.254/32'], alwaysVisible: ['auth'] },
       tokens: [
         { id: 'checkout-pipeline', sha256: SHA, scopes: ['deploy:checkout*', 'read:*'] },
         { id: 'envoy-aws', sha256: 'b'.repeat(64), scopes: ['xds:envoy-aws-*'] },
@@ -138,6 +139,14 @@ describe('parseConfig', () => {
     ['a cluster name with a space', { api: 'rest', clusterName: 'xds cluster' }, 'proxyGroups[0].xds.clusterName'],
   ])('refuses %s, naming the key', (_name, xds, key) => {
     expectNamesKey(configErrorOf({ proxyGroups: [{ name: 'e', kind: 'envoy', cloud: 'aws', region: 'us-east-1', xds }] }), key);
+  });
+
+  it.each([
+    ['sidecarOf that is no service name', { proxyGroups: [{ name: 'e', kind: 'envoy', cloud: 'aws', region: 'us-east-1', sidecarOf: 'Checkout' }] }, 'proxyGroups[0].sidecarOf'],
+    ['sidecarOf on an HAProxy group', { proxyGroups: [{ name: 'h', kind: 'haproxy', cloud: 'aws', region: 'us-east-1', sidecarOf: 'checkout' }] }, 'proxyGroups[0].sidecarOf'],
+    ['mesh.alwaysVisible naming no service', { mesh: { alwaysVisible: ['auth', 'not_a_service'] } }, 'mesh.alwaysVisible[1]'],
+  ])('refuses %s, naming the key', (_name, document, key) => {
+    expectNamesKey(configErrorOf(document), key);
   });
 
   it.each([

@@ -80,6 +80,18 @@ describe('policyInputFor', () => {
     });
   });
 
+  it('checks the dependencies the service declared in the registry rather than the rule\'s', async () => {
+    const dependencies: PolicyRule = { name: 'deps', kind: 'dependency-health', ...EVERYWHERE, dependsOn: ['auth'] };
+    const deps = fakeDeps({ policyRules: [dependencies] });
+    await stored(deps, { ...makeDeployment({ service: 'auth' }), phase: 'ROLLING_BACK' });
+    await stored(deps, { ...makeDeployment({ service: 'payments' }), phase: 'ROLLING_BACK' });
+    await deps.registry.putDependencies({ service: 'checkout', dependencies: ['payments'], revision: 1, updatedAt: T0.toISOString(), updatedBy: 'alice' });
+
+    const input = await policyInputFor(deps, subject, { moment: 'create', principal: 'alice' });
+
+    expect(input).toMatchObject({ rollingBack: ['payments'], declaredDependencies: ['payments'] });
+  });
+
   it('reads only what the applicable rules look at: a freeze alone reads no deployment', async () => {
     const deps = fakeDeps({ policyRules: [FREEZE] });
     await stored(deps, { ...makeDeployment({ service: 'auth' }), phase: 'ROLLING_BACK' });

@@ -18,6 +18,12 @@ describe('evaluateDependencyHealth at create', () => {
     expect(verdict.reason).toBe(`dependency health "deps" (depends on auth, inventory): ${reason}`);
   });
 
+  it('checks the services the service declared instead of the rule\'s, when it declared any', () => {
+    const verdict = evaluateDependencyHealth(rule, policyInput({ rollingBack: ['auth', 'payments'], declaredDependencies: ['payments'] }));
+    expect(verdict).toMatchObject({ allowed: false, reason: 'dependency health "deps" (depends on payments, as declared): payments is rolling back' });
+    expect(evaluateDependencyHealth(rule, policyInput({ rollingBack: ['auth'], declaredDependencies: [] }))).toMatchObject({ allowed: true, reason: 'dependency health "deps" (depends on nothing, as declared): none is rolling back' });
+  });
+
   it.each(['step', 'promote'] as const)('at %s a run already under way is not held by it', (moment) => {
     expect(evaluateDependencyHealth(rule, policyInput({ moment, rollingBack: ['auth'] })).allowed).toBe(true);
   });
