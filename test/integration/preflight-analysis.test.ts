@@ -48,7 +48,9 @@ beforeAll(async () => {
   const auth = new OAuth2Client();
   auth.setCredentials({ access_token: cloudMonitoring.accessToken, expiry_date: Date.now() + 3_600_000 });
   providers = new Map([
-    ['prom', createMetricsProvider({ kind: 'prometheus', name: 'prom', url: relay.url, requestTimeoutMs: 1_000, maxAttempts: 2, backoffBaseMs: 1 })],
+    // A generous request timeout: on a loaded machine a real Prometheus can take over a second, and a
+    // timed-out query retried would count twice in the "every distinct query once" check.
+    ['prom', createMetricsProvider({ kind: 'prometheus', name: 'prom', url: relay.url, requestTimeoutMs: 15_000, maxAttempts: 2, backoffBaseMs: 1 })],
     ['cw', createMetricsProvider({ kind: 'cloudwatch', name: 'cw', region: 'us-east-1', endpoint: cloudWatch.endpoint, maxAttempts: 2, credentials: async () => ({ accessKeyId: cloudWatch.accessKeyId, secretAccessKey: 'fakesecretfakesecret' }) })],
     ['gcm', createMetricsProvider({ kind: 'cloud-monitoring', name: 'gcm', project: 'crossfade-test', apiEndpoint: cloudMonitoring.endpoint, auth, maxAttempts: 2, backoffBaseMs: 1 })],
   ]);
