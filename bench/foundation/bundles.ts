@@ -54,7 +54,9 @@ async function buildReference(): Promise<BundleFile> {
 function budgetOf(bundle: string): { ms: number; overReference?: number } | undefined {
   if (bundle === 'aws/health') return { ms: COLD_IMPORT_BUDGETS.healthMs };
   if (bundle.startsWith('aws/')) return { ms: COLD_IMPORT_BUDGETS.awsMs, overReference: COLD_IMPORT_BUDGETS.awsOverReference };
-  if (bundle === 'gcp' || bundle === GCP_AS_DEPLOYED) return { ms: COLD_IMPORT_BUDGETS.gcpMs };
+  // The budget is the function's cold start as Cloud Functions runs it: the framework's CLI has loaded
+  // Express before our module. The `gcp` row, which loads Express itself, is for reference only.
+  if (bundle === GCP_AS_DEPLOYED) return { ms: COLD_IMPORT_BUDGETS.gcpMs };
   return undefined;
 }
 
@@ -165,7 +167,7 @@ export async function measureBundles(context: BenchContext): Promise<ScenarioOut
       'import: performance.now() around `await import(url)` inside the child; process: spawn() to exit, seen by the parent.',
       'empty process: the same harness importing nothing (node -e 0 plus the harness), what every row pays before its bundle.',
       `reference: a handler holding only the DynamoDB document client, built with the functions' options (bench/foundation/dynamodb-reference.ts); × reference is each row's median import over its median import.`,
-      `budget (issue 11): health ≤ ${COLD_IMPORT_BUDGETS.healthMs} ms; every other AWS bundle ≤ ${COLD_IMPORT_BUDGETS.awsMs} ms and ≤ ${COLD_IMPORT_BUDGETS.awsOverReference}× the reference; gcp ≤ ${COLD_IMPORT_BUDGETS.gcpMs} ms. Reported, not asserted: a bundle that does not load fails the run.`,
+      `budget (issue 11): health ≤ ${COLD_IMPORT_BUDGETS.healthMs} ms; every other AWS bundle ≤ ${COLD_IMPORT_BUDGETS.awsMs} ms and ≤ ${COLD_IMPORT_BUDGETS.awsOverReference}× the reference; gcp ≤ ${COLD_IMPORT_BUDGETS.gcpMs} ms as deployed (the \`gcp\` row also loads Express and body-parser, which on Cloud Functions the framework has loaded before our module: for reference). Reported, not asserted: a bundle that does not load fails the run.`,
       'One uncounted warm-up run per row first (page cache), then runs interleaved across rows.',
       'Import is module evaluation only: the handlers read their configuration and build SDK clients on the first invocation, not measured here.',
       'gcp: @google-cloud/functions-framework is external, so its import time includes the framework (from node_modules) but its size does not.',
