@@ -12,6 +12,7 @@
 import { checkDependencies, normalizeDependencies, sameDependencies, sidecarOf, type DeclaredDependencies } from '../domain/dependencies.js';
 import { NotFoundError, VersionConflictError } from '../domain/errors.js';
 import type { AuditLog } from '../ports/audit-log.js';
+import type { CrashPoints } from '../ports/crash-points.js';
 import type { Publish } from './coalescing-publisher.js';
 import { publishSnapshots, type PublishReport } from './publish-snapshots.js';
 import type { XdsDeps } from './xds-deps.js';
@@ -20,6 +21,7 @@ export interface DeclareDependenciesDeps extends XdsDeps {
   audit: AuditLog;
   /** Publishing shared by this process (usecases/coalescing-publisher.ts); default: each publishes alone. */
   publish?: Publish;
+  crashPoints?: CrashPoints | undefined;
 }
 
 export interface DeclareDependenciesCommand {
@@ -42,6 +44,8 @@ const WRITE_ATTEMPTS = 3;
 export async function declareDependencies(deps: DeclareDependenciesDeps, command: DeclareDependenciesCommand): Promise<DeclareDependenciesResult> {
   checkDependencies(command.service, command.dependencies);
   const { declared, outcome } = await store(deps, command);
+  // Written, not yet published: a retry of the PUT publishes (test/integration/chaos-dataplane.test.ts).
+  deps.crashPoints?.reached('dependencies:after-write');
   const groups = deps.proxyGroups.filter((g) => sidecarOf(g) === command.service).map((g) => g.name);
   const request = { groups };
   const publication = groups.length === 0 ? undefined : await (deps.publish ? deps.publish(request) : publishSnapshots(deps, request));
