@@ -4,12 +4,8 @@
  * deployments, which run (to a manual gate: RUNNING), and 47 answers of 403 POLICY_DENIED naming the
  * cap; a run that ends frees its slot, so a fourth create then succeeds, and the cap stays exact.
  */
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { killLocalProcesses, startLocalProcess, stopLocalProcess, waitFor, waitForOutput, type LocalProcess } from '../support/local-process.js';
-import { freePort } from '../support/ports.js';
+import { killLocalProcesses, startStack, stopLocalProcess, waitFor, type LocalProcess } from '../support/local-process.js';
 
 const ADMIN = 'cf_cap_local_admin_token_0123456789';
 const CREATES = 50;
@@ -41,17 +37,16 @@ const create = (service: string) => call('POST', '/v1/deployments', { service, b
 const statusOf = async (id: string) => (await call('GET', `/v1/deployments/${id}`)).body;
 
 beforeAll(async () => {
-  const dataDir = mkdtempSync(join(tmpdir(), 'crossfade-cap-'));
-  const configPath = join(dataDir, 'crossfade.json');
-  writeFileSync(configPath, JSON.stringify({
-    clusters: [{ name: 'eks-use1', cloud: 'aws', region: 'us-east-1' }],
-    proxyGroups: [{ name: 'envoy-aws-use1', kind: 'envoy', cloud: 'aws', region: 'us-east-1', proxies: [] }],
-    policy: { rules: [CAP] },
-  }));
-  const port = await freePort();
-  server = startLocalProcess({ CROSSFADE_CONFIG: configPath, CROSSFADE_DATA_DIR: dataDir, CROSSFADE_ADMIN_TOKEN: ADMIN, PORT: String(port) });
-  await waitForOutput(server, /crossfade listening on /, 60_000);
-  base = `http://127.0.0.1:${port}`;
+  const stack = await startStack({
+    label: 'cap',
+    adminToken: ADMIN,
+    config: {
+      clusters: [{ name: 'eks-use1', cloud: 'aws', region: 'us-east-1' }],
+      proxyGroups: [{ name: 'envoy-aws-use1', kind: 'envoy', cloud: 'aws', region: 'us-east-1', proxies: [] }],
+      policy: { rules: [CAP] },
+    },
+  });
+  ({ process: server, url: base } = stack);
 }, 90_000);
 
 afterAll(async () => {

@@ -9,16 +9,12 @@
  * Times are the stack's clock: the test learns its offset from the first create's `createdAt`.
  */
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { haproxyBackendName } from '../../shared/adapters/haproxy/haproxy-router.js';
 import { startHaproxy, versionShares, type HaproxyInstance } from '../support/haproxy.js';
-import { sleep, startLocalProcess, stopLocalProcess, waitFor, waitForOutput, type LocalProcess } from '../support/local-process.js';
+import { sleep, startStack, stopLocalProcess, waitFor, type LocalProcess } from '../support/local-process.js';
 import { LOOPBACK_CIDRS } from '../support/mesh-builders.js';
 import { startFakeRulesService, type FakeRulesService, type RulesBehaviour } from '../support/fake-rules-service.js';
-import { freePort } from '../support/ports.js';
 
 const ZONE = 'Europe/Berlin';
 /** 07:59:30 in Berlin: the stack starts 45 s before the freeze. */
@@ -59,10 +55,11 @@ const sharesOf = async (service: string): Promise<Record<string, number>> => (aw
 beforeAll(async () => {
   haproxy = await startHaproxy('policy-edge', ['checkout', 'search', 'orders'].map((service) => ({ name: haproxyBackendName(service) })));
   rulesService = await startFakeRulesService(rulesOptions);
-  const dir = mkdtempSync(join(tmpdir(), 'crossfade-policy-hold-'));
-  writeFileSync(
-    join(dir, 'crossfade.json'),
-    JSON.stringify({
+  token = `cf_policy_admin_${randomUUID()}`;
+  const stack = await startStack({
+    label: 'policy-hold',
+    adminToken: token,
+    config: {
       clock: { startsAt: STARTS_AT },
       clusters: [{ name: 'eks-use1', cloud: 'aws', region: 'us-east-1' }],
       proxyGroups: [{ name: 'edge-use1', kind: 'haproxy', cloud: 'aws', region: 'us-east-1', proxies: [haproxy.proxy] }],
@@ -72,22 +69,11 @@ beforeAll(async () => {
         external: [{ name: 'change-board', url: rulesService.url, secret: { env: 'POLICY_HOLD_RULES_SECRET' }, services: ['orders'] }],
         recheckSeconds: 2,
       },
-    }),
-  );
-  const port = await freePort();
-  token = `cf_policy_admin_${randomUUID()}`;
-  url = `http://127.0.0.1:${port}`;
-  server = startLocalProcess({
-    CROSSFADE_DATA_DIR: join(dir, 'data'),
-    CROSSFADE_CONFIG: join(dir, 'crossfade.json'),
-    CROSSFADE_ADMIN_TOKEN: token,
-    CROSSFADE_LOG_LEVEL: 'warn',
-    CROSSFADE_RECONCILE_SECONDS: '0',
-    CROSSFADE_LOCAL_RETRY_MS: '300',
-    POLICY_HOLD_RULES_SECRET: RULES_SECRET,
-    PORT: String(port),
+    },
+    env: { CROSSFADE_LOCAL_RETRY_MS: '300', POLICY_HOLD_RULES_SECRET: RULES_SECRET },
+    listenTimeoutMs: 40_000,
   });
-  await waitForOutput(server, /crossfade listening on /, 40_000);
+  ({ process: server, url } = stack);
   for (const service of ['checkout', 'search', 'orders']) {
     for (const [index, version] of ['v1', 'v2'].entries()) {
       const targets = [{ cloud: 'aws', cluster: 'eks-use1', namespace: service, kubernetesService: `${service}-${version}`, port: 8080, endpoints: [{ address: '127.0.0.1', port: 21_001 + index }] }];

@@ -16,17 +16,14 @@
  *   prod): its payload is the canary's; allowed → SUCCEEDED, denied → TERMINAL with the reason.
  */
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { createServer, request as forward, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hashToken } from '../../shared/http/auth.js';
 import { startFakePrometheus, type FakePrometheus } from '../support/fake-clouds/prometheus.js';
-import { killLocalProcesses, startLocalProcess, waitFor, waitForOutput } from '../support/local-process.js';
+import { killLocalProcesses, startStack, waitFor } from '../support/local-process.js';
 import { loadPreconfigured, playStage, resolveStage, type PreconfiguredStage, type SpelContext, type StageRun } from '../support/orca.js';
-import { freePort } from '../support/ports.js';
 
 const SHIPPED_BASE = 'https://crossfade.example.com';
 const SPINNAKER_TOKEN = `cf_spinnaker_${randomUUID()}`;
@@ -47,7 +44,6 @@ let proxied: string;
 beforeAll(async () => {
   // The same series for canary and baseline: every judgment passes.
   prometheus = await startFakePrometheus({ range: () => ({ values: Array.from({ length: 12 }, (_, i) => 0.01 + (i % 3) / 1000) }) });
-  const dir = mkdtempSync(join(tmpdir(), 'crossfade-spinnaker-'));
   const config = {
     clusters: [{ name: 'eks-use1', cloud: 'aws', region: 'us-east-1' }],
     proxyGroups: [{ name: 'edge-use1', kind: 'envoy', cloud: 'aws', region: 'us-east-1' }],
@@ -71,20 +67,7 @@ beforeAll(async () => {
       ],
     },
   };
-  writeFileSync(join(dir, 'crossfade.json'), JSON.stringify(config));
-  const port = await freePort();
-  const started = startLocalProcess({
-    CROSSFADE_DATA_DIR: join(dir, 'data'),
-    PORT: String(port),
-    CROSSFADE_CONFIG: join(dir, 'crossfade.json'),
-    CROSSFADE_ADMIN_TOKEN: ADMIN_TOKEN,
-    CROSSFADE_LOG_LEVEL: 'warn',
-    CROSSFADE_RECONCILE_SECONDS: '0',
-    CROSSFADE_LOCAL_WAIT_MS: '300',
-    CROSSFADE_LOCAL_RETRY_MS: '500',
-  });
-  await waitForOutput(started, /crossfade listening on /, 60_000);
-  crossfade = `http://127.0.0.1:${port}`;
+  ({ url: crossfade } = await startStack({ label: 'spinnaker', config, adminToken: ADMIN_TOKEN, env: { CROSSFADE_LOCAL_WAIT_MS: '300', CROSSFADE_LOCAL_RETRY_MS: '500' } }));
   proxy = createServer((incoming, outgoing) => {
     const isCreate = incoming.method === 'POST' && incoming.url === '/v1/deployments';
     const mode = isCreate ? createMode : 'forward';

@@ -6,13 +6,12 @@
  */
 import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { hashToken } from '../../shared/http/auth.js';
 import { errorRateTemplate, series, startFakePrometheus, type FakePrometheus } from './fake-clouds/prometheus.js';
-import { startLocalProcess, stopLocalProcess, waitFor, waitForOutput, type LocalProcess } from './local-process.js';
-import { freePort } from './ports.js';
+import { startStack, stopLocalProcess, waitFor, type LocalProcess } from './local-process.js';
 
 const ROOT = resolve(import.meta.dirname, '..', '..');
 
@@ -77,23 +76,14 @@ export async function startCliStack(extraConfig: Record<string, unknown> = {}): 
   const prometheus = await startFakePrometheus({
     range: (expression) => series(/service="doomed-[^"]*"/.test(expression) && expression.includes('version="v2"') ? 0.3 : 0.01),
   });
-  const dir = mkdtempSync(join(tmpdir(), 'crossfade-cli-stack-'));
   const adminToken = `cf_cli_admin_${randomUUID()}`;
   const narrowToken = `cf_cli_narrow_${randomUUID()}`;
-  writeFileSync(join(dir, 'crossfade.json'), JSON.stringify({ ...stackConfig(prometheus.url, narrowToken), ...extraConfig }, null, 2));
-  const port = await freePort();
-  const started = startLocalProcess({
-    CROSSFADE_DATA_DIR: join(dir, 'data'),
-    CROSSFADE_CONFIG: join(dir, 'crossfade.json'),
-    CROSSFADE_ADMIN_TOKEN: adminToken,
-    PORT: String(port),
-    CROSSFADE_LOG_LEVEL: 'warn',
-    CROSSFADE_RECONCILE_SECONDS: '0',
-    CROSSFADE_LOCAL_WAIT_MS: '200',
-    CROSSFADE_LOCAL_RETRY_MS: '300',
+  const { process: started, url, dir } = await startStack({
+    label: 'cli-stack',
+    config: { ...stackConfig(prometheus.url, narrowToken), ...extraConfig },
+    adminToken,
+    env: { CROSSFADE_LOCAL_WAIT_MS: '200', CROSSFADE_LOCAL_RETRY_MS: '300' },
   });
-  await waitForOutput(started, /crossfade listening on /, 60_000);
-  const url = `http://127.0.0.1:${port}`;
   const api = async <T>(method: string, path: string, body?: unknown) => {
     const answer = await fetch(`${url}${path}`, { method, headers: { authorization: `Bearer ${adminToken}` }, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
     const text = await answer.text();

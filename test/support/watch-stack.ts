@@ -6,15 +6,11 @@
  * v3 registered in both clusters.
  */
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { haproxyBackendName } from '../../shared/adapters/haproxy/haproxy-router.js';
 import { startFakePrometheus, type FakePrometheus } from './fake-clouds/prometheus.js';
 import { startHaproxy, type HaproxyInstance } from './haproxy.js';
-import { startLocalProcess, stopLocalProcess, waitForOutput, type LocalProcess } from './local-process.js';
+import { startStack, stopLocalProcess, type LocalProcess } from './local-process.js';
 import { LOOPBACK_CIDRS } from './mesh-builders.js';
-import { freePort } from './ports.js';
 
 export const WATCH_SERVICE = 'checkout';
 export const WATCH_TEMPLATE = 'golden';
@@ -47,22 +43,15 @@ export async function startWatchStack(options: WatchStackOptions): Promise<Watch
   const prometheus = await startFakePrometheus({ range: (expression) => series(failing !== null && expression.includes(failing) && expression.includes('code=~') ? 0.3 : 0.01) });
   let server: LocalProcess | undefined;
   try {
-    const dir = mkdtempSync(join(tmpdir(), 'crossfade-watch-'));
-    writeFileSync(join(dir, 'crossfade.json'), JSON.stringify(config(haproxy, prometheus)));
-    const port = await freePort();
     const token = `cf_watch_admin_${randomUUID()}`;
-    server = startLocalProcess({
-      CROSSFADE_DATA_DIR: join(dir, 'data'),
-      CROSSFADE_CONFIG: join(dir, 'crossfade.json'),
-      CROSSFADE_ADMIN_TOKEN: token,
-      CROSSFADE_LOG_LEVEL: 'warn',
-      CROSSFADE_RECONCILE_SECONDS: '0',
-      CROSSFADE_LOCAL_WAIT_MS: String(options.waitMs),
-      CROSSFADE_LOCAL_RETRY_MS: '500',
-      PORT: String(port),
+    const stack = await startStack({
+      label: 'watch',
+      config: config(haproxy, prometheus),
+      adminToken: token,
+      env: { CROSSFADE_LOCAL_WAIT_MS: String(options.waitMs), CROSSFADE_LOCAL_RETRY_MS: '500' },
     });
-    await waitForOutput(server, /crossfade listening on /, 60_000);
-    const url = `http://127.0.0.1:${port}`;
+    server = stack.process;
+    const url = stack.url;
     const call: WatchStack['call'] = async (method, path, body) => {
       const response = await fetch(`${url}${path}`, { method, headers: { authorization: `Bearer ${token}` }, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
       const text = await response.text();
@@ -76,7 +65,7 @@ export async function startWatchStack(options: WatchStackOptions): Promise<Watch
       const registered = await call('PUT', `/v1/services/${WATCH_SERVICE}/versions/${version}`, { targets });
       if (registered.status !== 201) throw new Error(`registering ${version}: ${registered.status} ${JSON.stringify(registered.body)}`);
     }
-    const started = server;
+    const started = stack.process;
     return {
       url,
       token,
