@@ -11,66 +11,12 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TTL_ATTRIBUTE, tableDefinition } from '../../shared/adapters/dynamodb/table.js';
+import { FUNCTION_NAMES, FUNCTIONS, type FunctionName } from '../support/function-roles.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const STAGE = 'test';
 const SERVICE = 'crossfade';
 
-/** Every function in serverless.yml: its routes and exactly the DynamoDB actions it may call. */
-const FUNCTIONS = {
-  health: { routes: ['GET /healthz'], dynamodbActions: [], timeoutSeconds: 10 },
-  deployments: {
-    routes: [
-      'POST /v1/deployments',
-      'GET /v1/deployments',
-      'GET /v1/deployments/{id}',
-      'POST /v1/deployments/{id}/cancel',
-      'POST /v1/deployments/by-key/{idempotencyKey}/cancel',
-      'POST /v1/deployments/{id}/promote',
-      'POST /v1/deployments/{id}/pause',
-      'POST /v1/deployments/{id}/resume',
-      'POST /v1/deployments/{id}/rollback',
-      'GET /v1/deployments/{id}/events',
-      'POST /v1/policy/evaluate',
-      'GET /v1/policy/evaluate',
-    ],
-    dynamodbActions: ['dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem'],
-    timeoutSeconds: 10,
-  },
-  canary: {
-    routes: [],
-    // DeleteItem: a run that is over removes its active-run mark.
-    dynamodbActions: ['dynamodb:BatchGetItem', 'dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem'],
-    timeoutSeconds: 100,
-  },
-  services: {
-    routes: ['PUT /v1/services/{service}/versions/{version}', 'DELETE /v1/services/{service}/versions/{version}', 'GET /v1/services', 'GET /v1/services/{service}', 'GET /v1/services/{service}/events'],
-    dynamodbActions: ['dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query'],
-    // Discovery may wait on a slow cluster API (three attempts), still inside API Gateway's 30 s.
-    timeoutSeconds: 20,
-  },
-  discovery: {
-    routes: ['POST /v3/{proxy+}'],
-    dynamodbActions: ['dynamodb:BatchGetItem', 'dynamodb:GetItem', 'dynamodb:UpdateItem'],
-    timeoutSeconds: 10,
-    tableOnly: true,
-  },
-  reconcile: {
-    routes: ['POST /v1/reconcile', 'GET /v1/reconcile/runs/{runId}'],
-    // The scheduled sweep of unfinished runs records restarts and removes the marks of runs that are over.
-    dynamodbActions: ['dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query'],
-    // The scheduled run reconciles every service.
-    timeoutSeconds: 300,
-  },
-  notify: {
-    routes: [],
-    // The notification outbox: pending items through gsi2, one conditional put per attempt.
-    dynamodbActions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query'],
-    timeoutSeconds: 60,
-  },
-} as const satisfies Record<string, { routes: readonly string[]; dynamodbActions: readonly string[]; timeoutSeconds: number; tableOnly?: boolean }>;
-type FunctionName = keyof typeof FUNCTIONS;
-const FUNCTION_NAMES = Object.keys(FUNCTIONS) as FunctionName[];
 
 interface Resource {
   Type: string;

@@ -152,7 +152,7 @@ export function uniqueService(prefix = 'checkout'): string {
 type LambdaHandler = (event: APIGatewayProxyEventV2, context: Context) => Promise<APIGatewayProxyStructuredResultV2>;
 
 /** Which function API Gateway routes a path to (serverless.yml). */
-function lambdaFunctionFor(path: string): 'health' | 'deployments' | 'services' | 'reconcile' | 'discovery' {
+export function lambdaFunctionFor(path: string): 'health' | 'deployments' | 'services' | 'reconcile' | 'discovery' {
   if (path === '/healthz') return 'health';
   if (path.startsWith('/v3/')) return 'discovery';
   if (path === '/v1/reconcile' || path.startsWith('/v1/reconcile/')) return 'reconcile';
