@@ -1,5 +1,6 @@
 /** Scenario `foundation/api`: create, read and list on the local stack, over the embedded store and DynamoDB Local. */
 import { deploymentBody } from '../../test/support/requests.js';
+import { untilParked } from '../lib/parked.js';
 import { createKeepAliveClient, type KeepAliveClient, type Reply } from '../lib/http-client.js';
 import { describeProblems, runLoad, type LoadResult, type TaskOutcome } from '../lib/load.js';
 import { dynamoDbLocalUnavailable, startDynamoDbLocalBackend, startEmbeddedBackend, type ApiBackend } from '../lib/local-backends.js';
@@ -208,20 +209,10 @@ async function waitParked(client: KeepAliveClient, createdIds: readonly string[]
   const problems: string[] = [];
   const deadline = performance.now() + CELL_DEADLINE_MS;
   for (const id of createdIds) {
-    for (;;) {
-      const reply = await client.send('GET', `/v1/deployments/${encodeURIComponent(id)}`);
-      const phase = reply.status === 200 ? (JSON.parse(reply.text) as { phase?: string }).phase : undefined;
-      if (phase === 'PAUSED') break;
-      if (phase && ['SUCCEEDED', 'ROLLED_BACK', 'FAILED', 'CANCELED'].includes(phase)) {
-        problems.push(`deployment ${id} ended ${phase} instead of waiting at its gate`);
-        break;
-      }
-      if (performance.now() > deadline) {
-        problems.push(`deployment ${id} did not reach its gate within ${CELL_DEADLINE_MS / 1000} s (last: ${reply.status} ${phase ?? reply.text.slice(0, 80)})`);
-        return problems;
-      }
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
+    const parking = await untilParked(client, id, deadline, 50);
+    if (parking.parked) continue;
+    problems.push(parking.timedOut ? `${parking.problem}: ${CELL_DEADLINE_MS / 1000} s` : parking.problem);
+    if (parking.timedOut) return problems;
   }
   return problems;
 }

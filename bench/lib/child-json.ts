@@ -19,8 +19,7 @@ export interface ChildJsonOptions {
 
 export function runChildJson<T>(options: ChildJsonOptions): Promise<T> {
   return new Promise((resolve, reject) => {
-    const env: Record<string, string | undefined> = { ...process.env, CROSSFADE_LOG_LEVEL: 'silent' };
-    delete env['NODE_OPTIONS'];
+    const env = benchChildEnv();
     const args = [...(options.nodeFlags ?? []), '--import', 'tsx', options.script, ...options.args];
     const child = spawn(process.execPath, args, { cwd: options.cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
@@ -43,4 +42,11 @@ export function runChildJson<T>(options: ChildJsonOptions): Promise<T> {
       resolve(JSON.parse(line) as T);
     });
   });
+}
+
+/** A bench child's environment: the parent's, quiet, without NODE_OPTIONS (it could load tsx twice, or time it). */
+export function benchChildEnv(): Record<string, string | undefined> {
+  const env: Record<string, string | undefined> = { ...process.env, CROSSFADE_LOG_LEVEL: 'silent' };
+  delete env['NODE_OPTIONS'];
+  return env;
 }

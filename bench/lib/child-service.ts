@@ -7,6 +7,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
+import { benchChildEnv } from './child-json.js';
 
 export interface ChildServiceOptions {
   /** Path of the .ts module to run (it calls serveAsChild). */
@@ -24,9 +25,7 @@ export interface ChildService<Ready, Final> {
 }
 
 export function startChildService<Ready, Final>(options: ChildServiceOptions): Promise<ChildService<Ready, Final>> {
-  const env: Record<string, string | undefined> = { ...process.env, CROSSFADE_LOG_LEVEL: 'silent' };
-  delete env['NODE_OPTIONS'];
-  const child = spawn(process.execPath, ['--import', 'tsx', options.script, ...options.args], { cwd: options.cwd, env, stdio: ['pipe', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', options.script, ...options.args], { cwd: options.cwd, env: benchChildEnv(), stdio: ['pipe', 'pipe', 'pipe'] });
   const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs);
   let stderr = '';
   child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));

@@ -20,6 +20,7 @@ import { fileURLToPath } from 'node:url';
 import { startFakeRulesService } from '../../test/support/fake-rules-service.js';
 import { errorRateTemplate, series, startFakePrometheus } from '../../test/support/fake-clouds/prometheus.js';
 import { startChildService, type ChildService } from '../lib/child-service.js';
+import { untilParked } from '../lib/parked.js';
 import { createKeepAliveClient, type KeepAliveClient } from '../lib/http-client.js';
 import { startEmbeddedBackend } from '../lib/local-backends.js';
 import { sized } from '../lib/size.js';
@@ -168,15 +169,8 @@ async function createAndPark(stack: Stack, index: number): Promise<{ ms: number 
   const ms = elapsed();
   if (reply.status !== 202) return { failure: `${configuration.label}: create ${index}: ${reply.status} ${reply.text.slice(0, 200)}` };
   const id = (JSON.parse(reply.text) as { id: string }).id;
-  const deadline = performance.now() + PARK_DEADLINE_MS;
-  for (;;) {
-    const read = await client.send('GET', `/v1/deployments/${encodeURIComponent(id)}`);
-    const phase = read.status === 200 ? (JSON.parse(read.text) as { phase?: string }).phase : undefined;
-    if (phase === 'PAUSED') return { ms };
-    if (phase && ['SUCCEEDED', 'ROLLED_BACK', 'FAILED', 'CANCELED'].includes(phase)) return { failure: `${configuration.label}: deployment ${id} ended ${phase} instead of waiting at its gate` };
-    if (performance.now() > deadline) return { failure: `${configuration.label}: deployment ${id} did not reach its gate within ${PARK_DEADLINE_MS / 1000} s (last: ${read.status} ${phase ?? read.text.slice(0, 80)})` };
-    await new Promise((resolve) => setTimeout(resolve, PARK_POLL_MS));
-  }
+  const parking = await untilParked(client, id, performance.now() + PARK_DEADLINE_MS, PARK_POLL_MS);
+  return parking.parked ? { ms } : { failure: `${configuration.label}: ${parking.problem}` };
 }
 
 /**
